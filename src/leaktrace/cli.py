@@ -1,0 +1,86 @@
+"""The ``leaktrace`` command: parses arguments, calls the Python API, renders with rich.
+
+Exit status: 0 done, 1 the input was unusable (with the reason), 2 wrong usage.
+JSON goes to stdout alone; progress and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+from leaktrace.errors import LeaktraceError
+from leaktrace.report.terminal import render_scan
+
+app = typer.Typer(
+    name="leaktrace",
+    help="Find, verify and trace leaked Chinese personal data.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+err = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    """A byte progress bar on stderr that disappears when done."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@app.command("scan")
+def scan_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files to scan (format and encoding are detected).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the normalised table here (Parquet).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+) -> None:
+    """What personal identifiers are in these files, and are they valid?
+
+    Example:
+
+        leaktrace scan dump.csv post.txt --out leak.parquet
+    """
+    from leaktrace.scan import scan
+
+    for p in paths:
+        if not p.exists():
+            _fail(f"{p}: expected an existing file")
+    total = sum(p.stat().st_size for p in paths if p.is_file())
+    try:
+        with _progress() as bar:
+            task = bar.add_task("scanning", total=total or None)
+            result = scan(paths, out=out, progress=lambda done: bar.update(task, completed=done))
+    except LeaktraceError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted; nothing was written[/]")
+        raise typer.Exit(130) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        render_scan(result, Console())
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point of the ``leaktrace`` script."""
+    app()

@@ -1,0 +1,63 @@
+"""What every reader yields: batches of string columns, with the problems it met counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One kind of trouble met while reading: where, what was expected, how many rows it cost.
+
+    ``place`` and ``expected`` never quote the input's content (it is personal data)."""
+
+    place: str  # "leak.csv line 1234" or "leak.sql table users, statement 17"
+    expected: str  # "5 fields, found 7"
+    rows_skipped: int = 0
+
+
+@dataclass
+class Batch:
+    """A slice of one table (or of a text's lines).
+
+    For tables, every column is a pa.string(); ``first_row`` is the 1-based data row number of
+    the batch's first row. For text, ``data`` has one column ``text`` (one line per row) and
+    ``first_row`` is the 1-based line number of its first line.
+    """
+
+    table: str  # table name: file stem for CSV/XLSX sheets ("leak" / "leak:Sheet1"), SQL table name
+    data: pa.RecordBatch
+    first_row: int
+    bytes_done: int  # bytes of the file consumed so far, for progress bars
+
+
+@dataclass
+class Source:
+    """An opened input. ``kind`` is 'table' or 'text'; iterate :meth:`batches` once."""
+
+    path: Path
+    format: str  # csv, tsv, xlsx, json, jsonl, sql, text, html
+    encoding: str | None  # detected text encoding (None for binary formats like XLSX)
+    kind: str  # "table" or "text"
+    size: int  # bytes on disk
+    has_header: bool | None = None
+    problems: list[Problem] = field(default_factory=list)
+    _reader: object = None  # the reader's generator factory; set by open_source
+
+    def batches(self) -> Iterator[Batch]:
+        """Stream the content in bounded memory; problems met are appended to ``problems``."""
+        assert callable(self._reader)
+        yield from self._reader(self)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(p.rows_skipped for p in self.problems)
+
+
+def string_batch(columns: dict[str, list[str | None]]) -> pa.RecordBatch:
+    """Build a batch of string columns from Python lists (small readers use this)."""
+    return pa.RecordBatch.from_pydict({k: pa.array(v, type=pa.string()) for k, v in columns.items()})

@@ -1,0 +1,74 @@
+"""Terminal summaries a person reads in ten seconds (rich tables, masked samples only)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from leaktrace.pii import KINDS
+from leaktrace.scan.result import ScanResult
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def render_scan(result: ScanResult, console: Console) -> None:
+    """Print what was found per kind, how valid it is, and what each source held."""
+    mb = result.bytes_read / 1e6
+    speed = mb / result.seconds if result.seconds else 0.0
+    console.print(
+        f"[bold]Scanned[/] {len(result.sources)} file(s), {mb:,.1f} MB, "
+        f"{result.records:,} records in {result.seconds:.1f} s ({speed:,.0f} MB/s)"
+    )
+    t = Table(title="Identifiers", title_justify="left")
+    for col, justify in [
+        ("kind", "left"),
+        ("found", "right"),
+        ("valid", "right"),
+        ("invalid", "right"),
+        ("masked", "right"),
+        ("validity", "right"),
+        ("why invalid", "left"),
+        ("samples", "left"),
+    ]:
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for name, st in result.kinds.items():
+        reasons = ", ".join(f"{r} {n:,}" for r, n in st.reasons.most_common(3) if r != "masked")
+        t.add_row(
+            KINDS[name].label,
+            f"{st.found:,}",
+            f"{st.valid:,}",
+            f"{st.invalid:,}",
+            f"{st.masked:,}",
+            _pct(st.validity),
+            reasons,
+            "  ".join(st.samples),
+        )
+    if result.kinds:
+        console.print(t)
+    else:
+        console.print("[yellow]No personal identifiers found.[/]")
+    s = Table(title="Sources", title_justify="left")
+    for col in ("file", "format", "encoding", "records", "skipped", "columns"):
+        s.add_column(col)
+    for src in result.sources:
+        cols = "; ".join(
+            f"{c.name}→{c.kind}" for cols in src.columns.values() for c in cols if c.kind
+        )
+        s.add_row(
+            src.path,
+            src.format,
+            src.encoding or "—",
+            f"{src.records:,}",
+            f"{src.rows_skipped:,}",
+            cols or ("free text" if src.kind == "text" else "—"),
+        )
+    console.print(s)
+    for src in result.sources:
+        for p in src.problems[:10]:
+            console.print(f"[yellow]warning:[/] {p['place']}: expected {p['expected']}", highlight=False)
+        if len(src.problems) > 10:
+            console.print(f"[yellow]… and {len(src.problems) - 10} more problems in {src.path}[/]")
+    if result.out:
+        console.print(f"Normalised table written to [bold]{result.out}[/]")

@@ -1,0 +1,84 @@
+"""Typing table columns by their values: headers help but lie, and may be absent or Chinese."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from leaktrace.pii import KINDS
+from leaktrace.scan.result import ColumnReport
+
+# A column is of a kind when at least this share of its non-empty sampled values has the
+# kind's shape; a header naming the kind lowers the bar (masked or messy columns).
+MIN_SHARE = 0.6
+MIN_SHARE_WITH_HEADER = 0.3
+# Columns of no kind whose values are this long on average are read as free text.
+TEXT_MIN_MEAN_LEN = 8.0
+
+
+def header_kind(header: str) -> str | None:
+    """The kind a column header names (身份证号, 手机, Card No …), or None."""
+    h = header.strip().lower().replace(" ", "").replace("_", "")
+    best: tuple[int, str] | None = None
+    for name, kind in KINDS.items():
+        for word in kind.header_words:
+            w = word.lower().replace(" ", "").replace("_", "")
+            if w and w in h and (best is None or len(w) > best[0]):
+                best = (len(w), name)
+    return best[1] if best else None
+
+
+def _share_exprs(col: str, kind: str) -> list[pl.Expr]:
+    k = KINDS[kind]
+    v = pl.col(col).str.strip_chars()
+    norm = k.normalize_expr(v)
+    reason = k.reason_expr(norm)
+    present = v.is_not_null() & (v != "")
+    return [
+        (norm.is_not_null() & present).sum().alias(f"{kind}|shape"),
+        (norm.is_not_null() & present & reason.is_null()).sum().alias(f"{kind}|valid"),
+        (norm.is_not_null() & present & (reason == "bad_checksum")).sum().alias(f"{kind}|near"),
+    ]
+
+
+def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
+    """Type each column of a sample (a few thousand rows) by the share of values of each kind.
+
+    Score = shape share + valid share + half the near-miss share (right structure, wrong check
+    digit: forged lists are still lists of IDs) + a bonus when the header names the kind.
+    """
+    reports: list[ColumnReport] = []
+    if sample.width == 0:
+        return reports
+    exprs: list[pl.Expr] = []
+    for col in sample.columns:
+        exprs.append(
+            (pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != "")).sum().alias(f"{col}||n")
+        )
+        exprs.append(pl.col(col).str.len_chars().mean().alias(f"{col}||len"))
+        for kind in KINDS:
+            exprs.extend(e.name.prefix(f"{col}||") for e in _share_exprs(col, kind))
+    stats = sample.select(exprs).row(0, named=True)
+    for col in sample.columns:
+        n = stats[f"{col}||n"] or 0
+        if n == 0:
+            reports.append(ColumnReport(col, None, 0.0))
+            continue
+        hinted = header_kind(col)
+        best: tuple[float, str, float] | None = None
+        for kind in KINDS:
+            shape = stats[f"{col}||{kind}|shape"] / n
+            valid = stats[f"{col}||{kind}|valid"] / n
+            near = stats[f"{col}||{kind}|near"] / n
+            bar = MIN_SHARE_WITH_HEADER if hinted == kind else MIN_SHARE
+            if shape < bar:
+                continue
+            score = shape + valid + 0.5 * near + (0.3 if hinted == kind else 0.0)
+            if best is None or score > best[0]:
+                best = (score, kind, shape)
+        if best is not None:
+            reports.append(ColumnReport(col, best[1], round(best[2], 4)))
+        elif (stats[f"{col}||len"] or 0) >= TEXT_MIN_MEAN_LEN:
+            reports.append(ColumnReport(col, "text", 0.0))
+        else:
+            reports.append(ColumnReport(col, None, 0.0))
+    return reports
