@@ -13,7 +13,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from leaktrace.errors import LeaktraceError
 from leaktrace.report.terminal import render_scan
@@ -26,6 +32,11 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 err = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Find, verify and trace leaked Chinese personal data."""
 
 
 def _progress() -> Progress:
@@ -43,11 +54,15 @@ def _progress() -> Progress:
 
 @app.command("scan")
 def scan_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Files to scan (format and encoding are detected).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files to scan (format and encoding are detected).")
+    ],
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the normalised table here (Parquet).")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON on stdout.")
+    ] = False,
 ) -> None:
     """What personal identifiers are in these files, and are they valid?
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import polars as pl
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     VALID = "valid"
     INVALID = "invalid"
     MASKED = "masked"  # shape of the kind with some characters hidden (110105********1234)
@@ -27,10 +27,20 @@ class Validation:
 
     status: Status
     reasons: tuple[str, ...] = field(default=())
+    # Observations that do not make the value invalid (e.g. 'unknown_bin' for a card).
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def valid(self) -> bool:
         return self.status is Status.VALID
+
+    @classmethod
+    def of(cls, reasons: list[str], notes: tuple[str, ...] = ()) -> Validation:
+        """Status from ordered reasons: none is valid, only 'masked' is masked, else invalid."""
+        if not reasons:
+            return cls(Status.VALID, (), notes)
+        status = Status.MASKED if reasons == ["masked"] else Status.INVALID
+        return cls(status, tuple(reasons), notes)
 
 
 class Kind(ABC):
@@ -39,11 +49,16 @@ class Kind(ABC):
     name: ClassVar[str]  # "resident_id"
     label: ClassVar[str]  # "Resident ID"
     strong: ClassVar[bool]  # True when a check digit or strict structure makes matches reliable
-    header_words: ClassVar[tuple[str, ...]]  # column headers that suggest the kind (中文 and English)
+    header_words: ClassVar[
+        tuple[str, ...]
+    ]  # column headers that suggest the kind (中文 and English)
     context_words: ClassVar[tuple[str, ...]]  # words near a span in free text that raise confidence
     # Candidate pattern for free text, in the common subset of Rust regex (Polars) and Python re:
     # no look-around, no backreferences. Matches are passed to normalize/validate.
     pattern: ClassVar[str]
+    # Digit kinds: lengths of a maximal run of digits (masks and a trailing X included, no
+    # separators) that normalize accepts; empty for kinds that are not digit runs.
+    run_lengths: ClassVar[frozenset[int]] = frozenset()
 
     # --- scalar ---------------------------------------------------------------
     @abstractmethod
@@ -75,3 +90,17 @@ class Kind(ABC):
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         """Polars version of :meth:`validate` on normalised values: null when valid, else the
         first failing reason code ('masked' for masked values)."""
+
+
+def first_reason(checks: list[tuple[str, pl.Expr]]) -> pl.Expr:
+    """The code of the first check whose condition holds, else null (a null condition is false)."""
+    (code, cond), *rest = checks
+    chain = pl.when(cond).then(pl.lit(code))
+    for code, cond in rest:
+        chain = chain.when(cond).then(pl.lit(code))
+    return chain.otherwise(pl.lit(None, dtype=pl.String))
+
+
+def full(pattern: str) -> str:
+    """``pattern`` anchored at both ends, for ``str.contains`` (Python callers use re.fullmatch)."""
+    return f"^(?:{pattern})$"

@@ -67,7 +67,9 @@ def render_scan(result: ScanResult, console: Console) -> None:
     console.print(s)
     for src in result.sources:
         for p in src.problems[:10]:
-            console.print(f"[yellow]warning:[/] {p['place']}: expected {p['expected']}", highlight=False)
+            console.print(
+                f"[yellow]warning:[/] {p['place']}: expected {p['expected']}", highlight=False
+            )
         if len(src.problems) > 10:
             console.print(f"[yellow]… and {len(src.problems) - 10} more problems in {src.path}[/]")
     if result.out:

@@ -6,13 +6,15 @@ import polars as pl
 
 from leaktrace.pii import KINDS
 from leaktrace.scan.result import ColumnReport
+from leaktrace.scan.text import find_in_lines
 
 # A column is of a kind when at least this share of its non-empty sampled values has the
 # kind's shape; a header naming the kind lowers the bar (masked or messy columns).
 MIN_SHARE = 0.6
 MIN_SHARE_WITH_HEADER = 0.3
-# Columns of no kind whose values are this long on average are read as free text.
-TEXT_MIN_MEAN_LEN = 8.0
+# Columns of no kind in which this share of sampled values holds an identifier are free text
+# (remarks, "备注", pasted notes) and are searched for spans.
+TEXT_MIN_SHARE = 0.01
 
 
 def header_kind(header: str) -> str | None:
@@ -40,6 +42,15 @@ def _share_exprs(col: str, kind: str) -> list[pl.Expr]:
     ]
 
 
+def _text_share(values: pl.Series) -> float:
+    """Share of values in which free-text search finds an identifier."""
+    lines = pl.DataFrame({"line": range(values.len()), "text": values}).drop_nulls()
+    if lines.height == 0:
+        return 0.0
+    found = find_in_lines(lines)
+    return found.select(pl.col("line").n_unique()).item() / lines.height
+
+
 def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
     """Type each column of a sample (a few thousand rows) by the share of values of each kind.
 
@@ -52,9 +63,10 @@ def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
     exprs: list[pl.Expr] = []
     for col in sample.columns:
         exprs.append(
-            (pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != "")).sum().alias(f"{col}||n")
+            (pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != ""))
+            .sum()
+            .alias(f"{col}||n")
         )
-        exprs.append(pl.col(col).str.len_chars().mean().alias(f"{col}||len"))
         for kind in KINDS:
             exprs.extend(e.name.prefix(f"{col}||") for e in _share_exprs(col, kind))
     stats = sample.select(exprs).row(0, named=True)
@@ -66,7 +78,9 @@ def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
         hinted = header_kind(col)
         best: tuple[float, str, float] | None = None
         for kind in KINDS:
-            shape = stats[f"{col}||{kind}|shape"] / n
+            # Names and addresses have loose shapes (any short Chinese string): only values that
+            # pass their checks (a known surname, a real division) speak for them.
+            shape = stats[f"{col}||{kind}|{'shape' if KINDS[kind].strong else 'valid'}"] / n
             valid = stats[f"{col}||{kind}|valid"] / n
             near = stats[f"{col}||{kind}|near"] / n
             bar = MIN_SHARE_WITH_HEADER if hinted == kind else MIN_SHARE
@@ -77,8 +91,8 @@ def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
                 best = (score, kind, shape)
         if best is not None:
             reports.append(ColumnReport(col, best[1], round(best[2], 4)))
-        elif (stats[f"{col}||len"] or 0) >= TEXT_MIN_MEAN_LEN:
-            reports.append(ColumnReport(col, "text", 0.0))
+        elif (share := _text_share(sample.get_column(col))) >= TEXT_MIN_SHARE:
+            reports.append(ColumnReport(col, "text", round(share, 4)))
         else:
             reports.append(ColumnReport(col, None, 0.0))
     return reports

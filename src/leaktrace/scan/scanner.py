@@ -17,7 +17,7 @@ from leaktrace.ingest.source import Batch, Source
 from leaktrace.pii import KINDS
 from leaktrace.scan.columns import infer_columns
 from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport
-from leaktrace.scan.text import status_expr, find_in_lines
+from leaktrace.scan.text import find_in_lines
 
 SAMPLE_ROWS = 5000
 MAX_SAMPLES = 3
@@ -72,6 +72,54 @@ def _stats_from(found: pl.DataFrame) -> dict[str, KindStats]:
     return out
 
 
+EMPTY = "<empty>"  # reason marker for empty cells, which are neither valid nor invalid
+
+
+def _column_stats(df: pl.DataFrame, kind: str, norm: str, reason: str) -> KindStats:
+    """Counts of one typed column from its reason column (null = valid)."""
+    st = KindStats(kind)
+    for r, n in df.group_by(reason).len().iter_rows():
+        if r == EMPTY:
+            continue
+        st.found += n
+        if r is None:
+            st.valid += n
+        elif r == "masked":
+            st.masked += n
+            st.reasons[r] += n
+        else:
+            st.invalid += n
+            st.reasons[r] += n
+    valid = df.filter(pl.col(reason).is_null()).get_column(norm).head(MAX_SAMPLES)
+    st.samples = [KINDS[kind].mask(v) for v in valid.to_list() if v]
+    return st
+
+
+def _fill_from_text(rec: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
+    """Add what free-text columns held: into a kind's column where the table had none of that
+    kind, otherwise onto ``more``."""
+    extra = extra.rename({k: f"_t_{k}" for k in KINDS if k in extra.columns}).rename(
+        {"more": "_t_more"}
+    )
+    rec = rec.join(extra, on="row", how="left")
+    spill: list[pl.Expr] = []
+    for k in KINDS:
+        t = f"_t_{k}"
+        if k in rec.columns:
+            spill.append(pl.struct(pl.lit(k).alias("kind"), pl.col(t).alias("value")))
+        else:
+            rec = rec.with_columns(pl.col(t).alias(k))
+    lists = [pl.col("_t_more")]
+    if "more" in rec.columns:
+        lists.insert(0, pl.col("more"))
+    if spill:
+        lists.append(
+            pl.concat_list(spill).list.filter(pl.element().struct.field("value").is_not_null())
+        )
+    rec = rec.with_columns(pl.concat_list([lst.fill_null([]) for lst in lists]).alias("more"))
+    return rec.drop([c for c in rec.columns if c.startswith("_t_")])
+
+
 def _merge(into: dict[str, KindStats], new: dict[str, KindStats]) -> None:
     for kind, st in new.items():
         into.setdefault(kind, KindStats(kind)).merge(st, MAX_SAMPLES)
@@ -121,37 +169,56 @@ class _SourceScan:
             cols = infer_columns(df.head(SAMPLE_ROWS))
             self.typing[batch.table] = cols
             self.report.columns[batch.table] = cols
-        df = df.with_row_index("row", offset=batch.first_row).with_columns(pl.col("row").cast(pl.Int64))
-        parts: list[pl.DataFrame] = []
-        for c in cols:
-            if c.kind is None or c.kind == "text":
-                continue
-            k = KINDS[c.kind]
-            raw = pl.col(c.name).str.strip_chars()
-            norm = k.normalize_expr(raw)
-            part = (
-                df.select(
-                    "row",
-                    pl.lit(c.kind).alias("kind"),
-                    pl.coalesce(norm, raw).alias("value"),
-                    pl.when(norm.is_null()).then(pl.lit("bad_format")).otherwise(k.reason_expr(norm)).alias("reason"),
-                )
-                .filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
-            )
-            parts.append(part.with_columns(status=status_expr(pl.col("reason"))))
-        for c in cols:
-            if c.kind == "text":
-                lines = df.select(pl.col("row").alias("line"), pl.col(c.name).alias("text")).drop_nulls()
-                spans = find_in_lines(lines).rename({"line": "row"})
-                parts.append(spans.select("row", "kind", "value", "reason", "status"))
         self.report.records += df.height
-        if not parts:
+        df = df.with_row_index("row", offset=batch.first_row).with_columns(
+            pl.col("row").cast(pl.Int64)
+        )
+        typed = [c for c in cols if c.kind not in (None, "text")]
+        raws = [pl.col(c.name).str.strip_chars() for c in typed]
+        # Normalise every typed column at once (Polars runs them in parallel), then validate.
+        df = df.with_columns(
+            KINDS[c.kind].normalize_expr(raw).alias(f"_n{i}")
+            for i, (c, raw) in enumerate(zip(typed, raws, strict=True))
+        )
+        df = df.with_columns(
+            pl.when(raw.is_null() | (raw == ""))
+            .then(pl.lit(EMPTY))
+            .when(pl.col(f"_n{i}").is_null())
+            .then(pl.lit("bad_format"))
+            .otherwise(KINDS[c.kind].reason_expr(pl.col(f"_n{i}")))
+            .alias(f"_r{i}")
+            for i, (c, raw) in enumerate(zip(typed, raws, strict=True))
+        )
+        values = [pl.coalesce(pl.col(f"_n{i}"), raw) for i, raw in enumerate(raws)]
+        for i, c in enumerate(typed):
+            _merge(self.stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
+        firsts: dict[str, pl.Expr] = {}
+        more: list[pl.Expr] = []
+        for i, c in enumerate(typed):
+            v = pl.when(pl.col(f"_r{i}").ne_missing(EMPTY)).then(values[i])
+            if c.kind in firsts:
+                more.append(pl.struct(pl.lit(c.kind).alias("kind"), v.alias("value")))
+            else:
+                firsts[c.kind] = v.alias(c.kind)
+        texts = [c for c in cols if c.kind == "text"]
+        found = [
+            find_in_lines(
+                df.select(pl.col("row").alias("line"), pl.col(c.name).alias("text")).drop_nulls()
+            )
+            for c in texts
+        ]
+        found_all = pl.concat(found) if found else None
+        if found_all is not None and found_all.height:
+            _merge(self.stats, _stats_from(found_all))
+        if self.writer is None:
             return
-        found = pl.concat(parts, how="vertical_relaxed")
-        _merge(self.stats, _stats_from(found))
-        if self.writer is not None:
-            rec = df.select("row").join(_records_frame(found, ["row"]), on="row", how="left")
-            self.writer.write_table(_to_out(rec, str(self.src.path), batch.table))
+        rec = df.select(
+            "row", *firsts.values(), *([pl.concat_list(more).alias("more")] if more else [])
+        )
+        if found_all is not None and found_all.height:
+            extra = _records_frame(found_all.rename({"line": "row"}), ["row"])
+            rec = _fill_from_text(rec, extra)
+        self.writer.write_table(_to_out(rec, str(self.src.path), batch.table))
 
     def text_batch(self, batch: Batch) -> None:
         lines = pl.from_arrow(batch.data)

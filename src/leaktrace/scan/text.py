@@ -24,7 +24,7 @@ CJK = "一-龥"  # the CJK unified ideographs that names and addresses are writt
 # an ID-shaped run with a real division and birth date but a wrong check digit is a forgery
 # signal; a random order number is not an identifier at all.
 NEAR_MISS = {
-    "resident_id": frozenset({"bad_checksum", "division_not_in_force_at_birth"}),
+    "resident_id": frozenset({"bad_checksum"}),
     "mobile": frozenset({"unallocated_segment"}),
 }
 
@@ -179,9 +179,14 @@ def _resolve(cands: pl.DataFrame) -> pl.DataFrame:
     if not parts:
         return _EMPTY_FOUND
     found = pl.concat(parts, how="vertical_relaxed")
-    strong_lines = found.filter(
-        pl.col("kind").is_in(STRONG) & (pl.col("reason").is_null() | (pl.col("reason") == "masked"))
-    ).select("line").unique()
+    strong_lines = (
+        found.filter(
+            pl.col("kind").is_in(STRONG)
+            & (pl.col("reason").is_null() | (pl.col("reason") == "masked"))
+        )
+        .select("line")
+        .unique()
+    )
     found = pl.concat(
         [
             found.filter(~pl.col("anchored")),
@@ -252,6 +257,8 @@ def find_spans(text: str) -> list[Span]:
     for r in found.iter_rows(named=True):
         offset = r["raw"].find(r["cand"]) if r["cand"] else 0
         start = r["start"] + max(offset, 0)
-        spans.append(Span(r["kind"], start, start + len(r["cand"]), r["value"], r["status"], r["reason"]))
+        spans.append(
+            Span(r["kind"], start, start + len(r["cand"]), r["value"], r["status"], r["reason"])
+        )
     spans.sort(key=lambda s: (s.start, s.kind))
     return spans

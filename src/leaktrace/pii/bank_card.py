@@ -1,0 +1,152 @@
+"""Bank card numbers: 16-19 digits with the Luhn check; issuer from the BIN table (an unknown
+BIN is a note, not a failure, since the table covers only the main banks)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from .base import Kind, Validation, first_reason, full
+from .tables import by_length, card_bins
+from .text import CharMap, enough_unmasked, enough_unmasked_expr
+
+_CHARS = CharMap(drop=" \t\r\n-", to_star="●#xX")
+_SHAPE = "[0-9*]{16,19}"
+_DM = "[0-9０-９*＊xX]"
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn (ISO/IEC 7812) check over a string of digits."""
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        total += d if i % 2 == 0 else (2 * d - 9 if d >= 5 else 2 * d)
+    return total % 10 == 0
+
+
+def _doubled(d: int) -> int:
+    return 2 * d - 9 if d >= 5 else 2 * d
+
+
+@cache
+def _luhn_tables() -> tuple[list[str], list[str], list[str], list[str]]:
+    """Every 4-digit group; its Luhn contribution when its 1st and 3rd digits are doubled; its
+    digit sum (both mod 10); and the 2-digit strings whose digit sum is 0 mod 10."""
+    groups = list(itertools.product(range(10), repeat=4))
+    keys = ["".join(map(str, g)) for g in groups]
+    luhn = [str((_doubled(a) + b + _doubled(c) + d) % 10) for a, b, c, d in groups]
+    sums = [str(sum(g) % 10) for g in groups]
+    ok = [f"{a}{b}" for a in range(10) for b in range(10) if (a + b) % 10 == 0]
+    return keys, luhn, sums, ok
+
+
+def _luhn_expr(e: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`luhn_ok` for up to 20 digits without per-digit columns: zero-fill to 20
+    (so even positions from the left are the doubled ones), fold each 4-digit group to its
+    contribution mod 10, then fold those sums again to two digits."""
+    keys, luhn, sums, ok = _luhn_tables()
+    s = e.str.zfill(20).str.replace_many(keys, luhn, leftmost=True)
+    return s.str.zfill(8).str.replace_many(keys, sums, leftmost=True).is_in(ok)
+
+
+def issuer(value: str) -> tuple[str, tuple[str, str, str]] | None:
+    """(BIN, (bank_zh, bank_en, card_type)) of the longest known prefix of ``value``."""
+    table = card_bins()
+    for n, _ in by_length(table):
+        if value[:n] in table:
+            return value[:n], table[value[:n]]
+    return None
+
+
+def network(value: str) -> str | None:
+    """Card scheme from the leading digits (ISO/IEC 7812 ranges of the schemes)."""
+    if value.startswith("62"):
+        return "UnionPay"
+    if value.startswith("4"):
+        return "Visa"
+    if value[:2] in ("51", "52", "53", "54", "55"):
+        return "Mastercard"
+    if value[:2] == "35":
+        return "JCB"
+    return None
+
+
+class BankCard(Kind):
+    """Debit or credit card number (银行卡号)."""
+
+    name = "bank_card"
+    label = "Bank card number"
+    strong = True
+    header_words = (
+        "银行卡",
+        "银行卡号",
+        "卡号",
+        "账号",
+        "银行账号",
+        "借记卡",
+        "信用卡",
+        "card",
+        "card_no",
+        "cardno",
+        "bank_card",
+        "account",
+        "pan",
+    )
+    context_words = ("银行卡", "卡号", "账号", "开户行", "银行", "card", "account")
+    pattern = (
+        rf"[0-9０-９*＊]{_DM}{{3}}(?:[ \-]?{_DM}{{4}}){{2}}[ \-]?{_DM}{{4,}}(?:[ \-]{_DM}{{1,4}})?"
+    )
+    run_lengths = frozenset({16, 17, 18, 19})
+
+    def normalize(self, raw: str) -> str | None:
+        s = _CHARS.apply(raw)
+        return s if re.fullmatch(_SHAPE, s) and enough_unmasked(s) else None
+
+    def normalize_expr(self, e: pl.Expr) -> pl.Expr:
+        s = _CHARS.expr(e)
+        return pl.when(s.str.contains(full(_SHAPE)) & (enough_unmasked_expr(s))).then(s)
+
+    def validate(self, value: str) -> Validation:
+        if not 16 <= len(value) <= 19:
+            return Validation.of(["bad_length"])
+        if not re.fullmatch(_SHAPE, value):
+            return Validation.of(["bad_format"])
+        notes = () if "*" in value[:6] or issuer(value) else ("unknown_bin",)
+        if "*" in value:
+            return Validation.of(["masked"], notes)
+        return Validation.of([] if luhn_ok(value) else ["bad_checksum"], notes)
+
+    def reason_expr(self, e: pl.Expr) -> pl.Expr:
+        masked = e.str.contains("*", literal=True)
+        n = e.str.len_chars()
+        return first_reason(
+            [
+                ("bad_length", (n < 16) | (n > 19)),
+                ("bad_format", ~e.str.contains(full(_SHAPE))),
+                ("bad_checksum", ~masked & ~_luhn_expr(e)),
+                ("masked", masked),
+            ]
+        )
+
+    def derive(self, value: str) -> dict[str, Any]:
+        """BIN, issuing bank, card type and scheme, when the leading digits are visible."""
+        found = issuer(value)
+        bank_zh, bank_en, card_type = found[1] if found else (None, None, None)
+        return {
+            "bin": found[0] if found else None,
+            "bank": bank_en,
+            "bank_zh": bank_zh,
+            "card_type": card_type,
+            "network": network(value),
+        }
+
+    def mask(self, value: str) -> str:
+        return (
+            value[:4] + "*" * (len(value) - 8) + value[-4:]
+            if len(value) > 8
+            else super().mask(value)
+        )
