@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -39,13 +40,13 @@ def _root() -> None:
     """Find, verify and trace leaked Chinese personal data."""
 
 
-def _progress() -> Progress:
-    """A byte progress bar on stderr that disappears when done."""
+def _progress(in_bytes: bool = True) -> Progress:
+    """A progress bar on stderr that disappears when done; counts bytes or items."""
+    counts = (DownloadColumn(), TransferSpeedColumn()) if in_bytes else (MofNCompleteColumn(),)
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        *counts,
         TimeRemainingColumn(),
         console=err,
         transient=True,
@@ -89,6 +90,38 @@ def scan_cmd(
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         render_scan(result, Console())
+
+
+@app.command("synth")
+def synth_cmd(
+    customers: Annotated[int, typer.Option("--customers", min=1, help="Customers in the world.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the world and its leaks.")],
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same world.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+) -> None:
+    """Generate a fake institution (customers, history, recipients, shares, employees, access
+    log) as Parquet, and leaks of every kind in every format, each with its ground truth.
+
+    Example:
+
+        leaktrace synth --customers 100000 --seed 7 --out world/
+    """
+    from leaktrace.report.terminal import render_synth
+    from leaktrace.synth.bundle import synth_to_dir
+
+    try:
+        with _progress(in_bytes=False) as bar:
+            task = bar.add_task("customers", total=customers)
+            summary = synth_to_dir(
+                out, customers, seed=seed, progress=lambda done: bar.update(task, completed=done)
+            )
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]")
+        raise typer.Exit(130) from None
+    if as_json:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        render_synth(summary, Console())
 
 
 def _fail(message: str) -> None:

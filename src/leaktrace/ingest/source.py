@@ -60,4 +60,6 @@ class Source:
 
 def string_batch(columns: dict[str, list[str | None]]) -> pa.RecordBatch:
     """Build a batch of string columns from Python lists (small readers use this)."""
-    return pa.RecordBatch.from_pydict({k: pa.array(v, type=pa.string()) for k, v in columns.items()})
+    return pa.RecordBatch.from_pydict(
+        {k: pa.array(v, type=pa.string()) for k, v in columns.items()}
+    )

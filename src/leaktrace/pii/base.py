@@ -59,6 +59,9 @@ class Kind(ABC):
     # Digit kinds: lengths of a maximal run of digits (masks and a trailing X included, no
     # separators) that normalize accepts; empty for kinds that are not digit runs.
     run_lengths: ClassVar[frozenset[int]] = frozenset()
+    # Values matching this (whole) are already normal: normalize returns them unchanged. Bulk
+    # scans skip normalising a column whose values all match; None when no such shortcut.
+    canonical: ClassVar[str | None] = None
 
     # --- scalar ---------------------------------------------------------------
     @abstractmethod

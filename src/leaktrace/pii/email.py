@@ -29,6 +29,7 @@ class Email(Kind):
     name = "email"
     label = "E-mail address"
     strong = False
+    canonical = r"[a-z0-9._%+\-]+@[a-z0-9.\-]+"
     header_words = ("邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "mail")
     context_words = ("邮箱", "邮件", "email", "mail", "@")
     pattern = rf"[{_W}._%+\-*＊]+[@＠][{_W}\-]+(?:[.．][{_W}\-]+)*[.．][A-Za-zＡ-Ｚａ-ｚ]{{2,}}"

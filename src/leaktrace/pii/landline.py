@@ -48,6 +48,7 @@ class Landline(Kind):
     name = "landline"
     label = "Landline number"
     strong = False
+    canonical = r"0[1-9][0-9]{9,10}"
     header_words = (
         "座机",
         "固话",

@@ -39,6 +39,7 @@ class Mobile(Kind):
     name = "mobile"
     label = "Mobile number"
     strong = True
+    canonical = r"1[3-9][0-9]{9}"
     header_words = (
         "手机",
         "手机号",

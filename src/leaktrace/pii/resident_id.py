@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 from typing import Any
 
 import polars as pl
@@ -40,6 +41,19 @@ def _check_char_expr(body: pl.Expr) -> pl.Expr:
     return total.mod(11).replace_strict(list(range(11)), list(CHECK_CHARS), return_dtype=pl.String)
 
 
+@cache
+def _division_codes() -> pl.Series:
+    """Every known division code, as a Series built once (lists are re-converted per call)."""
+    return pl.Series("code", list(divisions()), pl.String)
+
+
+@cache
+def _last_years() -> tuple[pl.Series, pl.Series]:
+    """Retired division codes and the last year each was in force."""
+    last = division_last_year()
+    return pl.Series("code", list(last), pl.String), pl.Series("year", list(last.values()), pl.Int32)
+
+
 def _age_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
     """(earliest plausible birth date, today)."""
     try:
@@ -63,6 +77,7 @@ class ResidentId(Kind):
     name = "resident_id"
     label = "Resident ID"
     strong = True
+    canonical = r"[0-9]{17}[0-9X]"
     header_words = (
         "身份证",
         "身份证号",
@@ -144,16 +159,14 @@ class ResidentId(Kind):
         masked = e.str.contains("*", literal=True)
         code, digits = e.str.slice(0, 6), e.str.slice(6, 8)
         code_visible = ~code.str.contains("*", literal=True)
-        known = code_visible & code.is_in(list(divisions()))
+        known = code_visible & code.is_in(_division_codes())
         date_visible = ~digits.str.contains("*", literal=True)
         birth = pl.when(digits.str.contains(f"^{_YEAR}")).then(
             digits.str.to_date("%Y%m%d", strict=False)
         )
         earliest, today = _age_bounds(dt.date.today())
-        last = division_last_year()
-        last_year = code.replace_strict(
-            list(last), list(last.values()), default=None, return_dtype=pl.Int32
-        )
+        codes, years = _last_years()
+        last_year = code.replace_strict(codes, years, default=None, return_dtype=pl.Int32)
         return first_reason(
             [
                 ("bad_length", e.str.len_chars() != 18),

@@ -74,3 +74,27 @@ def render_scan(result: ScanResult, console: Console) -> None:
             console.print(f"[yellow]… and {len(src.problems) - 10} more problems in {src.path}[/]")
     if result.out:
         console.print(f"Normalised table written to [bold]{result.out}[/]")
+
+
+def render_synth(summary: dict, console: Console) -> None:
+    """Print what ``leaktrace synth`` wrote: the world's tables and each leak with its truth."""
+    console.print(f"[bold]World[/] (seed {summary['seed']}) written to {summary['world']}")
+    w = Table(title="Tables", title_justify="left")
+    w.add_column("table")
+    w.add_column("rows", justify="right")
+    for name, rows in summary["tables"].items():
+        w.add_row(name, f"{rows:,}")
+    console.print(w)
+    t = Table(title="Leaks (ground truth beside each file)", title_justify="left")
+    for col in ("file", "kind", "format", "encoding", "rows", "from"):
+        t.add_column(col)
+    for leak in summary["leaks"]:
+        t.add_row(
+            leak["file"],
+            leak["kind"],
+            leak["format"],
+            leak["encoding"],
+            f"{leak['rows']:,}",
+            ", ".join(map(str, leak["sources"])) or "—",
+        )
+    console.print(t)

@@ -29,17 +29,21 @@ def header_kind(header: str) -> str | None:
     return best[1] if best else None
 
 
-def _share_exprs(col: str, kind: str) -> list[pl.Expr]:
+def _kind_counts(sample: pl.DataFrame, kind: str) -> dict[str, tuple[int, int, int]]:
+    """Per column: how many values have the kind's shape, are valid, and fail only their check
+    digit. Normalised in one pass and validated in a second (small expression graphs stay fast)."""
     k = KINDS[kind]
-    v = pl.col(col).str.strip_chars()
-    norm = k.normalize_expr(v)
-    reason = k.reason_expr(norm)
-    present = v.is_not_null() & (v != "")
-    return [
-        (norm.is_not_null() & present).sum().alias(f"{kind}|shape"),
-        (norm.is_not_null() & present & reason.is_null()).sum().alias(f"{kind}|valid"),
-        (norm.is_not_null() & present & (reason == "bad_checksum")).sum().alias(f"{kind}|near"),
-    ]
+    cols = sample.columns
+    norm = sample.select(k.normalize_expr(pl.col(c).str.strip_chars()).alias(c) for c in cols)
+    reason = norm.select(k.reason_expr(pl.col(c)).alias(c) for c in cols)
+    counts = pl.concat(
+        [
+            norm.select(pl.col(c).is_not_null().sum() for c in cols),
+            reason.select((pl.col(c).is_null() & norm[c].is_not_null()).sum() for c in cols),
+            reason.select((pl.col(c) == "bad_checksum").sum() for c in cols),
+        ]
+    )
+    return {c: tuple(counts.get_column(c).to_list()) for c in cols}  # type: ignore[misc]
 
 
 def _text_share(values: pl.Series) -> float:
@@ -60,18 +64,12 @@ def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
     reports: list[ColumnReport] = []
     if sample.width == 0:
         return reports
-    exprs: list[pl.Expr] = []
+    present = sample.select(
+        (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).sum() for c in sample.columns
+    ).row(0, named=True)
+    per_kind = {kind: _kind_counts(sample, kind) for kind in KINDS}
     for col in sample.columns:
-        exprs.append(
-            (pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != ""))
-            .sum()
-            .alias(f"{col}||n")
-        )
-        for kind in KINDS:
-            exprs.extend(e.name.prefix(f"{col}||") for e in _share_exprs(col, kind))
-    stats = sample.select(exprs).row(0, named=True)
-    for col in sample.columns:
-        n = stats[f"{col}||n"] or 0
+        n = present[col] or 0
         if n == 0:
             reports.append(ColumnReport(col, None, 0.0))
             continue
@@ -80,9 +78,9 @@ def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
         for kind in KINDS:
             # Names and addresses have loose shapes (any short Chinese string): only values that
             # pass their checks (a known surname, a real division) speak for them.
-            shape = stats[f"{col}||{kind}|{'shape' if KINDS[kind].strong else 'valid'}"] / n
-            valid = stats[f"{col}||{kind}|valid"] / n
-            near = stats[f"{col}||{kind}|near"] / n
+            n_shape, n_valid, n_near = per_kind[kind][col]
+            shape = (n_shape if KINDS[kind].strong else n_valid) / n
+            valid, near = n_valid / n, n_near / n
             bar = MIN_SHARE_WITH_HEADER if hinted == kind else MIN_SHARE
             if shape < bar:
                 continue

@@ -151,6 +151,26 @@ def _to_out(frame: pl.DataFrame, source: str, table: str) -> pa.Table:
     return frame.select(OUT_SCHEMA.names).to_arrow().cast(OUT_SCHEMA)
 
 
+def _raw_exprs(df: pl.DataFrame, typed: list[ColumnReport]) -> list[tuple[pl.Expr, bool]]:
+    """Each typed column's raw-value expression, and whether all its values are already normal
+    (match the kind's ``canonical`` pattern), so normalising can be skipped: clean dumps are
+    the common case and normalising is the dearest step."""
+    checks = {
+        i: pl.col(c.name).str.contains(f"^(?:{KINDS[c.kind].canonical})$").all(ignore_nulls=True)
+        for i, c in enumerate(typed)
+        if KINDS[c.kind].canonical
+    }
+    clean = df.select(v.alias(str(i)) for i, v in checks.items()).row(0) if checks else ()
+    clean_at = dict(zip(checks, clean, strict=True))
+    out = []
+    for i, c in enumerate(typed):
+        if clean_at.get(i):
+            out.append((pl.col(c.name), True))
+        else:
+            out.append((pl.col(c.name).str.strip_chars(), False))
+    return out
+
+
 class _SourceScan:
     """Scans one source batch by batch, keeping each table's column typing from its first batch."""
 
@@ -164,21 +184,24 @@ class _SourceScan:
     def table_batch(self, batch: Batch) -> None:
         df = pl.from_arrow(batch.data)
         assert isinstance(df, pl.DataFrame)
-        cols = self.typing.get(batch.table)
-        if cols is None:
-            cols = infer_columns(df.head(SAMPLE_ROWS))
-            self.typing[batch.table] = cols
+        cols = self.typing.setdefault(batch.table, [])
+        known = {c.name for c in cols}
+        if new := [c for c in df.columns if c not in known]:
+            # First batch of a table, or (JSON) keys first seen in a later batch.
+            cols.extend(infer_columns(df.select(new).head(SAMPLE_ROWS)))
             self.report.columns[batch.table] = cols
+        if missing := [c.name for c in cols if c.name not in df.columns]:
+            df = df.with_columns(pl.lit(None, pl.String).alias(m) for m in missing)
         self.report.records += df.height
         df = df.with_row_index("row", offset=batch.first_row).with_columns(
             pl.col("row").cast(pl.Int64)
         )
         typed = [c for c in cols if c.kind not in (None, "text")]
-        raws = [pl.col(c.name).str.strip_chars() for c in typed]
+        raws = _raw_exprs(df, typed)
         # Normalise every typed column at once (Polars runs them in parallel), then validate.
         df = df.with_columns(
-            KINDS[c.kind].normalize_expr(raw).alias(f"_n{i}")
-            for i, (c, raw) in enumerate(zip(typed, raws, strict=True))
+            (raw if raw_is_normal else KINDS[c.kind].normalize_expr(raw)).alias(f"_n{i}")
+            for i, (c, (raw, raw_is_normal)) in enumerate(zip(typed, raws, strict=True))
         )
         df = df.with_columns(
             pl.when(raw.is_null() | (raw == ""))
@@ -187,9 +210,9 @@ class _SourceScan:
             .then(pl.lit("bad_format"))
             .otherwise(KINDS[c.kind].reason_expr(pl.col(f"_n{i}")))
             .alias(f"_r{i}")
-            for i, (c, raw) in enumerate(zip(typed, raws, strict=True))
+            for i, (c, (raw, _)) in enumerate(zip(typed, raws, strict=True))
         )
-        values = [pl.coalesce(pl.col(f"_n{i}"), raw) for i, raw in enumerate(raws)]
+        values = [pl.coalesce(pl.col(f"_n{i}"), raw) for i, (raw, _) in enumerate(raws)]
         for i, c in enumerate(typed):
             _merge(self.stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
         firsts: dict[str, pl.Expr] = {}

@@ -206,6 +206,7 @@ _EMPTY_FOUND = pl.DataFrame(
         "kind": pl.String,
         "value": pl.String,
         "reason": pl.String,
+        "status": pl.String,
     }
 )
 

@@ -1,0 +1,122 @@
+"""Open a path as a stream of bytes, undoing gzip/bzip2/xz, counting the bytes taken from disk."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from leaktrace.errors import InputError
+from leaktrace.ingest.limits import CHUNK
+from leaktrace.ingest.problems import ProblemLog
+
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+_SUFFIXES = {"gzip": ".gz", "bz2": ".bz2", "xz": ".xz"}
+
+
+def check_file(path: Path) -> int:
+    """Return the size of ``path``, or raise InputError if it is missing or not a regular file."""
+    if not path.exists():
+        raise InputError(str(path), "an existing file", "nothing at that path")
+    if path.is_dir():
+        raise InputError(str(path), "a file", "a directory")
+    return path.stat().st_size
+
+
+def compression_of(path: Path) -> str | None:
+    """Name the compression of ``path`` from its magic bytes (gzip, bz2, xz), or None."""
+    with path.open("rb") as f:
+        magic = f.read(6)
+    return next((name for sig, name in _MAGIC if magic.startswith(sig)), None)
+
+
+def inner_name(path: Path, compression: str | None) -> str:
+    """The file name with a compression suffix removed: ``leak.csv.gz`` -> ``leak.csv``."""
+    suffix = _SUFFIXES.get(compression or "")
+    if suffix and path.name.lower().endswith(suffix):
+        return path.name[: -len(suffix)]
+    return path.name
+
+
+class ByteStream:
+    """The decompressed bytes of a file, read in chunks.
+
+    ``bytes_done`` counts bytes taken from disk (compressed bytes for compressed files), for
+    progress. A truncated or damaged compressed stream ends the data and is recorded in ``log``."""
+
+    def __init__(self, path: Path, compression: str | None, log: ProblemLog | None = None):
+        self.path = path
+        self.log = log
+        self._disk: BinaryIO = path.open("rb")
+        self._stream: BinaryIO = self._disk
+        if compression == "gzip":
+            self._stream = gzip.GzipFile(fileobj=self._disk, mode="rb")
+        elif compression == "bz2":
+            self._stream = bz2.BZ2File(self._disk, mode="rb")
+        elif compression == "xz":
+            self._stream = lzma.LZMAFile(self._disk, mode="rb")
+        self.compression = compression
+        self.offset = 0  # decompressed bytes returned so far
+        self._ended = False
+
+    @property
+    def bytes_done(self) -> int:
+        return self._disk.tell() if not self._disk.closed else 0
+
+    def read(self, size: int = CHUNK) -> bytes:
+        """Up to ``size`` bytes; b'' at the end (also at a damaged compressed stream's end)."""
+        if self._ended:
+            return b""
+        if self.compression is None:
+            data = self._disk.read(size)
+        else:
+            data = self._read_compressed(size)
+        if not data:
+            self._ended = True
+        self.offset += len(data)
+        return data
+
+    def _read_compressed(self, size: int) -> bytes:
+        """Decompress in small steps, so a damaged end loses only the last step's bytes."""
+        parts: list[bytes] = []
+        have = 0
+        try:
+            while have < size and (part := self._stream.read1(min(size - have, 1 << 16))):  # type: ignore[attr-defined]
+                parts.append(part)
+                have += len(part)
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            self._ended = True
+            if self.log is not None:
+                what = "truncated" if isinstance(exc, EOFError) else "damaged"
+                self.log.add(
+                    "compression",
+                    f"{self.path.name} after {self.offset + have} uncompressed bytes",
+                    f"a complete {self.compression} stream, found it {what}; the rest is lost",
+                )
+        return b"".join(parts)
+
+    def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
+        """Iterate the remaining bytes in chunks of about ``size``."""
+        while data := self.read(size):
+            yield data
+
+    def close(self) -> None:
+        self._stream.close()
+        self._disk.close()
+
+
+def read_head(path: Path, compression: str | None, size: int) -> tuple[bytes, bool]:
+    """The first ``size`` bytes after decompression, and whether they are the whole content."""
+    stream = ByteStream(path, compression)
+    try:
+        head = stream.read(size)
+        while len(head) < size and (more := stream.read(size - len(head))):
+            head += more
+        at_eof = len(head) < size or not stream.read(1)
+    finally:
+        stream.close()
+    return head, at_eof

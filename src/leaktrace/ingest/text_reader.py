@@ -1,0 +1,66 @@
+"""Read plain text, forum posts and HTML as batches of lines (one column ``text``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from leaktrace.ingest.files import ByteStream
+from leaktrace.ingest.html_text import html_text
+from leaktrace.ingest.limits import BATCH_ROWS, TEXT_LINE_MAX
+from leaktrace.ingest.lines import line_chunks
+from leaktrace.ingest.problems import ProblemLog
+from leaktrace.ingest.source import Batch, Source
+from leaktrace.ingest.transcode import utf8_chunks
+
+
+def read_text(
+    source: Source, name: str, table: str, compression: str | None, html: bool
+) -> Iterator[Batch]:
+    """Yield the lines of a text (or of HTML's visible text), a line per row, ``first_row`` = line number.
+
+    A line over 1 MiB comes as several one-row batches with the same line number, so a
+    single 1 GB line streams in bounded memory."""
+    assert source.encoding is not None
+    log = ProblemLog(name, source.problems)
+    stream = ByteStream(source.path, compression, log)
+    try:
+        chunks = utf8_chunks(stream, source.encoding, log)
+        for chunk in line_chunks(html_text(chunks) if html else chunks, TEXT_LINE_MAX):
+            if chunk.piece:
+                if chunk.data:
+                    yield Batch(
+                        table,
+                        _lines_batch(pa.array([chunk.data], pa.binary())),
+                        chunk.first_line,
+                        stream.bytes_done,
+                    )
+                if chunk.last:
+                    log.add(
+                        "long line",
+                        f"{name} line {chunk.first_line}",
+                        f"lines under {TEXT_LINE_MAX >> 20} MiB; line is "
+                        f"{chunk.length / 2**20:.1f} MB long; read in pieces",
+                    )
+                continue
+            data = chunk.data[:-1] if chunk.data.endswith(b"\n") else chunk.data
+            lines = pc.split_pattern(pa.array([data], pa.binary()), b"\n").flatten()
+            batch = _lines_batch(lines)
+            for start in range(0, batch.num_rows, BATCH_ROWS):
+                yield Batch(
+                    table,
+                    batch.slice(start, BATCH_ROWS),
+                    chunk.first_line + start,
+                    stream.bytes_done,
+                )
+    finally:
+        stream.close()
+        log.finish()
+
+
+def _lines_batch(lines: pa.Array) -> pa.RecordBatch:
+    """A one-column ``text`` batch of UTF-8 lines (binary), carriage returns at line ends removed."""
+    text = lines.cast(pa.string())
+    return pa.RecordBatch.from_arrays([pc.utf8_rtrim(text, characters="\r")], names=["text"])

@@ -1,0 +1,124 @@
+"""Turn a byte stream in any encoding into valid UTF-8 chunks, counting (never failing on) bad bytes."""
+
+from __future__ import annotations
+
+import codecs
+import threading
+from collections.abc import Iterator
+
+import pyarrow as pa
+
+from leaktrace.ingest.files import ByteStream
+from leaktrace.ingest.problems import ProblemLog
+
+_UTF8 = {"utf-8", "utf-8-sig", "ascii"}
+_BOM = "\ufeff"
+_errors = threading.local()
+
+
+def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: note where the bad bytes were, replace them with U+FFFD."""
+    assert isinstance(exc, UnicodeDecodeError)
+    _errors.sink.append((exc.start, exc.end))
+    return "\ufffd", exc.end
+
+
+codecs.register_error("leaktrace-count", _count_and_replace)
+
+
+def utf8_chunks(stream: ByteStream, encoding: str, log: ProblemLog) -> Iterator[bytes]:
+    """Yield the stream's text re-encoded as valid UTF-8, in chunks, without a leading BOM.
+
+    Undecodable bytes become U+FFFD; each line holding some is recorded in ``log`` with its
+    line number and byte offset. UTF-8 input is only validated (fast, in Arrow), not decoded."""
+    decoder = _Decoder(encoding, log)
+    first = True
+    for raw in stream.chunks():
+        out = decoder.feed(raw, final=False)
+        if first and out:
+            out = out.removeprefix(_BOM.encode())
+            first = False
+        if out:
+            yield out
+    tail = decoder.feed(b"", final=True)
+    if first:
+        tail = tail.removeprefix(_BOM.encode())
+    if tail:
+        yield tail
+
+
+class _Decoder:
+    """Incremental decoding with error bookkeeping: byte offsets and line numbers of bad bytes."""
+
+    def __init__(self, encoding: str, log: ProblemLog) -> None:
+        self.encoding = encoding
+        self.log = log
+        self.utf8 = encoding in _UTF8
+        self.newline = "\n".encode(encoding) if not self.utf8 else b"\n"
+        self.carry = b""  # UTF-8: an incomplete last character kept for the next chunk
+        self.inc = codecs.getincrementaldecoder("utf-8" if self.utf8 else encoding)(
+            "leaktrace-count"
+        )
+        self.fed = 0  # raw bytes fed so far
+        self.lines = 0  # newlines in the bytes decoded so far
+
+    def feed(self, raw: bytes, final: bool) -> bytes:
+        """Decode one chunk; return valid UTF-8 bytes."""
+        base = self.fed - len(self.carry)  # file offset of the first byte decoded now
+        self.fed += len(raw)
+        if self.utf8:
+            data = self.carry + raw
+            # Cutting after the last newline lets line_chunks pass chunks on without copying.
+            cut = len(data) if final else (data.rfind(b"\n") + 1 or _complete_utf8_end(data))
+            data, self.carry = data[:cut], data[cut:]
+            out = data if _valid_utf8(data) else self._decode(data, final, base).encode()
+        else:
+            data = raw
+            out = self._decode(raw, final, base).encode()
+        self.lines += data.count(self.newline)
+        return out
+
+    def _decode(self, data: bytes, final: bool, base: int) -> str:
+        """Decode with the counting handler and record a Problem per line holding bad bytes."""
+        _errors.sink = []
+        try:
+            text = self.inc.decode(data, final)
+            found = _errors.sink
+        finally:
+            _errors.sink = []
+        last_line = -1
+        for start, end in found:
+            start = max(0, min(start, len(data)))
+            line = self.lines + data.count(self.newline, 0, start) + 1
+            if line == last_line:
+                continue
+            last_line = line
+            self.log.add(
+                "encoding",
+                f"{self.log.name} line {line} (byte {base + start})",
+                f"text in {self.encoding}, found {max(end - start, 1)} undecodable byte(s); "
+                "replaced with U+FFFD",
+            )
+        return text
+
+
+def _complete_utf8_end(data: bytes) -> int:
+    """Index after the last complete UTF-8 character (an incomplete one at the end is left out)."""
+    n = len(data)
+    for back in range(1, min(4, n) + 1):
+        b = data[n - back]
+        if b < 0x80:
+            return n
+        if b >= 0xC0:  # a lead byte: is its sequence complete?
+            need = 2 if b < 0xE0 else 3 if b < 0xF0 else 4
+            return n if back >= need else n - back
+    return n
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Validate UTF-8 in Arrow (several GB/s), without building a Python str."""
+    try:
+        pa.array([data], pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True

@@ -1,0 +1,196 @@
+"""SQL dumps: MySQL extended INSERTs, PostgreSQL INSERT and COPY, broken statements; the tuple parser."""
+
+from __future__ import annotations
+
+import gzip
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leaktrace.ingest import open_source
+from leaktrace.ingest.sql_values import MYSQL, POSTGRES, copy_row, parse_values
+
+
+def mysql_literal(value: str | None) -> str:
+    """Quote like mysqldump does."""
+    if value is None:
+        return "NULL"
+    escaped = (
+        value.replace("\\", "\\\\")
+        .replace("'", "\\'")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\0", "\\0")
+        .replace("\x1a", "\\Z")
+    )
+    return f"'{escaped}'"
+
+
+def pg_literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def copy_field(value: str | None) -> str:
+    if value is None:
+        return "\\N"
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def tables_of(source) -> dict[str, list[list[str | None]]]:
+    out: dict[str, list] = {}
+    for batch in source.batches():
+        cols = batch.data.to_pydict()
+        out.setdefault(batch.table, []).extend(map(list, zip(*cols.values(), strict=True)))
+    return out
+
+
+def test_mysql_dump_extended_insert(tmp_path, ingest_people):
+    rows = [[str(i), r[0], r[1], r[2], r[3]] for i, r in enumerate(ingest_people)]
+    rows[3][3] = None
+    rows[5][4] = "北京市'朝阳区' (东) 3,4号\\楼"
+    values = ",".join(
+        "(" + ",".join(mysql_literal(v) if i else v for i, v in enumerate(r)) + ")" for r in rows
+    )
+    dump = f"""-- MySQL dump 10.13
+/*!40101 SET NAMES utf8mb4 */;
+DROP TABLE IF EXISTS `customer`;
+CREATE TABLE `customer` (
+  `id` int NOT NULL AUTO_INCREMENT,
+  `name` varchar(32) DEFAULT NULL COMMENT '姓名, 全名',
+  `id_card` char(18) DEFAULT NULL,
+  `mobile` varchar(20) DEFAULT NULL,
+  `address` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `idx_mobile` (`mobile`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+LOCK TABLES `customer` WRITE;
+INSERT INTO `customer` VALUES {values};
+INSERT INTO `customer` VALUES (999,_binary 'b','x','y','z') ON DUPLICATE KEY UPDATE name='n';
+UNLOCK TABLES;
+"""
+    path = tmp_path / "bank.sql"
+    path.write_text(dump, encoding="utf-8")
+    source = open_source(path)
+    assert (source.format, source.kind) == ("sql", "table")
+    batches = list(source.batches())
+    assert batches[0].data.schema.names == ["id", "name", "id_card", "mobile", "address"]
+    got = tables_of(open_source(path))
+    assert got == {"customer": [*rows, ["999", "b", "x", "y", "z"]]}
+    assert source.problems == []
+
+
+def test_mysql_insert_over_several_chunks(tmp_path):
+    rows = [[str(i), f"138{i:08d}", "地址" * 30] for i in range(150_000)]  # one ~25 MB statement
+    values = ",".join(f"({a},'{b}','{c}')" for a, b, c in rows)
+    path = tmp_path / "big.sql.gz"
+    path.write_bytes(
+        gzip.compress(f"INSERT INTO t (id, mobile, addr) VALUES {values};\n".encode("gbk"))
+    )
+    source = open_source(path)
+    assert source.encoding == "gb18030"
+    batches = list(source.batches())
+    assert all(b.data.num_rows <= 65_536 for b in batches)
+    assert sum(b.data.num_rows for b in batches) == 150_000
+    assert batches[-1].data.column("mobile")[-1].as_py() == rows[-1][1]
+
+
+def test_broken_statement_skipped_with_line(tmp_path):
+    dump = (
+        "INSERT INTO `a` VALUES (1,'x'),(2,'y');\n"
+        "INSERT INTO `a` VALUES (3,'z'),(4,'w' 'v');\n"  # line 2: two strings without a comma
+        "INSERT INTO `a` VALUES (5,'ok');\n"
+        "INSERT INTO `b` (p) VALUES ('1'),('2','3');\n"  # line 4: a row of the wrong width
+    )
+    path = tmp_path / "d.sql"
+    path.write_text(dump)
+    source = open_source(path)
+    got = tables_of(source)
+    assert got == {"a": [["1", "x"], ["2", "y"], ["3", "z"], ["5", "ok"]], "b": [["1"]]}
+    assert [p.place.split(" (")[0] for p in source.problems] == ["d.sql line 2", "d.sql line 4"]
+    assert source.rows_skipped == 2
+
+
+def test_truncated_dump_keeps_rows(tmp_path):
+    path = tmp_path / "cut.sql"
+    path.write_text("INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c")
+    source = open_source(path)
+    assert tables_of(source) == {"t": [["1", "a"], ["2", "b"]]}
+    assert source.rows_skipped == 1
+
+
+def test_postgres_insert_and_copy(tmp_path, ingest_people):
+    people = ingest_people[:20]
+    inserts = "".join(
+        f"INSERT INTO public.users (id, name, phone) VALUES ({i}, {pg_literal(r[0])}, {pg_literal(r[2])});\n"
+        for i, r in enumerate(people)
+    )
+    copy_rows = [
+        [r[1], f"{r[3]}\t座", None if i % 4 == 0 else "C:\\dir\\"] for i, r in enumerate(people)
+    ]
+    copy = "".join("\t".join(copy_field(v) for v in row) + "\n" for row in copy_rows)
+    dump = f"""--
+-- PostgreSQL database dump
+--
+SET standard_conforming_strings = on;
+CREATE TABLE public.users (
+    id integer NOT NULL,
+    name character varying(50),
+    phone text
+);
+{inserts}INSERT INTO public.users VALUES (99, 'O''Brien \\ ok', NULL);
+COPY public.cards (id_no, address, note) FROM stdin;
+{copy}\\.
+
+ALTER TABLE ONLY public.users ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+"""
+    path = tmp_path / "pg.sql"
+    path.write_text(dump, encoding="utf-8")
+    source = open_source(path)
+    got = tables_of(source)
+    expected_users = [[str(i), r[0], r[2]] for i, r in enumerate(people)]
+    assert got["public.users"] == [*expected_users, ["99", "O'Brien \\ ok", None]]
+    assert got["public.cards"] == copy_rows
+    names = {b.table: b.data.schema.names for b in open_source(path).batches()}
+    assert names["public.cards"] == ["id_no", "address", "note"]
+    assert source.problems == []
+
+
+def test_copy_block_cut_off(tmp_path):
+    path = tmp_path / "c.sql"
+    path.write_text("COPY t (a, b) FROM stdin;\n1\tx\n2\ty\n3\t")
+    source = open_source(path)
+    assert tables_of(source) == {"t": [["1", "x"], ["2", "y"]]}  # the cut last row is not kept
+    assert [(p.place, p.rows_skipped) for p in source.problems] == [("c.sql line 4 (COPY t)", 1)]
+
+
+_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("'\"\\,()\n\r\t;\0 _%")),
+        st.characters(codec="utf-8", categories=["L", "N"]),
+    ),
+    max_size=15,
+)
+_row = st.lists(st.one_of(st.none(), _text), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_row, min_size=1, max_size=8))
+def test_mysql_tuple_round_trip(rows):
+    text = ",".join("(" + ",".join(mysql_literal(v) for v in r) + ")" for r in rows) + ";"
+    assert parse_values(text, MYSQL) == rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_row, min_size=1, max_size=8))
+def test_postgres_tuple_round_trip(rows):
+    text = ", ".join("(" + ", ".join(pg_literal(v) for v in r) + ")" for r in rows)
+    assert parse_values(text, POSTGRES) == rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(_row)
+def test_copy_row_round_trip(row):
+    assert copy_row("\t".join(copy_field(v) for v in row)) == row
