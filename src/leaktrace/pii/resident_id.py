@@ -42,9 +42,9 @@ def _check_char_expr(body: pl.Expr) -> pl.Expr:
 
 
 @cache
-def _division_codes() -> pl.Series:
-    """Every known division code, as a Series built once (lists are re-converted per call)."""
-    return pl.Series("code", list(divisions()), pl.String)
+def _division_codes() -> list[str]:
+    """Every known division code."""
+    return list(divisions())
 
 
 @cache

@@ -6,7 +6,7 @@ import polars as pl
 
 from leaktrace.pii import KINDS
 from leaktrace.scan.result import ColumnReport
-from leaktrace.scan.text import find_in_lines
+from leaktrace.scan.text import NEAR_MISS, find_in_lines
 
 # A column is of a kind when at least this share of its non-empty sampled values has the
 # kind's shape; a header naming the kind lowers the bar (masked or messy columns).
@@ -30,17 +30,18 @@ def header_kind(header: str) -> str | None:
 
 
 def _kind_counts(sample: pl.DataFrame, kind: str) -> dict[str, tuple[int, int, int]]:
-    """Per column: how many values have the kind's shape, are valid, and fail only their check
-    digit. Normalised in one pass and validated in a second (small expression graphs stay fast)."""
+    """Per column: how many values have the kind's shape, are valid, and are masked or fail
+    only their last check (a forged list is still a list of IDs). Normalised in one pass and validated in a second (small expression graphs stay fast)."""
     k = KINDS[kind]
     cols = sample.columns
+    near = [*NEAR_MISS.get(kind, ()), "masked"]
     norm = sample.select(k.normalize_expr(pl.col(c).str.strip_chars()).alias(c) for c in cols)
     reason = norm.select(k.reason_expr(pl.col(c)).alias(c) for c in cols)
     counts = pl.concat(
         [
             norm.select(pl.col(c).is_not_null().sum() for c in cols),
             reason.select((pl.col(c).is_null() & norm[c].is_not_null()).sum() for c in cols),
-            reason.select((pl.col(c) == "bad_checksum").sum() for c in cols),
+            reason.select(pl.col(c).is_in(near).sum() for c in cols),
         ]
     )
     return {c: tuple(counts.get_column(c).to_list()) for c in cols}  # type: ignore[misc]
@@ -58,8 +59,9 @@ def _text_share(values: pl.Series) -> float:
 def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
     """Type each column of a sample (a few thousand rows) by the share of values of each kind.
 
-    Score = shape share + valid share + half the near-miss share (right structure, wrong check
-    digit: forged lists are still lists of IDs) + a bonus when the header names the kind.
+    Score = shape share + valid share + half the near-miss share (masked, or right structure
+    but wrong check digit: forged lists are still lists of IDs) + a bonus when the header
+    names the kind.
     """
     reports: list[ColumnReport] = []
     if sample.width == 0:
@@ -81,8 +83,12 @@ def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
             n_shape, n_valid, n_near = per_kind[kind][col]
             shape = (n_shape if KINDS[kind].strong else n_valid) / n
             valid, near = n_valid / n, n_near / n
-            bar = MIN_SHARE_WITH_HEADER if hinted == kind else MIN_SHARE
-            if shape < bar:
+            if hinted == kind:
+                if shape < MIN_SHARE_WITH_HEADER:
+                    continue
+            # Without a header's word, a strong kind also needs values that pass its checks:
+            # a column of 18-digit customer numbers has a card's shape but passes Luhn 1 in 10.
+            elif shape < MIN_SHARE or (KINDS[kind].strong and valid + near < MIN_SHARE):
                 continue
             score = shape + valid + 0.5 * near + (0.3 if hinted == kind else 0.0)
             if best is None or score > best[0]:

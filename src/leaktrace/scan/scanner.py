@@ -30,6 +30,8 @@ OUT_SCHEMA = pa.schema(
 """One row per record: where it came from, one column per kind (the first value of that kind),
 and ``more`` for further values of a kind already filled (a second phone column, say)."""
 
+MORE_TYPE = pl.List(pl.Struct({"kind": pl.String, "value": pl.String}))
+
 Progress = Callable[[int], None]
 
 
@@ -105,6 +107,8 @@ def _fill_from_text(rec: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
     spill: list[pl.Expr] = []
     for k in KINDS:
         t = f"_t_{k}"
+        if t not in rec.columns:
+            continue
         if k in rec.columns:
             spill.append(pl.struct(pl.lit(k).alias("kind"), pl.col(t).alias("value")))
         else:
@@ -128,14 +132,13 @@ def _merge(into: dict[str, KindStats], new: dict[str, KindStats]) -> None:
 def _records_frame(found: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     """Pivot ``key + kind, value`` rows into one column per kind; repeats of a kind go to ``more``."""
     found = found.with_columns(_occ=pl.int_range(pl.len()).over([*key, "kind"]))
-    firsts = found.filter(pl.col("_occ") == 0)
-    aggs = [pl.col("value").filter(pl.col("kind") == k).first().alias(k) for k in KINDS]
-    rec = firsts.group_by(key, maintain_order=True).agg(aggs)
-    more = (
-        found.filter(pl.col("_occ") > 0)
-        .group_by(key, maintain_order=True)
-        .agg(pl.struct(pl.col("kind"), pl.col("value")).alias("more"))
+    rec = found.filter(pl.col("_occ") == 0).pivot(
+        on="kind", index=key, values="value", aggregate_function="first"
     )
+    more = found.filter(pl.col("_occ") > 0)
+    if more.height == 0:
+        return rec.with_columns(pl.lit(None, MORE_TYPE).alias("more"))
+    more = more.group_by(key).agg(pl.struct(pl.col("kind"), pl.col("value")).alias("more"))
     return rec.join(more, on=key, how="left")
 
 
@@ -145,9 +148,7 @@ def _to_out(frame: pl.DataFrame, source: str, table: str) -> pa.Table:
         if k not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(k))
     if "more" not in frame.columns:
-        frame = frame.with_columns(
-            pl.lit(None, pl.List(pl.Struct({"kind": pl.String, "value": pl.String}))).alias("more")
-        )
+        frame = frame.with_columns(pl.lit(None, MORE_TYPE).alias("more"))
     return frame.select(OUT_SCHEMA.names).to_arrow().cast(OUT_SCHEMA)
 
 
@@ -169,6 +170,39 @@ def _raw_exprs(df: pl.DataFrame, typed: list[ColumnReport]) -> list[tuple[pl.Exp
         else:
             out.append((pl.col(c.name).str.strip_chars(), False))
     return out
+
+
+COALESCE_ROWS = 250_000  # rows gathered before scanning: each scan step has a fixed cost
+
+
+def coalesce(batches: Iterable[Batch], rows: int = COALESCE_ROWS) -> Iterator[Batch]:
+    """Merge consecutive batches of one table (or of a text's lines) into batches of about
+    ``rows`` rows; memory stays bounded by that."""
+    pending: list[Batch] = []
+    count = 0
+
+    def merged() -> Batch:
+        first = pending[0]
+        data = pa.Table.from_batches([b.data for b in pending]).combine_chunks().to_batches()
+        return Batch(first.table, data[0], first.first_row, pending[-1].bytes_done)
+
+    for batch in batches:
+        joinable = (
+            pending
+            and batch.table == pending[0].table
+            and batch.data.schema == pending[0].data.schema
+            and batch.first_row == pending[-1].first_row + pending[-1].data.num_rows
+        )
+        if pending and not joinable:
+            yield merged()
+            pending, count = [], 0
+        pending.append(batch)
+        count += batch.data.num_rows
+        if count >= rows:
+            yield merged()
+            pending, count = [], 0
+    if pending:
+        yield merged()
 
 
 class _SourceScan:
@@ -282,7 +316,7 @@ def scan(
             report = SourceReport(str(src.path), src.format, src.encoding, src.kind, src.size)
             job = _SourceScan(src, report, writer)
             handle = job.table_batch if src.kind == "table" else job.text_batch
-            for batch in src.batches():
+            for batch in coalesce(src.batches()):
                 handle(batch)
                 if progress:
                     progress(done_before + batch.bytes_done)

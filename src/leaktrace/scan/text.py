@@ -8,6 +8,7 @@ Candidates from both go through one classifier, so both engines report the same 
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -15,7 +16,7 @@ from functools import cache
 import polars as pl
 
 from leaktrace.pii import KINDS, fold_width
-from leaktrace.pii.base import Status
+from leaktrace.pii.base import Kind, Status
 from leaktrace.scan.result import Span
 
 CJK = "一-龥"  # the CJK unified ideographs that names and addresses are written in
@@ -75,7 +76,7 @@ def extractors() -> tuple[Extractor, ...]:
             strip_prefix=f"^{name_ctx}{sep}",
             strip_suffix=f"{_NAME_STOP}.*$",
         ),
-        Extractor("name_tok", f"[{CJK}·]{{2,6}}", ("person_name",), anchored=True),
+        Extractor("name_tok", f"[{CJK}·]{{2,}}", ("person_name",), anchored=True),
         Extractor(
             "addr_ctx",
             rf"{addr_ctx}{sep}[^\s,，。;；|、]{{4,80}}",
@@ -108,44 +109,62 @@ def fold_expr(e: pl.Expr) -> pl.Expr:
 
 
 STRONG = ("resident_id", "mobile", "bank_card", "email", "passport")
+MAX_NAME_RUN = 6  # a run of Chinese characters longer than this is prose, not a name
 
 
-def classify(cands: pl.DataFrame, kinds: tuple[str, ...], *, prose: bool) -> pl.DataFrame:
+def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
     """Give each candidate (column ``cand``) the first kind it is valid for, else the first it is
-    masked for, else (for tables, or near misses in prose) the first whose shape it has.
+    masked for, else the first it is a near miss of (right structure, wrong check digit).
 
-    Returns the frame with ``kind``, ``value`` and ``reason`` (null when valid) added; candidates
-    of no kind are dropped.
+    Kinds with ``run_lengths`` only see candidates with that many digits, so most numbers in a
+    text (prices, dates, order numbers) never reach a validator. Returns the candidates that
+    got a kind, with ``kind``, ``value`` and ``reason`` (null when valid) added.
     """
-    norms = [KINDS[k].normalize_expr(pl.col("cand")).alias(f"_n{i}") for i, k in enumerate(kinds)]
-    cands = cands.with_columns(norms)
-    cands = cands.with_columns(
-        KINDS[k].reason_expr(pl.col(f"_n{i}")).alias(f"_r{i}") for i, k in enumerate(kinds)
-    )
-    tiers: list[tuple[pl.Expr, int]] = []
-    for i, _ in enumerate(kinds):
-        tiers.append((pl.col(f"_n{i}").is_not_null() & pl.col(f"_r{i}").is_null(), i))
-    for i, _ in enumerate(kinds):
-        tiers.append((pl.col(f"_r{i}") == Status.MASKED.value, i))
-    for i, k in enumerate(kinds):
-        ok = pl.col(f"_n{i}").is_not_null()
-        if prose:
-            ok = ok & pl.col(f"_r{i}").is_in(list(NEAR_MISS.get(k, ())))
-        tiers.append((ok, i))
+    cands = cands.with_row_index("_cid")
+    lengths = [n for k in kinds for n in KINDS[k].run_lengths]
+    if lengths:
+        # Most digit runs are short (prices, dates): drop them before the dearer digit count.
+        cands = cands.filter(pl.col("cand").str.len_chars() >= min(lengths))
+        n_digits = pl.col("cand").str.replace_all(r"[^0-9*Xx]", "").str.len_chars()
+        cands = cands.with_columns(_len=n_digits)
+    parts = []
+    for order, k in enumerate(kinds):
+        kind = KINDS[k]
+        sub = cands
+        if kind.run_lengths:
+            sub = sub.filter(pl.col("_len").is_in(sorted(kind.run_lengths)))
+        sub = _normalized(sub, kind)
+        reason = kind.reason_expr(pl.col("value"))
+        near = sorted(NEAR_MISS.get(k, ()))
+        tier = (
+            pl.when(pl.col("reason").is_null())
+            .then(0)
+            .when(pl.col("reason") == Status.MASKED.value)
+            .then(1)
+            .when(pl.col("reason").is_in(near))
+            .then(2)
+        )
+        sub = (
+            sub.with_columns(reason=reason.cast(pl.String))
+            .with_columns(kind=pl.lit(k), _rank=tier * len(kinds) + order)
+            .drop_nulls("_rank")
+        )
+        parts.append(sub)
+    best = pl.concat(parts).sort("_rank").unique("_cid", keep="first")
+    return best.sort("_cid").drop([c for c in ("_cid", "_len", "_rank") if c in best.columns])
 
-    def pick(template: str) -> pl.Expr:
-        expr = pl.when(tiers[0][0]).then(pl.col(template.format(tiers[0][1])))
-        for cond, i in tiers[1:]:
-            expr = expr.when(cond).then(pl.col(template.format(i)))
-        return expr
 
-    kind_expr = pl.when(tiers[0][0]).then(pl.lit(kinds[tiers[0][1]]))
-    for cond, i in tiers[1:]:
-        kind_expr = kind_expr.when(cond).then(pl.lit(kinds[i]))
-    out = cands.with_columns(
-        kind=kind_expr, value=pick("_n{}"), reason=pick("_r{}").cast(pl.String)
-    ).drop([f"_n{i}" for i in range(len(kinds))] + [f"_r{i}" for i in range(len(kinds))])
-    return out.filter(pl.col("kind").is_not_null())
+def _normalized(cands: pl.DataFrame, kind: Kind) -> pl.DataFrame:
+    """Candidates with their normalised ``value`` (those of no such shape dropped); values that
+    are already canonical skip normalising, the dearest step."""
+    if kind.canonical is None:
+        return cands.with_columns(value=kind.normalize_expr(pl.col("cand"))).drop_nulls("value")
+    clean = pl.col("cand").str.contains(f"^(?:{kind.canonical})$")
+    cands = cands.with_columns(_clean=clean)
+    done = cands.filter(pl.col("_clean")).with_columns(value=pl.col("cand"))
+    rest = cands.filter(~pl.col("_clean"))
+    rest = rest.with_columns(value=kind.normalize_expr(pl.col("cand"))).drop_nulls("value")
+    return pl.concat([done, rest]).drop("_clean")
 
 
 def _post(ex: Extractor, e: pl.Expr) -> pl.Expr:
@@ -157,6 +176,7 @@ def _post(ex: Extractor, e: pl.Expr) -> pl.Expr:
 
 
 def status_expr(reason: pl.Expr) -> pl.Expr:
+    """valid / masked / invalid from a reason column (null = valid)."""
     return (
         pl.when(reason.is_null())
         .then(pl.lit(Status.VALID.value))
@@ -166,41 +186,48 @@ def status_expr(reason: pl.Expr) -> pl.Expr:
     )
 
 
-def _resolve(cands: pl.DataFrame) -> pl.DataFrame:
-    """Classify candidates of every extractor, keep anchored ones only beside strong finds, and
-    drop repeats of one value in one line (two extractors often find the same name)."""
-    parts = []
-    for ex in extractors():
-        sub = cands.filter(pl.col("extractor") == ex.name)
-        if sub.height == 0:
+def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Classify each extractor's candidates (``line``, ``raw``, …); anchored extractors only run
+    on lines that hold a strong identifier. Repeats of one value in one line are dropped (two
+    extractors often find the same name)."""
+    done: list[pl.DataFrame] = []
+    strong_lines: pl.DataFrame | None = None
+    for ex in sorted(extractors(), key=lambda e: e.anchored):  # anchored ones last
+        sub = cands.get(ex.name)
+        if sub is None or sub.height == 0:
             continue
+        if ex.anchored:
+            if strong_lines is None:
+                strong_lines = _strong_lines(done)
+            sub = sub.join(strong_lines, on="line", how="semi")
+            if ex.kinds == ("person_name",):
+                sub = sub.filter(pl.col("raw").str.len_chars() <= MAX_NAME_RUN)
         sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
-        parts.append(classify(sub, ex.kinds, prose=True).with_columns(anchored=pl.lit(ex.anchored)))
-    if not parts:
+        done.append(classify(sub, ex.kinds))
+    if not done:
         return _EMPTY_FOUND
-    found = pl.concat(parts, how="vertical_relaxed")
-    strong_lines = (
-        found.filter(
+    found = pl.concat(done, how="vertical_relaxed")
+    found = found.unique(subset=["line", "kind", "value"], keep="first", maintain_order=True)
+    return found.with_columns(status=status_expr(pl.col("reason")))
+
+
+def _strong_lines(found: list[pl.DataFrame]) -> pl.DataFrame:
+    if not found:
+        return pl.DataFrame(schema={"line": pl.Int64})
+    return (
+        pl.concat(found, how="vertical_relaxed")
+        .filter(
             pl.col("kind").is_in(STRONG)
-            & (pl.col("reason").is_null() | (pl.col("reason") == "masked"))
+            & (pl.col("reason").is_null() | (pl.col("reason") == Status.MASKED.value))
         )
         .select("line")
         .unique()
     )
-    found = pl.concat(
-        [
-            found.filter(~pl.col("anchored")),
-            found.filter(pl.col("anchored")).join(strong_lines, on="line", how="semi"),
-        ]
-    )
-    found = found.unique(subset=["line", "kind", "value"], keep="first", maintain_order=True)
-    return found.with_columns(status=status_expr(pl.col("reason"))).drop("anchored")
 
 
 _EMPTY_FOUND = pl.DataFrame(
     schema={
         "line": pl.Int64,
-        "extractor": pl.String,
         "raw": pl.String,
         "cand": pl.String,
         "kind": pl.String,
@@ -219,17 +246,11 @@ def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
     wide = folded.select(
         "line", *[pl.col("text").str.extract_all(ex.pattern).alias(ex.name) for ex in exs]
     )
-    cands = pl.concat(
-        [
-            wide.select("line", pl.col(ex.name).alias("raw"))
-            .explode("raw")
-            .drop_nulls("raw")
-            .with_columns(extractor=pl.lit(ex.name))
-            for ex in exs
-        ]
-    )
-    found = _resolve(cands.select("line", "extractor", "raw"))
-    return found.select("line", "kind", "value", "status", "reason")
+    cands = {
+        ex.name: wide.select("line", pl.col(ex.name).alias("raw")).explode("raw").drop_nulls("raw")
+        for ex in exs
+    }
+    return _resolve(cands).select("line", "kind", "value", "status", "reason")
 
 
 @cache
@@ -243,16 +264,16 @@ def find_spans(text: str) -> list[Span]:
     Each line counts as one record, as in the bulk path; full-width characters are folded
     first (one character for one, so offsets hold)."""
     folded = fold_width(text)
+    newlines = [i for i, c in enumerate(folded) if c == "\n"]
     rows: list[tuple[int, str, str, int]] = []
     for ex, rx in _compiled():
         for m in rx.finditer(folded):
-            line = folded.count("\n", 0, m.start())
-            rows.append((line, ex.name, m.group(), m.start()))
+            rows.append((bisect.bisect_left(newlines, m.start()), ex.name, m.group(), m.start()))
     if not rows:
         return []
-    cands = pl.DataFrame(
-        rows, schema=["line", "extractor", "raw", "start"], orient="row"
-    ).with_columns(pl.col("line").cast(pl.Int64))
+    frame = pl.DataFrame(rows, schema=["line", "extractor", "raw", "start"], orient="row")
+    frame = frame.with_columns(pl.col("line").cast(pl.Int64))
+    cands = {name: sub.drop("extractor") for (name,), sub in frame.group_by("extractor")}
     found = _resolve(cands)
     spans = []
     for r in found.iter_rows(named=True):
