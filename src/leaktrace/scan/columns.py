@@ -67,7 +67,8 @@ def infer_columns(sample: pl.DataFrame) -> list[ColumnReport]:
     if sample.width == 0:
         return reports
     present = sample.select(
-        (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).sum() for c in sample.columns
+        (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).sum()
+        for c in sample.columns
     ).row(0, named=True)
     per_kind = {kind: _kind_counts(sample, kind) for kind in KINDS}
     for col in sample.columns:

@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -129,9 +130,22 @@ def _merge(into: dict[str, KindStats], new: dict[str, KindStats]) -> None:
         into.setdefault(kind, KindStats(kind)).merge(st, MAX_SAMPLES)
 
 
+def with_occurrence(found: pl.DataFrame, key: list[str], name: str) -> pl.DataFrame:
+    """Number the values of each kind within each ``key`` group 0, 1, 2… (in order of
+    finding). Sorting first makes groups contiguous, so a cheap min-over replaces a window."""
+    return (
+        found.sort([*key, "kind"], maintain_order=True)
+        .with_row_index("_i")
+        .with_columns(
+            (pl.col("_i") - pl.col("_i").min().over([*key, "kind"])).cast(pl.Int64).alias(name)
+        )
+        .drop("_i")
+    )
+
+
 def _records_frame(found: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     """Pivot ``key + kind, value`` rows into one column per kind; repeats of a kind go to ``more``."""
-    found = found.with_columns(_occ=pl.int_range(pl.len()).over([*key, "kind"]))
+    found = with_occurrence(found, key, "_occ")
     rec = found.filter(pl.col("_occ") == 0).pivot(
         on="kind", index=key, values="value", aggregate_function="first"
     )
@@ -205,94 +219,94 @@ def coalesce(batches: Iterable[Batch], rows: int = COALESCE_ROWS) -> Iterator[Ba
         yield merged()
 
 
-class _SourceScan:
-    """Scans one source batch by batch, keeping each table's column typing from its first batch."""
+@dataclass
+class BatchResult:
+    """What scanning one batch gave: counts, records, and the rows for the normalised table."""
 
-    def __init__(self, src: Source, report: SourceReport, writer: pq.ParquetWriter | None) -> None:
-        self.src = src
-        self.report = report
-        self.writer = writer
-        self.stats: dict[str, KindStats] = {}
-        self.typing: dict[str, list[ColumnReport]] = {}
+    stats: dict[str, KindStats]
+    records: int
+    out: pa.Table | None
 
-    def table_batch(self, batch: Batch) -> None:
-        df = pl.from_arrow(batch.data)
-        assert isinstance(df, pl.DataFrame)
-        cols = self.typing.setdefault(batch.table, [])
-        known = {c.name for c in cols}
-        if new := [c for c in df.columns if c not in known]:
-            # First batch of a table, or (JSON) keys first seen in a later batch.
-            cols.extend(infer_columns(df.select(new).head(SAMPLE_ROWS)))
-            self.report.columns[batch.table] = cols
-        if missing := [c.name for c in cols if c.name not in df.columns]:
-            df = df.with_columns(pl.lit(None, pl.String).alias(m) for m in missing)
-        self.report.records += df.height
-        df = df.with_row_index("row", offset=batch.first_row).with_columns(
-            pl.col("row").cast(pl.Int64)
-        )
-        typed = [c for c in cols if c.kind not in (None, "text")]
-        raws = _raw_exprs(df, typed)
-        # Normalise every typed column at once (Polars runs them in parallel), then validate.
-        df = df.with_columns(
-            (raw if raw_is_normal else KINDS[c.kind].normalize_expr(raw)).alias(f"_n{i}")
-            for i, (c, (raw, raw_is_normal)) in enumerate(zip(typed, raws, strict=True))
-        )
-        df = df.with_columns(
-            pl.when(raw.is_null() | (raw == ""))
-            .then(pl.lit(EMPTY))
-            .when(pl.col(f"_n{i}").is_null())
-            .then(pl.lit("bad_format"))
-            .otherwise(KINDS[c.kind].reason_expr(pl.col(f"_n{i}")))
-            .alias(f"_r{i}")
-            for i, (c, (raw, _)) in enumerate(zip(typed, raws, strict=True))
-        )
-        values = [pl.coalesce(pl.col(f"_n{i}"), raw) for i, (raw, _) in enumerate(raws)]
-        for i, c in enumerate(typed):
-            _merge(self.stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
-        firsts: dict[str, pl.Expr] = {}
-        more: list[pl.Expr] = []
-        for i, c in enumerate(typed):
-            v = pl.when(pl.col(f"_r{i}").ne_missing(EMPTY)).then(values[i])
-            if c.kind in firsts:
-                more.append(pl.struct(pl.lit(c.kind).alias("kind"), v.alias("value")))
-            else:
-                firsts[c.kind] = v.alias(c.kind)
-        texts = [c for c in cols if c.kind == "text"]
-        found = [
-            find_in_lines(
-                df.select(pl.col("row").alias("line"), pl.col(c.name).alias("text")).drop_nulls()
-            )
-            for c in texts
-        ]
-        found_all = pl.concat(found) if found else None
-        if found_all is not None and found_all.height:
-            _merge(self.stats, _stats_from(found_all))
-        if self.writer is None:
-            return
-        rec = df.select(
-            "row", *firsts.values(), *([pl.concat_list(more).alias("more")] if more else [])
-        )
-        if found_all is not None and found_all.height:
-            extra = _records_frame(found_all.rename({"line": "row"}), ["row"])
-            rec = _fill_from_text(rec, extra)
-        self.writer.write_table(_to_out(rec, str(self.src.path), batch.table))
 
-    def text_batch(self, batch: Batch) -> None:
-        lines = pl.from_arrow(batch.data)
-        assert isinstance(lines, pl.DataFrame)
-        lines = lines.with_row_index("line", offset=batch.first_row).select(
-            pl.col("line").cast(pl.Int64), pl.col(lines.columns[0]).alias("text")
+def scan_table_batch(
+    data: pa.RecordBatch,
+    first_row: int,
+    cols: list[ColumnReport],
+    source: str,
+    table: str,
+    keep: bool,
+) -> BatchResult:
+    """Validate the typed columns of one table batch and search its free-text columns.
+    A pure function of its arguments: no state is carried from batch to batch."""
+    df = pl.from_arrow(data)
+    assert isinstance(df, pl.DataFrame)
+    if missing := [c.name for c in cols if c.name not in df.columns]:
+        df = df.with_columns(pl.lit(None, pl.String).alias(m) for m in missing)
+    stats: dict[str, KindStats] = {}
+    df = df.with_row_index("row", offset=first_row).with_columns(pl.col("row").cast(pl.Int64))
+    typed = [c for c in cols if c.kind not in (None, "text")]
+    raws = _raw_exprs(df, typed)
+    # Normalise every typed column at once (Polars runs them in parallel), then validate.
+    df = df.with_columns(
+        (raw if raw_is_normal else KINDS[c.kind].normalize_expr(raw)).alias(f"_n{i}")
+        for i, (c, (raw, raw_is_normal)) in enumerate(zip(typed, raws, strict=True))
+    )
+    df = df.with_columns(
+        pl.when(raw.is_null() | (raw == ""))
+        .then(pl.lit(EMPTY))
+        .when(pl.col(f"_n{i}").is_null())
+        .then(pl.lit("bad_format"))
+        .otherwise(KINDS[c.kind].reason_expr(pl.col(f"_n{i}")))
+        .alias(f"_r{i}")
+        for i, (c, (raw, _)) in enumerate(zip(typed, raws, strict=True))
+    )
+    for i, c in enumerate(typed):
+        _merge(stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
+    texts = [c for c in cols if c.kind == "text"]
+    found = [
+        find_in_lines(
+            df.select(pl.col("row").alias("line"), pl.col(c.name).alias("text")).drop_nulls()
         )
-        found = find_in_lines(lines)
-        if found.height == 0:
-            return
-        _merge(self.stats, _stats_from(found))
-        found = found.with_columns(occ=pl.int_range(pl.len()).over(["line", "kind"]))
-        rec = _records_frame(found, ["line", "occ"])
-        self.report.records += rec.height
-        if self.writer is not None:
-            rec = rec.rename({"line": "row"}).drop("occ")
-            self.writer.write_table(_to_out(rec, str(self.src.path), batch.table))
+        for c in texts
+    ]
+    found_all = pl.concat(found) if found else None
+    if found_all is not None and found_all.height:
+        _merge(stats, _stats_from(found_all))
+    if not keep:
+        return BatchResult(stats, df.height, None)
+    firsts: dict[str, pl.Expr] = {}
+    more: list[pl.Expr] = []
+    for i, (c, (raw, _)) in enumerate(zip(typed, raws, strict=True)):
+        v = pl.when(pl.col(f"_r{i}").ne_missing(EMPTY)).then(pl.coalesce(pl.col(f"_n{i}"), raw))
+        if c.kind in firsts:
+            more.append(pl.struct(pl.lit(c.kind).alias("kind"), v.alias("value")))
+        else:
+            firsts[c.kind] = v.alias(c.kind)
+    rec = df.select(
+        "row", *firsts.values(), *([pl.concat_list(more).alias("more")] if more else [])
+    )
+    if found_all is not None and found_all.height:
+        extra = _records_frame(found_all.rename({"line": "row"}), ["row"])
+        rec = _fill_from_text(rec, extra)
+    return BatchResult(stats, df.height, _to_out(rec, source, table))
+
+
+def scan_text_batch(
+    data: pa.RecordBatch, first_row: int, source: str, table: str, keep: bool
+) -> BatchResult:
+    """Find identifiers in one batch of lines; a record is one person's line (two IDs on one
+    line are two records). Pure, like :func:`scan_table_batch`."""
+    lines = pl.from_arrow(data)
+    assert isinstance(lines, pl.DataFrame)
+    lines = lines.with_row_index("line", offset=first_row).select(
+        pl.col("line").cast(pl.Int64), pl.col(lines.columns[0]).alias("text")
+    )
+    found = find_in_lines(lines)
+    if found.height == 0:
+        return BatchResult({}, 0, None)
+    rec = _records_frame(with_occurrence(found, ["line"], "occ"), ["line", "occ"])
+    out = _to_out(rec.rename({"line": "row"}).drop("occ"), source, table) if keep else None
+    return BatchResult(_stats_from(found), rec.height, out)
 
 
 def scan(
@@ -305,40 +319,59 @@ def scan(
     t0 = time.perf_counter()
     paths = [Path(p) for p in paths]
     sources = [open_source(p) for p in paths]
-    total: dict[str, KindStats] = {}
-    reports: list[SourceReport] = []
-    done_before = 0
     out_path = Path(out) if out else None
-
-    def run(writer: pq.ParquetWriter | None) -> None:
-        nonlocal done_before
-        for src in sources:
-            report = SourceReport(str(src.path), src.format, src.encoding, src.kind, src.size)
-            job = _SourceScan(src, report, writer)
-            handle = job.table_batch if src.kind == "table" else job.text_batch
-            for batch in coalesce(src.batches()):
-                handle(batch)
-                if progress:
-                    progress(done_before + batch.bytes_done)
-            done_before += src.size
-            report.rows_skipped = src.rows_skipped
-            report.problems = [
-                {"place": p.place, "expected": p.expected, "rows_skipped": p.rows_skipped}
-                for p in src.problems
-            ]
-            _merge(total, job.stats)
-            reports.append(report)
-
+    result = ScanResult(sources=[], kinds={}, bytes_read=0, seconds=0.0, out=out_path)
     if out_path is not None:
         with atomic_parquet(out_path) as writer:
-            run(writer)
+            _scan_sources(sources, result, writer, progress)
     else:
-        run(None)
-    ordered = {k: total[k] for k in KINDS if k in total}
-    return ScanResult(
-        sources=reports,
-        kinds=ordered,
-        bytes_read=sum(s.size for s in sources),
-        seconds=time.perf_counter() - t0,
-        out=out_path,
-    )
+        _scan_sources(sources, result, None, progress)
+    result.kinds = {k: result.kinds[k] for k in KINDS if k in result.kinds}
+    result.bytes_read = sum(s.size for s in sources)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _scan_sources(
+    sources: list[Source],
+    result: ScanResult,
+    writer: pq.ParquetWriter | None,
+    progress: Progress | None,
+) -> None:
+    done_before = 0
+    for src in sources:
+        report = SourceReport(str(src.path), src.format, src.encoding, src.kind, src.size)
+        for batch in coalesce(src.batches()):
+            keep = writer is not None
+            if src.kind == "table":
+                cols = _typing(report, batch)
+                res = scan_table_batch(
+                    batch.data, batch.first_row, cols, str(src.path), batch.table, keep
+                )
+            else:
+                res = scan_text_batch(batch.data, batch.first_row, str(src.path), batch.table, keep)
+            _merge(result.kinds, res.stats)
+            report.records += res.records
+            if writer is not None and res.out is not None:
+                writer.write_table(res.out)
+            if progress:
+                progress(done_before + batch.bytes_done)
+        done_before += src.size
+        report.rows_skipped = src.rows_skipped
+        report.problems = [
+            {"place": p.place, "expected": p.expected, "rows_skipped": p.rows_skipped}
+            for p in src.problems
+        ]
+        result.sources.append(report)
+
+
+def _typing(report: SourceReport, batch: Batch) -> list[ColumnReport]:
+    """The table's column kinds, inferred from its first batch; keys first seen in a later batch
+    (JSON) are typed then."""
+    cols = report.columns.setdefault(batch.table, [])
+    known = {c.name for c in cols}
+    if new := [c for c in batch.data.schema.names if c not in known]:
+        sample = pl.from_arrow(batch.data.select(new).slice(0, SAMPLE_ROWS))
+        assert isinstance(sample, pl.DataFrame)
+        cols.extend(infer_columns(sample))
+    return list(cols)

@@ -203,7 +203,13 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
             if ex.kinds == ("person_name",):
                 sub = sub.filter(pl.col("raw").str.len_chars() <= MAX_NAME_RUN)
         sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
-        done.append(classify(sub, ex.kinds))
+        if ex.kinds[0] in STRONG:
+            done.append(classify(sub, ex.kinds))
+        else:
+            # Names and addresses repeat (common names, one street for many people): classify
+            # each distinct candidate once.
+            kinds = classify(sub.select("cand").unique(), ex.kinds)
+            done.append(sub.join(kinds, on="cand", how="inner", maintain_order="left"))
     if not done:
         return _EMPTY_FOUND
     found = pl.concat(done, how="vertical_relaxed")
