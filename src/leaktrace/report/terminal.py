@@ -13,13 +13,20 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
 
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} bytes"
+
+
 def render_scan(result: ScanResult, console: Console) -> None:
     """Print what was found per kind, how valid it is, and what each source held."""
     mb = result.bytes_read / 1e6
-    speed = mb / result.seconds if result.seconds else 0.0
+    speed = f" ({mb / result.seconds:,.0f} MB/s)" if mb >= 10 and result.seconds else ""
     console.print(
-        f"[bold]Scanned[/] {len(result.sources)} file(s), {mb:,.1f} MB, "
-        f"{result.records:,} records in {result.seconds:.1f} s ({speed:,.0f} MB/s)"
+        f"[bold]Scanned[/] {len(result.sources)} file(s), {_size(result.bytes_read)}, "
+        f"{result.records:,} records in {result.seconds:.1f} s{speed}"
     )
     t = Table(title="Identifiers", title_justify="left")
     for col, justify in [

@@ -66,7 +66,8 @@ def _stats_from(found: pl.DataFrame) -> dict[str, KindStats]:
     for kind, reason, n in reasons.iter_rows():
         out[kind].reasons[reason] += n
     samples = (
-        found.filter(pl.col("status") == "valid")
+        found.filter(pl.col("status") != "invalid")
+        .sort(pl.col("status") != "valid", maintain_order=True)
         .group_by("kind", maintain_order=True)
         .agg(pl.col("value").head(MAX_SAMPLES))
     )
@@ -93,7 +94,9 @@ def _column_stats(df: pl.DataFrame, kind: str, norm: str, reason: str) -> KindSt
         else:
             st.invalid += n
             st.reasons[r] += n
-    valid = df.filter(pl.col(reason).is_null()).get_column(norm).head(MAX_SAMPLES)
+    shown = df.filter(pl.col(reason).is_null() | (pl.col(reason) == "masked"))
+    valid = shown.sort(pl.col(reason).is_not_null(), maintain_order=True).get_column(norm)
+    valid = valid.head(MAX_SAMPLES)
     st.samples = [KINDS[kind].mask(v) for v in valid.to_list() if v]
     return st
 

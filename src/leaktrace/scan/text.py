@@ -20,6 +20,7 @@ from leaktrace.pii.base import Kind, Status
 from leaktrace.scan.result import Span
 
 CJK = "一-龥"  # the CJK unified ideographs that names and addresses are written in
+TOKEN = r"[^\s,，、|;；/:：()（）\[\]【】\"“”'<>《》]+"  # a run between separators
 
 # Invalid values are only worth reporting in prose when everything but the last check holds:
 # an ID-shaped run with a real division and birth date but a wrong check digit is a forgery
@@ -42,7 +43,7 @@ class Extractor:
     kinds: tuple[str, ...]
     strip_prefix: str | None = None  # regex removed from the start of a match (context words)
     strip_suffix: str | None = None  # regex removed from the end (where the value stops)
-    anchored: bool = False  # keep only on lines that also hold a strong identifier
+    anchored: bool = False  # keep only on lines that also hold an identifier of another kind
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -76,7 +77,9 @@ def extractors() -> tuple[Extractor, ...]:
             strip_prefix=f"^{name_ctx}{sep}",
             strip_suffix=f"{_NAME_STOP}.*$",
         ),
-        Extractor("name_tok", f"[{CJK}·]{{2,}}", ("person_name",), anchored=True),
+        # A name standing alone between separators, as in pasted sample rows ("张伟 138…");
+        # Chinese characters inside a longer token (an address's 单元) are not names.
+        Extractor("name_tok", TOKEN, ("person_name",), anchored=True),
         Extractor(
             "addr_ctx",
             rf"{addr_ctx}{sep}[^\s,，。;；|、]{{4,80}}",
@@ -188,20 +191,20 @@ def status_expr(reason: pl.Expr) -> pl.Expr:
 
 def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Classify each extractor's candidates (``line``, ``raw``, …); anchored extractors only run
-    on lines that hold a strong identifier. Repeats of one value in one line are dropped (two
+    on lines that hold an identifier of another kind (a name beside an ID, phone or address). Repeats of one value in one line are dropped (two
     extractors often find the same name)."""
     done: list[pl.DataFrame] = []
-    strong_lines: pl.DataFrame | None = None
+    anchor_lines: pl.DataFrame | None = None
     for ex in sorted(extractors(), key=lambda e: e.anchored):  # anchored ones last
         sub = cands.get(ex.name)
         if sub is None or sub.height == 0:
             continue
         if ex.anchored:
-            if strong_lines is None:
-                strong_lines = _strong_lines(done)
-            sub = sub.join(strong_lines, on="line", how="semi")
+            if anchor_lines is None:
+                anchor_lines = _anchor_lines(done)
+            sub = sub.join(anchor_lines, on="line", how="semi")
             if ex.kinds == ("person_name",):
-                sub = sub.filter(pl.col("raw").str.len_chars() <= MAX_NAME_RUN)
+                sub = sub.filter(pl.col("raw").str.contains(f"^[{CJK}·]{{2,{MAX_NAME_RUN}}}$"))
         sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
         if ex.kinds[0] in STRONG:
             done.append(classify(sub, ex.kinds))
@@ -217,13 +220,13 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return found.with_columns(status=status_expr(pl.col("reason")))
 
 
-def _strong_lines(found: list[pl.DataFrame]) -> pl.DataFrame:
+def _anchor_lines(found: list[pl.DataFrame]) -> pl.DataFrame:
     if not found:
         return pl.DataFrame(schema={"line": pl.Int64})
     return (
         pl.concat(found, how="vertical_relaxed")
         .filter(
-            pl.col("kind").is_in(STRONG)
+            (pl.col("kind") != "person_name")
             & (pl.col("reason").is_null() | (pl.col("reason") == Status.MASKED.value))
         )
         .select("line")

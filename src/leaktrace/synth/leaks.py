@@ -212,6 +212,10 @@ def _origin(
             if len(picked) == n_sources:
                 break
         common = [c for c in picked[0]["columns"] if all(c in p["columns"] for p in picked)]
+        if not {"resident_id", "mobile", "card_no"} & set(common):
+            # Resellers merge on what the lists share; with no identifier in common they keep
+            # every column, each list filling what it has.
+            common = list(dict.fromkeys(c for p in picked for c in p["columns"]))
         ids = sorted({i for p in picked for i in _subset(rng, p["customer_ids"], size)})
         day = max(p["shared_on"] for p in picked)
         return (
