@@ -150,7 +150,7 @@ class Address(Kind):
     # otherwise be swallowed) and run to the last street-level marker within 60 characters.
     pattern = (
         f"(?:{'|'.join(PROVINCE_SHORT_NAMES)})[{_HAN}0-9０-９A-Za-z\\-－#＃*＊()（）]{{0,60}}"
-        "(?:号|室|村|组|楼|栋|幢|单元|弄|巷|街道|路|街|镇|乡)"
+        "(?:号|室|座|村|组|楼|栋|幢|单元|弄|巷|街道|路|街|镇|乡)"
     )
 
     def normalize(self, raw: str) -> str | None:

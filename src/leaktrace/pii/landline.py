@@ -67,7 +67,7 @@ class Landline(Kind):
     pattern = (
         rf"(?:(?:[+＋]|00)86[ \-]?{_INTL_AREA}|{_D}*{_AREA})[ \-]?{_DM}{{3,4}}[ \-]?{_DM}{{4}}{_D}*"
     )
-    run_lengths = frozenset({11, 12})
+    run_lengths = frozenset({11, 12, 13, 14, 15, 16})  # with 86 / 0086 before the 0-less area code
 
     def normalize(self, raw: str) -> str | None:
         s = _CHARS.apply(raw)

@@ -49,7 +49,28 @@ class PersonName(Kind):
         "customer_name",
         "realname",
     )
-    context_words = ("姓名", "名字", "先生", "女士", "本人", "客户", "联系人", "name")
+    context_words = (
+        "姓名",
+        "名字",
+        "本人",
+        "客户",
+        "联系人",
+        "联系",
+        "收件人",
+        "收货人",
+        "持卡人",
+        "户名",
+        "借款人",
+        "投保人",
+        "被保险人",
+        "申请人",
+        "机主",
+        "户主",
+        "认识",
+        "接到",
+        "name",
+        "customer",
+    )
     pattern = f"[{_HAN}]{{1,8}}[·•・.][{_HAN}]{{1,8}}|[{_HAN}]{{2}}[{_HAN}*＊某]{{0,2}}"
 
     def normalize(self, raw: str) -> str | None:

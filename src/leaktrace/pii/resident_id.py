@@ -51,7 +51,9 @@ def _division_codes() -> list[str]:
 def _last_years() -> tuple[pl.Series, pl.Series]:
     """Retired division codes and the last year each was in force."""
     last = division_last_year()
-    return pl.Series("code", list(last), pl.String), pl.Series("year", list(last.values()), pl.Int32)
+    return pl.Series("code", list(last), pl.String), pl.Series(
+        "year", list(last.values()), pl.Int32
+    )
 
 
 def _age_bounds(today: dt.date) -> tuple[dt.date, dt.date]:

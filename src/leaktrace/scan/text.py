@@ -20,7 +20,7 @@ from leaktrace.pii.base import Kind, Status
 from leaktrace.scan.result import Span
 
 CJK = "一-龥"  # the CJK unified ideographs that names and addresses are written in
-TOKEN = r"[^\s,，、|;；/:：()（）\[\]【】\"“”'<>《》]+"  # a run between separators
+TOKEN = r"[^\s,，、|;；/:：()（）\[\]【】\"“”'<>《》？?！!。…]+"  # a run between separators
 
 # Invalid values are only worth reporting in prose when everything but the last check holds:
 # an ID-shaped run with a real division and birth date but a wrong check digit is a forgery
@@ -31,6 +31,10 @@ NEAR_MISS = {
 }
 
 # Words that end a name or an address that a context word introduced ("客户王芳的手机号是…").
+_NAME_SUFFIX = "(?:收|先生|女士|小姐|同志|老师)$"  # "邓莹收" on a parcel: the name is 邓莹
+# Characters of function words and nouns that given names practically never contain: a
+# candidate holding one ("车牌号", "公司座机", "全的发我") is a word, not a name.
+_NOT_NAME = "[的了是在有我你他她们这那个号码机牌卡证址话司部发和与或吗呢吧啊请说要去来到给把被从对就也还很最没无每某元条]"
 _NAME_STOP = "(?:的|是|在|于|和|与|及|手机|电话|联系|身份|证件|住址|地址|家住|住在|性别|男|女|出生|年龄|卡号|银行|先生|女士|小姐|号码)"
 
 
@@ -53,15 +57,18 @@ def _alternation(words: tuple[str, ...]) -> str:
 @cache
 def extractors() -> tuple[Extractor, ...]:
     """The extractors, built once from the kinds' own patterns and context words."""
-    name_ctx = _alternation(KINDS["person_name"].context_words)
-    addr_ctx = _alternation(KINDS["address"].context_words)
+    name_ctx = "(?i:" + _alternation(KINDS["person_name"].context_words) + ")"
+    addr_ctx = "(?i:" + _alternation(KINDS["address"].context_words) + ")"
     sep = r"[:：=\s]*"
     digits = (
         # +86 / 0086 mobiles with separators, spaced mobiles, landlines with area code, spaced
         # cards; then any maximal run of digits (masks and a final X allowed).
         r"(?:\+86|0086|\+ 86)[ \-]?1[3-9][0-9][ \-]?[0-9*]{4}[ \-]?[0-9]{4}"
         r"|1[3-9][0-9][ \-][0-9*]{4}[ \-][0-9]{4}"
-        r"|\(0[1-9][0-9]{1,2}\)[ \-]?[0-9]{7,8}|0[1-9][0-9]{1,2}-[0-9]{7,8}"
+        r"|[0-9]{6}[ \-][0-9]{8}[ \-][0-9]{3}[0-9Xx]"
+        r"|(?:\+86[ \-]?|0086[ \-]?)?\(0?[1-9][0-9]{1,2}\)[ \-]?[0-9]{3,4}[ \-]?[0-9]{4}"
+        r"|(?:\+86[ \-]?|0086[ \-]?)[1-9][0-9]{1,2}[ \-][0-9]{3,4}[ \-]?[0-9]{4}"
+        r"|0[1-9][0-9]{1,2}[ \-][0-9]{3,4}[ \-]?[0-9]{4}"
         r"|[0-9]{4}(?:[ \-][0-9*]{4}){3}(?:[ \-][0-9]{1,3})?"
         r"|[0-9][0-9*]*[Xx]?"
     )
@@ -79,7 +86,7 @@ def extractors() -> tuple[Extractor, ...]:
         ),
         # A name standing alone between separators, as in pasted sample rows ("张伟 138…");
         # Chinese characters inside a longer token (an address's 单元) are not names.
-        Extractor("name_tok", TOKEN, ("person_name",), anchored=True),
+        Extractor("name_tok", TOKEN, ("person_name",), strip_suffix=_NAME_SUFFIX, anchored=True),
         Extractor(
             "addr_ctx",
             rf"{addr_ctx}{sep}[^\s,，。;；|、]{{4,80}}",
@@ -87,12 +94,7 @@ def extractors() -> tuple[Extractor, ...]:
             strip_prefix=f"^{addr_ctx}{sep}",
             strip_suffix=r"[0-9]{7,}.*$",
         ),
-        Extractor(
-            "addr_tok",
-            rf"[{CJK}][{CJK}0-9A-Za-z\-#()（）]{{5,80}}",
-            ("address",),
-            strip_suffix=r"[0-9]{7,}.*$",
-        ),
+        Extractor("addr_tok", KINDS["address"].pattern, ("address",)),
     )
 
 
@@ -106,13 +108,20 @@ def _fold_table() -> tuple[list[str], list[str]]:
 
 
 def fold_expr(e: pl.Expr) -> pl.Expr:
-    """Fold full-width digits and letters in a column, so one pattern finds both widths."""
+    """Fold full-width digits and letters in a column, so one pattern finds both widths, and
+    blank out runs of dashes ("张伟----138…" separates fields); lengths are kept."""
     src, dst = _fold_table()
-    return e.str.replace_many(src, dst)
+    return e.str.replace_many(src, dst).str.replace_all("--", "  ", literal=True)
+
+
+def fold_text(text: str) -> str:
+    """:func:`fold_expr` for one string."""
+    return fold_width(text).replace("--", "  ")
 
 
 STRONG = ("resident_id", "mobile", "bank_card", "email", "passport")
-MAX_NAME_RUN = 6  # a run of Chinese characters longer than this is prose, not a name
+# A whole token that may be a name: 2-5 characters, or a minority name's parts joined by '·'.
+_NAME_TOKEN = f"^(?:[{CJK}]{{2,5}}|[{CJK}]+(?:·[{CJK}]+)+)$"
 
 
 def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
@@ -204,8 +213,13 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
                 anchor_lines = _anchor_lines(done)
             sub = sub.join(anchor_lines, on="line", how="semi")
             if ex.kinds == ("person_name",):
-                sub = sub.filter(pl.col("raw").str.contains(f"^[{CJK}·]{{2,{MAX_NAME_RUN}}}$"))
-        sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
+                sub = sub.filter(pl.col("raw").str.contains(_NAME_TOKEN))
+        if ex.kinds == ("person_name",):
+            sub = sub.with_columns(cand=_post(ex, pl.col("raw"))).filter(
+                ~pl.col("cand").str.contains(_NOT_NAME)
+            )
+        else:
+            sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
         if ex.kinds[0] in STRONG:
             done.append(classify(sub, ex.kinds))
         else:
@@ -272,7 +286,7 @@ def find_spans(text: str) -> list[Span]:
 
     Each line counts as one record, as in the bulk path; full-width characters are folded
     first (one character for one, so offsets hold)."""
-    folded = fold_width(text)
+    folded = fold_text(text)
     newlines = [i for i, c in enumerate(folded) if c == "\n"]
     rows: list[tuple[int, str, str, int]] = []
     for ex, rx in _compiled():
