@@ -164,3 +164,17 @@ def test_cli_scan_human_summary_and_exit_codes(tmp_path):
     r = runner.invoke(app, ["scan", str(empty)])
     assert r.exit_code == 1 and "empty.csv" in r.stderr
     assert runner.invoke(app, ["scan", "--bogus"]).exit_code == 2
+
+
+def test_html_report_is_self_contained_masked_and_escaped(tmp_path):
+    from leaktrace.report.scan_html import render_scan_html, write_html
+
+    hostile = tmp_path / "<img src=x onerror=alert(1)>.txt"
+    write(hostile, f"张伟 {ID1} 13812345678\n")
+    res = scan([hostile])
+    page = write_html(tmp_path / "r" / "scan.html", render_scan_html(res))
+    html = page.read_text(encoding="utf-8")
+    assert "<img" not in html and "&lt;img src=x" in html
+    assert ID1 not in html and "13812345678" not in html  # masked only
+    assert "http" not in html  # nothing fetched from anywhere
+    assert [p.name for p in page.parent.iterdir()] == ["scan.html"]

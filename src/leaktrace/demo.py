@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
+from leaktrace.report.scan_html import render_scan_html, write_html
 from leaktrace.report.terminal import render_scan, render_synth
 from leaktrace.scan import scan
 from leaktrace.synth.bundle import synth_to_dir
@@ -29,6 +30,8 @@ def run(out_dir: Path, console: Console) -> None:
     console.print(Rule("2. What is in the leaks? (leaktrace scan)"))
     result = scan(leaks, out=out_dir / "leaks.parquet")
     render_scan(result, console)
+    page = write_html(out_dir / "scan.html", render_scan_html(result, "leaktrace demo: scan"))
+    console.print(f"HTML report: [bold]{page}[/]")
 
 
 def main() -> None:
