@@ -30,7 +30,7 @@ class Batch:
     """
 
     table: str  # table name: file stem for CSV/XLSX sheets ("leak" / "leak:Sheet1"), SQL table name
-    data: pa.RecordBatch
+    data: pa.RecordBatch  # (a pa.Table of several chunks once the scanner coalesces batches)
     first_row: int
     bytes_done: int  # bytes of the file consumed so far, for progress bars
 

@@ -94,7 +94,8 @@ def _column_stats(df: pl.DataFrame, kind: str, norm: str, reason: str) -> KindSt
         else:
             st.invalid += n
             st.reasons[r] += n
-    shown = df.filter(pl.col(reason).is_null() | (pl.col(reason) == "masked"))
+    head = df.head(SAMPLE_ROWS)  # samples come from the first rows: no pass over the batch
+    shown = head.filter(pl.col(reason).is_null() | (pl.col(reason) == "masked"))
     valid = shown.sort(pl.col(reason).is_not_null(), maintain_order=True).get_column(norm)
     valid = valid.head(MAX_SAMPLES)
     st.samples = [KINDS[kind].mask(v) for v in valid.to_list() if v]
@@ -200,8 +201,10 @@ def coalesce(batches: Iterable[Batch], rows: int = COALESCE_ROWS) -> Iterator[Ba
 
     def merged() -> Batch:
         first = pending[0]
-        data = pa.Table.from_batches([b.data for b in pending]).combine_chunks().to_batches()
-        return Batch(first.table, data[0], first.first_row, pending[-1].bytes_done)
+        if len(pending) == 1:
+            return first
+        data = pa.Table.from_batches([b.data for b in pending])  # chunks kept: no copy
+        return Batch(first.table, data, first.first_row, pending[-1].bytes_done)
 
     for batch in batches:
         joinable = (
@@ -232,7 +235,7 @@ class BatchResult:
 
 
 def scan_table_batch(
-    data: pa.RecordBatch,
+    data: pa.RecordBatch | pa.Table,
     first_row: int,
     cols: list[ColumnReport],
     source: str,
@@ -295,7 +298,7 @@ def scan_table_batch(
 
 
 def scan_text_batch(
-    data: pa.RecordBatch, first_row: int, source: str, table: str, keep: bool
+    data: pa.RecordBatch | pa.Table, first_row: int, source: str, table: str, keep: bool
 ) -> BatchResult:
     """Find identifiers in one batch of lines; a record is one person's line (two IDs on one
     line are two records). Pure, like :func:`scan_table_batch`."""
@@ -374,7 +377,7 @@ def _typing(report: SourceReport, batch: Batch) -> list[ColumnReport]:
     cols = report.columns.setdefault(batch.table, [])
     known = {c.name for c in cols}
     if new := [c for c in batch.data.schema.names if c not in known]:
-        sample = pl.from_arrow(batch.data.select(new).slice(0, SAMPLE_ROWS))
+        sample = pl.from_arrow(batch.data.select(new).slice(0, SAMPLE_ROWS))  # type: ignore[arg-type]
         assert isinstance(sample, pl.DataFrame)
         cols.extend(infer_columns(sample))
     return list(cols)
