@@ -28,6 +28,7 @@ test: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.synth_bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
