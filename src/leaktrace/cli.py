@@ -97,7 +97,9 @@ def synth_cmd(
     customers: Annotated[int, typer.Option("--customers", min=1, help="Customers in the world.")],
     out: Annotated[Path, typer.Option("--out", help="Directory for the world and its leaks.")],
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same world.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
+    ] = False,
 ) -> None:
     """Generate a fake institution (customers, history, recipients, shares, employees, access
     log) as Parquet, and leaks of every kind in every format, each with its ground truth.
