@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.synth_bench
+	$(BIN)/python -m bench.verify_bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -15,27 +15,24 @@ from leaktrace.synth.bundle import synth_to_dir
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def _console_block() -> tuple[str, list[str]]:
+def _console_blocks() -> list[tuple[str, list[str]]]:
     text = README.read_text(encoding="utf-8")
-    block = re.search(r"```console\n\$ (leaktrace scan [^\n]+)\n(.*?)```", text, re.S)
-    assert block, "README has no leaktrace scan example"
-    return block.group(1), block.group(2).splitlines()
+    blocks = re.findall(r"```console\n\$ (leaktrace [^\n]+)\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2, "README lacks its scan and verify examples"
+    return [(cmd, out.splitlines()) for cmd, out in blocks]
 
 
-def test_readme_scan_output_is_what_the_command_prints(tmp_path, monkeypatch):
+def test_readme_console_output_is_what_the_commands_print(tmp_path, monkeypatch):
     synth_to_dir(tmp_path / "demo-out", CUSTOMERS, seed=SEED)
     monkeypatch.chdir(tmp_path)
-    command, expected = _console_block()
-    args = command.split()[1:]
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
-    assert result.exit_code == 0, result.output
-    got = result.stdout.splitlines()
-    # every line but the timing one must match exactly
     timing = re.compile(r"^Scanned .* in [0-9.]+ s")
-    assert [ln for ln in got if not timing.match(ln)] == [
-        ln for ln in expected if not timing.match(ln)
-    ]
+    for command, expected in _console_blocks():
+        result = CliRunner().invoke(app, command.split()[1:], env={"COLUMNS": "100"})
+        assert result.exit_code == 0, result.output
+        got = [ln for ln in result.stdout.splitlines() if not timing.match(ln)]
+        assert got == [ln for ln in expected if not timing.match(ln)], command
     assert (tmp_path / "leak.parquet").exists()
+    assert (tmp_path / "verify.html").exists()
 
 
 def test_readme_python_snippet_runs(tmp_path, monkeypatch):

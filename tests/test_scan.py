@@ -167,12 +167,13 @@ def test_cli_scan_human_summary_and_exit_codes(tmp_path):
 
 
 def test_html_report_is_self_contained_masked_and_escaped(tmp_path):
-    from leaktrace.report.scan_html import render_scan_html, write_html
+    from leaktrace.report.files import write_atomic
+    from leaktrace.report.scan_html import render_scan_html
 
     hostile = tmp_path / "<img src=x onerror=alert(1)>.txt"
     write(hostile, f"张伟 {ID1} 13812345678\n")
     res = scan([hostile])
-    page = write_html(tmp_path / "r" / "scan.html", render_scan_html(res))
+    page = write_atomic(tmp_path / "r" / "scan.html", render_scan_html(res))
     html = page.read_text(encoding="utf-8")
     assert "<img" not in html and "&lt;img src=x" in html
     assert ID1 not in html and "13812345678" not in html  # masked only

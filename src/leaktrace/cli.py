@@ -92,6 +92,70 @@ def scan_cmd(
         render_scan(result, Console())
 
 
+@app.command("verify")
+def verify_cmd(
+    leak: Annotated[
+        Path, typer.Argument(help="The leak: any file scan reads, or a scanned Parquet.")
+    ],
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="Master data: Parquet, CSV, a DuckDB file or a synth world directory. "
+            "Without it only the forgery signals run.",
+        ),
+    ] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="Past values with their dates (Parquet).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write an HTML report here.")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb (embedded) or spark (local[*] or a cluster).")
+    ] = "duckdb",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Is this leak real, is it ours, whose records, as of when?
+
+    Example:
+
+        leaktrace verify leak.csv --against world/ --report verify.html
+    """
+    from leaktrace.report.verify_terminal import render_verify
+    from leaktrace.verify import cli_run
+
+    if engine not in ("duckdb", "spark"):
+        err.print(f"[red]error:[/] --engine: expected duckdb or spark, found {engine!r}")
+        raise typer.Exit(2)
+    for p in (leak, against, history):
+        if p is not None and not p.exists():
+            _fail(f"{p}: expected an existing file or directory")
+    try:
+        with _progress(in_bytes=False) as bar:
+            task = bar.add_task("verifying", total=1.0)
+
+            def step(name: str, share: float) -> None:
+                bar.update(task, description=name, completed=share)
+
+            result = cli_run(leak, against, history, report, engine, step)
+    except LeaktraceError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted; nothing was written[/]")
+        raise typer.Exit(130) from None
+    if as_json:
+        sys.stdout.write(
+            json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
+        )
+    else:
+        render_verify(result, Console())
+        if report is not None:
+            Console().print(f"HTML report written to [bold]{report}[/]")
+
+
 @app.command("synth")
 def synth_cmd(
     customers: Annotated[int, typer.Option("--customers", min=1, help="Customers in the world.")],

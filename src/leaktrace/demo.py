@@ -12,17 +12,20 @@ from pathlib import Path
 from rich.console import Console
 from rich.rule import Rule
 
-from leaktrace.report.scan_html import render_scan_html, write_html
+from leaktrace.report.files import write_atomic
+from leaktrace.report.scan_html import render_scan_html
 from leaktrace.report.terminal import render_scan, render_synth
+from leaktrace.report.verify_terminal import render_verify
 from leaktrace.scan import scan
 from leaktrace.synth.bundle import synth_to_dir
+from leaktrace.verify import cli_run
 
 CUSTOMERS = 20_000
 SEED = 2026
 
 
 def run(out_dir: Path, console: Console) -> None:
-    """Generate the world and its leaks, then scan the leaks."""
+    """Generate the world and its leaks, scan them all, and verify three against the world."""
     console.print(Rule("1. A synthetic bank and its leaks (leaktrace synth)"))
     summary = synth_to_dir(out_dir, CUSTOMERS, seed=SEED)
     render_synth(summary, console)
@@ -30,8 +33,14 @@ def run(out_dir: Path, console: Console) -> None:
     console.print(Rule("2. What is in the leaks? (leaktrace scan)"))
     result = scan(leaks, out=out_dir / "leaks.parquet")
     render_scan(result, console)
-    page = write_html(out_dir / "scan.html", render_scan_html(result, "leaktrace demo: scan"))
+    page = write_atomic(out_dir / "scan.html", render_scan_html(result, "leaktrace demo: scan"))
     console.print(f"HTML report: [bold]{page}[/]")
+    for name in ("old_snapshot_gbk.csv", "padded_dump.sql", "fabricated.json"):
+        console.print(Rule(f"3. Is {name} real, and is it ours? (leaktrace verify)"))
+        report = out_dir / f"verify-{Path(name).stem}.html"
+        checked = cli_run(out_dir / "leaks" / name, out_dir / "world", None, report, "duckdb", None)
+        render_verify(checked, console)
+        console.print(f"HTML report: [bold]{report}[/]")
 
 
 def main() -> None:

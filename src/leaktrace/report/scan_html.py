@@ -3,9 +3,7 @@ only, written atomically."""
 
 from __future__ import annotations
 
-import os
 from html import escape
-from pathlib import Path
 
 from leaktrace.pii import KINDS
 from leaktrace.scan.result import ScanResult
@@ -97,15 +95,3 @@ def render_scan_html(result: ScanResult, title: str = "leaktrace scan") -> str:
         + (f"<h2>Problems</h2><ul class=warn>{''.join(problems)}</ul>" if problems else "")
         + "</html>"
     )
-
-
-def write_html(path: Path, page: str) -> Path:
-    """Write ``page`` to ``path`` through a temporary file, so a reader never sees half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path

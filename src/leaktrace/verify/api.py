@@ -1,0 +1,149 @@
+"""``verify``: link a leak to master data, compare its fields, date it, look for forgery and
+give a verdict. ``cli_run`` is what ``leaktrace verify`` calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from leaktrace.errors import InputError
+from leaktrace.verify.engines import make_engine
+from leaktrace.verify.fields import field_status
+from leaktrace.verify.forgery import forgery_signals
+from leaktrace.verify.inputs import prepare_leak, prepare_master
+from leaktrace.verify.linkage import link
+from leaktrace.verify.profile import features_sql, spec_for, versions_sql
+from leaktrace.verify.result import LinkageSummary, VerifyReport
+from leaktrace.verify.snapshot import estimate_snapshot
+from leaktrace.verify.verdict import decide
+
+Progress = Callable[[str, float], None]
+"""Called with a step's description and the share of the whole run done (0..1)."""
+
+STEPS = ("reading the leak", "reading the master", "linking", "comparing fields", "forgery signals")
+
+
+def _noop(step: str, done: float) -> None:
+    """Progress sink that ignores everything."""
+
+
+def verify(
+    leak: str | Path,
+    master: str | Path | None = None,
+    history: str | Path | None = None,
+    engine: str = "duckdb",
+    *,
+    master_table: str | None = None,
+    claimed_bank: str | None = None,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Verify ``leak`` (any format ``leaktrace.ingest`` reads, or a scanned Parquet table)
+    against ``master`` (Parquet, CSV, a DuckDB file, a PostgreSQL URL with ``master_table``,
+    or a leaktrace world directory); ``history`` holds earlier values (customer_id, field,
+    value, valid_from, valid_to). Without ``master`` only the forgery signals run.
+
+    Raises InputError for unusable input (no identifier column, no records, master columns
+    missing) rather than giving a verdict on it."""
+    tick = progress or _noop
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="leaktrace-verify-") as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        tick(STEPS[0], 0.0)
+        lk = prepare_leak(Path(leak), work)
+        leak_df = pl.read_parquet(lk.path)
+        seconds["leak"] = time.perf_counter() - t0
+        if master is None:
+            tick(STEPS[4], 0.8)
+            signals = forgery_signals(leak_df, today, claimed_bank)
+            tick("done", 1.0)
+            return VerifyReport(
+                leak=str(leak),
+                master=None,
+                engine=engine,
+                records=lk.rows,
+                verdict=decide(lk.rows, None, signals, None, None),
+                signals=signals,
+                seconds=seconds,
+            )
+        t0 = time.perf_counter()
+        tick(STEPS[1], 0.1)
+        mi = prepare_master(master, master_table, Path(history) if history else None, work)
+        present = lk.present & mi.present
+        if not present & {"id", "mobile", "card", "email", "addr"}:
+            raise InputError(
+                str(master),
+                "a column the leak also has (resident ID, mobile, card, email, address)",
+            )
+        eng = make_engine(engine)
+        try:
+            eng.load_parquet("leak_src", lk.path)
+            eng.load_parquet("master_src", mi.path)
+            eng.create("lk", features_sql("leak_src", "rid"))
+            select = ", ".join(f"{expr} AS {name}" for name, expr in mi.select.items())
+            eng.view("mbase", f"SELECT {select} FROM master_src")
+            eng.create("mc", features_sql("mbase", "mid", ", opened"))
+            if mi.history is not None:
+                eng.load_parquet("hist", mi.history)
+                eng.create("mv", features_sql(f"({versions_sql('mbase', 'hist')}) v", "mid"))
+            else:
+                eng.view("mv", "SELECT * FROM mc")
+            seconds["master"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            tick(STEPS[2], 0.3)
+            res = link(eng, spec_for(present), "lk", "mc", "mv")
+            seconds["link"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            tick(STEPS[3], 0.7)
+            eng.create("matched", "SELECT rid, mid FROM best")
+            fields, constraints = field_status(
+                eng, sorted(present), "matched", "lk", "mc", "hist" if mi.history else None
+            )
+            snap = estimate_snapshot(constraints, mi.as_of)
+            seconds["fields"] = time.perf_counter() - t0
+        finally:
+            eng.close()
+        t0 = time.perf_counter()
+        tick(STEPS[4], 0.9)
+        linked = res.matches
+        rest = leak_df.join(linked.select("rid"), on="rid", how="anti")
+        signals = forgery_signals(leak_df, today, claimed_bank)
+        signals_rest = forgery_signals(rest, today, claimed_bank) if rest.height else []
+        verdict = decide(lk.rows, linked.height, signals_rest, snap, mi.as_of)
+        seconds["signals"] = time.perf_counter() - t0
+        tick("done", 1.0)
+        summary = LinkageSummary(
+            candidate_pairs=res.candidate_pairs,
+            first_stage_pairs=res.first_stage_pairs,
+            linked=linked.height,
+            exact=res.exact,
+            probabilistic=linked.height - res.exact,
+            patterns=res.patterns,
+            match_share_among_pairs=res.lam,
+            em_iterations=res.em_iterations,
+            em_converged=res.em_converged,
+            blocks=res.blocks,
+            weights=res.weights,
+        )
+        return VerifyReport(
+            leak=str(leak),
+            master=str(master) if not str(master).startswith("postgres") else "postgresql table",
+            engine=engine,
+            records=lk.rows,
+            verdict=verdict,
+            signals=signals,
+            linkage=summary,
+            fields=fields,
+            snapshot=snap,
+            master_as_of=mi.as_of,
+            customers=sorted(linked["mid"].unique().to_list()),
+            seconds=seconds | {f"link_{k}": v for k, v in res.seconds.items()},
+            notes=mi.notes,
+            matches=linked.select("rid", "mid", "weight", "prob", "method"),
+        )

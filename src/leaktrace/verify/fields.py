@@ -1,0 +1,122 @@
+"""Per matched record and field: does the leaked value agree with the customer's current
+value, with an earlier value (and when that one held), or with neither?
+
+Agreement allows what resold lists do to values: masks (visible characters must agree) and,
+for names and addresses, a typo or two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from leaktrace.verify.engines import Engine
+from leaktrace.verify.profile import HISTORICAL, near_long, near_short
+
+FIELDS = ("name", "id", "mobile", "card", "addr", "email")
+TYPOS = {"name": near_short, "addr": near_long}
+LABELS = {
+    "name": "name",
+    "id": "resident ID",
+    "mobile": "mobile",
+    "card": "bank card",
+    "addr": "address",
+    "email": "email",
+}
+STATUSES = ("current", "historical", "disagrees", "unknown", "missing")
+
+
+@dataclass
+class FieldAgreement:
+    """How the matched records' values of one field compare with the master."""
+
+    field: str
+    label: str
+    current: int = 0
+    historical: int = 0
+    disagrees: int = 0
+    unknown: int = 0  # the master holds no value to compare with
+    missing: int = 0  # the leak holds no value
+
+    @property
+    def compared(self) -> int:
+        return self.current + self.historical + self.disagrees
+
+    @property
+    def agree_rate(self) -> float | None:
+        """Share of compared values agreeing with a current or earlier value."""
+        return (self.current + self.historical) / self.compared if self.compared else None
+
+
+def _agree(left: str, right: str, fld: str) -> str:
+    cond = f"({left} = {right} OR {right} LIKE replace({left}, '*', '_')"
+    if fld in TYPOS:
+        cond += " OR " + TYPOS[fld](left, right)
+    return cond + ")"
+
+
+def _field_sql(fld: str, matched: str, leak: str, current: str, history: str | None) -> str:
+    lv, cv = f"l.{fld}", f"c.{fld}"
+    if fld in HISTORICAL and history:
+        return f"""
+SELECT b.rid, b.mid, '{fld}' AS field,
+  CASE WHEN {lv} IS NULL THEN 'missing'
+       WHEN {cv} IS NOT NULL AND {_agree(lv, cv, fld)} THEN 'current'
+       WHEN h.valid_to IS NOT NULL THEN 'historical'
+       WHEN {cv} IS NULL THEN 'unknown'
+       ELSE 'disagrees' END AS status,
+  CASE WHEN {cv} IS NOT NULL AND {_agree(lv, cv, fld)} THEN coalesce(s.since, c.opened)
+       WHEN h.valid_to IS NOT NULL THEN h.valid_from END AS lo,
+  CASE WHEN {cv} IS NOT NULL AND {_agree(lv, cv, fld)} THEN CAST(NULL AS DATE)
+       ELSE h.valid_to END AS hi
+FROM {matched} b JOIN {leak} l ON l.rid = b.rid JOIN {current} c ON c.mid = b.mid
+LEFT JOIN (
+  SELECT b2.rid, max(hh.valid_from) AS valid_from, max(hh.valid_to) AS valid_to
+  FROM {matched} b2 JOIN {leak} l2 ON l2.rid = b2.rid
+  JOIN {history} hh ON hh.mid = b2.mid AND hh.field = '{fld}'
+  WHERE l2.{fld} IS NOT NULL AND {_agree(f"l2.{fld}", "hh.value", fld)}
+  GROUP BY b2.rid) h ON h.rid = b.rid
+LEFT JOIN (SELECT mid, max(valid_to) AS since FROM {history} WHERE field = '{fld}' GROUP BY mid) s
+  ON s.mid = b.mid"""
+    return f"""
+SELECT b.rid, b.mid, '{fld}' AS field,
+  CASE WHEN {lv} IS NULL THEN 'missing' WHEN {cv} IS NULL THEN 'unknown'
+       WHEN {_agree(lv, cv, fld)} THEN 'current' ELSE 'disagrees' END AS status,
+  CASE WHEN {lv} IS NOT NULL AND {cv} IS NOT NULL AND {_agree(lv, cv, fld)}
+       THEN c.opened END AS lo,
+  CAST(NULL AS DATE) AS hi
+FROM {matched} b JOIN {leak} l ON l.rid = b.rid JOIN {current} c ON c.mid = b.mid"""
+
+
+def field_status(
+    engine: Engine,
+    fields: list[str],
+    matched: str,
+    leak: str,
+    current: str,
+    history: str | None,
+) -> tuple[list[FieldAgreement], pl.DataFrame]:
+    """Create ``field_status`` (rid, mid, field, status, lo, hi) on the engine; return the
+    per-field counts and the date constraints (lo, hi) of agreeing values for the snapshot."""
+    parts = [_field_sql(f, matched, leak, current, history) for f in FIELDS if f in fields]
+    engine.create("field_status", " UNION ALL ".join(parts))
+    counts = pl.from_arrow(
+        engine.fetch("SELECT field, status, count(*) AS n FROM field_status GROUP BY field, status")
+    )
+    out = []
+    for f in FIELDS:
+        if f not in fields:
+            continue
+        fa = FieldAgreement(f, LABELS[f])
+        for status, n in counts.filter(pl.col("field") == f).select("status", "n").iter_rows():
+            setattr(fa, status, int(n))
+        out.append(fa)
+    constraints = pl.from_arrow(
+        engine.fetch(
+            "SELECT lo, hi FROM field_status WHERE status IN ('current', 'historical') "
+            "AND (lo IS NOT NULL OR hi IS NOT NULL)"
+        )
+    )
+    assert isinstance(constraints, pl.DataFrame)
+    return out, constraints

@@ -1,0 +1,321 @@
+"""Forgery signals that need no master data, so a regulator or a journalist can run them too.
+
+Each signal is a rate (or share) over the values where it can be measured, the range genuine
+data falls in, and the p-value of seeing the observed count if the data were genuine at the
+edge of that range (binomial tails). ``decisive`` signals are those a genuine list essentially
+never trips (check digits, divisions, impossible dates, ID region against address region);
+the others describe the data but do not decide the verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import polars as pl
+from scipy.stats import binom
+
+from leaktrace.pii import KINDS
+from leaktrace.pii.bank_card import issuer
+from leaktrace.pii.tables import divisions
+
+MIN_N = 20  # values needed before a signal can flag anything
+ALPHA = 1e-3  # p-value below which an out-of-range value flags
+# 2020 census (REFERENCES.md): 105.07 males per 100 females.
+MALE_SHARE = 105.07 / 205.07
+# 2020 census: 60+ are 18.70% of all, 15-59 63.35%: among people 15 and over, 60+ are 22.8%.
+OLD_SHARE = 18.70 / (63.35 + 18.70)
+MOBILE_SPACE = 4e9  # allocated 11-digit mobile numbers, order of magnitude
+
+
+@dataclass
+class Signal:
+    """One forgery signal: ``value`` against ``[expected_low, expected_high]`` for genuine data."""
+
+    name: str
+    label: str
+    value: float | None
+    expected_low: float
+    expected_high: float
+    p_value: float | None
+    n: int
+    decisive: bool
+    flagged: bool = False
+    note: str = ""
+
+
+def _signal(
+    name: str,
+    label: str,
+    k: int,
+    n: int,
+    lo: float,
+    hi: float,
+    p0: float,
+    tail: str,
+    decisive: bool,
+    note: str = "",
+) -> Signal:
+    """A rate signal: ``k`` of ``n``; the p-value tests the rate against ``p0`` on ``tail``."""
+    if n == 0:
+        return Signal(name, label, None, lo, hi, None, 0, decisive, False, note or "not measurable")
+    value = k / n
+    if tail == "upper":
+        p = float(binom.sf(k - 1, n, p0))
+    elif tail == "lower":
+        p = float(binom.cdf(k, n, p0))
+    else:
+        p = float(min(1.0, 2 * min(binom.cdf(k, n, p0), binom.sf(k - 1, n, p0))))
+    flagged = n >= MIN_N and not lo <= value <= hi and p < ALPHA
+    return Signal(name, label, value, lo, hi, p, n, decisive, flagged, note)
+
+
+@cache
+def _provinces() -> tuple[str, dict[str, str]]:
+    """A regex of province-level names (full and short) and name -> 2-digit code."""
+    names: dict[str, str] = {}
+    for code, versions in divisions().items():
+        if code.endswith("0000"):
+            for v in versions:
+                names[v.name] = code[:2]
+                for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市"):
+                    if v.name.endswith(suffix) and len(v.name) > len(suffix) + 1:
+                        names.setdefault(v.name[: -len(suffix)], code[:2])
+                        break
+    alts = "|".join(sorted(names, key=len, reverse=True))
+    return f"^({alts})", names
+
+
+def _count(df: pl.DataFrame, cond: pl.Expr) -> int:
+    return int(df.select(cond.sum()).item() or 0)
+
+
+def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
+    kind = KINDS["resident_id"]
+    df = pl.DataFrame({"v": ids}).filter(pl.col("v").str.len_chars() == 18)
+    df = df.with_columns(r=kind.reason_expr(pl.col("v")))
+    full = df.filter(~pl.col("v").str.contains("*", literal=True))
+    code_vis = df.filter(~pl.col("v").str.slice(0, 6).str.contains("*", literal=True))
+    date_vis = df.filter(~pl.col("v").str.slice(6, 8).str.contains("*", literal=True))
+    sex_vis = df.filter(pl.col("v").str.slice(16, 1).str.contains("^[0-9]$"))
+    out = [
+        _signal(
+            "id_checksum",
+            "resident IDs failing the MOD 11-2 check",
+            _count(full, pl.col("r") == "bad_checksum"),
+            full.height,
+            0.0,
+            0.01,
+            0.01,
+            "upper",
+            True,
+        ),
+        _signal(
+            "id_division",
+            "resident IDs with a division code unknown or not in force at birth",
+            _count(
+                code_vis, pl.col("r").is_in(["unknown_division", "division_not_in_force_at_birth"])
+            ),
+            code_vis.height,
+            0.0,
+            0.01,
+            0.01,
+            "upper",
+            True,
+        ),
+        _signal(
+            "id_birth",
+            "resident IDs with an impossible or implausible birth date",
+            _count(
+                date_vis,
+                pl.col("r").is_in(
+                    ["impossible_birth_date", "future_birth_date", "implausible_age"]
+                ),
+            ),
+            date_vis.height,
+            0.0,
+            0.005,
+            0.005,
+            "upper",
+            True,
+        ),
+        _signal(
+            "sex_ratio",
+            "share of men (ID sequence parity)",
+            _count(sex_vis, pl.col("v").str.slice(16, 1).cast(pl.Int32) % 2 == 1),
+            sex_vis.height,
+            0.40,
+            0.62,
+            MALE_SHARE,
+            "two",
+            False,
+            "census 2020: 51.2% men; a customer base may differ",
+        ),
+    ]
+    years = date_vis.select(pl.col("v").str.slice(6, 4).cast(pl.Int32, strict=False)).to_series()
+    adult = years.filter(
+        years.is_not_null() & (today.year - years >= 18) & (today.year - years <= 110)
+    )
+    out.append(
+        _signal(
+            "age_60_plus",
+            "share of adults aged 60 or more",
+            int((today.year - adult >= 60).sum()),
+            adult.len(),
+            0.05,
+            0.45,
+            OLD_SHARE,
+            "two",
+            False,
+            "census 2020: 22.8% of people 15+ are 60+",
+        )
+    )
+    return out
+
+
+def _region_signal(ids: pl.Series, addrs: pl.Series) -> Signal:
+    pattern, names = _provinces()
+    df = (
+        pl.DataFrame({"v": ids, "a": addrs})
+        .with_columns(
+            idp=pl.col("v").str.slice(0, 2),
+            ap=pl.col("a")
+            .str.extract(pattern, 1)
+            .replace_strict(names, default=None, return_dtype=pl.String),
+        )
+        .filter(pl.col("idp").str.contains("^[0-9]{2}$") & pl.col("ap").is_not_null())
+    )
+    return _signal(
+        "region_consistency",
+        "records whose address lies in the province of the resident ID",
+        _count(df, pl.col("idp") == pl.col("ap")),
+        df.height,
+        0.4,
+        1.0,
+        0.4,
+        "lower",
+        True,
+        "most people live in the province of their ID; shuffled fields break this",
+    )
+
+
+def _neighbours(values: pl.Series) -> int:
+    """How many values have their numeric neighbour (±1) in the list too."""
+    nums = np.unique(values.cast(pl.Int64, strict=False).drop_nulls().to_numpy())
+    if len(nums) < 2:
+        return 0
+    adj = np.diff(nums) == 1
+    hit = np.zeros(len(nums), bool)
+    hit[1:] |= adj
+    hit[:-1] |= adj
+    return int(hit.sum())
+
+
+def forgery_signals(
+    leak: pl.DataFrame, today: dt.date | None = None, claimed_bank: str | None = None
+) -> list[Signal]:
+    """Every signal measurable on ``leak`` (canonical columns id, mobile, card, addr)."""
+    today = today or dt.date.today()
+    out: list[Signal] = []
+    cols = set(leak.columns)
+    ids = leak["id"].drop_nulls() if "id" in cols else pl.Series("v", [], pl.String)
+    if ids.len():
+        out += _id_signals(ids, today)
+    if "id" in cols and "addr" in cols:
+        both = leak.filter(pl.col("id").is_not_null() & pl.col("addr").is_not_null())
+        if both.height:
+            out.append(_region_signal(both["id"], both["addr"]))
+    if "card" in cols and leak["card"].drop_nulls().len():
+        cards = pl.DataFrame({"v": leak["card"].drop_nulls()})
+        full = cards.filter(~pl.col("v").str.contains("*", literal=True))
+        full = full.with_columns(r=KINDS["bank_card"].reason_expr(pl.col("v")))
+        out.append(
+            _signal(
+                "card_luhn",
+                "card numbers failing the Luhn check",
+                _count(full, pl.col("r") == "bad_checksum"),
+                full.height,
+                0.0,
+                0.01,
+                0.01,
+                "upper",
+                True,
+            )
+        )
+        if claimed_bank:
+            banks = [issuer(v) for v in cards["v"].str.replace_all(r"\*", "0").to_list()]
+            known = [b[1][0] for b in banks if b]
+            other = sum(1 for b in known if claimed_bank not in b)
+            out.append(
+                _signal(
+                    "card_other_bank",
+                    f"cards whose BIN belongs to a bank other than {claimed_bank}",
+                    other,
+                    len(known),
+                    0.0,
+                    0.2,
+                    0.2,
+                    "upper",
+                    False,
+                    "customers also hold other banks' cards",
+                )
+            )
+    if "mobile" in cols and leak["mobile"].drop_nulls().len():
+        mob = pl.DataFrame({"v": leak["mobile"].drop_nulls()})
+        vis = mob.filter(~pl.col("v").str.slice(0, 3).str.contains("*", literal=True))
+        vis = vis.with_columns(r=KINDS["mobile"].reason_expr(pl.col("v")))
+        out.append(
+            _signal(
+                "mobile_unallocated",
+                "mobile numbers in segments never allocated",
+                _count(vis, pl.col("r") == "unallocated_segment"),
+                vis.height,
+                0.0,
+                0.01,
+                0.01,
+                "upper",
+                True,
+            )
+        )
+        full = mob.filter(~pl.col("v").str.contains("*", literal=True))["v"]
+        if full.len():
+            p0 = min(0.5, max(2 * full.len() / MOBILE_SPACE, 1e-6))
+            out.append(
+                _signal(
+                    "mobile_sequences",
+                    "mobile numbers whose neighbour (±1) is also listed",
+                    _neighbours(full),
+                    full.len(),
+                    0.0,
+                    max(0.01, 5 * p0),
+                    p0,
+                    "upper",
+                    True,
+                    "generated lists enumerate number ranges",
+                )
+            )
+    key = next(
+        (c for c in ("id", "mobile", "card") if c in cols and leak[c].drop_nulls().len()), None
+    )
+    if key:
+        vals = (
+            leak[key].drop_nulls().filter(~leak[key].drop_nulls().str.contains("*", literal=True))
+        )
+        dup = int(vals.is_duplicated().sum())
+        out.append(
+            _signal(
+                "duplicates",
+                f"records repeating another's {key}",
+                dup,
+                vals.len(),
+                0.0,
+                0.02,
+                0.02,
+                "upper",
+                False,
+                "merged resale lists often repeat records",
+            )
+        )
+    return out

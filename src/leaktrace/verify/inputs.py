@@ -1,0 +1,291 @@
+"""Leak and master data in, canonical Parquet out: column mapping, normalisation where the
+values need it, and clear errors for inputs that cannot be verified.
+
+The leak goes through ``leaktrace.scan`` (any format ingest reads) unless it already is a
+scanned Parquet table. The master may be Parquet, CSV, a DuckDB file or a PostgreSQL table;
+anything not Parquet is first copied to Parquet so every engine reads the same file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+from leaktrace.errors import InputError
+from leaktrace.pii import KINDS
+from leaktrace.scan import OUT_SCHEMA, scan
+
+# Scan columns -> canonical linkage columns.
+LEAK_COLUMNS = {
+    "person_name": "name",
+    "resident_id": "id",
+    "mobile": "mobile",
+    "bank_card": "card",
+    "address": "addr",
+    "email": "email",
+}
+CANON_KIND = {v: k for k, v in LEAK_COLUMNS.items()}
+ID_NAMES = ("customer_id", "cust_id", "client_id", "客户号", "客户编号", "客户id", "id")
+EXTRA_NAMES = {
+    "birth": ("birth_date", "birthday", "dob", "date_of_birth", "出生日期", "生日"),
+    "opened": ("opened_on", "open_date", "opened", "开户日期"),
+}
+LINKABLE = ("id", "mobile", "card", "name")
+HISTORY_FIELDS = {"mobile": "mobile", "address": "addr", "addr": "addr", "email": "email"}
+NORMAL_CHECK_ROWS = 20_000
+
+
+@dataclass
+class LeakInput:
+    """The canonical leak: ``rid`` (0-based record number) and the values present."""
+
+    path: Path  # canonical Parquet
+    rows: int
+    present: set[str]
+
+
+@dataclass
+class MasterInput:
+    """The master as one Parquet file and the SQL projecting it onto canonical columns."""
+
+    path: Path
+    select: dict[str, str]  # canonical column -> SQL expression over the source columns
+    rows: int
+    present: set[str]
+    history: Path | None = None
+    as_of: dt.date | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def prepare_leak(leak: Path, work: Path) -> LeakInput:
+    """Scan ``leak`` (unless it is a scanned table) and write its canonical columns."""
+    leak = Path(leak)
+    scanned = leak
+    is_scan = leak.suffix.lower() == ".parquet" and set(OUT_SCHEMA.names) <= set(
+        pq.read_schema(leak).names
+    )
+    if not is_scan:
+        scanned = work / "leak_scan.parquet"
+        scan([leak], out=scanned)
+    df = pl.read_parquet(scanned, columns=list(LEAK_COLUMNS))
+    if df.height == 0:
+        raise InputError(str(leak), "at least one record", "no records")
+    df = (
+        df.rename(LEAK_COLUMNS)
+        .with_row_index("rid")
+        .with_columns(pl.col("rid").cast(pl.Int64), pl.lit(None, pl.String).alias("birth"))
+    )
+    present = {c for c in LEAK_COLUMNS.values() if df[c].null_count() < df.height}
+    if not present & {"id", "mobile", "card", "email"} and not {"name", "addr"} <= present:
+        raise InputError(
+            str(leak),
+            "a column of resident IDs, mobile numbers, card numbers or emails, "
+            "or names together with addresses",
+            "columns: " + (", ".join(sorted(CANON_KIND[c] for c in present)) or "none usable"),
+        )
+    if "id" in present:
+        present.add("birth")
+    out = work / "leak.parquet"
+    df.write_parquet(out)
+    return LeakInput(out, df.height, present)
+
+
+def _to_parquet(master: str | Path, table: str | None, work: Path) -> Path:
+    """``master`` as a Parquet file (a copy for CSV, DuckDB and PostgreSQL sources)."""
+    text = str(master)
+    if text.startswith(("postgresql://", "postgres://")):
+        if not table:
+            raise InputError(text.split("@")[-1], "a table name with the PostgreSQL URL")
+        return _from_postgres(text, table, work)
+    path = Path(master)
+    if not path.exists():
+        raise InputError(str(path), "an existing master data file")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return path
+    out = work / "master.parquet"
+    if suffix in (".csv", ".tsv", ".txt"):
+        sep = "\t" if suffix == ".tsv" else ","
+        pl.scan_csv(path, separator=sep, infer_schema=False).sink_parquet(out)
+        return out
+    if suffix in (".duckdb", ".db", ".ddb"):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            tables = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
+            name = table or ("customers" if "customers" in tables else None)
+            if name is None and len(tables) == 1:
+                name = tables[0]
+            if name not in tables:
+                raise InputError(
+                    str(path), "a table name (the file holds " + ", ".join(tables) + ")"
+                )
+            o = str(out).replace("'", "''")
+            con.execute(f"COPY (SELECT * FROM {_quote(name)}) TO '{o}' (FORMAT parquet)")
+        finally:
+            con.close()
+        return out
+    raise InputError(str(path), "master data as Parquet, CSV, a DuckDB file or a PostgreSQL URL")
+
+
+def _from_postgres(url: str, table: str, work: Path) -> Path:
+    """Copy a PostgreSQL table to Parquet through psycopg's COPY (CSV, streamed)."""
+    try:
+        import psycopg
+    except ImportError as e:
+        raise InputError("master", "the psycopg package to read PostgreSQL tables") from e
+    csv_path = work / "master.csv"
+    with psycopg.connect(url) as conn, conn.cursor() as cur, open(csv_path, "wb") as f:
+        ident = ".".join(_quote(p) for p in table.split("."))
+        with cur.copy(f"COPY (SELECT * FROM {ident}) TO STDOUT WITH CSV HEADER") as copy:
+            for chunk in copy:
+                f.write(chunk)
+    out = work / "master.parquet"
+    pl.scan_csv(csv_path, infer_schema=False).sink_parquet(out)
+    csv_path.unlink()
+    return out
+
+
+def _find(names: list[str], wanted: tuple[str, ...]) -> str | None:
+    low = {n.lower(): n for n in names}
+    for w in wanted:
+        if w.lower() in low:
+            return low[w.lower()]
+    return None
+
+
+def _map_columns(names: list[str]) -> dict[str, str]:
+    """Canonical column -> master column, by exact names first, then the kinds' header words."""
+    out: dict[str, str] = {}
+    for canon, kind in CANON_KIND.items():
+        words = (kind, canon, *KINDS[kind].header_words)
+        if canon == "card":
+            words = ("card_no", *words)
+        if hit := _find(names, words):
+            out[canon] = hit
+    for canon, words in EXTRA_NAMES.items():
+        if hit := _find(names, words):
+            out[canon] = hit
+    return out
+
+
+def _needs_normalising(path: Path, col: str, kind: str) -> bool:
+    """Whether a sample of ``col`` changes under the kind's normalisation."""
+    s = pl.scan_parquet(path).select(pl.col(col).cast(pl.String)).head(NORMAL_CHECK_ROWS).collect()
+    e = pl.col(col)
+    changed = s.select((KINDS[kind].normalize_expr(e) != e).any()).item()
+    return bool(changed)
+
+
+def prepare_master(
+    master: str | Path, table: str | None, history: Path | None, work: Path
+) -> MasterInput:
+    """Locate, copy if needed, map and (where needed) normalise the master data."""
+    hist = Path(history) if history else None
+    p = Path(master) if not str(master).startswith(("postgres://", "postgresql://")) else None
+    if p is not None and p.is_dir():
+        if not (p / "customers.parquet").exists():
+            raise InputError(str(p), "a directory holding customers.parquet (a leaktrace world)")
+        if hist is None and (p / "history.parquet").exists():
+            hist = p / "history.parquet"
+        master = p / "customers.parquet"
+    path = _to_parquet(master, table, work)
+    schema = pq.read_schema(path)
+    names = list(schema.names)
+    idcol = _find(names, ID_NAMES)
+    mapping = _map_columns(names)
+    if idcol is None:
+        raise InputError(str(master), "a customer id column (" + ", ".join(ID_NAMES[:3]) + ", …)")
+    if not set(mapping) & set(LINKABLE):
+        raise InputError(
+            str(master),
+            "columns to link on: resident_id, mobile, card_no or name",
+            "columns: " + ", ".join(names),
+        )
+    to_norm = [
+        c
+        for c in CANON_KIND
+        if c in mapping and _needs_normalising(path, mapping[c], CANON_KIND[c])
+    ]
+    notes = []
+    if to_norm:
+        out = work / "master_norm.parquet"
+        pl.scan_parquet(path).with_columns(
+            KINDS[CANON_KIND[c]]
+            .normalize_expr(pl.col(mapping[c]).cast(pl.String))
+            .alias(mapping[c])
+            for c in to_norm
+        ).sink_parquet(out)
+        path = out
+        notes.append("normalised: " + ", ".join(CANON_KIND[c] for c in to_norm))
+    select = {"mid": _quote(idcol)}
+    for canon in ("name", "id", "mobile", "card", "addr", "email"):
+        select[canon] = (
+            f"CAST({_quote(mapping[canon])} AS VARCHAR)"
+            if canon in mapping
+            else "CAST(NULL AS VARCHAR)"
+        )
+    if "birth" in mapping:
+        select["birth"] = f"replace(CAST({_quote(mapping['birth'])} AS VARCHAR), '-', '')"
+    else:
+        select["birth"] = "CAST(NULL AS VARCHAR)"
+    select["opened"] = (
+        f"CAST({_quote(mapping['opened'])} AS DATE)"
+        if "opened" in mapping
+        else "CAST(NULL AS DATE)"
+    )
+    rows = pq.ParquetFile(path).metadata.num_rows
+    if rows == 0:
+        raise InputError(str(master), "at least one customer record", "no rows")
+    present = {c for c in ("name", "id", "mobile", "card", "addr", "email") if c in mapping}
+    if "birth" in mapping or "id" in mapping:
+        present.add("birth")
+    hist_path = _prepare_history(hist, work) if hist else None
+    as_of = _as_of(path, mapping.get("opened"), hist_path)
+    return MasterInput(path, select, rows, present, hist_path, as_of, notes)
+
+
+def _prepare_history(history: Path, work: Path) -> Path:
+    """History as (mid, field, value, valid_from, valid_to) with canonical field names."""
+    sub = work / "history_src"
+    sub.mkdir(exist_ok=True)
+    src = _to_parquet(history, None, sub)
+    names = pq.read_schema(src).names
+    need = ("customer_id", "field", "value", "valid_from", "valid_to")
+    if missing := [c for c in need if c not in names]:
+        raise InputError(
+            str(history), "history columns " + ", ".join(need), "missing " + ", ".join(missing)
+        )
+    out = work / "history.parquet"
+    pl.scan_parquet(src).filter(pl.col("field").is_in(list(HISTORY_FIELDS))).select(
+        pl.col("customer_id").alias("mid"),
+        pl.col("field").replace_strict(HISTORY_FIELDS, return_dtype=pl.String),
+        pl.col("value").cast(pl.String),
+        pl.col("valid_from").cast(pl.Date),
+        pl.col("valid_to").cast(pl.Date),
+    ).sink_parquet(out)
+    return out
+
+
+def _as_of(path: Path, opened: str | None, history: Path | None) -> dt.date | None:
+    """The latest date the master data knows of: its last opening or last change."""
+    dates = []
+    if opened:
+        dates.append(
+            pl.scan_parquet(path)
+            .select(pl.col(opened).cast(pl.String).str.to_date(strict=False).max())
+            .collect()
+            .item()
+        )
+    if history:
+        dates.append(pl.scan_parquet(history).select(pl.col("valid_to").max()).collect().item())
+    dates = [d for d in dates if d is not None]
+    return max(dates) if dates else None

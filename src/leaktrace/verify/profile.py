@@ -1,0 +1,159 @@
+"""The leaktrace linkage profile: canonical columns, derived blocking keys and the comparisons
+for Chinese personal records (resident ID, mobile and card, possibly masked; name; birth date;
+address; email). Expressions are DuckDB SQL, transpiled for other engines like the rest.
+"""
+
+from __future__ import annotations
+
+from leaktrace.verify.sql import Block, Comparison, Spec
+
+# Canonical value columns, on the leak and on the master.
+VALUES = ("name", "id", "mobile", "card", "addr", "email", "birth")
+# Fields whose earlier values the history table may hold.
+HISTORICAL = ("mobile", "addr", "email")
+# Digits only: levenshtein is safe here (ASCII). Visible digits agree: '*' in the leak value stands for any one character.
+MASKED = "{m} LIKE replace({l}, '*', '_')"
+
+
+def near_short(lv: str = "{l}", mv: str = "{m}", n: int = 4) -> str:
+    """One character changed or dropped, for strings up to ``n`` characters (names), spelled
+    out position by position. Engines disagree on edit distance over UTF-8 (DuckDB counts
+    bytes, Spark characters), so Chinese text never goes through levenshtein."""
+    diffs = " + ".join(
+        f"CASE WHEN substr({lv}, {i}, 1) = substr({mv}, {i}, 1) THEN 0 ELSE 1 END"
+        for i in range(1, n + 1)
+    )
+    drops = " OR ".join(
+        f"substr({mv}, 1, {i - 1}) || substr({mv}, {i + 1}) = {lv}" for i in range(1, n + 1)
+    )
+    return (
+        f"(length({lv}) <= {n} AND length({mv}) <= {n} AND ("
+        f"(length({lv}) = length({mv}) AND {diffs} <= 1) OR "
+        f"(length({lv}) = length({mv}) - 1 AND ({drops}))))"
+    )
+
+
+def near_long(lv: str = "{l}", mv: str = "{m}", k: int = 12) -> str:
+    """A typo or two in one place of a long text (addresses): lengths within one and either
+    the first or the last ``k`` characters the same."""
+    return (
+        f"(abs(length({lv}) - length({mv})) <= 1 AND length({lv}) > {k} AND "
+        f"(substr({lv}, 1, {k}) = substr({mv}, 1, {k}) OR right({lv}, {k}) = right({mv}, {k})))"
+    )
+
+
+def _visible(expr: str) -> str:
+    return f"{expr} NOT LIKE '%*%'"
+
+
+def features_sql(src: str, idcol: str, extra: str = "") -> str:
+    """Canonical values of ``src`` plus the derived blocking keys; the birth date falls back
+    to the one the resident ID carries when its digits are visible. ``extra`` columns (SQL,
+    with a leading comma) are passed through."""
+    birth = (
+        "coalesce(birth, CASE WHEN length(id) = 18 AND "
+        f"{_visible('substr(id, 7, 8)')} THEN substr(id, 7, 8) END)"
+    )
+    return f"""
+SELECT {idcol}, name, id, mobile, card, addr, email, {birth} AS birth,
+  CASE WHEN {_visible("id")} THEN id END AS id_full,
+  CASE WHEN length(id) = 18 AND {_visible("substr(id, 1, 6)")} AND {_visible("substr(id, 15, 4)")}
+       THEN substr(id, 1, 6) || substr(id, 15, 4) END AS id_ps,
+  CASE WHEN {_visible("mobile")} THEN mobile END AS mob_full,
+  CASE WHEN length(mobile) = 11 AND {_visible("substr(mobile, 1, 3)")} AND {_visible("substr(mobile, 8, 4)")}
+       THEN substr(mobile, 1, 3) || substr(mobile, 8, 4) END AS mob_ps,
+  CASE WHEN {_visible("card")} THEN card END AS card_full,
+  CASE WHEN length(card) >= 14 AND {_visible("substr(card, 1, 6)")} AND {_visible("right(card, 4)")}
+       THEN substr(card, 1, 6) || right(card, 4) END AS card_ps,
+  substr(name, 1, 1) AS surname1,
+  substr(addr, 1, 6) AS area{extra}
+FROM {src}"""
+
+
+def versions_sql(current: str, history: str) -> str:
+    """The master's current rows plus, per history row, the customer's row with that field's
+    earlier value in place: what the record looked like at some earlier time."""
+    cols = []
+    for v in ("name", "id", "mobile", "card", "addr", "email", "birth"):
+        if v in HISTORICAL:
+            cols.append(f"CASE WHEN h.field = '{v}' THEN h.value ELSE c.{v} END AS {v}")
+        else:
+            cols.append(f"c.{v}")
+    return (
+        f"SELECT mid, name, id, mobile, card, addr, email, birth FROM {current} UNION ALL "
+        f"SELECT c.mid, {', '.join(cols)} FROM {history} h JOIN {current} c ON c.mid = h.mid"
+    )
+
+
+COMPARISONS = (
+    Comparison("id", "id", ("{l} = {m}", MASKED, "levenshtein({l}, {m}) <= 1")),
+    Comparison("name", "name", ("{l} = {m}", near_short())),
+    Comparison("birth", "birth", ("{l} = {m}", "levenshtein({l}, {m}) <= 1")),
+    Comparison("mobile", "mobile", ("{l} = {m}", MASKED, "levenshtein({l}, {m}) <= 1")),
+    Comparison("card", "card", ("{l} = {m}", MASKED)),
+    Comparison(
+        "addr",
+        "addr",
+        ("{l} = {m}", near_long(), "substr({l}, 1, 6) = substr({m}, 1, 6)"),
+    ),
+    Comparison("email", "email", ("{l} = {m}",)),
+)
+
+BLOCKS = (
+    Block("resident_id", ("id_full",), first=True),
+    Block("card", ("card_full",), first=True),
+    Block("mobile", ("mob_full",), first=True),
+    Block("id_visible", ("id_ps",)),
+    Block("mobile_visible", ("mob_ps", "surname1")),
+    Block("card_visible", ("card_ps",)),
+    Block("name_birth", ("name", "birth")),
+    Block("address", ("addr",)),
+    Block("name_area", ("name", "area")),
+)
+
+# Level from which a comparison counts as evidence of the same person (an address in the same
+# city is not).
+EVIDENCE_LEVEL = {"addr": 2}
+
+# Comparisons whose best level means the same strong identifier, in full.
+STRONG = ("id", "card", "mobile")
+
+
+def spec_for(present: set[str]) -> Spec:
+    """The profile restricted to the values the leak and the master both have."""
+    comps = tuple(c for c in COMPARISONS if c.column in present)
+    needed = {
+        "id_full": "id",
+        "id_ps": "id",
+        "card_full": "card",
+        "card_ps": "card",
+        "mob_full": "mobile",
+        "mob_ps": "mobile",
+        "surname1": "name",
+        "name": "name",
+        "birth": "birth",
+        "addr": "addr",
+        "area": "addr",
+    }
+    blocks = tuple(b for b in BLOCKS if all(needed[k] in present for k in b.keys))
+    # A resident ID visible on both sides and not even a typo apart is another person, unless
+    # the full card number agrees. And one agreeing field is no proof (a masked ID's visible
+    # digits recur in a big master): a link needs two, unless a full ID or card agrees or the
+    # leak offers only one field.
+    names = {c.name for c in comps}
+    vetoes = []
+    if "id" in names:
+        vetoes.append("g_id = 0" + (" AND g_card < 2" if "card" in names else ""))
+    counted = [c.name for c in comps if c.name != "birth"]  # birth repeats the ID's digits
+    if counted:
+        agree = " + ".join(
+            f"CASE WHEN g_{n} >= {EVIDENCE_LEVEL.get(n, 1)} THEN 1 ELSE 0 END" for n in counted
+        )
+        avail = " + ".join(f"CASE WHEN g_{n} >= 0 THEN 1 ELSE 0 END" for n in counted)
+        strong = " OR ".join(
+            f"g_{n} = {len(c.levels)}" for c in comps for n in [c.name] if n in ("id", "card")
+        )
+        cond = f"({agree}) < least(2, {avail})"
+        vetoes.append(f"{cond} AND NOT ({strong})" if strong else cond)
+    veto = " OR ".join(f"({v})" for v in vetoes) or None
+    return Spec(comps, blocks, veto=veto)

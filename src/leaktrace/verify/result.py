@@ -1,0 +1,83 @@
+"""What ``verify`` returns: dataclasses with a JSON-ready ``to_dict`` (no personal data: leak
+row numbers, customer ids, counts and masked examples only)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import polars as pl
+
+from leaktrace.verify.fields import FieldAgreement
+from leaktrace.verify.forgery import Signal
+from leaktrace.verify.linkage import ComparisonWeights
+from leaktrace.verify.snapshot import SnapshotEstimate
+from leaktrace.verify.verdict import Verdict
+
+
+@dataclass
+class LinkageSummary:
+    """How the linkage went: pairs compared, links by method, EM estimates."""
+
+    candidate_pairs: int
+    first_stage_pairs: int
+    linked: int
+    exact: int
+    probabilistic: int
+    patterns: int
+    match_share_among_pairs: float
+    em_iterations: int
+    em_converged: bool
+    blocks: list[str]
+    weights: list[ComparisonWeights]
+
+
+@dataclass
+class VerifyReport:
+    """Everything verification found about one leak."""
+
+    leak: str
+    master: str | None
+    engine: str
+    records: int
+    verdict: Verdict
+    signals: list[Signal]
+    linkage: LinkageSummary | None = None
+    fields: list[FieldAgreement] = field(default_factory=list)
+    snapshot: SnapshotEstimate | None = None
+    master_as_of: dt.date | None = None
+    customers: list[Any] = field(default_factory=list)  # affected customer ids, sorted
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    matches: pl.DataFrame | None = None  # rid, mid, weight, prob, method (not in to_dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (dates as ISO strings, enums as their values)."""
+        out = {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "matches"
+        }
+        out = _plain(out)
+        if self.snapshot is not None:
+            out["snapshot"]["support"] = self.snapshot.support
+        out["fields"] = [
+            dict(d, agree_rate=f.agree_rate)
+            for d, f in zip(out["fields"], self.fields, strict=True)
+        ]
+        return out
+
+
+def _plain(x: Any) -> Any:
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    if isinstance(x, Enum):
+        return x.value
+    if isinstance(x, dt.date):
+        return x.isoformat()
+    return x

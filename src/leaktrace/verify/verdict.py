@@ -1,0 +1,121 @@
+"""The verdict: is the leak ours, real, fabricated, mixed or stale, with a confidence interval
+on the share of records behind it, and the reasons in words.
+
+Shares get Wilson score intervals (95%). The verdict is only as strong as its evidence: too few
+records, or no decisive forgery signal measurable on the unmatched part, gives
+``inconclusive`` rather than a confident guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from leaktrace.verify.forgery import MIN_N, Signal
+from leaktrace.verify.snapshot import SnapshotEstimate
+
+OURS_MIN = 0.95  # linked share from which the leak is "ours" (below it, "mixed")
+OTHER_MAX = 0.05  # linked share up to which the leak is "not ours"
+STALE_DAYS = 365  # snapshot older than this before the master's date: stale
+
+
+class Label(StrEnum):
+    AUTHENTIC_OURS = "authentic_ours"
+    AUTHENTIC_NOT_OURS = "authentic_not_ours"
+    FABRICATED = "fabricated"
+    MIXED = "mixed"
+    STALE = "stale"
+    PLAUSIBLE = "plausible"  # no master data given; nothing suggests forgery
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass
+class Share:
+    """A share of the leak's records with its 95% Wilson interval."""
+
+    value: float
+    low: float
+    high: float
+    records: int
+
+
+@dataclass
+class Verdict:
+    label: Label
+    shares: dict[str, Share] = field(default_factory=dict)  # ours / not_ours / fabricated
+    stale_as_of: dt.date | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> Share:
+    """Share ``k/n`` with its Wilson score interval."""
+    if n == 0:
+        return Share(0.0, 0.0, 1.0, 0)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return Share(p, max(0.0, c - h), min(1.0, c + h), k)
+
+
+def _forged(signals: list[Signal]) -> list[Signal]:
+    return [s for s in signals if s.decisive and s.flagged]
+
+
+def _measured(signals: list[Signal]) -> bool:
+    return any(s.decisive and s.n >= MIN_N for s in signals)
+
+
+def _names(signals: list[Signal]) -> str:
+    return ", ".join(s.label for s in signals)
+
+
+def decide(
+    records: int,
+    matched: int | None,
+    signals_rest: list[Signal],
+    snapshot: SnapshotEstimate | None,
+    as_of: dt.date | None,
+) -> Verdict:
+    """The verdict from the linked count (None without master data), the forgery signals of
+    the records not linked (all records without master data), and the snapshot estimate."""
+    if matched is None:
+        forged = _forged(signals_rest)
+        if forged:
+            return Verdict(Label.FABRICATED, reasons=[f"forgery signals: {_names(forged)}"])
+        if _measured(signals_rest):
+            return Verdict(Label.PLAUSIBLE, reasons=["no forgery signal; no master data to link"])
+        return Verdict(Label.INCONCLUSIVE, reasons=["too few checkable values for forgery signals"])
+    ours = wilson(matched, records)
+    rest = wilson(records - matched, records)
+    forged = _forged(signals_rest)
+    other = "fabricated" if forged else "not_ours"
+    reasons = [f"{matched:,} of {records:,} records linked to our customers"]
+    if forged:
+        reasons.append(f"unlinked records trip: {_names(forged)}")
+    if ours.value >= OURS_MIN:
+        v = Verdict(Label.AUTHENTIC_OURS, {"ours": ours, other: rest}, reasons=reasons)
+        # Unbounded estimates count too, by their latest plausible date: a list without any
+        # customer opened or changed in the last years is old.
+        if snapshot is not None and as_of is not None:
+            age = (as_of - (snapshot.date if snapshot.bounded else snapshot.high)).days
+            if age > STALE_DAYS:
+                v.label = Label.STALE
+                v.stale_as_of = snapshot.date
+                v.reasons.append(
+                    f"values were current around {snapshot.date} ({age} days before the master)"
+                )
+        return v
+    if ours.value <= OTHER_MAX:
+        if forged:
+            return Verdict(Label.FABRICATED, {"ours": ours, "fabricated": rest}, reasons=reasons)
+        if _measured(signals_rest):
+            reasons.append("no forgery signal among the unlinked records")
+            return Verdict(
+                Label.AUTHENTIC_NOT_OURS, {"ours": ours, "not_ours": rest}, reasons=reasons
+            )
+        reasons.append("too few checkable values to tell real from fabricated")
+        return Verdict(Label.INCONCLUSIVE, {"ours": ours, "unknown": rest}, reasons=reasons)
+    return Verdict(Label.MIXED, {"ours": ours, other: rest}, reasons=reasons)
