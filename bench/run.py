@@ -4,44 +4,16 @@ section to bench/RESULTS.md with the machine, the command, the figures and the t
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
-from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
-from bench.scan_bench import BENCH_DIR, GROUPS, MB, BenchConfig, BenchResult, run_bench
+from bench.results import append_section, header
+from bench.scan_bench import GROUPS, MB, BenchConfig, BenchResult, run_bench
 from leaktrace.synth.corpus import KINDS
 
-RESULTS = BENCH_DIR / "RESULTS.md"
 TARGET_TABLE_MBS = 150.0
 TARGET_TEXT_MBS = 50.0
 TARGET_RATIO = 20.0
 ROW_NAMES = {"micro": "**all kinds (micro)**", "micro_shared": "**kinds Presidio covers (micro)**"}
-
-
-def machine() -> str:
-    """Cores, CPU model and memory of this machine, for the record."""
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    ram = "?"
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-    versions = []
-    for pkg in ("leaktrace", "presidio-analyzer", "spacy", "polars"):
-        try:
-            versions.append(f"{pkg} {version(pkg)}")
-        except PackageNotFoundError:
-            versions.append(f"{pkg} not installed")
-    return (
-        f"{os.cpu_count()} cores, {cpu}, {ram} RAM; Python {platform.python_version()}; "
-        + ", ".join(versions)
-    )
 
 
 def _f(x: float | None, digits: int = 3) -> str:
@@ -53,17 +25,13 @@ def _mbs(res: BenchResult, key: str) -> float | None:
     return r["mb_per_s"] if r else None
 
 
-def render(res: BenchResult, command: str) -> str:
+def render(res: BenchResult) -> str:
     """One dated Markdown section for RESULTS.md."""
     cfg = res.config
     acc = res.accuracy
     tools = list(acc)
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        f"## {now} — scan benchmark",
-        "",
-        f"- Machine: {machine()}",
-        f"- Command: `{command}`",
+        header("scan benchmark", ("leaktrace", "presidio-analyzer", "spacy", "polars")),
         f"- Corpus: {res.corpus['documents']} labelled documents, "
         f"{res.corpus['bytes'] / MB:.2f} MB; dumps of {cfg.size_mb} MiB each; Presidio slice "
         f"{cfg.slice_mb:g} MB of the text dump. MB = 10^6 bytes.",
@@ -156,14 +124,6 @@ def render(res: BenchResult, command: str) -> str:
     return "\n".join(lines)
 
 
-def append_results(section: str, path: Path = RESULTS) -> None:
-    """Append ``section`` to RESULTS.md, replacing the file atomically."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(old.rstrip("\n") + "\n\n" + section, encoding="utf-8")
-    tmp.replace(path)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -188,9 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
     res = run_bench(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
-    command = " ".join(["python -m bench.run", *(sys.argv[1:] if argv is None else argv)])
-    section = render(res, command.strip())
-    append_results(section)
+    section = render(res)
+    append_section(section)
     print(section)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -19,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from bench.results import append_section, header
 from leaktrace.synth.people import MAX_AGE, MIN_AGE
 from leaktrace.synth.tables import places, population
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 _GENERATE = """
 import json, resource, sys, time
 from pathlib import Path
@@ -138,7 +137,7 @@ def run(quick: bool) -> dict:
 
 def _markdown(res: dict) -> str:
     lines = [
-        f"\n## synth — {res['date']}\n",
+        header("synth benchmark"),
         "| customers | seconds | peak RSS (MB) |",
         "|---:|---:|---:|",
     ]
@@ -167,19 +166,11 @@ def _markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def append_results(text: str, path: Path = RESULTS) -> None:
-    """Append ``text`` to RESULTS.md atomically: read, add, write a temporary file, rename."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(old + text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def main() -> None:
     """Full run; prints JSON and appends a dated section to bench/RESULTS.md."""
     res = run(quick="--quick" in sys.argv)
     print(json.dumps(res, ensure_ascii=False, indent=1))
-    append_results(_markdown(res))
+    append_section(_markdown(res))
 
 
 if __name__ == "__main__":
