@@ -170,24 +170,34 @@ def _to_out(frame: pl.DataFrame, source: str, table: str) -> pa.Table:
     return frame.select(OUT_SCHEMA.names).to_arrow().cast(OUT_SCHEMA)
 
 
-def _raw_exprs(df: pl.DataFrame, typed: list[ColumnReport]) -> list[tuple[pl.Expr, bool]]:
-    """Each typed column's raw-value expression, and whether all its values are already normal
-    (match the kind's ``canonical`` pattern), so normalising can be skipped: clean dumps are
-    the common case and normalising is the dearest step."""
-    checks = {
-        i: pl.col(c.name).str.contains(f"^(?:{KINDS[c.kind].canonical})$").all(ignore_nulls=True)
+def _normalise_columns(df: pl.DataFrame, typed: list[ColumnReport]) -> pl.DataFrame:
+    """Add ``_n{i}``, the normalised values of each typed column. Values that already match
+    their kind's ``canonical`` pattern are taken as they are and only the rest are normalised:
+    real dumps are mostly clean, and normalising is the dearest step."""
+    canon = {
+        i: pl.col(c.name).str.contains(f"^(?:{KINDS[c.kind].canonical})$").alias(f"_c{i}")
         for i, c in enumerate(typed)
         if KINDS[c.kind].canonical
     }
-    clean = df.select(v.alias(str(i)) for i, v in checks.items()).row(0) if checks else ()
-    clean_at = dict(zip(checks, clean, strict=True))
-    out = []
-    for i, c in enumerate(typed):
-        if clean_at.get(i):
-            out.append((pl.col(c.name), True))
-        else:
-            out.append((pl.col(c.name).str.strip_chars(), False))
-    return out
+    clean = df.select(canon.values()) if canon else pl.DataFrame()
+    whole = [
+        KINDS[c.kind].normalize_expr(pl.col(c.name).str.strip_chars()).alias(f"_n{i}")
+        for i, c in enumerate(typed)
+        if i not in canon
+    ]
+    df = df.with_columns(whole)
+    for i in canon:
+        c = typed[i]
+        raw = df.get_column(c.name)
+        dirty = (~clean.get_column(f"_c{i}").fill_null(True)).arg_true()
+        values = raw.alias(f"_n{i}")
+        if dirty.len():
+            fixed = pl.select(
+                KINDS[c.kind].normalize_expr(pl.lit(raw.gather(dirty)).str.strip_chars())
+            ).to_series()
+            values = values.scatter(dirty, fixed)
+        df = df.with_columns(values)
+    return df
 
 
 COALESCE_ROWS = 250_000  # rows gathered before scanning: each scan step has a fixed cost
@@ -251,12 +261,8 @@ def scan_table_batch(
     stats: dict[str, KindStats] = {}
     df = df.with_row_index("row", offset=first_row).with_columns(pl.col("row").cast(pl.Int64))
     typed = [c for c in cols if c.kind not in (None, "text")]
-    raws = _raw_exprs(df, typed)
-    # Normalise every typed column at once (Polars runs them in parallel), then validate.
-    df = df.with_columns(
-        (raw if raw_is_normal else KINDS[c.kind].normalize_expr(raw)).alias(f"_n{i}")
-        for i, (c, (raw, raw_is_normal)) in enumerate(zip(typed, raws, strict=True))
-    )
+    raws = [pl.col(c.name).str.strip_chars() for c in typed]
+    df = _normalise_columns(df, typed)
     df = df.with_columns(
         pl.when(raw.is_null() | (raw == ""))
         .then(pl.lit(EMPTY))
@@ -264,7 +270,7 @@ def scan_table_batch(
         .then(pl.lit("bad_format"))
         .otherwise(KINDS[c.kind].reason_expr(pl.col(f"_n{i}")))
         .alias(f"_r{i}")
-        for i, (c, (raw, _)) in enumerate(zip(typed, raws, strict=True))
+        for i, (c, raw) in enumerate(zip(typed, raws, strict=True))
     )
     for i, c in enumerate(typed):
         _merge(stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
@@ -282,7 +288,7 @@ def scan_table_batch(
         return BatchResult(stats, df.height, None)
     firsts: dict[str, pl.Expr] = {}
     more: list[pl.Expr] = []
-    for i, (c, (raw, _)) in enumerate(zip(typed, raws, strict=True)):
+    for i, (c, raw) in enumerate(zip(typed, raws, strict=True)):
         v = pl.when(pl.col(f"_r{i}").ne_missing(EMPTY)).then(pl.coalesce(pl.col(f"_n{i}"), raw))
         if c.kind in firsts:
             more.append(pl.struct(pl.lit(c.kind).alias("kind"), v.alias("value")))
