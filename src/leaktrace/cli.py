@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -77,17 +79,11 @@ def scan_cmd(
         if not p.exists():
             _fail(f"{p}: expected an existing file")
     total = sum(p.stat().st_size for p in paths if p.is_file())
-    try:
-        with _progress() as bar:
-            task = bar.add_task("scanning", total=total or None)
-            result = scan(paths, out=out, progress=lambda done: bar.update(task, completed=done))
-    except LeaktraceError as e:
-        _fail(str(e))
-    except KeyboardInterrupt:
-        err.print("[yellow]interrupted; nothing was written[/]")
-        raise typer.Exit(130) from None
+    with _user_errors(), _progress() as bar:
+        task = bar.add_task("scanning", total=total or None)
+        result = scan(paths, out=out, progress=lambda done: bar.update(task, completed=done))
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        _print_json(result.to_dict())
     else:
         render_scan(result, Console())
 
@@ -133,23 +129,15 @@ def verify_cmd(
     for p in (leak, against, history):
         if p is not None and not p.exists():
             _fail(f"{p}: expected an existing file or directory")
-    try:
-        with _progress(in_bytes=False) as bar:
-            task = bar.add_task("verifying", total=1.0)
+    with _user_errors(), _progress(in_bytes=False) as bar:
+        task = bar.add_task("verifying", total=1.0)
 
-            def step(name: str, share: float) -> None:
-                bar.update(task, description=name, completed=share)
+        def step(name: str, share: float) -> None:
+            bar.update(task, description=name, completed=share)
 
-            result = cli_run(leak, against, history, report, engine, step)
-    except LeaktraceError as e:
-        _fail(str(e))
-    except KeyboardInterrupt:
-        err.print("[yellow]interrupted; nothing was written[/]")
-        raise typer.Exit(130) from None
+        result = cli_run(leak, against, history, report, engine, step)
     if as_json:
-        sys.stdout.write(
-            json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
-        )
+        _print_json(result.to_dict())
     else:
         render_verify(result, Console())
         if report is not None:
@@ -175,19 +163,33 @@ def synth_cmd(
     from leaktrace.report.terminal import render_synth
     from leaktrace.synth.bundle import synth_to_dir
 
-    try:
-        with _progress(in_bytes=False) as bar:
-            task = bar.add_task("customers", total=customers)
-            summary = synth_to_dir(
-                out, customers, seed=seed, progress=lambda done: bar.update(task, completed=done)
-            )
-    except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]")
-        raise typer.Exit(130) from None
+    with _user_errors(), _progress(in_bytes=False) as bar:
+        task = bar.add_task("customers", total=customers)
+        summary = synth_to_dir(
+            out, customers, seed=seed, progress=lambda done: bar.update(task, completed=done)
+        )
     if as_json:
-        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2, default=str) + "\n")
+        _print_json(summary)
     else:
         render_synth(summary, Console())
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the errors a user can act on into a message and exit status 1; Ctrl-C into 130
+    (outputs are written atomically, so an interrupted run leaves none behind)."""
+    try:
+        yield
+    except LeaktraceError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted; nothing was written[/]")
+        raise typer.Exit(130) from None
+
+
+def _print_json(doc: object) -> None:
+    """JSON on stdout alone (progress and messages go to stderr)."""
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def _fail(message: str) -> None:
