@@ -175,7 +175,7 @@ def febrl_ours() -> dict:
         eng.load_arrow(
             "fr", right.with_row_index("mid").with_columns(pl.col("mid").cast(pl.Int64)).to_arrow()
         )
-        res = link(eng, FEBRL_SPEC, "fl", "fr", "fr")
+        res = link(eng, FEBRL_SPEC, "fl", "fr")
     finally:
         eng.close()
     secs = time.perf_counter() - t0
@@ -234,11 +234,60 @@ import json, resource, sys, time
 from leaktrace.verify import verify
 t = time.perf_counter()
 r = verify(sys.argv[1], sys.argv[2], engine="duckdb")
-print(json.dumps({"seconds": time.perf_counter() - t, "linked": r.matches.height,
-  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "stages": r.seconds,
-  "matches": sys.argv[3]}))
+u = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": time.perf_counter() - t, "cpu_seconds": u.ru_utime + u.ru_stime,
+  "peak_rss_mb": u.ru_maxrss / 1024, "stages": r.seconds}))
 r.matches.select("rid", "mid").write_parquet(sys.argv[3])
 """
+
+# Splink 5 (DuckDB backend) on the same leak and master, as its docs recommend for DuckDB:
+# u by random sampling (max_pairs=1e8, see REFERENCES.md), m by EM on two blocking rules,
+# predictions above 0.5 reduced to each leak record's best candidate.
+_SPLINK = """
+import json, resource, sys, time
+import duckdb
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+t = time.perf_counter()
+con = duckdb.connect()
+con.execute(f"CREATE TABLE l AS SELECT row AS unique_id, person_name AS name, resident_id, "
+            f"mobile, bank_card AS card_no, address FROM read_parquet('{sys.argv[1]}')")
+con.execute(f"CREATE TABLE m AS SELECT customer_id AS unique_id, name, resident_id, mobile, "
+            f"card_no, address FROM read_parquet('{sys.argv[2]}')")
+settings = SettingsCreator(
+    link_type="link_only",
+    comparisons=[
+        cl.ExactMatch("name"),
+        cl.LevenshteinAtThresholds("resident_id", [1]),
+        cl.LevenshteinAtThresholds("mobile", [1]),
+        cl.ExactMatch("card_no"),
+        cl.ExactMatch("address"),
+    ],
+    blocking_rules_to_generate_predictions=[
+        block_on("resident_id"),
+        block_on("mobile"),
+        block_on("card_no"),
+        block_on("name", "address"),
+    ],
+)
+db = DuckDBAPI(connection=con)
+linker = Linker([db.register("l"), db.register("m")], settings, log_level=40)
+linker.training.estimate_u_using_random_sampling(max_pairs=1e8)
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("card_no"))
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("mobile"))
+pred = linker.inference.predict(threshold_match_probability=0.5)
+best = con.sql(
+    f"SELECT rid, mid FROM (SELECT unique_id_l AS rid, unique_id_r AS mid, row_number() OVER "
+    f"(PARTITION BY unique_id_l ORDER BY match_weight DESC, unique_id_r) AS rn "
+    f"FROM {pred.physical_name} WHERE source_dataset_l <> source_dataset_r) WHERE rn = 1"
+).pl()
+u = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": time.perf_counter() - t, "cpu_seconds": u.ru_utime + u.ru_stime,
+  "peak_rss_mb": u.ru_maxrss / 1024}))
+best.write_parquet(sys.argv[3])
+"""
+SPLINK_LIMIT_S = 240  # stop Splink after 4 minutes ...
+SPLINK_LIMIT_MB = 20_000  # ... or 20 GB of resident memory, and record that it did not finish
 
 
 def _scale_leak(world: Path, n_leak: int, out: Path, seed: int = 0) -> pl.DataFrame:
@@ -295,48 +344,88 @@ def _scale_leak(world: Path, n_leak: int, out: Path, seed: int = 0) -> pl.DataFr
     return df.with_row_index("rid").select(pl.col("rid").cast(pl.Int64), "customer_id")
 
 
-def scale(n_leak: int, n_master: int, work: Path) -> dict:
-    """Time and peak memory of one large verification (fresh process) and its F1."""
-    world = work / f"world_{n_master}"
-    if not (world / "world.json").exists():
-        make_world(n_master, seed=5, out=world)
-    leak = work / f"leak_{n_leak}.parquet"
-    truth = _scale_leak(world, n_leak, leak)
-    matches = work / "scale_matches.parquet"
-    proc = subprocess.run(
-        [sys.executable, "-c", _SCALE, str(leak), str(world), str(matches)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
+def _peak_mb(pid: int) -> float:
+    """Peak resident memory of a running process so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _timed(script: str, args: list[str], limit_s: float | None, limit_mb: float | None) -> dict:
+    """Run ``script`` in a fresh process; its JSON report, or, when it passes ``limit_s`` or
+    ``limit_mb``, the time and peak memory at which it was stopped. Its output goes to
+    temporary files, so a chatty child never blocks on a full pipe."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-c", script, *args], stdout=out, stderr=err)
+        peak = 0.0
+        while proc.poll() is None:
+            time.sleep(0.5)
+            try:
+                peak = max(peak, _peak_mb(proc.pid))
+            except OSError:  # it ended between poll and read
+                break
+            over_time = limit_s is not None and time.perf_counter() - t0 > limit_s
+            if over_time or (limit_mb is not None and peak > limit_mb):
+                proc.kill()
+                proc.wait()
+                return {"finished": False, "seconds": time.perf_counter() - t0, "peak_rss_mb": peak}
+        proc.wait()
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise RuntimeError(err.read().decode(errors="replace")[-2000:])
+        return {"finished": True} | json.loads(out.read().decode().strip().splitlines()[-1])
+
+
+def _accuracy(matches: Path, truth: pl.DataFrame) -> dict:
+    """Record-level precision, recall and F1 of (rid, mid) matches against the truth."""
     got = pl.read_parquet(matches).join(truth, on="rid", how="left")
     tp = int((got["mid"] == got["customer_id"]).sum())
     pos = int(truth["customer_id"].is_not_null().sum())
     p, r = tp / max(1, got.height), tp / max(1, pos)
-    return {
-        "leak_rows": n_leak,
-        "master_rows": n_master,
-        "seconds": res["seconds"],
-        "peak_rss_mb": res["peak_rss_mb"],
-        "precision": p,
-        "recall": r,
-        "f1": 2 * p * r / (p + r) if p + r else 0.0,
-        "stages": {k: round(v, 1) for k, v in res["stages"].items()},
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def scale(n_leak: int, n_master: int, work: Path) -> dict:
+    """Time, CPU time and peak memory of one large verification and of Splink doing the same
+    linkage on the same data (each in a fresh process, one after the other), and their F1."""
+    world = work / f"world_{n_master}"
+    if not (world / "world.json").exists():
+        make_world(n_master, seed=5, out=world)
+    leak = work / f"leak_{n_leak}_{n_master}.parquet"
+    truth = _scale_leak(world, n_leak, leak)
+    out: dict = {"leak_rows": n_leak, "master_rows": n_master}
+    runs = {
+        "leaktrace": (_SCALE, str(world), None, None),
+        "splink": (_SPLINK, str(world / "customers.parquet"), SPLINK_LIMIT_S, SPLINK_LIMIT_MB),
     }
+    for name, (script, master, limit_s, limit_mb) in runs.items():
+        matches = work / f"scale_{name}.parquet"
+        res = _timed(script, [str(leak), master, str(matches)], limit_s, limit_mb)
+        if res["finished"]:
+            res |= _accuracy(matches, truth)
+        if "stages" in res:
+            res["stages"] = {k: round(v, 1) for k, v in res["stages"].items()}
+        out[name] = res
+    return out
 
 
-def run(quick: bool) -> dict:
-    """Everything measured in one run."""
+def run(quick: bool, scale_only: bool = False, work_dir: Path | None = None) -> dict:
+    """Everything measured in one run; ``work_dir`` keeps the large worlds between runs."""
     per_kind = 5 if quick else 100
     with tempfile.TemporaryDirectory(prefix="verify-bench-") as tmp:
         work = Path(tmp)
-        world = make_world(20_000, seed=7, out=work / "world")
+        keep = work_dir or work
+        keep.mkdir(parents=True, exist_ok=True)
         out: dict = {"date": dt.date.today().isoformat(), "quick": quick, "cpus": os.cpu_count()}
-        out["synth"] = synth_accuracy(world, per_kind, work)
-        out["febrl4"] = {"leaktrace": febrl_ours(), "splink": febrl_splink()}
-        n_leak, n_master = (100_000, 1_000_000) if quick else (1_000_000, 10_000_000)
-        out["scale"] = scale(n_leak, n_master, work)
+        if not scale_only:
+            world = make_world(20_000, seed=7, out=work / "world")
+            out["synth"] = synth_accuracy(world, per_kind, work)
+            out["febrl4"] = {"leaktrace": febrl_ours(), "splink": febrl_splink()}
+        sizes = [(100_000, 1_000_000)] + ([] if quick else [(1_000_000, 10_000_000)])
+        out["scale"] = [scale(n_leak, n_master, keep) for n_leak, n_master in sizes]
     return out
 
 
@@ -345,34 +434,50 @@ def section(res: dict) -> str:
     lines = [
         f"\n## verify — {res['date']} ({'quick' if res['quick'] else 'full'} run, {res['cpus']} CPUs)\n"
     ]
-    lines.append(
-        "| leak kind | leaks | precision | recall | right verdict | snapshot ±90 d (dated) | s/leak |"
-    )
-    lines.append("|---|---|---|---|---|---|---|")
-    for kind, s in res["synth"].items():
-        p = "—" if s["precision"] is None else f"{s['precision']:.4f}"
-        r = "—" if s["recall"] is None else f"{s['recall']:.4f}"
+    if "synth" in res:
         lines.append(
-            f"| {kind} | {s['leaks']} | {p} | {r} | {s['verdict_right']}/{s['leaks']} "
-            f"{s['confusions'] or ''} | {s['dated_within_90d']}/{s['dated']} | {s['seconds_per_leak']:.2f} |"
+            "| leak kind | leaks | precision | recall | right verdict | snapshot ±90 d (dated) | s/leak |"
         )
-    f = res["febrl4"]
-    lines.append(
-        "\nFEBRL4 (5,000 + 5,000 records, 5,000 true links), pair-level F1 in the same run:\n"
-    )
-    lines.append("| linker | precision | recall | F1 | seconds |")
-    lines.append("|---|---|---|---|---|")
-    for name, s in f.items():
+        lines.append("|---|---|---|---|---|---|---|")
+        for kind, s in res["synth"].items():
+            p = "—" if s["precision"] is None else f"{s['precision']:.4f}"
+            r = "—" if s["recall"] is None else f"{s['recall']:.4f}"
+            lines.append(
+                f"| {kind} | {s['leaks']} | {p} | {r} | {s['verdict_right']}/{s['leaks']} "
+                f"{s['confusions'] or ''} | {s['dated_within_90d']}/{s['dated']} | {s['seconds_per_leak']:.2f} |"
+            )
+    if "febrl4" in res:
         lines.append(
-            f"| {name} | {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} | {s['seconds']:.1f} |"
+            "\nFEBRL4 (5,000 + 5,000 records, 5,000 true links), pair-level F1 in the same run:\n"
         )
-    s = res["scale"]
+        lines.append("| linker | precision | recall | F1 | seconds |")
+        lines.append("|---|---|---|---|---|")
+        for name, s in res["febrl4"].items():
+            lines.append(
+                f"| {name} | {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} "
+                f"| {s['seconds']:.1f} |"
+            )
     lines.append(
-        f"\nScale: {s['leak_rows']:,}-record leak (scanned Parquet) against {s['master_rows']:,} master "
-        f"records (DuckDB): {s['seconds']:.1f} s wall, {s['peak_rss_mb']:,.0f} MB peak RSS, "
-        f"precision {s['precision']:.4f}, recall {s['recall']:.4f}, F1 {s['f1']:.4f}.\n"
+        "\nScale: a scanned-Parquet leak against a synth master, DuckDB, each linker in a fresh "
+        "process one after the other (wall and CPU seconds, peak RSS):\n"
     )
-    return "\n".join(lines)
+    lines.append("| leak | master | linker | wall s | CPU s | peak MB | precision | recall | F1 |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for sc in res["scale"]:
+        for name in ("leaktrace", "splink"):
+            s = sc[name]
+            size = f"| {sc['leak_rows']:,} | {sc['master_rows']:,} | {name} "
+            if not s["finished"]:
+                lines.append(
+                    f"{size}| stopped at {s['seconds']:.0f} | — | {s['peak_rss_mb']:,.0f} "
+                    "| — | — | did not finish |"
+                )
+                continue
+            lines.append(
+                f"{size}| {s['seconds']:.1f} | {s['cpu_seconds']:.1f} | {s['peak_rss_mb']:,.0f} "
+                f"| {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def append_results(text: str, path: Path = RESULTS) -> None:
@@ -386,9 +491,11 @@ def append_results(text: str, path: Path = RESULTS) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and append its section to bench/RESULTS.md."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="5 leaks per kind, 100k vs 1M")
+    ap.add_argument("--quick", action="store_true", help="5 leaks per kind, 100k vs 1M only")
+    ap.add_argument("--scale-only", action="store_true", help="only the scale runs")
+    ap.add_argument("--work", type=Path, help="directory keeping the large worlds between runs")
     args = ap.parse_args(argv)
-    res = run(args.quick)
+    res = run(args.quick, args.scale_only, args.work)
     print(json.dumps(res, indent=1, default=str))
     append_results(section(res))
 

@@ -17,9 +17,16 @@ from leaktrace.verify.fields import field_status
 from leaktrace.verify.forgery import forgery_signals
 from leaktrace.verify.inputs import prepare_leak, prepare_master
 from leaktrace.verify.linkage import link
-from leaktrace.verify.profile import features_sql, spec_for, versions_sql
+from leaktrace.verify.profile import (
+    HISTORICAL,
+    HISTORY_KEYS,
+    features_sql,
+    history_versions_sql,
+    spec_for,
+)
 from leaktrace.verify.result import LinkageSummary, VerifyReport
 from leaktrace.verify.snapshot import estimate_snapshot
+from leaktrace.verify.sql import History
 from leaktrace.verify.verdict import decide
 
 Progress = Callable[[str, float], None]
@@ -88,16 +95,17 @@ def verify(
             eng.create("lk", features_sql("leak_src", "rid"))
             select = ", ".join(f"{expr} AS {name}" for name, expr in mi.select.items())
             eng.view("mbase", f"SELECT {select} FROM master_src")
-            eng.create("mc", features_sql("mbase", "mid", ", opened"))
+            eng.view("mc", features_sql("mbase", "mid", ", opened"))
+            history = None
             if mi.history is not None:
                 eng.load_parquet("hist", mi.history)
-                eng.create("mv", features_sql(f"({versions_sql('mbase', 'hist')}) v", "mid"))
-            else:
-                eng.view("mv", "SELECT * FROM mc")
+                versions = history_versions_sql("mbase", "hist")
+                eng.view("mv", features_sql(f"({versions}) v", "mid", ", field"))
+                history = History("hist", "mv", HISTORICAL, HISTORY_KEYS)
             seconds["master"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             tick(STEPS[2], 0.3)
-            res = link(eng, spec_for(present), "lk", "mc", "mv")
+            res = link(eng, spec_for(present), "lk", "mc", history)
             seconds["link"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             tick(STEPS[3], 0.7)

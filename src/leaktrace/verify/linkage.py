@@ -18,7 +18,7 @@ import pyarrow as pa
 from leaktrace.verify import sql
 from leaktrace.verify.em import EMResult, run_em
 from leaktrace.verify.engines import Engine
-from leaktrace.verify.sql import MISSING, Spec
+from leaktrace.verify.sql import MISSING, History, Spec
 
 U_SAMPLE = 700  # rows of each side sampled for u (490k random pairs)
 MIN_PROB = 0.9  # posterior match probability a link needs
@@ -65,6 +65,12 @@ def _u(engine: Engine, spec: Spec, leak: str, master: str) -> list[np.ndarray]:
             sql.level_counts_sql(spec, "(" + sql.gamma_sql(spec, "u_pairs", "u_l", "u_m") + ")")
         )
     )
+    exact = [c.column for c in spec.comparisons if c.exact_top]
+    agree = (
+        {r["col"]: r for r in engine.fetch(sql.exact_u_sql(exact, leak, master)).to_pylist()}
+        if exact
+        else {}
+    )
     out = []
     for c in spec.comparisons:
         sub = counts.filter((pl.col("comparison") == c.name) & (pl.col("level") != MISSING))
@@ -74,7 +80,7 @@ def _u(engine: Engine, spec: Spec, leak: str, master: str) -> list[np.ndarray]:
         total = max(n.sum(), 1.0)
         u = np.maximum(n, 0.5) / total
         if c.exact_top:
-            row = engine.fetch(sql.exact_u_sql(c.column, leak, master)).to_pylist()[0]
+            row = agree[c.column]
             if row["agree"] and row["nl"] and row["nm"]:
                 top = max(row["agree"] / (row["nl"] * row["nm"]), 1e-12)
                 rest = u[:-1] / u[:-1].sum() * (1 - top)
@@ -83,9 +89,12 @@ def _u(engine: Engine, spec: Spec, leak: str, master: str) -> list[np.ndarray]:
     return out
 
 
-def link(engine: Engine, spec: Spec, leak: str, master: str, versions: str) -> LinkResult:
-    """Link every row of ``leak`` to at most one row of ``master`` (compared with all its
-    ``versions``). Tables need ``rid``/``mid`` and the spec's columns and keys."""
+def link(
+    engine: Engine, spec: Spec, leak: str, master: str, history: History | None = None
+) -> LinkResult:
+    """Link every row of ``leak`` to at most one row of ``master``, compared with all its
+    versions (``history``). Tables need ``rid``/``mid`` and the spec's columns and keys; the
+    master may be a view over the raw data, as only the rows a leak key meets are read whole."""
     t: dict[str, float] = {}
     t0 = time.perf_counter()
     first = [b for b in spec.blocks if b.first]
@@ -93,19 +102,23 @@ def link(engine: Engine, spec: Spec, leak: str, master: str, versions: str) -> L
     if first:
         engine.create(
             "pairs_first",
-            sql.union_pairs_sql([sql.block_sql(b, leak, versions, spec.skew_cap) for b in first]),
+            sql.union_pairs_sql(
+                [sql.block_sql(b, leak, master, spec.skew_cap, history) for b in first]
+            ),
         )
     else:
         engine.create("pairs_first", "SELECT rid, rid AS mid FROM " + leak + " WHERE 1 = 0")
     n_first = engine.fetch("SELECT count(*) AS n FROM pairs_first").to_pylist()[0]["n"]
     engine.create("leak_rest", sql.anti_sql(leak, "pairs_first"))
     selects = ["SELECT rid, mid FROM pairs_first"]
-    selects += [sql.block_sql(b, "leak_rest", versions, spec.skew_cap) for b in rest]
+    selects += [sql.block_sql(b, "leak_rest", master, spec.skew_cap, history) for b in rest]
     engine.create("pairs", sql.union_pairs_sql(selects))
     t["blocking"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    engine.create("gamma", sql.gamma_sql(spec, "pairs", leak, versions))
+    columns = sorted({c.column for c in spec.comparisons})
+    engine.create("pair_versions", sql.versions_of_sql("pairs", master, columns, history))
+    engine.create("gamma", sql.gamma_sql(spec, "pairs", leak, "pair_versions"))
     counts = pl.from_arrow(engine.fetch(sql.pattern_counts_sql(spec, "gamma")))
     t["comparing"] = time.perf_counter() - t0
     n_pairs = int(counts["n"].sum()) if counts.height else 0

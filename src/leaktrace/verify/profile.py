@@ -70,9 +70,9 @@ SELECT {idcol}, name, id, mobile, card, addr, email, {birth} AS birth,
 FROM {src}"""
 
 
-def versions_sql(current: str, history: str) -> str:
-    """The master's current rows plus, per history row, the customer's row with that field's
-    earlier value in place: what the record looked like at some earlier time."""
+def history_versions_sql(current: str, history: str) -> str:
+    """Per history row, the customer's current row with that field's earlier value in place
+    (what the record looked like at some earlier time), and which ``field`` that was."""
     cols = []
     for v in ("name", "id", "mobile", "card", "addr", "email", "birth"):
         if v in HISTORICAL:
@@ -80,8 +80,8 @@ def versions_sql(current: str, history: str) -> str:
         else:
             cols.append(f"c.{v}")
     return (
-        f"SELECT mid, name, id, mobile, card, addr, email, birth FROM {current} UNION ALL "
-        f"SELECT c.mid, {', '.join(cols)} FROM {history} h JOIN {current} c ON c.mid = h.mid"
+        f"SELECT c.mid, {', '.join(cols)}, h.field FROM {history} h "
+        f"JOIN {current} c ON c.mid = h.mid"
     )
 
 
@@ -111,6 +111,23 @@ BLOCKS = (
     Block("name_area", ("name", "area")),
 )
 
+# The value each blocking key is derived from.
+KEY_SOURCES = {
+    "id_full": "id",
+    "id_ps": "id",
+    "card_full": "card",
+    "card_ps": "card",
+    "mob_full": "mobile",
+    "mob_ps": "mobile",
+    "surname1": "name",
+    "name": "name",
+    "birth": "birth",
+    "addr": "addr",
+    "area": "addr",
+}
+# Keys an earlier value of a field with history changes.
+HISTORY_KEYS = tuple((k, f) for k, f in KEY_SOURCES.items() if f in HISTORICAL)
+
 # Level from which a comparison counts as evidence of the same person (an address in the same
 # city is not).
 EVIDENCE_LEVEL = {"addr": 2}
@@ -122,20 +139,7 @@ STRONG = ("id", "card", "mobile")
 def spec_for(present: set[str]) -> Spec:
     """The profile restricted to the values the leak and the master both have."""
     comps = tuple(c for c in COMPARISONS if c.column in present)
-    needed = {
-        "id_full": "id",
-        "id_ps": "id",
-        "card_full": "card",
-        "card_ps": "card",
-        "mob_full": "mobile",
-        "mob_ps": "mobile",
-        "surname1": "name",
-        "name": "name",
-        "birth": "birth",
-        "addr": "addr",
-        "area": "addr",
-    }
-    blocks = tuple(b for b in BLOCKS if all(needed[k] in present for k in b.keys))
+    blocks = tuple(b for b in BLOCKS if all(KEY_SOURCES[k] in present for k in b.keys))
     # A resident ID visible on both sides and not even a typo apart is another person, unless
     # the full card number agrees. And one agreeing field is no proof (a masked ID's visible
     # digits recur in a big master): a link needs two, unless a full ID or card agrees or the

@@ -2,9 +2,11 @@
 engines (as Splink does), so DuckDB and Spark run the same statements.
 
 A :class:`Spec` names what to compare and how to block; the builders here turn it into
-statements over four tables the caller provides: the leak (``rid`` + columns), the master's
-current rows (``mid`` + the same columns), the master's versions (current and historical rows,
-so that a leak taken years ago still meets the values it carried) and a pairs table.
+statements over tables the caller provides: the leak (``rid`` + columns), the master's current
+rows (``mid`` + the same columns; a view over the raw data will do) and, optionally, its
+:class:`History` (versions with earlier values, so that a leak taken years ago still meets the
+values it carried). Statements read the master only where a leak key or a candidate pair
+meets it: no copy of the whole master, its versions or its value counts is built.
 """
 
 from __future__ import annotations
@@ -57,6 +59,24 @@ class Spec:
     veto: str | None = None  # SQL over the g_* levels: pairs that can never be links
 
 
+@dataclass(frozen=True)
+class History:
+    """Earlier values of master fields. ``rows`` has (mid, field, …), one row per earlier
+    value of one of ``fields``; ``versions`` has, per such row, the master row with that value
+    in place of the field's current one (the master's columns and keys, plus ``field``);
+    ``depends`` pairs each key column derived from one of ``fields`` with that field."""
+
+    rows: str
+    versions: str
+    fields: tuple[str, ...]
+    depends: tuple[tuple[str, str], ...]
+
+    def fields_of(self, keys: tuple[str, ...]) -> list[str]:
+        """The fields with history that ``keys`` derive from."""
+        dep = dict(self.depends)
+        return sorted({dep[k] for k in keys if k in dep})
+
+
 @cache
 def transpile(sql: str, dialect: str) -> str:
     """``sql`` (DuckDB dialect) in ``dialect``."""
@@ -72,20 +92,76 @@ def _key(cols: tuple[str, ...], alias: str) -> tuple[str, str]:
     return parts, cond
 
 
-def block_sql(block: Block, leak: str, master: str, cap: int) -> str:
-    """Candidate pairs of one rule, skipping keys that would make more than ``cap`` pairs.
-    CTE names carry the rule's name: sqlglot hoists nested CTEs for Spark, which needs them
-    distinct."""
+def _in_list(values: list[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def block_sql(
+    block: Block, leak: str, master: str, cap: int, history: History | None = None
+) -> str:
+    """Candidate pairs of one rule between ``leak`` and every version of the ``master`` rows,
+    skipping keys that would make more than ``cap`` pairs (a key's master count is the number
+    of versions carrying it).
+
+    Only master rows whose key the leak also has are kept, so no key of the whole master is
+    ever grouped. A version made from an earlier value of a field the rule's keys do not use
+    carries the current row's key: it is counted as a weight on the current row rather than
+    built. CTE names carry the rule's name: sqlglot hoists nested CTEs for Spark, which needs
+    them distinct."""
     lk, lc = _key(block.keys, "l")
     mk, mc = _key(block.keys, "m")
     b = f"{leak}_{block.name}"
-    return f"""
-WITH {b}_l AS (SELECT l.rid, {lk} AS k FROM {leak} l WHERE {lc}),
-{b}_m AS (SELECT m.mid, {mk} AS k FROM {master} m WHERE {mc}),
-{b}_ln AS (SELECT k, count(*) AS n FROM {b}_l GROUP BY k),
-{b}_mn AS (SELECT k, count(*) AS n FROM {b}_m GROUP BY k),
-{b}_ok AS (SELECT x.k FROM {b}_ln x JOIN {b}_mn y ON x.k = y.k WHERE x.n * y.n <= {cap})
-SELECT a.rid, c.mid FROM {b}_l a JOIN {b}_ok o ON a.k = o.k JOIN {b}_m c ON c.k = o.k"""
+    ctes = [
+        f"{b}_l AS (SELECT l.rid, {lk} AS k FROM {leak} l WHERE {lc})",
+        f"{b}_c AS (SELECT m.mid, {mk} AS k FROM {master} m "
+        f"WHERE {mc} AND {mk} IN (SELECT k FROM {b}_l))",
+    ]
+    if history is None:
+        ctes.append(f"{b}_m AS (SELECT mid, k, 1 AS w FROM {b}_c)")
+    else:
+        fields = history.fields_of(block.keys)
+        other = f"h.field NOT IN ({_in_list(fields)})" if fields else "h.field IS NOT NULL"
+        ctes.append(
+            f"{b}_w AS (SELECT h.mid, count(*) AS n FROM {history.rows} h "
+            f"WHERE {other} AND h.mid IN (SELECT mid FROM {b}_c) GROUP BY h.mid)"
+        )
+        m = (
+            f"SELECT c.mid, c.k, 1 + coalesce(w.n, 0) AS w FROM {b}_c c "
+            f"LEFT JOIN {b}_w w ON w.mid = c.mid"
+        )
+        if fields:
+            m += (
+                f" UNION ALL SELECT m.mid, {mk} AS k, 1 AS w FROM {history.versions} m "
+                f"WHERE m.field IN ({_in_list(fields)}) AND {mc} AND {mk} IN (SELECT k FROM {b}_l)"
+            )
+        ctes.append(f"{b}_m AS ({m})")
+    ctes += [
+        f"{b}_ln AS (SELECT k, count(*) AS n FROM {b}_l GROUP BY k)",
+        f"{b}_mn AS (SELECT k, sum(w) AS n FROM {b}_m GROUP BY k)",
+        f"{b}_ok AS (SELECT x.k FROM {b}_ln x JOIN {b}_mn y ON x.k = y.k WHERE x.n * y.n <= {cap})",
+    ]
+    return (
+        "\nWITH "
+        + ",\n".join(ctes)
+        + f"\nSELECT a.rid, c.mid FROM {b}_l a JOIN {b}_ok o ON a.k = o.k JOIN {b}_m c ON c.k = o.k"
+    )
+
+
+def versions_of_sql(
+    pairs: str, master: str, columns: list[str], history: History | None = None
+) -> str:
+    """The versions of the master rows that appear in ``pairs``, with ``columns``. Versions
+    from earlier values of fields not among ``columns`` equal the current row there, so they
+    are left out: the best level over versions stays the same."""
+    cols = ", ".join(["mid", *columns])
+    sel = f"SELECT {cols} FROM {master} WHERE mid IN (SELECT mid FROM {pairs})"
+    fields = [f for f in columns if history is not None and f in history.fields]
+    if history is None or not fields:
+        return sel
+    return (
+        f"{sel} UNION ALL SELECT {cols} FROM {history.versions} "
+        f"WHERE field IN ({_in_list(fields)}) AND mid IN (SELECT mid FROM {pairs})"
+    )
 
 
 def union_pairs_sql(selects: list[str]) -> str:
@@ -147,8 +223,10 @@ def level_counts_sql(spec: Spec, gamma: str) -> str:
 
 
 def sample_sql(table: str, idcol: str, n: int) -> str:
-    """A deterministic pseudo-random sample of ``n`` rows (the same on every engine)."""
-    return f"SELECT * FROM {table} ORDER BY md5(CAST({idcol} AS VARCHAR)), {idcol} LIMIT {n}"
+    """A deterministic pseudo-random sample of ``n`` rows (the same on every engine). The
+    order is first found on ``idcol`` alone, so whole rows are only read for the sample."""
+    order = f"ORDER BY md5(CAST({idcol} AS VARCHAR)), {idcol} LIMIT {n}"
+    return f"SELECT * FROM {table} WHERE {idcol} IN (SELECT {idcol} FROM {table} {order}) {order}"
 
 
 def cross_sql(left: str, right: str) -> str:
@@ -156,15 +234,27 @@ def cross_sql(left: str, right: str) -> str:
     return f"SELECT l.rid, m.mid FROM {left} l CROSS JOIN {right} m"
 
 
-def exact_u_sql(column: str, leak: str, master: str) -> str:
-    """Chance that a random (non-null) leak row and master row agree exactly on ``column``."""
-    return f"""
-WITH a AS (SELECT {column} AS v, count(*) AS n FROM {leak} WHERE {column} IS NOT NULL GROUP BY {column}),
-b AS (SELECT {column} AS v, count(*) AS n FROM {master} WHERE {column} IS NOT NULL GROUP BY {column})
-SELECT CAST(sum(a.n * b.n) AS DOUBLE) AS agree,
-  (SELECT CAST(count(*) AS DOUBLE) FROM {leak} WHERE {column} IS NOT NULL) AS nl,
-  (SELECT CAST(count(*) AS DOUBLE) FROM {master} WHERE {column} IS NOT NULL) AS nm
-FROM a JOIN b ON a.v = b.v"""
+def exact_u_sql(columns: list[str], leak: str, master: str) -> str:
+    """Per column, the number of (non-null) leak and master rows and of their pairs that agree
+    exactly: a random pair agrees with chance agree / (nl * nm). Master values are counted
+    only where the leak has them, so the master's value counts are never built in full."""
+    ctes, rows = [], []
+    for c in columns:
+        ctes.append(
+            f"ua_{c} AS (SELECT {c} AS v, count(*) AS n FROM {leak} "
+            f"WHERE {c} IS NOT NULL GROUP BY {c})"
+        )
+        ctes.append(
+            f"ub_{c} AS (SELECT {c} AS v, count(*) AS n FROM {master} "
+            f"WHERE {c} IN (SELECT v FROM ua_{c}) GROUP BY {c})"
+        )
+        rows.append(
+            f"SELECT '{c}' AS col, "
+            f"(SELECT CAST(sum(a.n * b.n) AS DOUBLE) FROM ua_{c} a JOIN ub_{c} b ON a.v = b.v) "
+            f"AS agree, (SELECT CAST(count({c}) AS DOUBLE) FROM {leak}) AS nl, "
+            f"(SELECT CAST(count({c}) AS DOUBLE) FROM {master}) AS nm"
+        )
+    return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(rows)
 
 
 def scored_sql(spec: Spec, gamma: str, weights: str) -> str:
