@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from bench.results import append_section, header
 from leaktrace.synth.leaks import KINDS, Leak, make_leak
 from leaktrace.synth.world import World, make_world
 from leaktrace.synth.writers import write_leak
@@ -30,7 +31,6 @@ from leaktrace.verify.linkage import link
 from leaktrace.verify.sql import Block, Comparison, Spec
 from leaktrace.verify.verdict import STALE_DAYS
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 OPTIONS = {"stale": {"reformat": True}, "union": {"n_sources": 3}}
 
 
@@ -432,7 +432,10 @@ def run(quick: bool, scale_only: bool = False, work_dir: Path | None = None) -> 
 def section(res: dict) -> str:
     """A dated Markdown section for RESULTS.md."""
     lines = [
-        f"\n## verify — {res['date']} ({'quick' if res['quick'] else 'full'} run, {res['cpus']} CPUs)\n"
+        header(
+            f"verify benchmark ({'quick' if res['quick'] else 'full'} run)",
+            ("leaktrace", "duckdb", "splink", "recordlinkage"),
+        )
     ]
     if "synth" in res:
         lines.append(
@@ -480,14 +483,6 @@ def section(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def append_results(text: str, path: Path = RESULTS) -> None:
-    """Append to RESULTS.md atomically: read, append, write a temporary file, rename."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(old + text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and append its section to bench/RESULTS.md."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -497,7 +492,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     res = run(args.quick, args.scale_only, args.work)
     print(json.dumps(res, indent=1, default=str))
-    append_results(section(res))
+    append_section(section(res))
 
 
 if __name__ == "__main__":
