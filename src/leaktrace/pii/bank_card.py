@@ -12,7 +12,7 @@ import polars as pl
 
 from .base import Kind, Validation, first_reason, full
 from .tables import by_length, card_bins
-from .text import CharMap, enough_unmasked, enough_unmasked_expr
+from .text import CharMap, shaped, shaped_expr
 
 _CHARS = CharMap(drop=" \t\r\n-", to_star="●#xX")
 _SHAPE = "[0-9*]{16,19}"
@@ -106,12 +106,10 @@ class BankCard(Kind):
     run_lengths = frozenset({16, 17, 18, 19})
 
     def normalize(self, raw: str) -> str | None:
-        s = _CHARS.apply(raw)
-        return s if re.fullmatch(_SHAPE, s) and enough_unmasked(s) else None
+        return shaped(_CHARS, _SHAPE, raw)
 
     def normalize_expr(self, e: pl.Expr) -> pl.Expr:
-        s = _CHARS.expr(e)
-        return pl.when(s.str.contains(full(_SHAPE)) & (enough_unmasked_expr(s))).then(s)
+        return shaped_expr(_CHARS, _SHAPE, e)
 
     def validate(self, value: str) -> Validation:
         if not 16 <= len(value) <= 19:

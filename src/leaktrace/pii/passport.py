@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from .base import Kind, Validation, first_reason, full
-from .text import CharMap, enough_unmasked, enough_unmasked_expr, upper_ascii
+from .text import CharMap, shaped, shaped_expr, upper_ascii
 
 _CHARS = CharMap(drop=" \t\r\n-", to_star="●#", extra=upper_ascii())
 _SHAPE = "[A-Z][A-Z0-9*]{7,9}"
@@ -34,12 +34,10 @@ class Passport(Kind):
     pattern = "(?:[EeGg][0-9０-９*＊]{8}|[Ee][A-Za-z][0-9０-９*＊]{7}|[DdSsPp][Ee][0-9０-９*＊]{7})"
 
     def normalize(self, raw: str) -> str | None:
-        s = _CHARS.apply(raw)
-        return s if re.fullmatch(_SHAPE, s) and enough_unmasked(s) else None
+        return shaped(_CHARS, _SHAPE, raw)
 
     def normalize_expr(self, e: pl.Expr) -> pl.Expr:
-        s = _CHARS.expr(e)
-        return pl.when(s.str.contains(full(_SHAPE)) & (enough_unmasked_expr(s))).then(s)
+        return shaped_expr(_CHARS, _SHAPE, e)
 
     def validate(self, value: str) -> Validation:
         if len(value) != 9:

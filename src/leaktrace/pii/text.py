@@ -3,6 +3,8 @@ removed, masks unified), each with a scalar and a Polars form that give identica
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to their half-width forms.
@@ -55,3 +57,15 @@ def enough_unmasked(s: str) -> bool:
 def enough_unmasked_expr(e: pl.Expr) -> pl.Expr:
     """Polars version of :func:`enough_unmasked`."""
     return e.str.len_chars() - e.str.count_matches("*", literal=True) >= MIN_UNMASKED
+
+
+def shaped(chars: CharMap, shape: str, raw: str) -> str | None:
+    """``raw`` rewritten by ``chars``, if the result has ``shape`` (whole) and shows enough."""
+    s = chars.apply(raw)
+    return s if re.fullmatch(shape, s) and enough_unmasked(s) else None
+
+
+def shaped_expr(chars: CharMap, shape: str, e: pl.Expr) -> pl.Expr:
+    """Polars version of :func:`shaped`."""
+    s = chars.expr(e)
+    return pl.when(s.str.contains(f"^(?:{shape})$") & enough_unmasked_expr(s)).then(s)
