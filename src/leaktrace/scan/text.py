@@ -9,7 +9,9 @@ Candidates from both go through one classifier, so both engines report the same 
 from __future__ import annotations
 
 import bisect
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
@@ -261,9 +263,29 @@ _EMPTY_FOUND = pl.DataFrame(
 )
 
 
+PARALLEL_LINES = 50_000  # below this, one thread does the whole batch
+
+
+@cache
+def _threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="leaktrace-scan")
+
+
 def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """Bulk span finding. ``lines`` has ``line`` (int) and ``text``; returns one row per
-    identifier with ``line, kind, value, status, reason``."""
+    identifier with ``line, kind, value, status, reason``.
+
+    Every step works line by line, so a large batch is cut into one slice per core and the
+    slices run in threads (Polars releases the GIL); the result is the same."""
+    parts = os.cpu_count() or 1
+    if parts == 1 or lines.height < PARALLEL_LINES:
+        return _find_in_lines(lines)
+    size = -(-lines.height // parts)
+    slices = [lines.slice(i * size, size) for i in range(parts)]
+    return pl.concat(list(_threads().map(_find_in_lines, slices)))
+
+
+def _find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
     folded = lines.select(pl.col("line").cast(pl.Int64), fold_expr(pl.col("text")).alias("text"))
     exs = extractors()
     wide = folded.select(
