@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from bench.verify_bench import expected
 from leaktrace.synth.leaks import Leak, make_leak
 from leaktrace.synth.world import World, make_world
 from leaktrace.synth.writers import write_leak
 from leaktrace.verify import Label, verify
-from leaktrace.verify.verdict import STALE_DAYS
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return make_world(8000, seed=11, out=tmp_path_factory.mktemp("verify") / "world")
-
-
-def expected(leak: Leak, as_of: dt.date) -> Label:
-    """The verdict the ground truth calls for."""
-    t = leak.truth
-    if t.kind == "fabricated":
-        return Label.FABRICATED
-    if "foreign" in t.origins:
-        return Label.MIXED
-    return Label.STALE if (as_of - t.snapshot).days > STALE_DAYS else Label.AUTHENTIC_OURS
 
 
 def precision_recall(leak: Leak, matches: dict[int, int]) -> tuple[float, float]:
