@@ -271,7 +271,7 @@ def _prepare_history(history: Path, work: Path) -> Path:
         pl.col("value").cast(pl.String),
         pl.col("valid_from").cast(pl.Date),
         pl.col("valid_to").cast(pl.Date),
-    ).sink_parquet(out)
+    ).sink_parquet(out, compression="uncompressed")  # a work file: no decompression on each read
     return out
 
 
@@ -279,12 +279,12 @@ def _as_of(path: Path, opened: str | None, history: Path | None) -> dt.date | No
     """The latest date the master data knows of: its last opening or last change."""
     dates = []
     if opened:
-        dates.append(
-            pl.scan_parquet(path)
-            .select(pl.col(opened).cast(pl.String).str.to_date(strict=False).max())
-            .collect()
-            .item()
-        )
+        lf = pl.scan_parquet(path)
+        # A Date column is taken as it is: parsing its text back would give the same dates.
+        col = pl.col(opened)
+        if lf.collect_schema()[opened] != pl.Date:
+            col = col.cast(pl.String).str.to_date(strict=False)
+        dates.append(lf.select(col.max()).collect().item())
     if history:
         dates.append(pl.scan_parquet(history).select(pl.col("valid_to").max()).collect().item())
     dates = [d for d in dates if d is not None]

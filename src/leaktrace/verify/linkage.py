@@ -18,7 +18,7 @@ import pyarrow as pa
 from leaktrace.verify import sql
 from leaktrace.verify.em import EMResult, run_em
 from leaktrace.verify.engines import Engine
-from leaktrace.verify.sql import MISSING, History, Spec
+from leaktrace.verify.sql import MISSING, Block, History, Spec
 
 U_SAMPLE = 700  # rows of each side sampled for u (490k random pairs)
 MIN_PROB = 0.9  # posterior match probability a link needs
@@ -89,6 +89,26 @@ def _u(engine: Engine, spec: Spec, leak: str, master: str) -> list[np.ndarray]:
     return out
 
 
+def _near(
+    engine: Engine,
+    name: str,
+    blocks: list[Block],
+    leak: str,
+    master: str,
+    history: History | None,
+) -> tuple[str, History | None]:
+    """Materialise as ``name`` the master rows ``blocks`` can meet in ``leak``, with their
+    customers' history rows and the versions the rules can meet, for the rules to read instead
+    of the whole master. Run per stage, so the later rules only look for the few leak rows
+    the first left over."""
+    engine.create(name, sql.near_sql(tuple(blocks), leak, master))
+    if history is None:
+        return name, None
+    engine.create(f"{name}_rows", sql.near_rows_sql(history, name))
+    engine.create(f"{name}_versions", sql.near_versions_sql(tuple(blocks), leak, history))
+    return name, History(f"{name}_rows", f"{name}_versions", history.fields, history.depends)
+
+
 def link(
     engine: Engine, spec: Spec, leak: str, master: str, history: History | None = None
 ) -> LinkResult:
@@ -100,18 +120,19 @@ def link(
     first = [b for b in spec.blocks if b.first]
     rest = [b for b in spec.blocks if not b.first]
     if first:
+        near, hist = _near(engine, "near_first", first, leak, master, history)
         engine.create(
             "pairs_first",
-            sql.union_pairs_sql(
-                [sql.block_sql(b, leak, master, spec.skew_cap, history) for b in first]
-            ),
+            sql.union_pairs_sql([sql.block_sql(b, leak, near, spec.skew_cap, hist) for b in first]),
         )
     else:
         engine.create("pairs_first", "SELECT rid, rid AS mid FROM " + leak + " WHERE 1 = 0")
     n_first = engine.fetch("SELECT count(*) AS n FROM pairs_first").to_pylist()[0]["n"]
     engine.create("leak_rest", sql.anti_sql(leak, "pairs_first"))
     selects = ["SELECT rid, mid FROM pairs_first"]
-    selects += [sql.block_sql(b, "leak_rest", master, spec.skew_cap, history) for b in rest]
+    if rest:
+        near, hist = _near(engine, "near_rest", rest, "leak_rest", master, history)
+        selects += [sql.block_sql(b, "leak_rest", near, spec.skew_cap, hist) for b in rest]
     engine.create("pairs", sql.union_pairs_sql(selects))
     t["blocking"] = time.perf_counter() - t0
 

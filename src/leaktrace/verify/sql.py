@@ -61,10 +61,11 @@ class Spec:
 
 @dataclass(frozen=True)
 class History:
-    """Earlier values of master fields. ``rows`` has (mid, field, …), one row per earlier
-    value of one of ``fields``; ``versions`` has, per such row, the master row with that value
-    in place of the field's current one (the master's columns and keys, plus ``field``);
-    ``depends`` pairs each key column derived from one of ``fields`` with that field."""
+    """Earlier values of master fields. ``rows`` has (mid, field, value, …), one row per
+    earlier value of one of ``fields`` (blocking reads only mid and field); ``versions`` has,
+    per such row, the master row with that value in place of the field's current one (the
+    master's columns and keys, plus ``field``); ``depends`` pairs each key column derived
+    from one of ``fields`` with that field."""
 
     rows: str
     versions: str
@@ -147,20 +148,69 @@ def block_sql(
     )
 
 
+def _meets(blocks: tuple[Block, ...], leak: str) -> str:
+    """Condition on master rows ``m``: some rule's key is one the ``leak`` also has."""
+    conds = []
+    for b in blocks:
+        lk, lc = _key(b.keys, "l")
+        mk, _ = _key(b.keys, "m")
+        conds.append(f"{mk} IN (SELECT {lk} FROM {leak} l WHERE {lc})")
+    return " OR ".join(f"({c})" for c in conds)
+
+
+def near_sql(blocks: tuple[Block, ...], leak: str, master: str) -> str:
+    """The ``master`` rows (``mid`` and every rule's key columns) that some rule's key puts
+    next to a ``leak`` row. Found in one pass over the master, so the rules, each run
+    separately, read this smaller table instead of deriving keys from the whole master again.
+    Every row any rule meets (for this leak or a part of it) is here, with every row carrying
+    the same key, so each rule's pairs and key counts stay the same."""
+    cols = sorted({k for b in blocks for k in b.keys})
+    keys = ", ".join(f"m.{c}" for c in cols)
+    return f"SELECT m.mid, {keys} FROM {master} m WHERE {_meets(blocks, leak)}"
+
+
+def near_versions_sql(blocks: tuple[Block, ...], leak: str, history: History) -> str:
+    """Like :func:`near_sql` for the versions from earlier values (with ``field``): those
+    whose key, changed by that earlier value, some rule meets in the ``leak``."""
+    cols = sorted({k for b in blocks for k in b.keys})
+    conds = [
+        f"(m.field IN ({_in_list(fields)}) AND ({_meets((b,), leak)}))"
+        for b in blocks
+        if (fields := history.fields_of(b.keys))
+    ]
+    where = " OR ".join(conds) if conds else "1 = 0"
+    return (
+        f"SELECT m.mid, m.field, {', '.join(f'm.{c}' for c in cols)} "
+        f"FROM {history.versions} m WHERE {where}"
+    )
+
+
+def near_rows_sql(history: History, near: str) -> str:
+    """The history rows (``mid``, ``field``) of the master rows in ``near``: the rules count
+    versions only for those."""
+    return f"SELECT h.mid, h.field FROM {history.rows} h WHERE h.mid IN (SELECT mid FROM {near})"
+
+
 def versions_of_sql(
     pairs: str, master: str, columns: list[str], history: History | None = None
 ) -> str:
     """The versions of the master rows that appear in ``pairs``, with ``columns``. Versions
     from earlier values of fields not among ``columns`` equal the current row there, so they
-    are left out: the best level over versions stays the same."""
+    are left out: the best level over versions stays the same. The others are built here from
+    the history rows and the pairs' current rows, rather than read from ``history.versions``,
+    which would pair all history with the whole master first."""
     cols = ", ".join(["mid", *columns])
     sel = f"SELECT {cols} FROM {master} WHERE mid IN (SELECT mid FROM {pairs})"
     fields = [f for f in columns if history is not None and f in history.fields]
     if history is None or not fields:
         return sel
+    vals = ", ".join(
+        f"CASE WHEN h.field = '{c}' THEN h.value ELSE c.{c} END AS {c}" if c in fields else f"c.{c}"
+        for c in columns
+    )
     return (
-        f"{sel} UNION ALL SELECT {cols} FROM {history.versions} "
-        f"WHERE field IN ({_in_list(fields)}) AND mid IN (SELECT mid FROM {pairs})"
+        f"WITH cur AS ({sel}) SELECT {cols} FROM cur UNION ALL SELECT c.mid, {vals} "
+        f"FROM {history.rows} h JOIN cur c ON c.mid = h.mid WHERE h.field IN ({_in_list(fields)})"
     )
 
 
@@ -236,24 +286,24 @@ def cross_sql(left: str, right: str) -> str:
 
 def exact_u_sql(columns: list[str], leak: str, master: str) -> str:
     """Per column, the number of (non-null) leak and master rows and of their pairs that agree
-    exactly: a random pair agrees with chance agree / (nl * nm). Master values are counted
-    only where the leak has them, so the master's value counts are never built in full."""
-    ctes, rows = [], []
-    for c in columns:
-        ctes.append(
-            f"ua_{c} AS (SELECT {c} AS v, count(*) AS n FROM {leak} "
-            f"WHERE {c} IS NOT NULL GROUP BY {c})"
-        )
-        ctes.append(
-            f"ub_{c} AS (SELECT {c} AS v, count(*) AS n FROM {master} "
-            f"WHERE {c} IN (SELECT v FROM ua_{c}) GROUP BY {c})"
-        )
-        rows.append(
-            f"SELECT '{c}' AS col, "
-            f"(SELECT CAST(sum(a.n * b.n) AS DOUBLE) FROM ua_{c} a JOIN ub_{c} b ON a.v = b.v) "
-            f"AS agree, (SELECT CAST(count({c}) AS DOUBLE) FROM {leak}) AS nl, "
-            f"(SELECT CAST(count({c}) AS DOUBLE) FROM {master}) AS nm"
-        )
+    exactly: a random pair agrees with chance agree / (nl * nm). One pass over the master, each
+    row adding the leak's count of its value, so the master's value counts are never built and
+    the master is not read once per column."""
+    ctes = [
+        f"ua_{c} AS (SELECT {c} AS v, count(*) AS n FROM {leak} WHERE {c} IS NOT NULL GROUP BY {c})"
+        for c in columns
+    ]
+    sums = ", ".join(
+        f"CAST(sum(ua_{c}.n) AS DOUBLE) AS agree_{c}, CAST(count(m.{c}) AS DOUBLE) AS nm_{c}"
+        for c in columns
+    )
+    joins = " ".join(f"LEFT JOIN ua_{c} ON ua_{c}.v = m.{c}" for c in columns)
+    ctes.append(f"ub AS (SELECT {sums} FROM {master} m {joins})")
+    rows = [
+        f"SELECT '{c}' AS col, agree_{c} AS agree, "
+        f"(SELECT CAST(count({c}) AS DOUBLE) FROM {leak}) AS nl, nm_{c} AS nm FROM ub"
+        for c in columns
+    ]
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(rows)
 
 
