@@ -46,7 +46,7 @@ _PROVINCE_SUFFIXES = (
     "市",
 )
 _CITY_SUFFIXES = ("地区", "市", "盟")
-# Names of placeholder or generic entries that would match ordinary words.
+# Names of stand-in or generic entries (市辖区, 县) that would match ordinary words.
 _GENERIC = ("市辖区", "县", "郊区", "矿区", "城区", "新区", "开发区")
 MIN_LENGTH, MAX_LENGTH = 6, 200
 PROVINCE_SHORT_NAMES = (

@@ -22,7 +22,7 @@ _CHARS = CharMap(drop=" \t\r\n-", to_star="●#", extra={"x": "X"})
 _SHAPE18 = "[0-9*]{17}[0-9X*]"
 _SHAPE15 = "[0-9*]{15}"
 _YEAR = "(18|19|20)"
-# Municipalities, whose prefecture-level entries are placeholders such as 市辖区.
+# Municipalities, whose prefecture-level entries are stand-ins such as 市辖区.
 _MUNICIPALITIES = ("11", "12", "31", "50")
 
 
@@ -205,7 +205,7 @@ class ResidentId(Kind):
         out["province"] = division_name(code[:2] + "0000", year)
         city = division_name(code[:4] + "00", year) if code[2:] != "0000" else None
         if city is not None and divisions()[code[:4] + "00"][0].level == "prefecture":
-            out["city"] = None if _placeholder(city) else city
+            out["city"] = None if _not_a_city(city) else city
         if out["city"] is None and code[:2] in _MUNICIPALITIES:
             out["city"] = out["province"]
         if not code.endswith("00"):
@@ -220,6 +220,6 @@ class ResidentId(Kind):
         )
 
 
-def _placeholder(name: str) -> bool:
+def _not_a_city(name: str) -> bool:
     """Prefecture-level entries that are not cities (市辖区, 县, 省直辖县级行政单位…)."""
     return name in ("市辖区", "县") or "直辖" in name

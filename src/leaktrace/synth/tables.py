@@ -21,7 +21,7 @@ PII_DATA = Path(__file__).resolve().parent.parent / "pii" / "data"
 YEAR_MIN, YEAR_MAX = 1900, 2030
 # Birth years for which division codes are tabulated (covers ages 18-90 for as-of dates to 2030).
 FIRST_YEAR, LAST_YEAR = 1930, 2012
-# Division codes that name no place a person lives in (placeholders of GB/T 2260).
+# Division codes that name no place a person lives in (stand-in entries of GB/T 2260 such as 市辖区).
 _PLACEHOLDER_COUNTIES = {"市辖区"}
 _MUNICIPALITY_PREFECTURES = {"市辖区", "县"}
 
