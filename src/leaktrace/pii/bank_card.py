@@ -8,9 +8,13 @@ import re
 from functools import cache
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from . import _checks
 from .base import Kind, Validation, first_reason, full
+from .columns import arrow_args
 from .tables import by_length, card_bins
 from .text import CharMap, shaped, shaped_expr
 
@@ -104,6 +108,7 @@ class BankCard(Kind):
         rf"[0-9０-９*＊]{_DM}{{3}}(?:[ \-]?{_DM}{{4}}){{2}}[ \-]?{_DM}{{4,}}(?:[ \-]{_DM}{{1,4}})?"
     )
     run_lengths = frozenset({16, 17, 18, 19})
+    FAST_REASONS = ("bad_checksum",)
 
     def normalize(self, raw: str) -> str | None:
         return shaped(_CHARS, _SHAPE, raw)
@@ -120,6 +125,9 @@ class BankCard(Kind):
         if "*" in value:
             return Validation.of(["masked"], notes)
         return Validation.of([] if luhn_ok(value) else ["bad_checksum"], notes)
+
+    def column_codes(self, values: pa.Array) -> np.ndarray:
+        return np.frombuffer(_checks.bank_card(*arrow_args(values)), np.uint8)
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 
 class Status(StrEnum):
@@ -62,6 +64,8 @@ class Kind(ABC):
     # Values matching this (whole) are already normal: normalize returns them unchanged. Bulk
     # scans skip normalising a column whose values all match; None when no such shortcut.
     canonical: ClassVar[str | None] = None
+    # Reasons the compiled fast path reports, numbered from 1 (see :meth:`column_codes`).
+    FAST_REASONS: ClassVar[tuple[str, ...]] = ()
 
     # --- scalar ---------------------------------------------------------------
     @abstractmethod
@@ -88,6 +92,12 @@ class Kind(ABC):
     @abstractmethod
     def normalize_expr(self, e: pl.Expr) -> pl.Expr:
         """Polars version of :meth:`normalize`: a String expression, null where not this kind."""
+
+    def column_codes(self, values: pa.Array) -> np.ndarray | None:
+        """The compiled checks over a whole string column, one code per value: 0 valid, i the
+        reason ``FAST_REASONS[i - 1]``, 254 empty, 255 not canonical (left to the Polars
+        rules). None for kinds without a compiled path."""
+        return None
 
     @abstractmethod
     def reason_expr(self, e: pl.Expr) -> pl.Expr:

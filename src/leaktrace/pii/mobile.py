@@ -4,11 +4,16 @@ with +86/0086/86 prefixes, spaces, dashes, dots, parentheses or full-width digit
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from . import _checks
 from .base import Kind, Validation, first_reason, full
+from .columns import arrow_args
 from .tables import by_length, mobile_segments
 from .text import CharMap, enough_unmasked, enough_unmasked_expr
 
@@ -26,6 +31,15 @@ def segment(value: str) -> str | None:
         if value[: len(keys[0])] in table:
             return value[: len(keys[0])]
     return None
+
+
+@cache
+def _allocated_table() -> np.ndarray:
+    """1 at 10**k + p for each allocated k-digit segment p (k = 3, 4, 5)."""
+    table = np.zeros(200_000, np.uint8)
+    for prefix in mobile_segments():
+        table[10 ** len(prefix) + int(prefix)] = 1
+    return table
 
 
 def _allocated_heads() -> list[str]:
@@ -61,6 +75,7 @@ class Mobile(Kind):
         rf"(?:(?:[+＋]|00)86[ \-]?|86[ \-])?{_D}*1{_DM}{{2}}[ \-.]?{_DM}{{4}}[ \-.]?{_DM}{{4}}{_D}*"
     )
     run_lengths = frozenset({11, 13, 15})
+    FAST_REASONS = ("unallocated_segment",)
 
     def normalize(self, raw: str) -> str | None:
         s = _CHARS.apply(raw)
@@ -85,6 +100,9 @@ class Mobile(Kind):
                 return Validation.of(["unallocated_segment", "masked"])
             return Validation.of(["masked"])
         return Validation.of([] if segment(value) else ["unallocated_segment"])
+
+    def column_codes(self, values: pa.Array) -> np.ndarray:
+        return np.frombuffer(_checks.mobile(*arrow_args(values), _allocated_table()), np.uint8)
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

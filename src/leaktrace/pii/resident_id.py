@@ -8,9 +8,13 @@ import re
 from functools import cache
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from . import _checks
 from .base import Kind, Validation, first_reason, full
+from .columns import arrow_args
 from .tables import division_last_year, division_name, divisions
 from .text import CharMap, enough_unmasked, enough_unmasked_expr
 
@@ -56,6 +60,21 @@ def _last_years() -> tuple[pl.Series, pl.Series]:
     )
 
 
+@cache
+def _last_year_table() -> np.ndarray:
+    """Per 6-digit code: -1 unknown, 0 in force, else the last year it was in force."""
+    table = np.full(1_000_000, -1, np.int16)
+    for code in divisions():
+        table[int(code)] = 0
+    for code, year in division_last_year().items():
+        table[int(code)] = year
+    return table
+
+
+def _ymd(d: dt.date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
 def _age_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
     """(earliest plausible birth date, today)."""
     try:
@@ -98,6 +117,14 @@ class ResidentId(Kind):
     context_words = ("身份证", "证件", "公民身份", "ID", "身份证号", "sfz")
     pattern = "[0-9０-９][0-9０-９*＊xX●#]{13,}[0-9０-９Xx*＊]"
     run_lengths = frozenset({15, 18})
+    FAST_REASONS = (
+        "unknown_division",
+        "impossible_birth_date",
+        "future_birth_date",
+        "implausible_age",
+        "division_not_in_force_at_birth",
+        "bad_checksum",
+    )
 
     def normalize(self, raw: str) -> str | None:
         s = _CHARS.apply(raw)
@@ -156,6 +183,13 @@ class ResidentId(Kind):
         if masked:
             reasons.append("masked")
         return Validation.of(reasons)
+
+    def column_codes(self, values: pa.Array) -> np.ndarray:
+        earliest, today = _age_bounds(dt.date.today())
+        codes = _checks.resident_id(
+            *arrow_args(values), _last_year_table(), _ymd(earliest), _ymd(today)
+        )
+        return np.frombuffer(codes, np.uint8)
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

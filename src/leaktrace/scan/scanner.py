@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from leaktrace.ingest import open_source
 from leaktrace.ingest.source import Batch, Source
 from leaktrace.pii import KINDS
+from leaktrace.pii.columns import EMPTY, check_column
 from leaktrace.scan.columns import infer_columns
 from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport
 from leaktrace.scan.text import find_in_lines
@@ -74,9 +75,6 @@ def _stats_from(found: pl.DataFrame) -> dict[str, KindStats]:
     for kind, values in samples.iter_rows():
         out[kind].samples = [KINDS[kind].mask(v) for v in values]
     return out
-
-
-EMPTY = "<empty>"  # reason marker for empty cells, which are neither valid nor invalid
 
 
 def _column_stats(df: pl.DataFrame, kind: str, norm: str, reason: str) -> KindStats:
@@ -170,36 +168,6 @@ def _to_out(frame: pl.DataFrame, source: str, table: str) -> pa.Table:
     return frame.select(OUT_SCHEMA.names).to_arrow().cast(OUT_SCHEMA)
 
 
-def _normalise_columns(df: pl.DataFrame, typed: list[ColumnReport]) -> pl.DataFrame:
-    """Add ``_n{i}``, the normalised values of each typed column. Values that already match
-    their kind's ``canonical`` pattern are taken as they are and only the rest are normalised:
-    real dumps are mostly clean, and normalising is the dearest step."""
-    canon = {
-        i: pl.col(c.name).str.contains(f"^(?:{KINDS[c.kind].canonical})$").alias(f"_c{i}")
-        for i, c in enumerate(typed)
-        if KINDS[c.kind].canonical
-    }
-    clean = df.select(canon.values()) if canon else pl.DataFrame()
-    whole = [
-        KINDS[c.kind].normalize_expr(pl.col(c.name).str.strip_chars()).alias(f"_n{i}")
-        for i, c in enumerate(typed)
-        if i not in canon
-    ]
-    df = df.with_columns(whole)
-    for i in canon:
-        c = typed[i]
-        raw = df.get_column(c.name)
-        dirty = (~clean.get_column(f"_c{i}").fill_null(True)).arg_true()
-        values = raw.alias(f"_n{i}")
-        if dirty.len():
-            fixed = pl.select(
-                KINDS[c.kind].normalize_expr(pl.lit(raw.gather(dirty)).str.strip_chars())
-            ).to_series()
-            values = values.scatter(dirty, fixed)
-        df = df.with_columns(values)
-    return df
-
-
 COALESCE_ROWS = 250_000  # rows gathered before scanning: each scan step has a fixed cost
 
 
@@ -261,17 +229,14 @@ def scan_table_batch(
     stats: dict[str, KindStats] = {}
     df = df.with_row_index("row", offset=first_row).with_columns(pl.col("row").cast(pl.Int64))
     typed = [c for c in cols if c.kind not in (None, "text")]
-    raws = [pl.col(c.name).str.strip_chars() for c in typed]
-    df = _normalise_columns(df, typed)
-    df = df.with_columns(
-        pl.when(raw.is_null() | (raw == ""))
-        .then(pl.lit(EMPTY))
-        .when(pl.col(f"_n{i}").is_null())
-        .then(pl.lit("bad_format"))
-        .otherwise(KINDS[c.kind].reason_expr(pl.col(f"_n{i}")))
-        .alias(f"_r{i}")
-        for i, (c, raw) in enumerate(zip(typed, raws, strict=True))
-    )
+    names = set(data.schema.names)
+    for i, c in enumerate(typed):
+        raw = data.column(c.name) if c.name in names else df.get_column(c.name)
+        checked = check_column(KINDS[c.kind], raw)
+        df = df.with_columns(
+            checked.get_column("value").alias(f"_n{i}"),
+            checked.get_column("reason").alias(f"_r{i}"),
+        )
     for i, c in enumerate(typed):
         _merge(stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
     texts = [c for c in cols if c.kind == "text"]
@@ -288,8 +253,8 @@ def scan_table_batch(
         return BatchResult(stats, df.height, None)
     firsts: dict[str, pl.Expr] = {}
     more: list[pl.Expr] = []
-    for i, (c, raw) in enumerate(zip(typed, raws, strict=True)):
-        v = pl.when(pl.col(f"_r{i}").ne_missing(EMPTY)).then(pl.coalesce(pl.col(f"_n{i}"), raw))
+    for i, c in enumerate(typed):
+        v = pl.when(pl.col(f"_r{i}").ne_missing(EMPTY)).then(pl.col(f"_n{i}"))
         if c.kind in firsts:
             more.append(pl.struct(pl.lit(c.kind).alias("kind"), v.alias("value")))
         else:
