@@ -27,15 +27,17 @@ def read_csv(
     is parsed by pyarrow synchronously (no reader thread calls back into Python)."""
     assert source.encoding is not None
     log = ProblemLog(name, source.problems)
-    stream = ByteStream(source.path, compression, log)
+    part = source.part
+    stream = ByteStream(source.path, compression, log, (part.start, part.end) if part else None)
     names = list(dialect.names)
-    if dialect.preamble:
+    at_start = part is None or part.start == 0
+    if dialect.preamble and at_start:
         log.add(
             "preamble",
             f"{name} lines 1-{dialect.preamble}",
             "table rows; found title lines above the table, skipped",
         )
-    if dialect.has_header and dialect.header_fields != len(names):
+    if dialect.has_header and dialect.header_fields != len(names) and at_start:
         log.add(
             "header",
             f"{name} line {dialect.preamble + 1}",
@@ -43,15 +45,19 @@ def read_csv(
             f"but rows have {len(names)} fields (unnamed columns are col_N)",
         )
     parse = _Parser(names, dialect, log)
-    row = 1
+    row = part.first_row if part else 1
+    first_line = part.first_line if part else 1
     try:
         # Parse block k (pyarrow, without the GIL) while the next block is transcoded and cut.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaktrace-csv") as worker:
             ahead: Future[list[pa.RecordBatch]] | None = None
-            skip = dialect.skip_lines
-            lines = line_chunks(utf8_chunks(stream, source.encoding, log), TABLE_LINE_MAX)
-            for block, first_line in _blocks(lines, dialect.quoted, log):
-                job = worker.submit(parse, block, first_line, skip)
+            skip = dialect.skip_lines if at_start else 0
+            chunks = utf8_chunks(
+                stream, source.encoding, log, first_line, part.start if part else 0
+            )
+            lines = line_chunks(chunks, TABLE_LINE_MAX, first_line)
+            for block, block_line in _blocks(lines, dialect.quoted, log, first_line):
+                job = worker.submit(parse, block, block_line, skip)
                 skip = 0
                 if ahead is not None:
                     for batch in ahead.result():
@@ -129,7 +135,7 @@ class _Parser:
 
 
 def _blocks(
-    chunks: Iterator[LineChunk], quoted: bool, log: ProblemLog
+    chunks: Iterator[LineChunk], quoted: bool, log: ProblemLog, first_line: int = 1
 ) -> Iterator[tuple[bytes, int]]:
     """Regroup line chunks into blocks of about CSV_BLOCK bytes that end between rows.
 
@@ -140,7 +146,7 @@ def _blocks(
     size = 0
     lines = 0  # newlines in parts
     pending = b""  # the start of a row whose quoted field goes on
-    first_line = 1  # line number of the block's first line
+    # first_line: line number of the block's first line
     for chunk in chunks:
         if chunk.piece:
             if not chunk.last:

@@ -48,10 +48,24 @@ class ByteStream:
     ``bytes_done`` counts bytes taken from disk (compressed bytes for compressed files), for
     progress. A truncated or damaged compressed stream ends the data and is recorded in ``log``."""
 
-    def __init__(self, path: Path, compression: str | None, log: ProblemLog | None = None):
+    def __init__(
+        self,
+        path: Path,
+        compression: str | None,
+        log: ProblemLog | None = None,
+        span: tuple[int, int] | None = None,
+    ):
         self.path = path
         self.log = log
         self._disk: BinaryIO = path.open("rb")
+        # span: read only bytes [start, end) of an uncompressed file
+        self._left = -1
+        self._start = 0
+        if span is not None:
+            self._start = span[0]
+            assert compression is None, "byte ranges of compressed files are not supported"
+            self._disk.seek(span[0])
+            self._left = span[1] - span[0]
         self._stream: BinaryIO = self._disk
         if compression == "gzip":
             self._stream = gzip.GzipFile(fileobj=self._disk, mode="rb")
@@ -65,13 +79,16 @@ class ByteStream:
 
     @property
     def bytes_done(self) -> int:
-        return self._disk.tell() if not self._disk.closed else 0
+        return self._disk.tell() - self._start if not self._disk.closed else 0
 
     def read(self, size: int = CHUNK) -> bytes:
         """Up to ``size`` bytes; b'' at the end (also at a damaged compressed stream's end)."""
         if self._ended:
             return b""
-        if self.compression is None:
+        if self._left >= 0:
+            data = self._disk.read(min(size, self._left))
+            self._left -= len(data)
+        elif self.compression is None:
             data = self._disk.read(size)
         else:
             data = self._read_compressed(size)

@@ -20,13 +20,13 @@ class LineChunk:
     length: int = 0
 
 
-def line_chunks(chunks: Iterable[bytes], max_line: int) -> Iterator[LineChunk]:
+def line_chunks(chunks: Iterable[bytes], max_line: int, first_line: int = 1) -> Iterator[LineChunk]:
     """Regroup UTF-8 ``chunks`` into whole lines; lines over ``max_line`` bytes come in pieces.
 
     ``chunks`` must each end between characters. Memory stays within one chunk plus
     ``max_line``, whatever the lines' lengths."""
     pending = b""
-    line = 1
+    line = first_line
     long_length = 0  # >0 while inside an over-long line: its length so far
     for chunk in chunks:
         if long_length:

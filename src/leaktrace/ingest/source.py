@@ -35,6 +35,18 @@ class Batch:
     bytes_done: int  # bytes of the file consumed so far, for progress bars
 
 
+@dataclass(frozen=True)
+class Part:
+    """A byte range of a file that starts and ends between rows, read on its own (one of the
+    pieces a large file is scanned in, in parallel). ``first_line`` is the file's line number
+    of its first byte; ``first_row`` the row number its first row gets."""
+
+    start: int
+    end: int
+    first_line: int
+    first_row: int
+
+
 @dataclass
 class Source:
     """An opened input. ``kind`` is 'table' or 'text'; iterate :meth:`batches` once."""
@@ -47,6 +59,7 @@ class Source:
     has_header: bool | None = None
     problems: list[Problem] = field(default_factory=list)
     _reader: object = None  # the reader's generator factory; set by open_source
+    part: Part | None = None  # read only this byte range (plain CSV/TSV/text files)
 
     def batches(self) -> Iterator[Batch]:
         """Stream the content in bounded memory; problems met are appended to ``problems``."""

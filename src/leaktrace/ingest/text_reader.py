@@ -25,10 +25,14 @@ def read_text(
     single 1 GB line streams in bounded memory."""
     assert source.encoding is not None
     log = ProblemLog(name, source.problems)
-    stream = ByteStream(source.path, compression, log)
+    part = source.part
+    span = (part.start, part.end) if part else None
+    first_line = part.first_line if part else 1
+    stream = ByteStream(source.path, compression, log, span)
     try:
-        chunks = utf8_chunks(stream, source.encoding, log)
-        for chunk in line_chunks(html_text(chunks) if html else chunks, TEXT_LINE_MAX):
+        chunks = utf8_chunks(stream, source.encoding, log, first_line, span[0] if span else 0)
+        text = html_text(chunks) if html else chunks
+        for chunk in line_chunks(text, TEXT_LINE_MAX, first_line):
             if chunk.piece:
                 if chunk.data:
                     yield Batch(

@@ -26,12 +26,15 @@ def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("leaktrace-count", _count_and_replace)
 
 
-def utf8_chunks(stream: ByteStream, encoding: str, log: ProblemLog) -> Iterator[bytes]:
+def utf8_chunks(
+    stream: ByteStream, encoding: str, log: ProblemLog, first_line: int = 1, first_byte: int = 0
+) -> Iterator[bytes]:
     """Yield the stream's text re-encoded as valid UTF-8, in chunks, without a leading BOM.
 
     Undecodable bytes become U+FFFD; each line holding some is recorded in ``log`` with its
     line number and byte offset. UTF-8 input is only validated (fast, in Arrow), not decoded."""
     decoder = _Decoder(encoding, log)
+    decoder.lines, decoder.fed = first_line - 1, first_byte
     first = True
     for raw in stream.chunks():
         out = decoder.feed(raw, final=False)

@@ -1,7 +1,8 @@
 """Where the identifiers are: column typing for tables, span finding for text."""
 
 from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport, Span
-from leaktrace.scan.scanner import OUT_SCHEMA, scan
+from leaktrace.scan.run import scan
+from leaktrace.scan.scanner import OUT_SCHEMA
 from leaktrace.scan.text import find_in_lines, find_spans
 
 __all__ = [

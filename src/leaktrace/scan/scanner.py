@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,12 +12,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leaktrace.ingest import open_source
 from leaktrace.ingest.source import Batch, Source
 from leaktrace.pii import KINDS
 from leaktrace.pii.columns import EMPTY, check_column
 from leaktrace.scan.columns import infer_columns
-from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport
+from leaktrace.scan.result import ColumnReport, KindStats, SourceReport
 from leaktrace.scan.text import find_in_lines
 
 SAMPLE_ROWS = 5000
@@ -127,7 +125,7 @@ def _fill_from_text(rec: pl.DataFrame, extra: pl.DataFrame) -> pl.DataFrame:
     return rec.drop([c for c in rec.columns if c.startswith("_t_")])
 
 
-def _merge(into: dict[str, KindStats], new: dict[str, KindStats]) -> None:
+def merge_stats(into: dict[str, KindStats], new: dict[str, KindStats]) -> None:
     for kind, st in new.items():
         into.setdefault(kind, KindStats(kind)).merge(st, MAX_SAMPLES)
 
@@ -238,7 +236,7 @@ def scan_table_batch(
             checked.get_column("reason").alias(f"_r{i}"),
         )
     for i, c in enumerate(typed):
-        _merge(stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
+        merge_stats(stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
     texts = [c for c in cols if c.kind == "text"]
     found = [
         find_in_lines(
@@ -248,7 +246,7 @@ def scan_table_batch(
     ]
     found_all = pl.concat(found) if found else None
     if found_all is not None and found_all.height:
-        _merge(stats, _stats_from(found_all))
+        merge_stats(stats, _stats_from(found_all))
     if not keep:
         return BatchResult(stats, df.height, None)
     firsts: dict[str, pl.Expr] = {}
@@ -286,60 +284,37 @@ def scan_text_batch(
     return BatchResult(_stats_from(found), rec.height, out)
 
 
-def scan(
-    paths: Iterable[str | Path],
-    out: str | Path | None = None,
-    progress: Progress | None = None,
-) -> ScanResult:
-    """Scan files for personal identifiers; write the normalised table to ``out`` (Parquet) if
-    given. ``progress`` is called with the bytes read so far across all files."""
-    t0 = time.perf_counter()
-    paths = [Path(p) for p in paths]
-    sources = [open_source(p) for p in paths]
-    out_path = Path(out) if out else None
-    result = ScanResult(sources=[], kinds={}, bytes_read=0, seconds=0.0, out=out_path)
-    if out_path is not None:
-        with atomic_parquet(out_path) as writer:
-            _scan_sources(sources, result, writer, progress)
-    else:
-        _scan_sources(sources, result, None, progress)
-    result.kinds = {k: result.kinds[k] for k in KINDS if k in result.kinds}
-    result.bytes_read = sum(s.size for s in sources)
-    result.seconds = time.perf_counter() - t0
-    return result
-
-
-def _scan_sources(
-    sources: list[Source],
-    result: ScanResult,
+def scan_batches(
+    src: Source,
+    typing: Callable[[Batch], list[ColumnReport]],
     writer: pq.ParquetWriter | None,
-    progress: Progress | None,
-) -> None:
-    done_before = 0
-    for src in sources:
-        report = SourceReport(str(src.path), src.format, src.encoding, src.kind, src.size)
-        for batch in coalesce(src.batches()):
-            keep = writer is not None
-            if src.kind == "table":
-                cols = _typing(report, batch)
-                res = scan_table_batch(
-                    batch.data, batch.first_row, cols, str(src.path), batch.table, keep
-                )
-            else:
-                res = scan_text_batch(batch.data, batch.first_row, str(src.path), batch.table, keep)
-            _merge(result.kinds, res.stats)
-            report.records += res.records
-            if writer is not None and res.out is not None:
-                writer.write_table(res.out)
-            if progress:
-                progress(done_before + batch.bytes_done)
-        done_before += src.size
-        report.rows_skipped = src.rows_skipped
-        report.problems = [
-            {"place": p.place, "expected": p.expected, "rows_skipped": p.rows_skipped}
-            for p in src.problems
-        ]
-        result.sources.append(report)
+    on_bytes: Progress | None,
+) -> tuple[dict[str, KindStats], int]:
+    """Scan every batch of ``src`` (tables typed by ``typing``): the kinds' counts and the
+    number of records; the normalised rows go to ``writer`` if given."""
+    stats: dict[str, KindStats] = {}
+    records = 0
+    keep = writer is not None
+    for batch in coalesce(src.batches()):
+        if src.kind == "table":
+            cols = typing(batch)
+            res = scan_table_batch(
+                batch.data, batch.first_row, cols, str(src.path), batch.table, keep
+            )
+        else:
+            res = scan_text_batch(batch.data, batch.first_row, str(src.path), batch.table, keep)
+        merge_stats(stats, res.stats)
+        records += res.records
+        if writer is not None and res.out is not None:
+            writer.write_table(res.out)
+        if on_bytes:
+            on_bytes(batch.bytes_done)
+    return stats, records
+
+
+def typing_for(report: SourceReport) -> Callable[[Batch], list[ColumnReport]]:
+    """Column typing that records its columns in ``report``."""
+    return lambda batch: _typing(report, batch)
 
 
 def _typing(report: SourceReport, batch: Batch) -> list[ColumnReport]:

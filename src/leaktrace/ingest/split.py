@@ -1,0 +1,74 @@
+"""Cut a large plain file into byte ranges that start and end between rows, so that each can be
+read (and scanned) by its own process."""
+
+from __future__ import annotations
+
+import dataclasses
+import mmap
+
+from leaktrace.ingest.source import Part, Source
+
+# Encodings in which a newline or a double quote byte is always that character (never part of
+# a multi-byte one): UTF-8 and the GB family.
+_BYTE_SAFE = {"utf-8", "utf-8-sig", "ascii", "gb18030"}
+_FORMATS = {"csv", "tsv", "text"}
+_STEP = 16 << 20  # bytes counted at a time
+
+
+def splittable(source: Source) -> bool:
+    """Whether ``source`` can be read in byte ranges: an uncompressed CSV, TSV or plain text in
+    an encoding where newlines and quotes are single bytes."""
+    return (
+        source.format in _FORMATS
+        and source.encoding in _BYTE_SAFE
+        and source.part is None
+        and not str(source.path).lower().endswith((".gz", ".bz2", ".xz"))
+        and getattr(source._reader, "keywords", {}).get("compression") is None
+    )
+
+
+def row_starts(path: str, targets: list[int], quoted: bool) -> list[tuple[int, int]]:
+    """For each target offset (ascending), the first row start at or after it, with the number
+    of newlines before that start: ``(offset, lines_before)``.
+
+    A row starts after a newline; with ``quoted``, only after a newline preceded by an even
+    number of double quotes (a newline inside a quoted field does not end the row)."""
+    out: list[tuple[int, int]] = []
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        if size == 0:
+            return [(0, 0) for _ in targets]
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            pos = lines = quotes = 0
+            for target in targets:
+                target = min(max(target, 0), size)
+                while pos < target:  # count up to the target
+                    stop = min(target, pos + _STEP)
+                    piece = mm[pos:stop]
+                    lines += piece.count(b"\n")
+                    quotes += piece.count(b'"') if quoted else 0
+                    pos = stop
+                # then on to the next row start: after a newline, outside quotes
+                while 0 < pos < size and (mm[pos - 1] != 0x0A or (quoted and quotes % 2)):
+                    newline = mm.find(b"\n", pos)
+                    stop = size if newline < 0 else newline + 1
+                    piece = mm[pos:stop]
+                    lines += piece.count(b"\n")
+                    quotes += piece.count(b'"') if quoted else 0
+                    pos = stop
+                out.append((pos, lines))
+    return out
+
+
+def split(source: Source, parts: int, skip_lines: int, quoted: bool) -> list[Source]:
+    """``source`` cut into about ``parts`` ranges of whole rows (fewer when rows are long)."""
+    size = source.size
+    targets = [size * i // parts for i in range(1, parts)]
+    starts = [(0, 0), *row_starts(str(source.path), targets, quoted), (size, -1)]
+    out = []
+    for (start, before), (end, _) in zip(starts, starts[1:], strict=False):
+        if end <= start:
+            continue
+        part = Part(start, end, first_line=before + 1, first_row=max(1, before + 1 - skip_lines))
+        out.append(dataclasses.replace(source, problems=[], part=part))
+    return out

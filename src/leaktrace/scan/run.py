@@ -1,0 +1,215 @@
+"""``scan``: files in, a summary and a normalised table out. A large plain file is cut into
+byte ranges of whole rows and the ranges are scanned by one process per core."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from leaktrace.ingest import open_source
+from leaktrace.ingest.source import Problem, Source
+from leaktrace.ingest.split import split, splittable
+from leaktrace.pii import KINDS
+from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport
+from leaktrace.scan.scanner import (
+    Progress,
+    atomic_parquet,
+    merge_stats,
+    scan_batches,
+    typing_for,
+)
+
+SPLIT_MIN = 64 << 20  # files under this are scanned in one process (starting one costs ~0.5 s)
+
+
+def scan(
+    paths: Iterable[str | Path],
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    processes: int | None = None,
+) -> ScanResult:
+    """Scan files for personal identifiers; write the normalised table to ``out`` (Parquet) if
+    given. ``progress`` is called with the bytes read so far across all files; ``processes``
+    caps the processes a large file is scanned by (default: one per core)."""
+    t0 = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    sources = [open_source(p) for p in paths]
+    out_path = Path(out) if out else None
+    result = ScanResult(sources=[], kinds={}, bytes_read=0, seconds=0.0, out=out_path)
+    n = processes or os.cpu_count() or 1
+    if out_path is not None:
+        with atomic_parquet(out_path) as writer:
+            _scan_sources(sources, result, writer, progress, n)
+    else:
+        _scan_sources(sources, result, None, progress, n)
+    result.kinds = {k: result.kinds[k] for k in KINDS if k in result.kinds}
+    result.bytes_read = sum(s.size for s in sources)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _scan_sources(
+    sources: list[Source],
+    result: ScanResult,
+    writer: pq.ParquetWriter | None,
+    progress: Progress | None,
+    processes: int,
+) -> None:
+    done_before = 0
+    for src in sources:
+        report = SourceReport(str(src.path), src.format, src.encoding, src.kind, src.size)
+
+        def on_bytes(done: int, before: int = done_before) -> None:
+            if progress:
+                progress(before + done)
+
+        parts = _parts(src, processes)
+        if len(parts) > 1:
+            stats, records, problems = _scan_split(parts, report, writer, on_bytes)
+        else:
+            stats, records = scan_batches(src, typing_for(report), writer, on_bytes)
+            problems = src.problems
+        merge_stats(result.kinds, stats)
+        report.records = records
+        report.rows_skipped = sum(p.rows_skipped for p in problems)
+        report.problems = [
+            {"place": p.place, "expected": p.expected, "rows_skipped": p.rows_skipped}
+            for p in problems
+        ]
+        result.sources.append(report)
+        done_before += src.size
+
+
+def _parts(src: Source, processes: int) -> list[Source]:
+    if processes < 2 or src.size < SPLIT_MIN or not splittable(src):
+        return [src]
+    dialect = getattr(src._reader, "keywords", {}).get("dialect")
+    skip = dialect.skip_lines if dialect else 0
+    quoted = bool(dialect and dialect.quoted)
+    return split(src, processes, skip, quoted)
+
+
+def _scan_split(
+    parts: list[Source],
+    report: SourceReport,
+    writer: pq.ParquetWriter | None,
+    on_bytes: Progress,
+) -> tuple[dict[str, KindStats], int, list[Problem]]:
+    """Scan ``parts[0]`` here and the others in worker processes started at once; the first
+    batch here types the columns and the workers get the types from it."""
+    workers: list[_Worker] = []
+    try:
+        for i, part in enumerate(parts[1:], 1):
+            tmp = None
+            if writer is not None:
+                tmp = Path(writer.where).with_name(f"{Path(writer.where).name}.part{i}.tmp")
+            workers.append(_Worker(part, tmp))
+        typing = typing_for(report)
+        sent = False
+
+        def first_typing(batch: Any) -> list[ColumnReport]:
+            nonlocal sent
+            cols = typing(batch)
+            if not sent:
+                sent = True
+                for w in workers:
+                    w.send(cols)
+            return cols
+
+        def progress(done: int) -> None:
+            on_bytes(done + sum(w.done for w in workers))
+
+        stats, records = scan_batches(parts[0], first_typing, writer, progress)
+        if not sent:  # no rows here: the workers type their own columns
+            for w in workers:
+                w.send(None)
+        problems = list(parts[0].problems)
+        for w in workers:
+            payload = w.result(lambda: progress(0))
+            merge_stats(stats, payload["stats"])
+            records += payload["records"]
+            problems += payload["problems"]
+            for table, cols in payload["columns"].items():
+                report.columns.setdefault(table, cols)
+            if writer is not None and w.tmp is not None:
+                for batch in pq.ParquetFile(w.tmp).iter_batches(batch_size=1 << 16):
+                    writer.write_batch(batch)
+        return stats, records, problems
+    finally:
+        for w in workers:
+            w.close()
+
+
+class _Worker:
+    """One byte range scanned by ``python -m leaktrace.scan.worker``: its orders go by stdin,
+    its progress and result come back by a pipe of pickled frames, read by a thread here."""
+
+    def __init__(self, part: Source, tmp: Path | None) -> None:
+        self.tmp = tmp
+        self.done = 0
+        self.payload: dict[str, Any] | None = None
+        self.error: str | None = None
+        read_fd, write_fd = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "leaktrace.scan.worker", str(write_fd)],
+            stdin=subprocess.PIPE,
+            pass_fds=(write_fd,),
+        )
+        os.close(write_fd)
+        self.frames = os.fdopen(read_fd, "rb")
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        assert part.part is not None
+        self.send((str(part.path), part.format, part.encoding, part.part, tmp))
+
+    def send(self, obj: object) -> None:
+        assert self.proc.stdin is not None
+        pickle.dump(obj, self.proc.stdin)
+        self.proc.stdin.flush()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                status, value = pickle.load(self.frames)
+                if status == "progress":
+                    self.done = value
+                elif status == "ok":
+                    self.payload = value
+                    return
+                else:
+                    self.error = value
+                    return
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return
+
+    def result(self, tick: Any) -> dict[str, Any]:
+        """Wait for the worker's result, calling ``tick`` meanwhile (progress)."""
+        while self.reader.is_alive():
+            self.reader.join(0.1)
+            tick()
+        if self.payload is not None:
+            self.proc.wait()
+            return self.payload
+        self.proc.wait()
+        raise RuntimeError(
+            f"a scan worker failed: {self.error or f'exit code {self.proc.returncode}'}"
+        )
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.frames.close()
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)

@@ -1,0 +1,64 @@
+"""A scan worker: ``python -m leaktrace.scan.worker FD`` scans one byte range of a file.
+
+Its orders come pickled on stdin: (path, format, encoding, part, tmp), then the column types
+(or None to type its own). Progress and the result go back pickled on file descriptor FD."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from typing import Any, BinaryIO
+
+import pyarrow.parquet as pq
+
+from leaktrace.ingest import open_source
+from leaktrace.scan.result import ColumnReport, SourceReport
+from leaktrace.scan.scanner import OUT_SCHEMA, scan_batches, typing_for
+
+
+def run(orders: BinaryIO, frames: BinaryIO) -> None:
+    def send(status: str, value: Any) -> None:
+        pickle.dump((status, value), frames)
+        frames.flush()
+
+    try:
+        path, fmt, encoding, part, tmp = pickle.load(orders)
+        src = open_source(path, format=fmt, encoding=encoding)
+        src.part = part
+        report = SourceReport(path, src.format, src.encoding, src.kind, src.size)
+        own_typing = typing_for(report)
+        state: dict[str, Any] = {}
+
+        def typing(batch: Any) -> list[ColumnReport]:
+            if "cols" not in state:
+                state["cols"] = pickle.load(orders)
+                if state["cols"] is not None:
+                    report.columns[batch.table] = list(state["cols"])
+            cols = state["cols"]
+            return list(cols) if cols is not None else own_typing(batch)
+
+        writer = pq.ParquetWriter(tmp, OUT_SCHEMA, compression="zstd") if tmp else None
+        try:
+            stats, records = scan_batches(src, typing, writer, lambda n: send("progress", n))
+        finally:
+            if writer is not None:
+                writer.close()
+        send(
+            "ok",
+            {
+                "stats": stats,
+                "records": records,
+                "problems": src.problems,
+                "columns": report.columns,
+            },
+        )
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # reported to the parent, which raises it
+        send("error", f"{type(exc).__name__}: {exc}")
+
+
+if __name__ == "__main__":
+    with os.fdopen(int(sys.argv[1]), "wb") as out:
+        run(sys.stdin.buffer, out)
