@@ -6,8 +6,11 @@
  * one code byte per value:
  *   0        valid
  *   1..k     the first failing check, numbered as in the kind's FAST_REASONS tuple
+ *   FINISH   passed the checks here; the kind's last check (a regex) is left to Polars
  *   EMPTY    null or the empty string
  *   SLOW     not in canonical form: normalise and validate it in Polars
+ * Kinds whose normal form differs from the raw value (landline) also return the normalised
+ * values as the buffers of an Arrow large_string array.
  * A test (tests/test_pii_fast.py) checks every code against the scalar rules.
  */
 #define PY_SSIZE_T_CLEAN
@@ -15,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#define FINISH 253
 #define EMPTY 254
 #define SLOW 255
 
@@ -256,6 +260,204 @@ static PyObject *bank_card(PyObject *self, PyObject *const *args, Py_ssize_t nar
     return run(args, card_check, NULL);
 }
 
+
+/* --- landline ------------------------------------------------------------------------ */
+
+/* FAST_REASONS order in landline.py */
+enum { LAND_UNKNOWN_AREA = 1, LAND_BAD_LOCAL_LENGTH, LAND_MASKED };
+
+/* Normalise one landline written in ASCII: strip, drop separators, unify masks, remove the
+ * +86 / 0086 / 86 prefixes, as landline.py does. Writes "0" + national number into out and
+ * returns its length, or 0 when the value is not of that easy shape (left to Polars). */
+static Py_ssize_t land_normalise(const unsigned char *s, Py_ssize_t n, unsigned char *out) {
+    unsigned char buf[64];
+    Py_ssize_t m = 0;
+    while (n > 0 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))) s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || (s[n - 1] >= '\t' && s[n - 1] <= '\r'))) n--;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (m >= 60) return 0;
+            buf[m++] = c;
+        } else if (c == 'x' || c == 'X' || c == '#' || c == '*') {
+            if (m >= 60) return 0;
+            buf[m++] = '*';
+        } else if (c == '+') {
+            if (m >= 60) return 0;
+            buf[m++] = '+';
+        } else if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '-' || c == '.' ||
+                     c == '(' || c == ')')) {
+            return 0;
+        }
+    }
+    /* (?:(?:\+86|0086|86)0?|0)([1-9*][0-9*]{9,10}) */
+    Py_ssize_t g;
+    if (m >= 3 && buf[0] == '+' && buf[1] == '8' && buf[2] == '6') g = 3;
+    else if (m >= 4 && buf[0] == '0' && buf[1] == '0' && buf[2] == '8' && buf[3] == '6') g = 4;
+    else if (m >= 2 && buf[0] == '8' && buf[1] == '6') g = 2;
+    else if (m >= 1 && buf[0] == '0') g = 1;
+    else return 0;
+    if (g > 1 && g < m && buf[g] == '0') g++;
+    Py_ssize_t len = m - g;
+    if (len < 10 || len > 11 || buf[g] == '0' || buf[g] == '+') return 0;
+    int visible = 0;
+    for (Py_ssize_t i = g; i < m; i++) {
+        if (buf[i] == '+') return 0;
+        visible += buf[i] != '*';
+    }
+    if (visible < 4) return 0;
+    out[0] = '0';
+    memcpy(out + 1, buf + g, len);
+    return len + 1;
+}
+
+typedef struct {
+    /* per area code (4 digits with its 0 at [0, 10000), 3 digits at 10000 + code): bit 1
+     * known, bit 2 local numbers of 7 digits accepted, bit 4 of 8 digits */
+    const unsigned char *lengths;
+} LandCtx;
+
+static unsigned char land_codes(const unsigned char *v, Py_ssize_t n, const LandCtx *ctx) {
+    int masked = memchr(v, '*', n) != NULL;
+    int two = v[1] == '1' || v[1] == '2';
+    Py_ssize_t area_len = two ? 3 : 4;
+    int area_visible = v[1] != '*' && memchr(v, '*', area_len) == NULL;
+    if (area_visible) {
+        int area = 0;
+        for (Py_ssize_t i = 0; i < area_len; i++) area = area * 10 + (v[i] - '0');
+        unsigned char bits = ctx->lengths[(two ? 10000 : 0) + area];
+        if (!(bits & 1)) return LAND_UNKNOWN_AREA;
+        Py_ssize_t local = n - area_len;
+        if (!((local == 7 && (bits & 2)) || (local == 8 && (bits & 4))))
+            return LAND_BAD_LOCAL_LENGTH;
+    }
+    return masked ? LAND_MASKED : FINISH;
+}
+
+static PyObject *landline(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "landline(offsets, data, validity, offset, length, wide, lengths)");
+        return NULL;
+    }
+    Py_buffer table;
+    if (PyObject_GetBuffer(args[6], &table, PyBUF_SIMPLE) < 0) return NULL;
+    if (table.len != 11000) {
+        PyBuffer_Release(&table);
+        PyErr_SetString(PyExc_ValueError, "lengths must hold 11,000 bytes");
+        return NULL;
+    }
+    LandCtx ctx = {(const unsigned char *)table.buf};
+    Column c;
+    if (column_parse(args, &c) < 0) {
+        PyBuffer_Release(&table);
+        return NULL;
+    }
+    /* a normalised value is never longer than its raw value plus one ("0" prefix) */
+    PyObject *codes_obj = PyBytes_FromStringAndSize(NULL, c.length);
+    PyObject *offsets_obj = PyBytes_FromStringAndSize(NULL, (c.length + 1) * 8);
+    PyObject *data_obj = PyBytes_FromStringAndSize(NULL, c.data.len + c.length + 1);
+    int ok = codes_obj && offsets_obj && data_obj;
+    if (ok) {
+        unsigned char *codes = (unsigned char *)PyBytes_AS_STRING(codes_obj);
+        int64_t *offsets = (int64_t *)PyBytes_AS_STRING(offsets_obj);
+        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(data_obj);
+        int64_t at = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < c.length; i++) {
+            const unsigned char *s;
+            Py_ssize_t n;
+            offsets[i] = at;
+            if (!column_value(&c, i, &s, &n)) {
+                ok = 0;
+                break;
+            }
+            if (s == NULL || n == 0) {
+                codes[i] = EMPTY;
+                continue;
+            }
+            Py_ssize_t m = n <= 60 ? land_normalise(s, n, out + at) : 0;
+            if (m == 0) {
+                codes[i] = SLOW;
+                continue;
+            }
+            codes[i] = land_codes(out + at, m, &ctx);
+            at += m;
+        }
+        offsets[c.length] = at;
+        Py_END_ALLOW_THREADS
+        if (!ok) PyErr_SetString(PyExc_ValueError, "an offset points outside the data buffer");
+    }
+    column_release(&c);
+    PyBuffer_Release(&table);
+    if (!ok) {
+        Py_XDECREF(codes_obj);
+        Py_XDECREF(offsets_obj);
+        Py_XDECREF(data_obj);
+        return NULL;
+    }
+    return Py_BuildValue("(NNN)", codes_obj, offsets_obj, data_obj);
+}
+
+
+/* --- e-mail -------------------------------------------------------------------------- */
+
+/* FAST_REASONS order in email.py */
+enum { MAIL_BAD_LENGTH = 1, MAIL_BAD_LOCAL, MAIL_BAD_DOMAIN };
+
+static int mail_char(unsigned char c) { /* [a-z0-9._%+-]: the canonical form's characters */
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '%' || c == '+' || c == '-';
+}
+
+static unsigned char email_check(const unsigned char *s, Py_ssize_t n, const void *ctx) {
+    (void)ctx;
+    Py_ssize_t at = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] == '@') {
+            if (at >= 0) return SLOW;
+            at = i;
+        } else if (!mail_char(s[i])) {
+            return SLOW;
+        }
+    }
+    if (at <= 0 || at == n - 1) return SLOW;
+    /* the domain of the canonical form has no '_', '%' or '+' */
+    for (Py_ssize_t i = at + 1; i < n; i++)
+        if (s[i] == '_' || s[i] == '%' || s[i] == '+') return SLOW;
+    if (n > 254 || at > 64) return MAIL_BAD_LENGTH;
+    /* local part: dot-separated non-empty atoms */
+    if (s[0] == '.' || s[at - 1] == '.') return MAIL_BAD_LOCAL;
+    for (Py_ssize_t i = 1; i < at; i++)
+        if (s[i] == '.' && s[i - 1] == '.') return MAIL_BAD_LOCAL;
+    /* domain: labels [a-z0-9]([a-z0-9-]*[a-z0-9])? then '.', ending in a TLD of >= 2 letters */
+    const unsigned char *d = s + at + 1;
+    Py_ssize_t m = n - at - 1, start = 0, dots = 0;
+    for (Py_ssize_t i = 0; i <= m; i++) {
+        if (i < m && d[i] != '.') continue;
+        Py_ssize_t len = i - start;
+        if (len == 0) return MAIL_BAD_DOMAIN;
+        if (i == m) { /* the TLD */
+            if (len < 2) return MAIL_BAD_DOMAIN;
+            for (Py_ssize_t j = start; j < i; j++)
+                if (d[j] < 'a' || d[j] > 'z') return MAIL_BAD_DOMAIN;
+        } else {
+            if (d[start] == '-' || d[i - 1] == '-') return MAIL_BAD_DOMAIN;
+            dots++;
+        }
+        start = i + 1;
+    }
+    return dots ? 0 : MAIL_BAD_DOMAIN;
+}
+
+static PyObject *email(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "email(offsets, data, validity, offset, length, wide)");
+        return NULL;
+    }
+    return run(args, email_check, NULL);
+}
+
 static PyMethodDef methods[] = {
     {"resident_id", (PyCFunction)(void (*)(void))resident_id, METH_FASTCALL,
      "Codes of 18-digit resident IDs: division, birth date, retirement, MOD 11-2."},
@@ -263,6 +465,10 @@ static PyMethodDef methods[] = {
      "Codes of 11-digit mobiles: allocated segment."},
     {"bank_card", (PyCFunction)(void (*)(void))bank_card, METH_FASTCALL,
      "Codes of 16-19 digit card numbers: Luhn."},
+    {"landline", (PyCFunction)(void (*)(void))landline, METH_FASTCALL,
+     "Codes and normalised values of landlines: area code, local length, masks."},
+    {"email", (PyCFunction)(void (*)(void))email, METH_FASTCALL,
+     "Codes of lower-case e-mail addresses: length, local part, domain."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -274,7 +480,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__checks(void) {
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    if (PyModule_AddIntConstant(m, "EMPTY", EMPTY) < 0 ||
+    if (PyModule_AddIntConstant(m, "FINISH", FINISH) < 0 ||
+        PyModule_AddIntConstant(m, "EMPTY", EMPTY) < 0 ||
         PyModule_AddIntConstant(m, "SLOW", SLOW) < 0) {
         Py_DECREF(m);
         return NULL;

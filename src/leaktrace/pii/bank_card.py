@@ -126,8 +126,8 @@ class BankCard(Kind):
             return Validation.of(["masked"], notes)
         return Validation.of([] if luhn_ok(value) else ["bad_checksum"], notes)
 
-    def column_codes(self, values: pa.Array) -> np.ndarray:
-        return np.frombuffer(_checks.bank_card(*arrow_args(values)), np.uint8)
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
+        return np.frombuffer(_checks.bank_card(*arrow_args(values)), np.uint8), None
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

@@ -93,11 +93,16 @@ class Kind(ABC):
     def normalize_expr(self, e: pl.Expr) -> pl.Expr:
         """Polars version of :meth:`normalize`: a String expression, null where not this kind."""
 
-    def column_codes(self, values: pa.Array) -> np.ndarray | None:
-        """The compiled checks over a whole string column, one code per value: 0 valid, i the
-        reason ``FAST_REASONS[i - 1]``, 254 empty, 255 not canonical (left to the Polars
-        rules). None for kinds without a compiled path."""
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array | None] | None:
+        """The compiled checks over a whole string column: one code per value (0 valid, i the
+        reason ``FAST_REASONS[i - 1]``, 253 left to :meth:`finish_expr`, 254 empty, 255 not of
+        an easy shape, left to the Polars rules) and the normalised values where they differ
+        from the raw ones (else None). None for kinds without a compiled path."""
         return None
+
+    def finish_expr(self, e: pl.Expr) -> pl.Expr:
+        """The last check of values that passed the compiled ones (code 253): null or a reason."""
+        return self.reason_expr(e)
 
     @abstractmethod
     def reason_expr(self, e: pl.Expr) -> pl.Expr:

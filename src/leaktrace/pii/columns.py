@@ -11,6 +11,7 @@ import pyarrow as pa
 from .base import Kind
 
 EMPTY = "<empty>"  # reason marker for empty cells, which are neither valid nor invalid
+_FINISH_CODE = 253
 _EMPTY_CODE = 254
 _SLOW_CODE = 255
 
@@ -26,16 +27,24 @@ def arrow_args(arr: pa.Array) -> tuple[object, object, object, int, int, bool]:
     return offsets, data, validity, arr.offset, len(arr), arr.type == pa.large_string()
 
 
-def _codes(kind: Kind, values: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
-    """The kind's compiled codes for every value (None when the kind has no fast path)."""
+def _codes(
+    kind: Kind, values: pa.ChunkedArray | pa.Array
+) -> tuple[np.ndarray, pl.Series | None] | None:
+    """The kind's compiled codes for every value and the normalised values where the kind
+    rewrites them (None when the kind has no compiled path)."""
     chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    parts = []
+    codes, normal = [], []
     for chunk in chunks:
-        codes = kind.column_codes(chunk)
-        if codes is None:
+        got = kind.column_codes(chunk)
+        if got is None:
             return None
-        parts.append(codes)
-    return np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+        codes.append(got[0])
+        if got[1] is not None:
+            normal.append(got[1])
+    if not chunks:
+        return np.zeros(0, np.uint8), None
+    values_out = pl.Series(pa.chunked_array(normal, pa.large_string())) if normal else None
+    return np.concatenate(codes), values_out
 
 
 def check_column(kind: Kind, values: pa.ChunkedArray | pa.Array | pl.Series) -> pl.DataFrame:
@@ -48,18 +57,26 @@ def check_column(kind: Kind, values: pa.ChunkedArray | pa.Array | pl.Series) -> 
     only the rest are normalised."""
     if isinstance(values, pl.Series):
         raw = values
-        codes = _codes(kind, values.to_arrow()) if kind.FAST_REASONS else None
+        fast = _codes(kind, values.to_arrow()) if kind.FAST_REASONS else None
     else:
         raw = pl.Series(values, dtype=pl.String)  # type: ignore[arg-type]
-        codes = _codes(kind, values)
-    if codes is not None:
+        fast = _codes(kind, values)
+    if fast is not None:
+        codes, normal = fast
         reason = pl.Series(codes).replace_strict(
             list(range(1, len(kind.FAST_REASONS) + 1)) + [_EMPTY_CODE],
             [*kind.FAST_REASONS, EMPTY],
             default=None,
             return_dtype=pl.String,
         )
-        frame = pl.DataFrame({"value": raw, "reason": reason})
+        frame = pl.DataFrame({"value": raw if normal is None else normal, "reason": reason})
+        if normal is not None and (empty := np.flatnonzero(codes == _EMPTY_CODE)).size:
+            idx = pl.Series(empty)
+            frame = frame.with_columns(frame.get_column("value").scatter(idx, raw.gather(idx)))
+        if (finish := np.flatnonzero(codes == _FINISH_CODE)).size:
+            idx = pl.Series(finish)
+            last = frame[idx].select(kind.finish_expr(pl.col("value"))).to_series()
+            frame = frame.with_columns(frame.get_column("reason").scatter(idx, last))
         rest = pl.Series(np.flatnonzero(codes == _SLOW_CODE))
     elif kind.canonical:
         clean = pl.col("value").str.contains(f"^(?:{kind.canonical})$").fill_null(False)

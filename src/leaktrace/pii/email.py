@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from . import _checks
 from .base import Kind, Validation, first_reason, full
+from .columns import arrow_args
 from .text import CharMap
 
 _STRIP = " \t\r\n"
@@ -32,6 +36,7 @@ class Email(Kind):
     canonical = r"[a-z0-9._%+\-]+@[a-z0-9.\-]+"
     header_words = ("邮箱", "电子邮箱", "电子邮件", "邮件", "email", "e-mail", "mail")
     context_words = ("邮箱", "邮件", "email", "mail", "@")
+    FAST_REASONS = ("bad_length", "bad_local_part", "bad_domain")
     pattern = rf"[{_W}._%+\-*＊]+[@＠][{_W}\-]+(?:[.．][{_W}\-]+)*[.．][A-Za-zＡ-Ｚａ-ｚ]{{2,}}"
 
     def normalize(self, raw: str) -> str | None:
@@ -56,6 +61,9 @@ class Email(Kind):
         if "*" in value:
             reasons.append("masked")
         return Validation.of(reasons)
+
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
+        return np.frombuffer(_checks.email(*arrow_args(values)), np.uint8), None
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         local = e.str.extract("^([^@]*)@", 1)

@@ -7,10 +7,14 @@ import re
 from functools import cache
 from typing import Any
 
+import numpy as np
 import phonenumbers
 import polars as pl
+import pyarrow as pa
 
+from . import _checks
 from .base import Kind, Validation, first_reason, full
+from .columns import arrow_args
 from .tables import area_codes
 from .text import CharMap, enough_unmasked, enough_unmasked_expr
 
@@ -36,6 +40,17 @@ def fixed_line_pattern() -> str:
     """phonenumbers' pattern of China's fixed-line national numbers (no trunk 0), ASCII digits."""
     meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
     return meta.fixed_line.national_number_pattern.replace(r"\d", "[0-9]")
+
+
+@cache
+def _length_table() -> np.ndarray:
+    """Per area code (4 digits with its 0 at the code's value, 3 digits at 10000 + value):
+    1 known, 2 local numbers of 7 digits accepted, 4 of 8 digits."""
+    table = np.zeros(11_000, np.uint8)
+    for code, (lengths, _, _) in area_codes().items():
+        at = int(code) + (10_000 if len(code) == 3 else 0)
+        table[at] = 1 | (2 if 7 in lengths else 0) | (4 if 8 in lengths else 0)
+    return table
 
 
 def _lengths(local_length: int) -> list[str]:
@@ -68,6 +83,7 @@ class Landline(Kind):
         rf"(?:(?:[+＋]|00)86[ \-]?{_INTL_AREA}|{_D}*{_AREA})[ \-]?{_DM}{{3,4}}[ \-]?{_DM}{{4}}{_D}*"
     )
     run_lengths = frozenset({11, 12, 13, 14, 15, 16})  # with 86 / 0086 before the 0-less area code
+    FAST_REASONS = ("unknown_area_code", "bad_local_length", "masked")
 
     def normalize(self, raw: str) -> str | None:
         s = _CHARS.apply(raw)
@@ -99,6 +115,19 @@ class Landline(Kind):
         if "*" in value:
             reasons.append("masked")
         return Validation.of(reasons)
+
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+        codes, offsets, data = _checks.landline(*arrow_args(values), _length_table())
+        n = len(codes)
+        normal = pa.Array.from_buffers(
+            pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+        return np.frombuffer(codes, np.uint8), normal
+
+    def finish_expr(self, e: pl.Expr) -> pl.Expr:
+        return pl.when(~e.str.slice(1).str.contains(full(fixed_line_pattern()))).then(
+            pl.lit("bad_local_number")
+        )
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

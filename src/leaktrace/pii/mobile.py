@@ -101,8 +101,9 @@ class Mobile(Kind):
             return Validation.of(["masked"])
         return Validation.of([] if segment(value) else ["unallocated_segment"])
 
-    def column_codes(self, values: pa.Array) -> np.ndarray:
-        return np.frombuffer(_checks.mobile(*arrow_args(values), _allocated_table()), np.uint8)
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
+        codes = _checks.mobile(*arrow_args(values), _allocated_table())
+        return np.frombuffer(codes, np.uint8), None
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

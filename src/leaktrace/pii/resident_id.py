@@ -184,12 +184,12 @@ class ResidentId(Kind):
             reasons.append("masked")
         return Validation.of(reasons)
 
-    def column_codes(self, values: pa.Array) -> np.ndarray:
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
         earliest, today = _age_bounds(dt.date.today())
         codes = _checks.resident_id(
             *arrow_args(values), _last_year_table(), _ymd(earliest), _ymd(today)
         )
-        return np.frombuffer(codes, np.uint8)
+        return np.frombuffer(codes, np.uint8), None
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)
