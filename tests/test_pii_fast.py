@@ -14,13 +14,13 @@ from leaktrace.pii import KINDS, normalize, validate
 from leaktrace.pii.columns import EMPTY, check_column
 from leaktrace.pii.resident_id import check_char
 
-FAST = ("resident_id", "mobile", "bank_card", "landline", "email")
+FAST = ("resident_id", "mobile", "bank_card", "landline", "email", "person_name")
 
 
 def expected(kind: str, raw: str | None) -> tuple[str | None, str | None]:
     """(value, first reason) by the scalar rules, as check_column reports them."""
     if raw is None or not raw.strip():
-        return raw, EMPTY
+        return (raw if raw is None else raw.strip()), EMPTY
     value = normalize(kind, raw.strip())
     if value is None:
         return raw.strip(), "bad_format"
@@ -84,6 +84,10 @@ STRATEGIES = {
         ).map("".join),
         st.sampled_from(["Zhang.Wei@QQ.com", " li@163.com ", "w*@126.com", "a" * 250 + "@x.com"]),
     ),
+    "person_name": st.one_of(
+        st.text("张王李欧阳司马诸葛某龘㐀伟芳·* 䶿鿿ab", min_size=0, max_size=6),
+        st.sampled_from(["张伟", "欧阳娜娜", "司马光", "买买提·艾力", "张某", "王 芳", "𠀋伟"]),
+    ),
     "bank_card": st.one_of(
         st.integers(16, 19).flatmap(_digits),
         st.sampled_from(["6222 0212 3456 7890", "6222****7890123", "62220212345678901234"]),
@@ -109,6 +113,7 @@ def test_compiled_path_is_taken_for_canonical_values(kind: str) -> None:
         "bank_card": "6222021234567890128",
         "landline": "01088886666",
         "email": "zhang.wei_01@mail.qq.com",
+        "person_name": "欧阳娜娜",
     }[kind]
     got = KINDS[kind].column_codes(pa.array([value, None, "", " x"], pa.large_string()))
     assert got is not None and validate(kind, value).valid

@@ -6,6 +6,7 @@
  * one code byte per value:
  *   0        valid
  *   1..k     the first failing check, numbered as in the kind's FAST_REASONS tuple
+ *   NOT_KIND not of the kind's shape at all (normalising fails): 'bad_format'
  *   FINISH   passed the checks here; the kind's last check (a regex) is left to Polars
  *   EMPTY    null or the empty string
  *   SLOW     not in canonical form: normalise and validate it in Polars
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#define NOT_KIND 252
 #define FINISH 253
 #define EMPTY 254
 #define SLOW 255
@@ -209,7 +211,8 @@ typedef struct {
 
 static unsigned char mobile_check(const unsigned char *s, Py_ssize_t n, const void *vctx) {
     const MobileCtx *ctx = (const MobileCtx *)vctx;
-    if (n != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9' || !all_digits(s, 11)) return SLOW;
+    if (n != 11 || !all_digits(s, 11)) return SLOW;
+    if (s[0] != '1') return NOT_KIND; /* eleven digits that do not start with 1 */
     int p = number(s, 3);
     if (ctx->allocated[1000 + p]) return 0;
     p = p * 10 + (s[3] - '0');
@@ -268,10 +271,14 @@ enum { LAND_UNKNOWN_AREA = 1, LAND_BAD_LOCAL_LENGTH, LAND_MASKED };
 
 /* Normalise one landline written in ASCII: strip, drop separators, unify masks, remove the
  * +86 / 0086 / 86 prefixes, as landline.py does. Writes "0" + national number into out and
- * returns its length, or 0 when the value is not of that easy shape (left to Polars). */
+ * returns its length; 0 when the value is not of that easy shape (left to Polars), -1 when
+ * it is plain ASCII without surrounding blanks and not a landline at all. */
 static Py_ssize_t land_normalise(const unsigned char *s, Py_ssize_t n, unsigned char *out) {
+    Py_ssize_t raw_n = n;
     unsigned char buf[64];
     Py_ssize_t m = 0;
+    const unsigned char *start = s;
+    int other = 0;
     while (n > 0 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))) s++, n--;
     while (n > 0 && (s[n - 1] == ' ' || (s[n - 1] >= '\t' && s[n - 1] <= '\r'))) n--;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -285,27 +292,32 @@ static Py_ssize_t land_normalise(const unsigned char *s, Py_ssize_t n, unsigned 
         } else if (c == '+') {
             if (m >= 60) return 0;
             buf[m++] = '+';
+        } else if (c >= 0x80) {
+            return 0; /* full-width digits, other masks: left to Polars */
         } else if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '-' || c == '.' ||
                      c == '(' || c == ')')) {
-            return 0;
+            other = 1; /* an ASCII character no landline holds */
         }
     }
+    /* the whole value was read: a failure below is final unless blanks were stripped */
+    Py_ssize_t fail = n == raw_n && s == start ? -1 : 0;
+    if (other) return fail;
     /* (?:(?:\+86|0086|86)0?|0)([1-9*][0-9*]{9,10}) */
     Py_ssize_t g;
     if (m >= 3 && buf[0] == '+' && buf[1] == '8' && buf[2] == '6') g = 3;
     else if (m >= 4 && buf[0] == '0' && buf[1] == '0' && buf[2] == '8' && buf[3] == '6') g = 4;
     else if (m >= 2 && buf[0] == '8' && buf[1] == '6') g = 2;
     else if (m >= 1 && buf[0] == '0') g = 1;
-    else return 0;
+    else return fail;
     if (g > 1 && g < m && buf[g] == '0') g++;
     Py_ssize_t len = m - g;
-    if (len < 10 || len > 11 || buf[g] == '0' || buf[g] == '+') return 0;
+    if (len < 10 || len > 11 || buf[g] == '0' || buf[g] == '+') return fail;
     int visible = 0;
     for (Py_ssize_t i = g; i < m; i++) {
-        if (buf[i] == '+') return 0;
+        if (buf[i] == '+') return fail;
         visible += buf[i] != '*';
     }
-    if (visible < 4) return 0;
+    if (visible < 4) return fail;
     out[0] = '0';
     memcpy(out + 1, buf + g, len);
     return len + 1;
@@ -377,8 +389,8 @@ static PyObject *landline(PyObject *self, PyObject *const *args, Py_ssize_t narg
                 continue;
             }
             Py_ssize_t m = n <= 60 ? land_normalise(s, n, out + at) : 0;
-            if (m == 0) {
-                codes[i] = SLOW;
+            if (m <= 0) {
+                codes[i] = m < 0 ? NOT_KIND : SLOW;
                 continue;
             }
             codes[i] = land_codes(out + at, m, &ctx);
@@ -458,6 +470,73 @@ static PyObject *email(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     return run(args, email_check, NULL);
 }
 
+
+/* --- person name --------------------------------------------------------------------- */
+
+enum { NAME_UNKNOWN_SURNAME = 1 };
+
+#define HAN_LO 0x3400 /* 㐀: the ideographs names are written in, 㐀-䶿 and 一-鿿 */
+#define HAN_HI 0x9FFF
+#define MOU 0x67D0    /* 某, a customary mask ("张某"): left to Polars */
+
+typedef struct {
+    const unsigned char *single; /* per code point - HAN_LO: a one-character surname */
+    const uint64_t *compound;    /* sorted (first << 32 | second) of two-character surnames */
+    Py_ssize_t n_compound;
+} NameCtx;
+
+/* The code point of the UTF-8 character at s (3-byte sequences only), or -1. */
+static long han_at(const unsigned char *s, Py_ssize_t left) {
+    if (left < 3 || (s[0] & 0xF0) != 0xE0 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+        return -1;
+    long cp = ((long)(s[0] & 0x0F) << 12) | ((long)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+    if (cp < HAN_LO || cp > HAN_HI || (cp > 0x4DBF && cp < 0x4E00) || cp == MOU) return -1;
+    return cp;
+}
+
+static unsigned char name_check(const unsigned char *s, Py_ssize_t n, const void *vctx) {
+    const NameCtx *ctx = (const NameCtx *)vctx;
+    if (n < 6 || n > 12 || n % 3) return SLOW; /* 2-4 characters of three bytes each */
+    long cps[4];
+    for (Py_ssize_t i = 0; i < n / 3; i++)
+        if ((cps[i] = han_at(s + 3 * i, n - 3 * i)) < 0) return SLOW;
+    uint64_t pair = ((uint64_t)cps[0] << 32) | (uint64_t)cps[1];
+    Py_ssize_t lo = 0, hi = ctx->n_compound;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (ctx->compound[mid] < pair) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < ctx->n_compound && ctx->compound[lo] == pair) return 0;
+    return ctx->single[cps[0] - HAN_LO] ? 0 : NAME_UNKNOWN_SURNAME;
+}
+
+static PyObject *person_name(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "person_name(offsets, data, validity, offset, length, wide, single, "
+                        "compound)");
+        return NULL;
+    }
+    Py_buffer single, compound;
+    if (PyObject_GetBuffer(args[6], &single, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[7], &compound, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&single);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    if (single.len != HAN_HI - HAN_LO + 1 || compound.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "surname tables of the wrong size");
+    } else {
+        NameCtx ctx = {(const unsigned char *)single.buf, (const uint64_t *)compound.buf,
+                       compound.len / 8};
+        out = run(args, name_check, &ctx);
+    }
+    PyBuffer_Release(&single);
+    PyBuffer_Release(&compound);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"resident_id", (PyCFunction)(void (*)(void))resident_id, METH_FASTCALL,
      "Codes of 18-digit resident IDs: division, birth date, retirement, MOD 11-2."},
@@ -469,6 +548,8 @@ static PyMethodDef methods[] = {
      "Codes and normalised values of landlines: area code, local length, masks."},
     {"email", (PyCFunction)(void (*)(void))email, METH_FASTCALL,
      "Codes of lower-case e-mail addresses: length, local part, domain."},
+    {"person_name", (PyCFunction)(void (*)(void))person_name, METH_FASTCALL,
+     "Codes of two- to four-character names: known surname."},
     {NULL, NULL, 0, NULL},
 };
 

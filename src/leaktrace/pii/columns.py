@@ -11,6 +11,7 @@ import pyarrow as pa
 from .base import Kind
 
 EMPTY = "<empty>"  # reason marker for empty cells, which are neither valid nor invalid
+_NOT_KIND_CODE = 252
 _FINISH_CODE = 253
 _EMPTY_CODE = 254
 _SLOW_CODE = 255
@@ -64,13 +65,14 @@ def check_column(kind: Kind, values: pa.ChunkedArray | pa.Array | pl.Series) -> 
     if fast is not None:
         codes, normal = fast
         reason = pl.Series(codes).replace_strict(
-            list(range(1, len(kind.FAST_REASONS) + 1)) + [_EMPTY_CODE],
-            [*kind.FAST_REASONS, EMPTY],
+            list(range(1, len(kind.FAST_REASONS) + 1)) + [_NOT_KIND_CODE, _EMPTY_CODE],
+            [*kind.FAST_REASONS, "bad_format", EMPTY],
             default=None,
             return_dtype=pl.String,
         )
         frame = pl.DataFrame({"value": raw if normal is None else normal, "reason": reason})
-        if normal is not None and (empty := np.flatnonzero(codes == _EMPTY_CODE)).size:
+        raw_kept = (codes == _EMPTY_CODE) | (codes == _NOT_KIND_CODE)
+        if normal is not None and (empty := np.flatnonzero(raw_kept)).size:
             idx = pl.Series(empty)
             frame = frame.with_columns(frame.get_column("value").scatter(idx, raw.gather(idx)))
         if (finish := np.flatnonzero(codes == _FINISH_CODE)).size:

@@ -4,11 +4,16 @@ such as 欧阳 included), or the 'A·B' form of ethnic-minority names."""
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from . import _checks
 from .base import Kind, Validation, first_reason, full
+from .columns import arrow_args
 from .tables import surnames
 from .text import CharMap
 
@@ -20,6 +25,19 @@ _HAN = "一-鿿㐀-䶿"
 _SHAPE = f"[{_HAN}*·]+"
 _HAN_NAME = f"[{_HAN}*]+"
 _MINORITY = f"[{_HAN}*]+(?:·[{_HAN}*]+)+"
+
+
+@cache
+def _surname_tables() -> tuple[np.ndarray, np.ndarray]:
+    """One-character surnames as a flag per code point from U+3400, two-character ones as
+    sorted (first << 32 | second) code point pairs: the compiled check's tables."""
+    single, compound = surnames()
+    flags = np.zeros(0x9FFF - 0x3400 + 1, np.uint8)
+    for s in single:
+        if 0x3400 <= ord(s) <= 0x9FFF:
+            flags[ord(s) - 0x3400] = 1
+    pairs = sorted((ord(c[0]) << 32) | ord(c[1]) for c in compound if len(c) == 2)
+    return flags, np.array(pairs, np.uint64)
 
 
 def _known_surname(value: str) -> bool:
@@ -71,6 +89,7 @@ class PersonName(Kind):
         "name",
         "customer",
     )
+    FAST_REASONS = ("unknown_surname",)
     pattern = f"[{_HAN}]{{1,8}}[·•・.][{_HAN}]{{1,8}}|[{_HAN}]{{2}}[{_HAN}*＊某]{{0,2}}"
 
     def normalize(self, raw: str) -> str | None:
@@ -94,6 +113,10 @@ class PersonName(Kind):
         if "*" in value:
             reasons.append("masked")
         return Validation.of(reasons)
+
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
+        codes = _checks.person_name(*arrow_args(values), *_surname_tables())
+        return np.frombuffer(codes, np.uint8), None
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         single, compound = surnames()

@@ -18,7 +18,8 @@ from functools import cache
 import polars as pl
 
 from leaktrace.pii import KINDS, fold_width
-from leaktrace.pii.base import Kind, Status
+from leaktrace.pii.base import Status
+from leaktrace.pii.columns import check_column
 from leaktrace.scan.result import Span
 
 CJK = "一-龥"  # the CJK unified ideographs that names and addresses are written in
@@ -138,17 +139,15 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
     lengths = [n for k in kinds for n in KINDS[k].run_lengths]
     if lengths:
         # Most digit runs are short (prices, dates): drop them before the dearer digit count.
-        cands = cands.filter(pl.col("cand").str.len_chars() >= min(lengths))
-        n_digits = pl.col("cand").str.replace_all(r"[^0-9*Xx]", "").str.len_chars()
-        cands = cands.with_columns(_len=n_digits)
+        cands = cands.filter(pl.col("cand").str.len_bytes() >= min(lengths))
+        cands = cands.with_columns(_len=pl.col("cand").str.count_matches("[0-9*Xx]"))
     parts = []
     for order, k in enumerate(kinds):
         kind = KINDS[k]
         sub = cands
         if kind.run_lengths:
             sub = sub.filter(pl.col("_len").is_in(sorted(kind.run_lengths)))
-        sub = _normalized(sub, kind)
-        reason = kind.reason_expr(pl.col("value"))
+        checked = check_column(kind, sub.get_column("cand"))
         near = sorted(NEAR_MISS.get(k, ()))
         tier = (
             pl.when(pl.col("reason").is_null())
@@ -159,26 +158,13 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
             .then(2)
         )
         sub = (
-            sub.with_columns(reason=reason.cast(pl.String))
+            sub.with_columns(checked.get_column("value"), checked.get_column("reason"))
             .with_columns(kind=pl.lit(k), _rank=tier * len(kinds) + order)
             .drop_nulls("_rank")
         )
         parts.append(sub)
     best = pl.concat(parts).sort("_rank").unique("_cid", keep="first")
     return best.sort("_cid").drop([c for c in ("_cid", "_len", "_rank") if c in best.columns])
-
-
-def _normalized(cands: pl.DataFrame, kind: Kind) -> pl.DataFrame:
-    """Candidates with their normalised ``value`` (those of no such shape dropped); values that
-    are already canonical skip normalising, the dearest step."""
-    if kind.canonical is None:
-        return cands.with_columns(value=kind.normalize_expr(pl.col("cand"))).drop_nulls("value")
-    clean = pl.col("cand").str.contains(f"^(?:{kind.canonical})$")
-    cands = cands.with_columns(_clean=clean)
-    done = cands.filter(pl.col("_clean")).with_columns(value=pl.col("cand"))
-    rest = cands.filter(~pl.col("_clean"))
-    rest = rest.with_columns(value=kind.normalize_expr(pl.col("cand"))).drop_nulls("value")
-    return pl.concat([done, rest]).drop("_clean")
 
 
 def _post(ex: Extractor, e: pl.Expr) -> pl.Expr:
