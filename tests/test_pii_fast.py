@@ -14,7 +14,7 @@ from leaktrace.pii import KINDS, normalize, validate
 from leaktrace.pii.columns import EMPTY, check_column
 from leaktrace.pii.resident_id import check_char
 
-FAST = ("resident_id", "mobile", "bank_card", "landline", "email", "person_name")
+FAST = ("resident_id", "mobile", "bank_card", "landline", "email", "person_name", "address")
 
 
 def expected(kind: str, raw: str | None) -> tuple[str | None, str | None]:
@@ -88,6 +88,38 @@ STRATEGIES = {
         st.text("张王李欧阳司马诸葛某龘㐀伟芳·* 䶿鿿ab", min_size=0, max_size=6),
         st.sampled_from(["张伟", "欧阳娜娜", "司马光", "买买提·艾力", "张某", "王 芳", "𠀋伟"]),
     ),
+    "address": st.one_of(
+        st.lists(
+            st.sampled_from(
+                [
+                    "北京市",
+                    "朝阳区",
+                    "广东",
+                    "深圳市",
+                    "南山",
+                    "建国路",
+                    "88号",
+                    "3栋",
+                    "2单元",
+                    "某某",
+                    "小区",
+                    "A座",
+                    " ",
+                    "*",
+                    "●",
+                    "１２",
+                    "\u3000",
+                    "a",
+                    "-",
+                    "(",
+                    "𠀋",
+                ]
+            ),
+            min_size=0,
+            max_size=8,
+        ).map("".join),
+        st.sampled_from(["北京市朝阳区建国路88号", "上海浦东", "内蒙古自治区呼和浩特市新城区某路"]),
+    ),
     "bank_card": st.one_of(
         st.integers(16, 19).flatmap(_digits),
         st.sampled_from(["6222 0212 3456 7890", "6222****7890123", "62220212345678901234"]),
@@ -114,6 +146,7 @@ def test_compiled_path_is_taken_for_canonical_values(kind: str) -> None:
         "landline": "01088886666",
         "email": "zhang.wei_01@mail.qq.com",
         "person_name": "欧阳娜娜",
+        "address": "广东省深圳市南山区科技园路1号",
     }[kind]
     got = KINDS[kind].column_codes(pa.array([value, None, "", " x"], pa.large_string()))
     assert got is not None and validate(kind, value).valid

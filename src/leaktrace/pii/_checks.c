@@ -537,6 +537,138 @@ static PyObject *person_name(PyObject *self, PyObject *const *args, Py_ssize_t n
     return out;
 }
 
+
+/* --- address ------------------------------------------------------------------------- */
+
+/* FAST_REASONS order in address.py */
+enum { ADDR_BAD_LENGTH = 1, ADDR_NO_DIVISION, ADDR_NO_DETAIL };
+
+/* A set of short UTF-8 strings (division names, detail markers), open addressing. */
+typedef struct {
+    const unsigned char *blob; /* the strings, each followed by '\n' */
+    uint32_t *slots;           /* offset + 1 into blob, 0 empty */
+    uint32_t mask;
+    int max_chars;
+} StrSet;
+
+static uint64_t fnv(const unsigned char *s, Py_ssize_t n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int strset_init(StrSet *set, const unsigned char *blob, Py_ssize_t len) {
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < len; i++) count += blob[i] == '\n';
+    uint32_t size = 64;
+    while (size < 4 * count) size <<= 1;
+    set->slots = (uint32_t *)PyMem_Calloc(size, sizeof(uint32_t));
+    if (set->slots == NULL) return -1;
+    set->blob = blob;
+    set->mask = size - 1;
+    set->max_chars = 0;
+    for (Py_ssize_t start = 0, i = 0; i < len; i++) {
+        if (blob[i] != '\n') continue;
+        uint32_t h = (uint32_t)fnv(blob + start, i - start) & set->mask;
+        while (set->slots[h]) h = (h + 1) & set->mask;
+        set->slots[h] = (uint32_t)start + 1;
+        int chars = 0;
+        for (Py_ssize_t j = start; j < i; j++) chars += (blob[j] & 0xC0) != 0x80;
+        if (chars > set->max_chars) set->max_chars = chars;
+        start = i + 1;
+    }
+    return 0;
+}
+
+static int strset_has(const StrSet *set, const unsigned char *s, Py_ssize_t n) {
+    uint32_t h = (uint32_t)fnv(s, n) & set->mask;
+    while (set->slots[h]) {
+        const unsigned char *e = set->blob + set->slots[h] - 1;
+        if (memcmp(e, s, n) == 0 && e[n] == '\n') return 1;
+        h = (h + 1) & set->mask;
+    }
+    return 0;
+}
+
+/* Whether some substring of s (whole characters, at least two) is in the set. */
+static int strset_found_in(const StrSet *set, const unsigned char *s, Py_ssize_t n, int min_chars) {
+    for (Py_ssize_t a = 0; a < n; a++) {
+        if ((s[a] & 0xC0) == 0x80) continue;
+        int chars = 0;
+        for (Py_ssize_t b = a + 1; b <= n && chars < set->max_chars; b++) {
+            if (b < n && (s[b] & 0xC0) == 0x80) continue;
+            chars++;
+            if (chars >= min_chars && strset_has(set, s + a, b - a)) return 1;
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    StrSet names, markers;
+} AddrCtx;
+
+static unsigned char addr_check(const unsigned char *s, Py_ssize_t n, const void *vctx) {
+    const AddrCtx *ctx = (const AddrCtx *)vctx;
+    Py_ssize_t chars = 0;
+    int han = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c == ' ' || (c >= '\t' && c <= '\r') || c == '*' || c < 0x20 || c == 0x7F)
+                return SLOW; /* blanks to drop, masks */
+            chars++;
+        } else if ((c & 0xC0) != 0x80) {
+            chars++;
+            if (c >= 0xF0 || (c & 0xE0) == 0xC0) {
+                /* 2- and 4-byte characters: Latin-1 spaces and others, leave them to Polars */
+                return SLOW;
+            }
+            if (i + 2 >= n) return SLOW;
+            long cp = ((long)(c & 0x0F) << 12) | ((long)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+            if (cp >= 0x4E00 && cp <= 0x9FFF) han = 1;
+            /* full-width forms, the ideographic space, masks and other blanks: to Polars */
+            else if ((cp >= 0xFF01 && cp <= 0xFF5E) || cp == 0x3000 || cp == 0x25CF ||
+                     cp == 0x25CB || (cp >= 0x2000 && cp <= 0x200B) || cp == 0x2028 ||
+                     cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0xFEFF || cp == 0x1680)
+                return SLOW;
+        }
+    }
+    if (!han || chars < 4) return SLOW;
+    if (chars < 6 || chars > 200) return ADDR_BAD_LENGTH;
+    if (!strset_found_in(&ctx->names, s, n, 2)) return ADDR_NO_DIVISION;
+    if (!strset_found_in(&ctx->markers, s, n, 1)) return ADDR_NO_DETAIL;
+    return 0;
+}
+
+static PyObject *address(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "address(offsets, data, validity, offset, length, wide, names, markers)");
+        return NULL;
+    }
+    Py_buffer names, markers;
+    if (PyObject_GetBuffer(args[6], &names, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(args[7], &markers, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&names);
+        return NULL;
+    }
+    AddrCtx ctx;
+    PyObject *out = NULL;
+    ctx.markers.slots = NULL;
+    if (strset_init(&ctx.names, names.buf, names.len) == 0) {
+        if (strset_init(&ctx.markers, markers.buf, markers.len) == 0) {
+            out = run(args, addr_check, &ctx);
+            PyMem_Free(ctx.markers.slots);
+        }
+        PyMem_Free(ctx.names.slots);
+    }
+    if (out == NULL && !PyErr_Occurred()) PyErr_NoMemory();
+    PyBuffer_Release(&names);
+    PyBuffer_Release(&markers);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"resident_id", (PyCFunction)(void (*)(void))resident_id, METH_FASTCALL,
      "Codes of 18-digit resident IDs: division, birth date, retirement, MOD 11-2."},
@@ -550,6 +682,8 @@ static PyMethodDef methods[] = {
      "Codes of lower-case e-mail addresses: length, local part, domain."},
     {"person_name", (PyCFunction)(void (*)(void))person_name, METH_FASTCALL,
      "Codes of two- to four-character names: known surname."},
+    {"address", (PyCFunction)(void (*)(void))address, METH_FASTCALL,
+     "Codes of addresses: length, a division's name, a street-level marker."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -7,9 +7,13 @@ import re
 from functools import cache
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from . import _checks
 from .base import Kind, Validation, first_reason
+from .columns import arrow_args
 from .tables import divisions
 from .text import CharMap
 
@@ -118,6 +122,15 @@ def _names_re() -> re.Pattern[str]:
     return re.compile("|".join(sorted(names(), key=len, reverse=True)))
 
 
+@cache
+def _search_sets() -> tuple[bytes, bytes]:
+    """Division names and detail markers as newline-ended UTF-8, for the compiled check."""
+    return (
+        "".join(f"{n}\n" for n in names()).encode(),
+        "".join(f"{m}\n" for m in DETAIL_MARKERS).encode(),
+    )
+
+
 def _pick(codes: list[str], level: str, prefix: str) -> str | None:
     for code in codes:
         if divisions()[code][-1].level == level and code.startswith(prefix):
@@ -145,6 +158,7 @@ class Address(Kind):
         "addr",
         "home_address",
     )
+    FAST_REASONS = ("bad_length", "no_division", "no_detail")
     context_words = ("地址", "住址", "住在", "位于", "收货", "address")
     # Free-text candidates start at a province-level name (left context such as 住址 would
     # otherwise be swallowed) and run to the last street-level marker within 60 characters.
@@ -172,6 +186,10 @@ class Address(Kind):
         if "*" in value:
             reasons.append("masked")
         return Validation.of(reasons)
+
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
+        codes = _checks.address(*arrow_args(values), *_search_sets())
+        return np.frombuffer(codes, np.uint8), None
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         n = e.str.len_chars()
