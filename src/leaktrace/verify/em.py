@@ -5,6 +5,13 @@ cost does not grow with the leak. ``u`` (how often non-matching pairs agree at e
 fixed from random pairs, as Splink does; EM estimates ``m`` and the share of matches. The
 starting ``m`` doubles as a weak Dirichlet prior, so a leak with a handful of candidate pairs
 cannot talk EM into calling a lone disagreement typical of matches.
+
+Patterns the spec's veto rules out (``can_match`` false) are non-matches by the linkage's own
+rules, so EM counts them among the non-matches only. Otherwise blocking, which makes pairs
+agree on its keys far more often than random pairs do (a common name in one district), hands
+EM a large class of such pairs that it can only explain as matches: it then learns that
+matches often disagree on every identifier, and weak pairs (a masked ID and a nearby address)
+that disagree on the name, the mobile and the card pass as links.
 """
 
 from __future__ import annotations
@@ -57,16 +64,19 @@ def run_em(
     lam: float = 0.3,
     max_iter: int = 100,
     tol: float = 1e-6,
+    can_match: np.ndarray | None = None,
 ) -> EMResult:
     """Estimate m and the match share from ``patterns`` (rows of levels, -1 missing) seen
-    ``counts`` times, with ``u`` fixed."""
+    ``counts`` times, with ``u`` fixed. Patterns where ``can_match`` is false (vetoed) are
+    taken as non-matches."""
     prior = [initial_m(len(uj)) for uj in u]
     m = [p.copy() for p in prior]
     res = EMResult(m, u, lam, 0, False)
     w = counts.astype(float)
+    ok_pattern = np.ones(len(w)) if can_match is None else np.asarray(can_match, dtype=float)
     for it in range(1, max_iter + 1):
         res.iterations = it
-        p = res.probability(patterns)
+        p = res.probability(patterns) * ok_pattern
         matched = w * p
         new_lam = float(np.clip(matched.sum() / w.sum(), 1e-6, 1 - 1e-6))
         new_m = []

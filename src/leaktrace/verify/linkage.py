@@ -151,7 +151,9 @@ def link(
     gcols = [f"g_{c.name}" for c in spec.comparisons]
     if counts.height:
         patterns = counts.select(gcols).to_numpy().astype(np.int64)
-        em = run_em(patterns, counts["n"].to_numpy(), u)
+        em = run_em(
+            patterns, counts["n"].to_numpy(), u, can_match=counts["can_match"].to_numpy() == 1
+        )
     else:
         patterns = np.zeros((0, len(gcols)), dtype=np.int64)
         em = EMResult([np.full(len(x), 1 / len(x)) for x in u], u, 0.5, 0, True)

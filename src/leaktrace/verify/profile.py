@@ -33,12 +33,26 @@ def near_short(lv: str = "{l}", mv: str = "{m}", n: int = 4) -> str:
     )
 
 
-def near_long(lv: str = "{l}", mv: str = "{m}", k: int = 12) -> str:
-    """A typo or two in one place of a long text (addresses): lengths within one and either
-    the first or the last ``k`` characters the same."""
+def near_long(lv: str = "{l}", mv: str = "{m}", parts: int = 8) -> str:
+    """A typo or two in one place of a long text (addresses): lengths within one, and the two
+    texts the same outside one stretch of about a ``parts``-th of their length (a character
+    changed, dropped or swapped with its neighbour anywhere).
+
+    Spelled out as ``parts`` probes, each keeping a prefix and a suffix that leave one stretch
+    out; the stretches overlap by a character, so a one- or two-character change anywhere
+    falls inside one. Only a share of the length is left out, never a fixed count: a Chinese
+    address's first dozen characters are often just its province, city and district, which
+    two strangers in that district share."""
+    n = f"greatest(length({lv}), length({mv}))"
+    probes = []
+    for j in range(parts):
+        a = f"CAST(floor({j} * {n} / {parts}) AS INTEGER)"
+        b = f"greatest(0, {n} - CAST(floor({j + 1} * {n} / {parts}) AS INTEGER) - 1)"
+        end = f"right({lv}, {b}) = right({mv}, {b})"
+        probes.append(f"(substr({lv}, 1, {a}) = substr({mv}, 1, {a}) AND {end})" if j else end)
     return (
-        f"(abs(length({lv}) - length({mv})) <= 1 AND length({lv}) > {k} AND "
-        f"(substr({lv}, 1, {k}) = substr({mv}, 1, {k}) OR right({lv}, {k}) = right({mv}, {k})))"
+        f"(abs(length({lv}) - length({mv})) <= 1 AND length({lv}) >= {parts} AND "
+        f"({' OR '.join(probes)}))"
     )
 
 

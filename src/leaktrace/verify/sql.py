@@ -257,9 +257,14 @@ def pattern_key_sql(spec: Spec) -> str:
 
 
 def pattern_counts_sql(spec: Spec, gamma: str) -> str:
-    """How many pairs show each comparison pattern: the input of EM."""
+    """How many pairs show each comparison pattern, and whether the pattern can be a link at
+    all (``can_match``: 0 when the spec's veto rules it out): the input of EM."""
     gs = ", ".join(f"g_{c.name}" for c in spec.comparisons)
-    return f"SELECT {gs}, count(*) AS n FROM {gamma} GROUP BY {gs} ORDER BY {gs}"
+    can = f"CASE WHEN {spec.veto} THEN 0 ELSE 1 END" if spec.veto else "1"
+    return (
+        f"SELECT {gs}, n, {can} AS can_match FROM "
+        f"(SELECT {gs}, count(*) AS n FROM {gamma} GROUP BY {gs}) c ORDER BY {gs}"
+    )
 
 
 def level_counts_sql(spec: Spec, gamma: str) -> str:
