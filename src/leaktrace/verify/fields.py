@@ -98,7 +98,8 @@ def field_status(
     history: str | None,
 ) -> tuple[list[FieldAgreement], pl.DataFrame]:
     """Create ``field_status`` (rid, mid, field, status, lo, hi) on the engine; return the
-    per-field counts and the date constraints (lo, hi) of agreeing values for the snapshot."""
+    per-field counts and the date constraints (rid, lo, hi; one row per record and interval)
+    of agreeing values for the snapshot."""
     parts = [_field_sql(f, matched, leak, current, history) for f in FIELDS if f in fields]
     engine.create("field_status", " UNION ALL ".join(parts))
     counts = pl.from_arrow(
@@ -114,7 +115,8 @@ def field_status(
         out.append(fa)
     constraints = pl.from_arrow(
         engine.fetch(
-            "SELECT lo, hi FROM field_status WHERE status IN ('current', 'historical') "
+            "SELECT DISTINCT rid, lo, hi FROM field_status "
+            "WHERE status IN ('current', 'historical') "
             "AND (lo IS NOT NULL OR hi IS NOT NULL)"
         )
     )

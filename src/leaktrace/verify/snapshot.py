@@ -1,34 +1,56 @@
 """When was the leak taken? Each agreeing value holds over a date interval (an earlier mobile
-from its first to its last day, the current one since it replaced the last); the snapshot date
-is where the most of these intervals overlap.
+from its first to its last day, the current one since it replaced the last, every value of a
+record no earlier than its account's opening); the snapshot date is where these intervals
+overlap.
 
-A few intervals may be wrong (a typo that happens to agree, a wrong link), so the window is
-where the most intervals hold, not their strict intersection. Within it the date is not uniform:
-interval ends fall at some rate on each side (openings and changes before, changes after), and
-no end fell inside the window, so the date lies nearer the side where ends are denser. The
-estimate is the mean of that truncated-exponential position, with the rates measured in the
-year on each side of the window.
+The estimate is a posterior over days, made of three parts:
+
+- **Constraints.** Each distinct interval (one per record and interval: a record's name, ID and
+  card all say "opened on d", which is one fact) holds or is violated on a day. A few are wrong
+  (a typo that happens to agree with another value, a wrong link), so a violated interval costs
+  a factor ``eps`` instead of ruling the day out. ``eps`` is the share of wrong intervals: one in
+  a hundred a priori, updated by how many the best day violates.
+- **Who can be in the list.** A list taken on day ``s`` holds only customers open by ``s``. The
+  later ``s``, the more customers could have been drawn, so the chance of drawing exactly these
+  falls as ``N(s)^-n``: near the latest opening or change ``L`` this is ``exp(-rho (s - L))``,
+  ``rho`` being the rate at which the listed records' accounts were opened just before ``L``
+  (measured on their own opening days: a merged list of old and new shares gets its own rate).
+  Changes of values do not enter the rate: a change after ``s`` would show as an earlier value,
+  so not seeing one tells as much about early days as about late ones.
+- **A flat prior** over the days between the earliest interval end and the master's date.
+
+The reported date is the posterior median (the date is older than it with even chance), the
+window the 95% highest-density days. With few records the window is wide and the median can sit
+on either side of a line such as one year before the master: ``chance_before`` says how sure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 EPOCH = dt.date(1970, 1, 1)
-MIN_CONSTRAINTS = 5  # fewer agreeing dated values than this: no estimate
+MIN_CONSTRAINTS = 5  # fewer distinct dated agreements than this: no estimate
+PRIOR_WRONG = (1.0, 99.0)  # Beta prior on the share of wrong intervals: mean 1%
+RATE_OPENINGS = 20  # openings before L that measure the opening rate (fewer if fewer records)
+MIN_RATE_SPAN = 30  # days: the rate is never measured over a shorter span
+MASS = 0.95  # posterior mass of the window
+MAX_SPAN = 100 * 365  # days before the end the grid may reach back
+QUANTILES = tuple(range(1, 100))  # percentiles kept for chance_before
 
 
 @dataclass
 class SnapshotEstimate:
-    """The estimated snapshot date, the window of dates about as consistent, and the evidence.
+    """The estimated snapshot date (posterior median), the window holding 95% of the posterior,
+    and the evidence.
 
-    ``bounded`` is False when no value bounded the date from above (only current values agreed):
-    then the data is at least as recent as ``low``, and ``high`` is the latest date at which the
-    absence of later openings and changes is still plausible (chance above 1%)."""
+    ``bounded`` is False when no value consistent with the date bounded it from above (only
+    current values agreed): the data is then at least as recent as ``low`` and the window's upper
+    end comes from how fast the listed records' accounts were being opened. ``percentiles``
+    (1st to 99th, as dates) give ``chance_before``."""
 
     date: dt.date
     low: dt.date
@@ -36,11 +58,21 @@ class SnapshotEstimate:
     constraints: int
     consistent: int
     bounded: bool
+    percentiles: tuple[dt.date, ...] = field(default=(), repr=False)
 
     @property
     def support(self) -> float:
         """Share of dated agreements consistent with the estimate."""
         return self.consistent / self.constraints if self.constraints else 0.0
+
+    def chance_before(self, day: dt.date) -> float:
+        """Posterior chance that the snapshot was taken before ``day`` (to about 1%)."""
+        if not self.percentiles:
+            return 1.0 if self.date < day else 0.0
+        q = np.array([_day(d) for d in self.percentiles], dtype=np.float64)
+        p = np.array(QUANTILES, dtype=np.float64) / 100
+        # Below the 1st percentile and above the 99th the chance is taken as 0 and 1.
+        return float(np.interp(_day(day) - 0.5, q, p, left=0.0, right=1.0))
 
 
 def _day(d: dt.date) -> int:
@@ -51,62 +83,90 @@ def _date(n: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(n))
 
 
-UNBOUNDED_Z = 5.0  # see estimate_snapshot: e^-5 < 1%
-RATE_WINDOW = 365  # days on each side of the window over which interval ends are counted
+def _columns(constraints: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Distinct (record, lo, hi) as day numbers; null ends become -inf/+inf sentinels."""
+    keys = ["rid", "lo", "hi"] if "rid" in constraints.columns else ["lo", "hi"]
+    c = constraints.select(
+        *([pl.col("rid")] if "rid" in keys else []),
+        pl.col("lo").cast(pl.Date).cast(pl.Int64),
+        pl.col("hi").cast(pl.Date).cast(pl.Int64),
+    )
+    if "rid" in keys:
+        c = c.unique(keys)
+    lo = c["lo"].fill_null(_NEG).to_numpy()
+    hi = c["hi"].fill_null(_POS).to_numpy()
+    rid = c["rid"].to_numpy() if "rid" in keys else None
+    return lo, hi, rid
 
 
-def _offset(lo: np.ndarray, hi: np.ndarray, a: int, b: int, bounded: bool) -> int:
-    """Expected position in [a, b] when lower ends arrive at one rate and upper at another."""
-    width = b - a
-    if width <= 0:
-        return 0
-    rate_lo = float(((lo > a - RATE_WINDOW) & (lo <= a)).sum()) / RATE_WINDOW
-    rate_hi = float(((hi >= b) & (hi < b + RATE_WINDOW)).sum()) / RATE_WINDOW if bounded else 0.0
-    k = rate_lo - rate_hi
-    if abs(k * width) < 1e-6:
-        return width // 2
-    # mean of density ∝ exp(-k x) on [0, width]
-    mean = 1 / k - width / np.expm1(k * width)
-    return int(round(min(max(mean, 0.0), width)))
+_NEG, _POS = -(1 << 40), 1 << 40
+
+
+def _openings(lo: np.ndarray, hi: np.ndarray, rid: np.ndarray | None) -> np.ndarray:
+    """One opening day per record: its earliest lower end (the opening, which its name, ID
+    or a never-changed value carries). Without record ids, every lower end of a value still
+    current stands for a record."""
+    if rid is None:
+        return lo[(lo > _NEG) & (hi == _POS)]
+    ok = lo > _NEG
+    df = pl.DataFrame({"rid": rid[ok], "lo": lo[ok]}).group_by("rid").agg(pl.col("lo").min())
+    return df["lo"].to_numpy()
+
+
+def _opening_rate(openings: np.ndarray, at: int) -> float:
+    """Openings per day among the listed records just before ``at``: the k latest openings
+    (k = RATE_OPENINGS, or all there are) over the span they cover."""
+    before = np.sort(openings[openings <= at])[::-1]
+    if not len(before):
+        return 0.0
+    k = min(RATE_OPENINGS, len(before))
+    return k / max(at - int(before[k - 1]), MIN_RATE_SPAN)
+
+
+def _hpd(grid: np.ndarray, p: np.ndarray, mass: float) -> tuple[int, int]:
+    """First and last day of the smallest set of days holding ``mass`` of ``p``."""
+    order = np.argsort(-p, kind="stable")
+    k = int(np.searchsorted(np.cumsum(p[order]), mass)) + 1
+    days = grid[order[: min(k, len(order))]]
+    return int(days.min()), int(days.max())
 
 
 def estimate_snapshot(constraints: pl.DataFrame, as_of: dt.date | None) -> SnapshotEstimate | None:
-    """Estimate from ``lo``/``hi`` date columns (either may be null: unbounded on that side)."""
-    if constraints.height < MIN_CONSTRAINTS:
+    """Estimate from ``lo``/``hi`` date columns (either may be null: unbounded on that side)
+    and, when given, ``rid`` (the leak record each interval comes from)."""
+    lo, hi, rid = _columns(constraints)
+    n = len(lo)
+    if n < MIN_CONSTRAINTS:
         return None
-    days = constraints.select(
-        pl.col("lo").cast(pl.Int32).alias("lo"), pl.col("hi").cast(pl.Int32).alias("hi")
-    )
-    neg, pos = np.iinfo(np.int32).min, np.iinfo(np.int32).max
-    lo = np.sort(days["lo"].fill_null(neg).to_numpy().astype(np.int64))
-    hi = np.sort(days["hi"].fill_null(pos).to_numpy().astype(np.int64))
-    end = _day(as_of) if as_of else int(min(hi.max(), lo.max() + 3650))
-    cand = np.unique(
-        np.concatenate([lo[lo > neg], [int(lo[lo > neg].min()) if (lo > neg).any() else end]])
-    )
-    cand = cand[cand <= end] if (cand <= end).any() else np.array([end])
-    count = np.searchsorted(lo, cand, "right") - np.searchsorted(hi, cand, "right")
-    best = int(count.max())
-    tol = max(1, int(0.01 * best))
-    at = int(cand[np.flatnonzero(count == best)[-1]])
-    after = hi[hi > at]
-    stop = int(after[0]) if len(after) else pos
-    bounded = stop < pos
-    top = min(stop - 1, end)
-    near = cand[count >= best - tol]
-    near_hi = hi[(hi > near.max())]
-    win_hi = min(int(near_hi[0]) - 1 if len(near_hi) else end, end)
-    if not bounded:
-        # Only lower ends: the latest date at which seeing no later opening or change still
-        # has a chance of e^-UNBOUNDED_Z (the gap is exponential at the lower-end rate).
-        rate = float(((lo > at - RATE_WINDOW) & (lo <= at)).sum()) / RATE_WINDOW
-        win_hi = min(end, at + int(UNBOUNDED_Z / rate)) if rate > 0 else end
-    mid = at + _offset(lo, hi, at, max(at, top), bounded)
+    finite = np.concatenate([lo[lo > _NEG], hi[hi < _POS] - 1])
+    if not len(finite):
+        return None
+    end = _day(as_of) if as_of else int(finite.max())
+    start = max(min(int(finite.min()), end), end - MAX_SPAN)
+    grid = np.arange(start, end + 1, dtype=np.int64)
+    los, his = np.sort(lo), np.sort(hi)
+    # violated on day s: lower end after s, or upper end (exclusive) on or before s
+    violated = (n - np.searchsorted(los, grid, "right")) + np.searchsorted(his, grid, "right")
+    fewest = int(violated.min())
+    a, b = PRIOR_WRONG
+    eps = (fewest + a) / (n + a + b)
+    logp = violated * np.log(eps / (1 - eps))
+    at = int(grid[np.flatnonzero(violated == fewest)[0]])  # first day of the best region
+    rate = _opening_rate(_openings(lo, hi, rid), at)
+    logp -= rate * np.maximum(grid - at, 0)
+    p = np.exp(logp - logp.max())
+    p /= p.sum()
+    cdf = np.cumsum(p)
+    mid = int(grid[min(int(np.searchsorted(cdf, 0.5)), len(grid) - 1)])
+    low, high = _hpd(grid, p, MASS)
+    holds = (lo <= mid) & (hi > mid)
+    qs = np.searchsorted(cdf, np.array(QUANTILES) / 100).clip(0, len(grid) - 1)
     return SnapshotEstimate(
         date=_date(mid),
-        low=_date(int(near.min())),
-        high=_date(max(win_hi, mid)),
-        constraints=constraints.height,
-        consistent=best,
-        bounded=bounded,
+        low=_date(min(low, mid)),
+        high=_date(max(high, mid)),
+        constraints=n,
+        consistent=int(holds.sum()),
+        bounded=bool((holds & (hi < _POS)).any()),
+        percentiles=tuple(_date(int(grid[i])) for i in qs),
     )

@@ -4,6 +4,12 @@ on the share of records behind it, and the reasons in words.
 Shares get Wilson score intervals (95%). The verdict is only as strong as its evidence: too few
 records, or no decisive forgery signal measurable on the unmatched part, gives
 ``inconclusive`` rather than a confident guess.
+
+Stale or current is decided on the snapshot estimate's posterior: the leak is stale when it is
+more likely than not older than ``STALE_DAYS`` before the master's date (its median date is
+older), whether or not a later value bounded it. The chance is kept in ``stale_chance`` and, when
+the window of likely dates reaches both sides of that line, said in the reasons: a list of a few
+records can often be dated only to a span of years.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from leaktrace.verify.snapshot import SnapshotEstimate
 OURS_MIN = 0.95  # linked share from which the leak is "ours" (below it, "mixed")
 OTHER_MAX = 0.05  # linked share up to which the leak is "not ours"
 STALE_DAYS = 365  # snapshot older than this before the master's date: stale
+SURE = 0.95  # a stale chance outside (1 - SURE, SURE) is stated as uncertain
 
 
 class Label(StrEnum):
@@ -47,6 +54,7 @@ class Verdict:
     shares: dict[str, Share] = field(default_factory=dict)  # ours / not_ours / fabricated
     stale_as_of: dt.date | None = None
     reasons: list[str] = field(default_factory=list)
+    stale_chance: float | None = None  # chance the snapshot is older than STALE_DAYS
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> Share:
@@ -97,16 +105,8 @@ def decide(
         reasons.append(f"unlinked records trip: {_names(forged)}")
     if ours.value >= OURS_MIN:
         v = Verdict(Label.AUTHENTIC_OURS, {"ours": ours, other: rest}, reasons=reasons)
-        # Unbounded estimates count too, by their latest plausible date: a list without any
-        # customer opened or changed in the last years is old.
         if snapshot is not None and as_of is not None:
-            age = (as_of - (snapshot.date if snapshot.bounded else snapshot.high)).days
-            if age > STALE_DAYS:
-                v.label = Label.STALE
-                v.stale_as_of = snapshot.date
-                v.reasons.append(
-                    f"values were current around {snapshot.date} ({age} days before the master)"
-                )
+            _staleness(v, snapshot, as_of)
         return v
     if ours.value <= OTHER_MAX:
         if forged:
@@ -119,3 +119,23 @@ def decide(
         reasons.append("too few checkable values to tell real from fabricated")
         return Verdict(Label.INCONCLUSIVE, {"ours": ours, "unknown": rest}, reasons=reasons)
     return Verdict(Label.MIXED, {"ours": ours, other: rest}, reasons=reasons)
+
+
+def _staleness(v: Verdict, snapshot: SnapshotEstimate, as_of: dt.date) -> None:
+    """Mark ``v`` stale when the snapshot is more likely than not older than STALE_DAYS."""
+    line = as_of - dt.timedelta(days=STALE_DAYS)
+    chance = snapshot.chance_before(line)
+    v.stale_chance = chance
+    age = (as_of - snapshot.date).days
+    if age > STALE_DAYS:
+        v.label = Label.STALE
+        v.stale_as_of = snapshot.date
+        v.reasons.append(
+            f"values were current around {snapshot.date} ({age} days before the master; "
+            f"likely between {snapshot.low} and {snapshot.high})"
+        )
+    if 1 - SURE < chance < SURE:
+        v.reasons.append(
+            f"{chance:.0%} chance the values are more than {STALE_DAYS} days older than the "
+            f"master: the dated values allow {snapshot.low} to {snapshot.high}"
+        )
