@@ -279,8 +279,11 @@ def scan_text_batch(
     found = find_in_lines(lines)
     if found.height == 0:
         return BatchResult({}, 0, None)
+    if not keep:  # the records are only counted: as many per line as its commonest kind has
+        per_line = found.group_by("line", "kind").len().group_by("line").agg(pl.col("len").max())
+        return BatchResult(_stats_from(found), int(per_line.get_column("len").sum()), None)
     rec = _records_frame(with_occurrence(found, ["line"], "occ"), ["line", "occ"])
-    out = _to_out(rec.rename({"line": "row"}).drop("occ"), source, table) if keep else None
+    out = _to_out(rec.rename({"line": "row"}).drop("occ"), source, table)
     return BatchResult(_stats_from(found), rec.height, out)
 
 
