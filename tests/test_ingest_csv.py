@@ -292,3 +292,14 @@ def test_abandoned_iteration_exits_cleanly(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", script, str(path)], timeout=60)
     assert done.returncode == 0  # pyarrow threads calling into Python at exit would abort
+
+
+def test_ragged_row_after_quoted_newlines_is_reported_at_its_line(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        '姓名,备注\n张伟,"第一行\n第二行"\n王芳,"甲\n乙\n丙"\n只有一个字段\n李娜,好\n',
+        encoding="utf-8",
+    )
+    source = open_source(path)
+    assert [r[0] for r in rows_of(source)] == ["张伟", "王芳", "李娜"]
+    assert [p.place for p in source.problems] == ["notes.csv line 7"]

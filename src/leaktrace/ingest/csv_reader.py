@@ -80,6 +80,9 @@ class _Parser:
         self.names = names
         self.log = log
         self.first_line = 1
+        self.quoted = dialect.quoted
+        self.block = b""
+        self.cursor = (1, 0, 0, 0)  # (row, byte offset of its start, lines before, quotes)
         self.parse_options = pacsv.ParseOptions(
             delimiter=dialect.delimiter,
             quote_char='"' if dialect.quoted else False,
@@ -95,6 +98,7 @@ class _Parser:
 
     def __call__(self, block: bytes, first_line: int, skip: int) -> list[pa.RecordBatch]:
         self.first_line = first_line
+        self.block, self.cursor = block, (1, 0, 0, 0)
         read_options = pacsv.ReadOptions(
             use_threads=False,
             block_size=len(block) + 1,  # one block: rows never straddle blocks
@@ -121,10 +125,29 @@ class _Parser:
         batches = parsed.combine_chunks().to_batches(max_chunksize=BATCH_ROWS)
         return [batch for batch in batches if batch.num_rows]
 
+    def _line_of(self, number: int) -> int:
+        """The line on which the block's row ``number`` (pyarrow's, from 1) starts: rows with
+        quoted newlines span several lines, so they are walked, from where the last one was."""
+        if not self.quoted:
+            return self.first_line + number - 1
+        row, pos, lines, quotes = self.cursor
+        block = self.block
+        while row < number:
+            newline = block.find(b"\n", pos)
+            if newline < 0:
+                break
+            quotes += block.count(b'"', pos, newline)
+            lines += 1
+            pos = newline + 1
+            if quotes % 2 == 0:
+                row += 1
+        self.cursor = (row, pos, lines, quotes)
+        return self.first_line + lines
+
     def _skip_ragged(self, row: pacsv.InvalidRow) -> str:
         place = self.log.name
         if row.number is not None:
-            place += f" line {self.first_line + row.number - 1}"
+            place += f" line {self._line_of(row.number)}"
         self.log.add(
             "ragged",
             place,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 from typing import Any, BinaryIO
 
@@ -53,12 +54,12 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
                 "columns": report.columns,
             },
         )
-    except KeyboardInterrupt:
-        raise
     except Exception as exc:  # reported to the parent, which raises it
         send("error", f"{type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":
+    # Ctrl-C reaches the whole process group: the parent stops its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with os.fdopen(int(sys.argv[1]), "wb") as out:
         run(sys.stdin.buffer, out)
