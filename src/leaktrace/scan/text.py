@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 import polars as pl
 
 from leaktrace.pii import KINDS, fold_width
@@ -28,6 +29,8 @@ TOKEN = r"[^\s,，、|;；/:：()（）\[\]【】\"“”'<>《》？?！!。…
 # Invalid values are only worth reporting in prose when everything but the last check holds:
 # an ID-shaped run with a real division and birth date but a wrong check digit is a forgery
 # signal; a random order number is not an identifier at all.
+_SLOW, _FINISH = 255, 253  # compiled codes that leave a value to the Polars rules (pii.base)
+
 NEAR_MISS = {
     "resident_id": frozenset({"bad_checksum"}),
     "mobile": frozenset({"unallocated_segment"}),
@@ -137,9 +140,11 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
     """
     cands = cands.with_row_index("_cid")
     lengths = [n for k in kinds for n in KINDS[k].run_lengths]
+    decided = None
     if lengths:
         # Most digit runs are short (prices, dates): drop them before the dearer digit count.
         cands = cands.filter(pl.col("cand").str.len_bytes() >= min(lengths))
+        decided, cands = _decided_by_codes(cands, kinds)
         cands = cands.with_columns(_len=pl.col("cand").str.count_matches("[0-9*Xx]"))
     parts = []
     for order, k in enumerate(kinds):
@@ -164,7 +169,59 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
         )
         parts.append(sub)
     best = pl.concat(parts).sort("_rank").unique("_cid", keep="first")
-    return best.sort("_cid").drop([c for c in ("_cid", "_len", "_rank") if c in best.columns])
+    best = best.drop([c for c in ("_len", "_rank") if c in best.columns])
+    if decided is not None and decided.height:
+        best = pl.concat([best, decided.select(best.columns)])
+    return best.sort("_cid").drop("_cid")
+
+
+def _decided_by_codes(
+    cands: pl.DataFrame, kinds: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Classify the candidates that are plain digits by the kinds' compiled codes alone (the
+    same ranking as :func:`classify`, in numpy); return those that got a kind, with ``value``,
+    ``reason`` and ``kind``, and the candidates left for the Polars rules (other shapes, or a
+    code that leaves the answer to Polars)."""
+    cand = cands.get_column("cand")
+    plain = cand.str.contains("^[0-9]+$").to_numpy()
+    length = cand.str.len_bytes().to_numpy()
+    arrow = cand.to_arrow()
+    none = np.iinfo(np.int64).max
+    best = np.full(len(plain), none, np.int64)
+    best_kind = np.zeros(len(plain), np.int64)
+    best_code = np.zeros(len(plain), np.uint8)
+    left = ~plain
+    for order, k in enumerate(kinds):
+        kind = KINDS[k]
+        applies = plain & np.isin(length, sorted(kind.run_lengths)) if kind.run_lengths else plain
+        got = kind.column_codes(arrow) if kind.FAST_REASONS else None
+        if got is None:
+            left |= applies
+            continue
+        codes = got[0]
+        left |= applies & ((codes == _SLOW) | (codes == _FINISH))
+        tier = np.full(len(plain), none, np.int64)
+        tier[codes == 0] = 0
+        for i, reason in enumerate(kind.FAST_REASONS, 1):
+            if reason == Status.MASKED.value:
+                tier[codes == i] = 1
+            elif reason in NEAR_MISS.get(k, ()):
+                tier[codes == i] = 2
+        rank = np.where(applies & (tier < none), tier * len(kinds) + order, none)
+        better = rank < best
+        best = np.where(better, rank, best)
+        best_kind = np.where(better, order, best_kind)
+        best_code = np.where(better, codes, best_code)
+    keep = ~left & (best < none)
+    names = [None, *(r for k in kinds for r in KINDS[k].FAST_REASONS)]
+    starts = np.cumsum([0] + [len(KINDS[k].FAST_REASONS) for k in kinds])
+    reason_index = np.where(best_code[keep] == 0, 0, starts[best_kind[keep]] + best_code[keep])
+    decided = cands.filter(pl.Series(keep)).with_columns(
+        pl.col("cand").alias("value"),
+        pl.Series("reason", [names[i] for i in reason_index], pl.String),
+        pl.Series("kind", [kinds[i] for i in best_kind[keep]], pl.String),
+    )
+    return decided, cands.filter(pl.Series(left))
 
 
 def _post(ex: Extractor, e: pl.Expr) -> pl.Expr:
