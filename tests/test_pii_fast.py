@@ -42,8 +42,13 @@ def _id_like() -> st.SearchStrategy[str]:
     right = body.map(lambda b: b + check_char(b))
     wrong = st.tuples(body, st.sampled_from("0123456789X")).map("".join)
     odd = st.sampled_from(["11010519900307123x", "110105 19900307 1234", "110105********1234", ""])
-    return st.one_of(right, wrong, odd)
+    return st.one_of(
+        right, wrong, odd, _MESSY, body.map(lambda b: b[:6] + b[8:] if len(b) > 8 else b)
+    )
 
+
+# Digits with the separators, prefixes and masks that leaks are written with, any mix.
+_MESSY = st.text("0123456789 -+*xX#●().８\t", min_size=8, max_size=24)
 
 STRATEGIES = {
     "resident_id": _id_like(),
@@ -52,6 +57,10 @@ STRATEGIES = {
             st.sampled_from(["13", "14", "15", "16", "17", "18", "19", "10", "12"]), _digits(9)
         ).map("".join),
         st.sampled_from(["138 0013 8000", "+8613800138000", "138****5678", " 13800138000"]),
+        _MESSY,
+        st.tuples(st.sampled_from(["", "86", "+86", "0086", "+86 ", "(86)"]), _digits(11)).map(
+            "".join
+        ),
     ),
     "landline": st.one_of(
         st.tuples(
@@ -123,6 +132,7 @@ STRATEGIES = {
     "bank_card": st.one_of(
         st.integers(16, 19).flatmap(_digits),
         st.sampled_from(["6222 0212 3456 7890", "6222****7890123", "62220212345678901234"]),
+        _MESSY,
     ),
 }
 
@@ -169,3 +179,12 @@ def test_polars_series_input() -> None:
     got = check_column(KINDS["mobile"], s)
     assert got["value"].to_list() == ["13800138000", "13800138000", None]
     assert got["reason"].to_list()[2] == EMPTY
+
+
+@given(st.lists(st.one_of(st.none(), st.text("0123456789*Xxab -＊", max_size=30)), max_size=30))
+def test_count_chars_counts_digits_masks_and_x(values: list[str | None]) -> None:
+    from leaktrace.pii import _checks
+    from leaktrace.pii.columns import arrow_args
+
+    got = _checks.count_chars(*arrow_args(pa.array(values, pa.string())), b"0123456789*Xx")
+    assert list(got) == [sum(c in "0123456789*Xx" for c in v) if v else 0 for v in values]

@@ -141,11 +141,126 @@ static PyObject *run(PyObject *const *args, check_fn check, const void *ctx) {
     return out;
 }
 
+/* --- normalising kinds -------------------------------------------------------------- */
+
+/* Normalise one raw value into out: its length; 0 when it is not of an easy shape (left to
+ * Polars); -1 when it is certainly not of the kind. */
+typedef Py_ssize_t (*norm_fn)(const unsigned char *s, Py_ssize_t n, unsigned char *out,
+                              const void *ctx);
+/* The code of one normalised value. */
+typedef unsigned char (*code_fn)(const unsigned char *v, Py_ssize_t n, const void *ctx);
+
+#define NORM_MAX 64   /* raw values longer than this are left to Polars */
+#define NORM_GROWTH 3 /* a normalised value is at most this much longer (15 -> 18 digit IDs) */
+
+/* Codes and normalised values (an Arrow large_string's offsets and data) of every value. */
+static PyObject *run_norm(PyObject *const *args, norm_fn norm, code_fn code, const void *ctx) {
+    Column c;
+    if (column_parse(args, &c) < 0) return NULL;
+    PyObject *codes_obj = PyBytes_FromStringAndSize(NULL, c.length);
+    PyObject *offsets_obj = PyBytes_FromStringAndSize(NULL, (c.length + 1) * 8);
+    PyObject *data_obj = PyBytes_FromStringAndSize(NULL, c.data.len + NORM_GROWTH * c.length + 1);
+    int ok = codes_obj && offsets_obj && data_obj;
+    if (ok) {
+        unsigned char *codes = (unsigned char *)PyBytes_AS_STRING(codes_obj);
+        int64_t *offsets = (int64_t *)PyBytes_AS_STRING(offsets_obj);
+        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(data_obj);
+        int64_t at = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < c.length; i++) {
+            const unsigned char *s;
+            Py_ssize_t n;
+            offsets[i] = at;
+            if (!column_value(&c, i, &s, &n)) {
+                ok = 0;
+                break;
+            }
+            if (s == NULL || n == 0) {
+                codes[i] = EMPTY;
+                continue;
+            }
+            Py_ssize_t m = n <= NORM_MAX ? norm(s, n, out + at, ctx) : 0;
+            if (m <= 0) {
+                codes[i] = m < 0 ? NOT_KIND : SLOW;
+                continue;
+            }
+            codes[i] = code(out + at, m, ctx);
+            at += m;
+        }
+        offsets[c.length] = at;
+        Py_END_ALLOW_THREADS
+        if (!ok) PyErr_SetString(PyExc_ValueError, "an offset points outside the data buffer");
+    }
+    column_release(&c);
+    if (!ok) {
+        Py_XDECREF(codes_obj);
+        Py_XDECREF(offsets_obj);
+        Py_XDECREF(data_obj);
+        return NULL;
+    }
+    return Py_BuildValue("(NNN)", codes_obj, offsets_obj, data_obj);
+}
+
+static int blank(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+/* The kinds' CharMap for ASCII text, after stripping blanks at both ends as Polars does:
+ * characters in ``drop`` removed, those in ``star`` made '*', 'x' made 'X' when ``upper_x``.
+ * Returns the length written to buf (at most NORM_MAX), or -2 for non-ASCII input (full-width
+ * digits and other masks are left to Polars). ``*fail`` is what a value of the wrong shape
+ * gives: -1 (certainly not of the kind), or 0 when blanks were stripped (Polars then reports
+ * the stripped value). */
+typedef struct {
+    unsigned char to[128]; /* what each ASCII character becomes; 0: dropped */
+} CharMap;
+
+static CharMap char_map(const char *drop, const char *star, int upper_x) {
+    CharMap map;
+    for (int c = 0; c < 128; c++) map.to[c] = (unsigned char)c;
+    for (const char *d = drop; *d; d++) map.to[(unsigned char)*d] = 0;
+    for (const char *d = star; *d; d++) map.to[(unsigned char)*d] = '*';
+    if (upper_x) map.to['x'] = 'X';
+    map.to[0] = 1; /* NUL is kept as a character no kind holds */
+    return map;
+}
+
+static Py_ssize_t ascii_map(const unsigned char *s, Py_ssize_t n, unsigned char *buf,
+                            const CharMap *map, Py_ssize_t *fail) {
+    Py_ssize_t raw_n = n;
+    while (n > 0 && blank(s[0])) s++, n--;
+    while (n > 0 && blank(s[n - 1])) n--;
+    *fail = n == raw_n ? -1 : 0;
+    if (n > NORM_MAX) return -2;
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c >= 0x80) return -2;
+        unsigned char t = map->to[c];
+        if (t) buf[m++] = t;
+    }
+    return m;
+}
+
+static CharMap RID_MAP, MOBILE_MAP, CARD_MAP;
+
+static int shown(const unsigned char *s, Py_ssize_t n) { /* characters other than '*' */
+    int k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) k += s[i] != '*';
+    return k;
+}
+
+static int digits_or_star(const unsigned char *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '*')) return 0;
+    return 1;
+}
+
+static int has_star(const unsigned char *s, Py_ssize_t n) { return memchr(s, '*', n) != NULL; }
+
 /* --- resident ID --------------------------------------------------------------------- */
 
 /* FAST_REASONS order in resident_id.py */
 enum { RID_UNKNOWN_DIVISION = 1, RID_IMPOSSIBLE_BIRTH, RID_FUTURE_BIRTH, RID_IMPLAUSIBLE_AGE,
-       RID_DIVISION_RETIRED, RID_BAD_CHECKSUM };
+       RID_DIVISION_RETIRED, RID_BAD_CHECKSUM, RID_MASKED };
 
 typedef struct {
     const int16_t *last_year; /* per 6-digit code: -1 unknown, 0 in force, else last year */
@@ -161,23 +276,61 @@ static int days_in_month(int y, int m) {
     return d[m - 1];
 }
 
-static unsigned char rid_check(const unsigned char *s, Py_ssize_t n, const void *vctx) {
-    const RidCtx *ctx = (const RidCtx *)vctx;
-    if (n != 18 || !all_digits(s, 17) || !((s[17] >= '0' && s[17] <= '9') || s[17] == 'X'))
-        return SLOW;
-    int last = ctx->last_year[number(s, 6)];
-    if (last < 0) return RID_UNKNOWN_DIVISION;
-    int century = number(s + 6, 2);
-    int y = number(s + 6, 4), m = number(s + 10, 2), d = number(s + 12, 2);
-    if (century < 18 || century > 20 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-        return RID_IMPOSSIBLE_BIRTH;
-    int birth = y * 10000 + m * 100 + d;
-    if (birth > ctx->today) return RID_FUTURE_BIRTH;
-    if (birth < ctx->earliest) return RID_IMPLAUSIBLE_AGE;
-    if (last > 0 && y > last) return RID_DIVISION_RETIRED;
+static char rid_check_char(const unsigned char *body) {
     int sum = 0;
-    for (int i = 0; i < 17; i++) sum += (s[i] - '0') * RID_WEIGHTS[i];
-    return RID_CHECK[sum % 11] == s[17] ? 0 : RID_BAD_CHECKSUM;
+    for (int i = 0; i < 17; i++) sum += (body[i] - '0') * RID_WEIGHTS[i];
+    return RID_CHECK[sum % 11];
+}
+
+/* resident_id.normalize: separators dropped, '#' a mask, x to X (a check character only in
+ * the last place), at least four characters shown; 15 digits widened to 18 (century 19). */
+static Py_ssize_t rid_norm(const unsigned char *s, Py_ssize_t n, unsigned char *out,
+                           const void *ctx) {
+    (void)ctx;
+    unsigned char b[NORM_MAX];
+    Py_ssize_t fail, m = ascii_map(s, n, b, &RID_MAP, &fail);
+    if (m == -2) return 0;
+    for (Py_ssize_t i = 0; i < m && i < 17; i++)
+        if (b[i] == 'X') b[i] = '*';
+    if (shown(b, m) < 4) return fail;
+    if (m == 18 && digits_or_star(b, 17) &&
+        ((b[17] >= '0' && b[17] <= '9') || b[17] == 'X' || b[17] == '*')) {
+        memcpy(out, b, 18);
+        return 18;
+    }
+    if (m == 15 && digits_or_star(b, 15)) {
+        memcpy(out, b, 6);
+        out[6] = '1';
+        out[7] = '9';
+        memcpy(out + 8, b + 6, 9);
+        out[17] = has_star(out, 17) ? '*' : rid_check_char(out);
+        return 18;
+    }
+    return fail;
+}
+
+static unsigned char rid_code(const unsigned char *v, Py_ssize_t n, const void *vctx) {
+    const RidCtx *ctx = (const RidCtx *)vctx;
+    (void)n;
+    int masked = has_star(v, 18);
+    int last = -1, known = 0;
+    if (!has_star(v, 6)) {
+        last = ctx->last_year[number(v, 6)];
+        if (last < 0) return RID_UNKNOWN_DIVISION;
+        known = 1;
+    }
+    if (!has_star(v + 6, 8)) {
+        int century = number(v + 6, 2);
+        int y = number(v + 6, 4), m = number(v + 10, 2), d = number(v + 12, 2);
+        if (century < 18 || century > 20 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+            return RID_IMPOSSIBLE_BIRTH;
+        int birth = y * 10000 + m * 100 + d;
+        if (birth > ctx->today) return RID_FUTURE_BIRTH;
+        if (birth < ctx->earliest) return RID_IMPLAUSIBLE_AGE;
+        if (known && last > 0 && y > last) return RID_DIVISION_RETIRED;
+    }
+    if (!masked && rid_check_char(v) != v[17]) return RID_BAD_CHECKSUM;
+    return masked ? RID_MASKED : 0;
 }
 
 static PyObject *resident_id(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -196,29 +349,54 @@ static PyObject *resident_id(PyObject *self, PyObject *const *args, Py_ssize_t n
     }
     RidCtx ctx = {(const int16_t *)table.buf, (int)PyLong_AsLong(args[7]),
                   (int)PyLong_AsLong(args[8])};
-    PyObject *out = PyErr_Occurred() ? NULL : run(args, rid_check, &ctx);
+    PyObject *out = PyErr_Occurred() ? NULL : run_norm(args, rid_norm, rid_code, &ctx);
     PyBuffer_Release(&table);
     return out;
 }
 
 /* --- mobile -------------------------------------------------------------------------- */
 
-enum { MOBILE_UNALLOCATED = 1 };
+enum { MOBILE_UNALLOCATED = 1, MOBILE_MASKED };
 
 typedef struct {
-    const unsigned char *allocated; /* 1 at index 10^k + prefix for each k-digit segment */
+    /* 1 at 10^k + p for each allocated k-digit segment p (k = 3, 4, 5), and at 200000 + h
+     * for each three-digit head h that some segment starts with */
+    const unsigned char *allocated;
 } MobileCtx;
 
-static unsigned char mobile_check(const unsigned char *s, Py_ssize_t n, const void *vctx) {
+/* mobile.normalize: separators dropped, x/X/# masks, +86 / 0086 / 86 removed. */
+static Py_ssize_t mobile_norm(const unsigned char *s, Py_ssize_t n, unsigned char *out,
+                              const void *ctx) {
+    (void)ctx;
+    unsigned char b[NORM_MAX];
+    Py_ssize_t fail, m = ascii_map(s, n, b, &MOBILE_MAP, &fail);
+    if (m == -2) return 0;
+    const unsigned char *g = b;
+    if (m == 13 && b[0] == '8' && b[1] == '6') g = b + 2;
+    else if (m == 14 && b[0] == '+' && b[1] == '8' && b[2] == '6') g = b + 3;
+    else if (m == 15 && b[0] == '0' && b[1] == '0' && b[2] == '8' && b[3] == '6') g = b + 4;
+    else if (m != 11) return fail;
+    if (g[0] != '1' || !digits_or_star(g + 1, 10) || shown(g, 11) < 4) return fail;
+    memcpy(out, g, 11);
+    return 11;
+}
+
+static unsigned char mobile_code(const unsigned char *v, Py_ssize_t n, const void *vctx) {
     const MobileCtx *ctx = (const MobileCtx *)vctx;
-    if (n != 11 || !all_digits(s, 11)) return SLOW;
-    if (s[0] != '1') return NOT_KIND; /* eleven digits that do not start with 1 */
-    int p = number(s, 3);
-    if (ctx->allocated[1000 + p]) return 0;
-    p = p * 10 + (s[3] - '0');
-    if (ctx->allocated[10000 + p]) return 0;
-    p = p * 10 + (s[4] - '0');
-    return ctx->allocated[100000 + p] ? 0 : MOBILE_UNALLOCATED;
+    (void)n;
+    int allocated = 0;
+    if (!has_star(v, 3)) {
+        int p = number(v, 3);
+        if (!ctx->allocated[200000 + p]) return MOBILE_UNALLOCATED;
+        allocated = ctx->allocated[1000 + p];
+        if (!allocated && !has_star(v, 4)) {
+            p = p * 10 + (v[3] - '0');
+            allocated = ctx->allocated[10000 + p];
+            if (!allocated && !has_star(v, 5)) allocated = ctx->allocated[100000 + p * 10 + (v[4] - '0')];
+        }
+    }
+    if (has_star(v, 11)) return MOBILE_MASKED;
+    return allocated ? 0 : MOBILE_UNALLOCATED;
 }
 
 static PyObject *mobile(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -229,27 +407,39 @@ static PyObject *mobile(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_buffer table;
     if (PyObject_GetBuffer(args[6], &table, PyBUF_SIMPLE) < 0) return NULL;
-    if (table.len != 200000) {
+    if (table.len != 201000) {
         PyBuffer_Release(&table);
-        PyErr_SetString(PyExc_ValueError, "allocated must hold 200,000 bytes");
+        PyErr_SetString(PyExc_ValueError, "allocated must hold 201,000 bytes");
         return NULL;
     }
     MobileCtx ctx = {(const unsigned char *)table.buf};
-    PyObject *out = run(args, mobile_check, &ctx);
+    PyObject *out = run_norm(args, mobile_norm, mobile_code, &ctx);
     PyBuffer_Release(&table);
     return out;
 }
 
 /* --- bank card ----------------------------------------------------------------------- */
 
-enum { CARD_BAD_CHECKSUM = 1 };
+enum { CARD_BAD_CHECKSUM = 1, CARD_MASKED };
 
-static unsigned char card_check(const unsigned char *s, Py_ssize_t n, const void *ctx) {
+/* bank_card.normalize: separators dropped, x/X/# masks, 16-19 characters, four shown. */
+static Py_ssize_t card_norm(const unsigned char *s, Py_ssize_t n, unsigned char *out,
+                            const void *ctx) {
     (void)ctx;
-    if (n < 16 || n > 19 || !all_digits(s, n)) return SLOW;
+    unsigned char b[NORM_MAX];
+    Py_ssize_t fail, m = ascii_map(s, n, b, &CARD_MAP, &fail);
+    if (m == -2) return 0;
+    if (m < 16 || m > 19 || !digits_or_star(b, m) || shown(b, m) < 4) return fail;
+    memcpy(out, b, m);
+    return m;
+}
+
+static unsigned char card_code(const unsigned char *v, Py_ssize_t n, const void *ctx) {
+    (void)ctx;
+    if (has_star(v, n)) return CARD_MASKED;
     int sum = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        int d = s[n - 1 - i] - '0';
+        int d = v[n - 1 - i] - '0';
         sum += (i & 1) ? (d >= 5 ? 2 * d - 9 : 2 * d) : d;
     }
     return sum % 10 == 0 ? 0 : CARD_BAD_CHECKSUM;
@@ -260,9 +450,8 @@ static PyObject *bank_card(PyObject *self, PyObject *const *args, Py_ssize_t nar
         PyErr_SetString(PyExc_TypeError, "bank_card(offsets, data, validity, offset, length, wide)");
         return NULL;
     }
-    return run(args, card_check, NULL);
+    return run_norm(args, card_norm, card_code, NULL);
 }
-
 
 /* --- landline ------------------------------------------------------------------------ */
 
@@ -273,7 +462,9 @@ enum { LAND_UNKNOWN_AREA = 1, LAND_BAD_LOCAL_LENGTH, LAND_MASKED };
  * +86 / 0086 / 86 prefixes, as landline.py does. Writes "0" + national number into out and
  * returns its length; 0 when the value is not of that easy shape (left to Polars), -1 when
  * it is plain ASCII without surrounding blanks and not a landline at all. */
-static Py_ssize_t land_normalise(const unsigned char *s, Py_ssize_t n, unsigned char *out) {
+static Py_ssize_t land_normalise(const unsigned char *s, Py_ssize_t n, unsigned char *out,
+                                 const void *ctx) {
+    (void)ctx;
     Py_ssize_t raw_n = n;
     unsigned char buf[64];
     Py_ssize_t m = 0;
@@ -329,7 +520,8 @@ typedef struct {
     const unsigned char *lengths;
 } LandCtx;
 
-static unsigned char land_codes(const unsigned char *v, Py_ssize_t n, const LandCtx *ctx) {
+static unsigned char land_codes(const unsigned char *v, Py_ssize_t n, const void *vctx) {
+    const LandCtx *ctx = (const LandCtx *)vctx;
     int masked = memchr(v, '*', n) != NULL;
     int two = v[1] == '1' || v[1] == '2';
     Py_ssize_t area_len = two ? 3 : 4;
@@ -360,55 +552,9 @@ static PyObject *landline(PyObject *self, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     LandCtx ctx = {(const unsigned char *)table.buf};
-    Column c;
-    if (column_parse(args, &c) < 0) {
-        PyBuffer_Release(&table);
-        return NULL;
-    }
-    /* a normalised value is never longer than its raw value plus one ("0" prefix) */
-    PyObject *codes_obj = PyBytes_FromStringAndSize(NULL, c.length);
-    PyObject *offsets_obj = PyBytes_FromStringAndSize(NULL, (c.length + 1) * 8);
-    PyObject *data_obj = PyBytes_FromStringAndSize(NULL, c.data.len + c.length + 1);
-    int ok = codes_obj && offsets_obj && data_obj;
-    if (ok) {
-        unsigned char *codes = (unsigned char *)PyBytes_AS_STRING(codes_obj);
-        int64_t *offsets = (int64_t *)PyBytes_AS_STRING(offsets_obj);
-        unsigned char *out = (unsigned char *)PyBytes_AS_STRING(data_obj);
-        int64_t at = 0;
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t i = 0; i < c.length; i++) {
-            const unsigned char *s;
-            Py_ssize_t n;
-            offsets[i] = at;
-            if (!column_value(&c, i, &s, &n)) {
-                ok = 0;
-                break;
-            }
-            if (s == NULL || n == 0) {
-                codes[i] = EMPTY;
-                continue;
-            }
-            Py_ssize_t m = n <= 60 ? land_normalise(s, n, out + at) : 0;
-            if (m <= 0) {
-                codes[i] = m < 0 ? NOT_KIND : SLOW;
-                continue;
-            }
-            codes[i] = land_codes(out + at, m, &ctx);
-            at += m;
-        }
-        offsets[c.length] = at;
-        Py_END_ALLOW_THREADS
-        if (!ok) PyErr_SetString(PyExc_ValueError, "an offset points outside the data buffer");
-    }
-    column_release(&c);
+    PyObject *out = run_norm(args, land_normalise, land_codes, &ctx);
     PyBuffer_Release(&table);
-    if (!ok) {
-        Py_XDECREF(codes_obj);
-        Py_XDECREF(offsets_obj);
-        Py_XDECREF(data_obj);
-        return NULL;
-    }
-    return Py_BuildValue("(NNN)", codes_obj, offsets_obj, data_obj);
+    return out;
 }
 
 
@@ -669,6 +815,37 @@ static PyObject *address(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     return out;
 }
 
+
+/* --- character counts ---------------------------------------------------------------- */
+
+/* How many characters of each value are in ``chars`` (ASCII), capped at 250: how free-text
+ * candidates are sorted to the kinds by their number of digits. */
+static unsigned char count_in(const unsigned char *s, Py_ssize_t n, const void *ctx) {
+    const unsigned char *set = (const unsigned char *)ctx;
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) k += s[i] < 128 && set[s[i]];
+    return (unsigned char)(k > 250 ? 250 : k);
+}
+
+static PyObject *count_chars(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7 || !PyBytes_Check(args[6])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "count_chars(offsets, data, validity, offset, length, wide, chars: bytes)");
+        return NULL;
+    }
+    unsigned char set[128] = {0};
+    const char *chars = PyBytes_AS_STRING(args[6]);
+    for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(args[6]); i++)
+        if ((unsigned char)chars[i] < 128) set[(unsigned char)chars[i]] = 1;
+    PyObject *out = run(args, count_in, set);
+    if (out == NULL) return NULL;
+    /* run() marks empty values EMPTY; they hold no character */
+    unsigned char *c = (unsigned char *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(out); i++)
+        if (c[i] == EMPTY) c[i] = 0;
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"resident_id", (PyCFunction)(void (*)(void))resident_id, METH_FASTCALL,
      "Codes of 18-digit resident IDs: division, birth date, retirement, MOD 11-2."},
@@ -684,6 +861,8 @@ static PyMethodDef methods[] = {
      "Codes of two- to four-character names: known surname."},
     {"address", (PyCFunction)(void (*)(void))address, METH_FASTCALL,
      "Codes of addresses: length, a division's name, a street-level marker."},
+    {"count_chars", (PyCFunction)(void (*)(void))count_chars, METH_FASTCALL,
+     "How many characters of each value are in the given ASCII set (at most 250)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -693,6 +872,10 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__checks(void) {
+    /* the kinds' CharMaps (resident_id.py, mobile.py, bank_card.py) for ASCII */
+    RID_MAP = char_map(" \t\r\n-", "#", 1);
+    MOBILE_MAP = char_map(" \t\r\n-.()", "#xX", 0);
+    CARD_MAP = char_map(" \t\r\n-", "#xX", 0);
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
     if (PyModule_AddIntConstant(m, "FINISH", FINISH) < 0 ||

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from . import _checks
 from .base import Kind, Validation, first_reason, full
-from .columns import arrow_args
+from .columns import arrow_args, normalised
 from .tables import by_length, card_bins
 from .text import CharMap, shaped, shaped_expr
 
@@ -108,7 +108,7 @@ class BankCard(Kind):
         rf"[0-9０-９*＊]{_DM}{{3}}(?:[ \-]?{_DM}{{4}}){{2}}[ \-]?{_DM}{{4,}}(?:[ \-]{_DM}{{1,4}})?"
     )
     run_lengths = frozenset({16, 17, 18, 19})
-    FAST_REASONS = ("bad_checksum",)
+    FAST_REASONS = ("bad_checksum", "masked")
 
     def normalize(self, raw: str) -> str | None:
         return shaped(_CHARS, _SHAPE, raw)
@@ -126,8 +126,8 @@ class BankCard(Kind):
             return Validation.of(["masked"], notes)
         return Validation.of([] if luhn_ok(value) else ["bad_checksum"], notes)
 
-    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
-        return np.frombuffer(_checks.bank_card(*arrow_args(values)), np.uint8), None
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+        return normalised(_checks.bank_card(*arrow_args(values)))
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

@@ -28,6 +28,15 @@ def arrow_args(arr: pa.Array) -> tuple[object, object, object, int, int, bool]:
     return offsets, data, validity, arr.offset, len(arr), arr.type == pa.large_string()
 
 
+def normalised(found: tuple[bytes, bytes, bytes]) -> tuple[np.ndarray, pa.Array]:
+    """The codes and normalised values (as a large_string array) a normalising check returns."""
+    codes, offsets, data = found
+    values = pa.Array.from_buffers(
+        pa.large_string(), len(codes), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return np.frombuffer(codes, np.uint8), values
+
+
 def _codes(
     kind: Kind, values: pa.ChunkedArray | pa.Array
 ) -> tuple[np.ndarray, pl.Series | None] | None:

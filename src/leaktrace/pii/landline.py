@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from . import _checks
 from .base import Kind, Validation, first_reason, full
-from .columns import arrow_args
+from .columns import arrow_args, normalised
 from .tables import area_codes
 from .text import CharMap, enough_unmasked, enough_unmasked_expr
 
@@ -117,12 +117,7 @@ class Landline(Kind):
         return Validation.of(reasons)
 
     def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array]:
-        codes, offsets, data = _checks.landline(*arrow_args(values), _length_table())
-        n = len(codes)
-        normal = pa.Array.from_buffers(
-            pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-        )
-        return np.frombuffer(codes, np.uint8), normal
+        return normalised(_checks.landline(*arrow_args(values), _length_table()))
 
     def finish_expr(self, e: pl.Expr) -> pl.Expr:
         return pl.when(~e.str.slice(1).str.contains(full(fixed_line_pattern()))).then(

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from . import _checks
 from .base import Kind, Validation, first_reason, full
-from .columns import arrow_args
+from .columns import arrow_args, normalised
 from .tables import by_length, mobile_segments
 from .text import CharMap, enough_unmasked, enough_unmasked_expr
 
@@ -35,10 +35,13 @@ def segment(value: str) -> str | None:
 
 @cache
 def _allocated_table() -> np.ndarray:
-    """1 at 10**k + p for each allocated k-digit segment p (k = 3, 4, 5)."""
-    table = np.zeros(200_000, np.uint8)
+    """1 at 10**k + p for each allocated k-digit segment p (k = 3, 4, 5), and at 200000 + h
+    for each three-digit head h some segment starts with."""
+    table = np.zeros(201_000, np.uint8)
     for prefix in mobile_segments():
         table[10 ** len(prefix) + int(prefix)] = 1
+    for head in _allocated_heads():
+        table[200_000 + int(head)] = 1
     return table
 
 
@@ -75,7 +78,7 @@ class Mobile(Kind):
         rf"(?:(?:[+＋]|00)86[ \-]?|86[ \-])?{_D}*1{_DM}{{2}}[ \-.]?{_DM}{{4}}[ \-.]?{_DM}{{4}}{_D}*"
     )
     run_lengths = frozenset({11, 13, 15})
-    FAST_REASONS = ("unallocated_segment",)
+    FAST_REASONS = ("unallocated_segment", "masked")
 
     def normalize(self, raw: str) -> str | None:
         s = _CHARS.apply(raw)
@@ -101,9 +104,8 @@ class Mobile(Kind):
             return Validation.of(["masked"])
         return Validation.of([] if segment(value) else ["unallocated_segment"])
 
-    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
-        codes = _checks.mobile(*arrow_args(values), _allocated_table())
-        return np.frombuffer(codes, np.uint8), None
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array]:
+        return normalised(_checks.mobile(*arrow_args(values), _allocated_table()))
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

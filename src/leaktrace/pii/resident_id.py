@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from . import _checks
 from .base import Kind, Validation, first_reason, full
-from .columns import arrow_args
+from .columns import arrow_args, normalised
 from .tables import division_last_year, division_name, divisions
 from .text import CharMap, enough_unmasked, enough_unmasked_expr
 
@@ -124,6 +124,7 @@ class ResidentId(Kind):
         "implausible_age",
         "division_not_in_force_at_birth",
         "bad_checksum",
+        "masked",
     )
 
     def normalize(self, raw: str) -> str | None:
@@ -184,12 +185,10 @@ class ResidentId(Kind):
             reasons.append("masked")
         return Validation.of(reasons)
 
-    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
+    def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array]:
         earliest, today = _age_bounds(dt.date.today())
-        codes = _checks.resident_id(
-            *arrow_args(values), _last_year_table(), _ymd(earliest), _ymd(today)
-        )
-        return np.frombuffer(codes, np.uint8), None
+        args = (_last_year_table(), _ymd(earliest), _ymd(today))
+        return normalised(_checks.resident_id(*arrow_args(values), *args))
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         masked = e.str.contains("*", literal=True)

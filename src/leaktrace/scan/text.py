@@ -17,10 +17,11 @@ from functools import cache
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
-from leaktrace.pii import KINDS, fold_width
+from leaktrace.pii import KINDS, _checks, fold_width
 from leaktrace.pii.base import Status
-from leaktrace.pii.columns import check_column
+from leaktrace.pii.columns import arrow_args, check_column
 from leaktrace.scan.result import Span
 
 CJK = "一-龥"  # the CJK unified ideographs that names and addresses are written in
@@ -145,7 +146,6 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
         # Most digit runs are short (prices, dates): drop them before the dearer digit count.
         cands = cands.filter(pl.col("cand").str.len_bytes() >= min(lengths))
         decided, cands = _decided_by_codes(cands, kinds)
-        cands = cands.with_columns(_len=pl.col("cand").str.count_matches("[0-9*Xx]"))
     parts = []
     for order, k in enumerate(kinds):
         kind = KINDS[k]
@@ -178,29 +178,31 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
 def _decided_by_codes(
     cands: pl.DataFrame, kinds: tuple[str, ...]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Classify the candidates that are plain digits by the kinds' compiled codes alone (the
-    same ranking as :func:`classify`, in numpy); return those that got a kind, with ``value``,
-    ``reason`` and ``kind``, and the candidates left for the Polars rules (other shapes, or a
-    code that leaves the answer to Polars)."""
+    """Classify candidates by the kinds' compiled codes alone (the same ranking as
+    :func:`classify`, in numpy); return those that got a kind, with ``value``, ``reason`` and
+    ``kind``, and, with their digit count ``_len``, those left to the Polars rules (shapes
+    the compiled checks leave alone, such as full-width digits)."""
     cand = cands.get_column("cand")
-    plain = cand.str.contains("^[0-9]+$").to_numpy()
-    length = cand.str.len_bytes().to_numpy()
     arrow = cand.to_arrow()
+    n_digits = np.frombuffer(_checks.count_chars(*arrow_args(arrow), b"0123456789*Xx"), np.uint8)
+    size = len(n_digits)
     none = np.iinfo(np.int64).max
-    best = np.full(len(plain), none, np.int64)
-    best_kind = np.zeros(len(plain), np.int64)
-    best_code = np.zeros(len(plain), np.uint8)
-    left = ~plain
+    best = np.full(size, none, np.int64)
+    best_kind = np.zeros(size, np.int64)
+    best_code = np.zeros(size, np.uint8)
+    left = np.zeros(size, bool)
+    values: dict[int, pa.Array] = {}
     for order, k in enumerate(kinds):
         kind = KINDS[k]
-        applies = plain & np.isin(length, sorted(kind.run_lengths)) if kind.run_lengths else plain
+        applies = np.isin(n_digits, sorted(kind.run_lengths)) if kind.run_lengths else True
         got = kind.column_codes(arrow) if kind.FAST_REASONS else None
         if got is None:
             left |= applies
             continue
-        codes = got[0]
+        codes, normal = got
+        values[order] = arrow if normal is None else normal
         left |= applies & ((codes == _SLOW) | (codes == _FINISH))
-        tier = np.full(len(plain), none, np.int64)
+        tier = np.full(size, none, np.int64)
         tier[codes == 0] = 0
         for i, reason in enumerate(kind.FAST_REASONS, 1):
             if reason == Status.MASKED.value:
@@ -213,15 +215,32 @@ def _decided_by_codes(
         best_kind = np.where(better, order, best_kind)
         best_code = np.where(better, codes, best_code)
     keep = ~left & (best < none)
-    names = [None, *(r for k in kinds for r in KINDS[k].FAST_REASONS)]
-    starts = np.cumsum([0] + [len(KINDS[k].FAST_REASONS) for k in kinds])
-    reason_index = np.where(best_code[keep] == 0, 0, starts[best_kind[keep]] + best_code[keep])
-    decided = cands.filter(pl.Series(keep)).with_columns(
-        pl.col("cand").alias("value"),
-        pl.Series("reason", [names[i] for i in reason_index], pl.String),
-        pl.Series("kind", [kinds[i] for i in best_kind[keep]], pl.String),
+    rows = np.flatnonzero(keep)
+    chosen = best_kind[rows]
+    # each decided row's normalised value, from its kind's array, back in row order
+    parts = [np.flatnonzero(chosen == order) for order in range(len(kinds))]
+    picked = [values[order].take(pa.array(rows[p])) for order, p in enumerate(parts) if p.size]
+    order_back = np.argsort(np.concatenate(parts), kind="stable")
+    value = (
+        pa.concat_arrays([a.cast(pa.large_string()) for a in picked]).take(pa.array(order_back))
+        if picked
+        else pa.array([], pa.large_string())
     )
-    return decided, cands.filter(pl.Series(left))
+    names = [*(r for k in kinds for r in KINDS[k].FAST_REASONS)]
+    starts = np.cumsum([0] + [len(KINDS[k].FAST_REASONS) for k in kinds])
+    codes = best_code[rows].astype(np.int64)
+    reason_index = np.where(codes == 0, -1, starts[chosen] + codes - 1)
+    decided = cands.filter(pl.Series(keep)).with_columns(
+        pl.Series("value", value, pl.String),
+        pl.Series("reason", reason_index).replace_strict(
+            list(range(len(names))), names, default=None, return_dtype=pl.String
+        ),
+        pl.Series("kind", chosen).replace_strict(
+            list(range(len(kinds))), list(kinds), return_dtype=pl.String
+        ),
+    )
+    rest = cands.with_columns(_len=pl.Series(n_digits)).filter(pl.Series(left))
+    return decided, rest
 
 
 def _post(ex: Extractor, e: pl.Expr) -> pl.Expr:
