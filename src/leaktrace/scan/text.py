@@ -219,19 +219,19 @@ def _decided_by_codes(
     chosen = best_kind[rows]
     # each decided row's normalised value, from its kind's array, back in row order
     parts = [np.flatnonzero(chosen == order) for order in range(len(kinds))]
-    picked = [values[order].take(pa.array(rows[p])) for order, p in enumerate(parts) if p.size]
-    order_back = np.argsort(np.concatenate(parts), kind="stable")
-    value = (
-        pa.concat_arrays([a.cast(pa.large_string()) for a in picked]).take(pa.array(order_back))
-        if picked
-        else pa.array([], pa.large_string())
-    )
+    picked = [
+        pl.Series(values[order]).gather(pl.Series(rows[p]))
+        for order, p in enumerate(parts)
+        if p.size
+    ]
+    order_back = pl.Series(np.argsort(np.concatenate(parts), kind="stable"))
+    value = pl.concat(picked).gather(order_back) if picked else pl.Series([], dtype=pl.String)
     names = [*(r for k in kinds for r in KINDS[k].FAST_REASONS)]
     starts = np.cumsum([0] + [len(KINDS[k].FAST_REASONS) for k in kinds])
     codes = best_code[rows].astype(np.int64)
     reason_index = np.where(codes == 0, -1, starts[chosen] + codes - 1)
     decided = cands.filter(pl.Series(keep)).with_columns(
-        pl.Series("value", value, pl.String),
+        value.alias("value"),
         pl.Series("reason", reason_index).replace_strict(
             list(range(len(names))), names, default=None, return_dtype=pl.String
         ),
