@@ -22,6 +22,7 @@ from leaktrace.verify.profile import (
     HISTORY_KEYS,
     features_sql,
     history_versions_sql,
+    own_versions_sql,
     spec_for,
 )
 from leaktrace.verify.result import LinkageSummary, VerifyReport
@@ -101,17 +102,18 @@ def verify(
                 eng.load_parquet("hist", mi.history)
                 versions = history_versions_sql("mbase", "hist")
                 eng.view("mv", features_sql(f"({versions}) v", "mid", ", field"))
-                history = History("hist", "mv", HISTORICAL, HISTORY_KEYS)
+                eng.view("mvo", features_sql(f"({own_versions_sql('hist')}) v", "mid", ", field"))
+                history = History("hist", "mv", HISTORICAL, HISTORY_KEYS, own="mvo")
             seconds["master"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             tick(STEPS[2], 0.3)
-            res = link(eng, spec_for(present), "lk", "mc", history)
+            res = link(eng, spec_for(present), "lk", "mc", history, keep=("opened",))
             seconds["link"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             tick(STEPS[3], 0.7)
             eng.create("matched", "SELECT rid, mid FROM best")
             fields, constraints = field_status(
-                eng, sorted(present), "matched", "lk", "mc", "hist" if mi.history else None
+                eng, sorted(present), "matched", "lk", res.near, res.near_history
             )
             snap = estimate_snapshot(constraints, mi.as_of)
             seconds["fields"] = time.perf_counter() - t0

@@ -56,37 +56,54 @@ def _agree(left: str, right: str, fld: str) -> str:
     return cond + ")"
 
 
-def _field_sql(fld: str, matched: str, leak: str, current: str, history: str | None) -> str:
-    lv, cv = f"l.{fld}", f"c.{fld}"
-    if fld in HISTORICAL and history:
-        return f"""
-SELECT b.rid, b.mid, '{fld}' AS field,
-  CASE WHEN {lv} IS NULL THEN 'missing'
-       WHEN {cv} IS NOT NULL AND {_agree(lv, cv, fld)} THEN 'current'
-       WHEN h.valid_to IS NOT NULL THEN 'historical'
-       WHEN {cv} IS NULL THEN 'unknown'
-       ELSE 'disagrees' END AS status,
-  CASE WHEN {cv} IS NOT NULL AND {_agree(lv, cv, fld)} THEN coalesce(s.since, c.opened)
-       WHEN h.valid_to IS NOT NULL THEN h.valid_from END AS lo,
-  CASE WHEN {cv} IS NOT NULL AND {_agree(lv, cv, fld)} THEN CAST(NULL AS DATE)
-       ELSE h.valid_to END AS hi
-FROM {matched} b JOIN {leak} l ON l.rid = b.rid JOIN {current} c ON c.mid = b.mid
-LEFT JOIN (
-  SELECT b2.rid, max(hh.valid_from) AS valid_from, max(hh.valid_to) AS valid_to
-  FROM {matched} b2 JOIN {leak} l2 ON l2.rid = b2.rid
-  JOIN {history} hh ON hh.mid = b2.mid AND hh.field = '{fld}'
-  WHERE l2.{fld} IS NOT NULL AND {_agree(f"l2.{fld}", "hh.value", fld)}
-  GROUP BY b2.rid) h ON h.rid = b.rid
-LEFT JOIN (SELECT mid, max(valid_to) AS since FROM {history} WHERE field = '{fld}' GROUP BY mid) s
-  ON s.mid = b.mid"""
+# Per field and matched record, a code computed once: the leak has no value, the master has
+# none, the two agree, or they disagree.
+MISSING_LEAK, MISSING_MASTER, AGREES, DISAGREES = 0, 1, 2, 3
+
+
+def _base_sql(fields: list[str], matched: str, leak: str, current: str) -> str:
+    """Matched records with, per field, how the leaked value compares with the current one."""
+    codes = ",\n  ".join(
+        f"CASE WHEN l.{f} IS NULL THEN {MISSING_LEAK} WHEN c.{f} IS NULL THEN {MISSING_MASTER} "
+        f"WHEN {_agree(f'l.{f}', f'c.{f}', f)} THEN {AGREES} ELSE {DISAGREES} END AS a_{f}"
+        for f in fields
+    )
     return f"""
-SELECT b.rid, b.mid, '{fld}' AS field,
-  CASE WHEN {lv} IS NULL THEN 'missing' WHEN {cv} IS NULL THEN 'unknown'
-       WHEN {_agree(lv, cv, fld)} THEN 'current' ELSE 'disagrees' END AS status,
-  CASE WHEN {lv} IS NOT NULL AND {cv} IS NOT NULL AND {_agree(lv, cv, fld)}
-       THEN c.opened END AS lo,
-  CAST(NULL AS DATE) AS hi
+SELECT b.rid, b.mid, c.opened,
+  {codes}
 FROM {matched} b JOIN {leak} l ON l.rid = b.rid JOIN {current} c ON c.mid = b.mid"""
+
+
+def _field_sql(fld: str, base: str, leak: str, history: str | None) -> str:
+    a = f"x.a_{fld}"
+    if fld in HISTORICAL and history:
+        # Earlier values are only looked at where the current one does not agree.
+        return f"""
+SELECT x.rid, x.mid, '{fld}' AS field,
+  CASE WHEN {a} = {MISSING_LEAK} THEN 'missing'
+       WHEN {a} = {AGREES} THEN 'current'
+       WHEN h.valid_to IS NOT NULL THEN 'historical'
+       WHEN {a} = {MISSING_MASTER} THEN 'unknown'
+       ELSE 'disagrees' END AS status,
+  CASE WHEN {a} = {AGREES} THEN coalesce(s.since, x.opened)
+       WHEN h.valid_to IS NOT NULL THEN h.valid_from END AS lo,
+  CASE WHEN {a} = {AGREES} THEN CAST(NULL AS DATE) ELSE h.valid_to END AS hi
+FROM {base} x
+LEFT JOIN (
+  SELECT x2.rid, max(hh.valid_from) AS valid_from, max(hh.valid_to) AS valid_to
+  FROM {base} x2 JOIN {leak} l2 ON l2.rid = x2.rid
+  JOIN {history} hh ON hh.mid = x2.mid AND hh.field = '{fld}'
+  WHERE x2.a_{fld} IN ({MISSING_MASTER}, {DISAGREES}) AND {_agree(f"l2.{fld}", "hh.value", fld)}
+  GROUP BY x2.rid) h ON h.rid = x.rid
+LEFT JOIN (SELECT mid, max(valid_to) AS since FROM {history} WHERE field = '{fld}' GROUP BY mid) s
+  ON s.mid = x.mid"""
+    return f"""
+SELECT x.rid, x.mid, '{fld}' AS field,
+  CASE WHEN {a} = {MISSING_LEAK} THEN 'missing' WHEN {a} = {MISSING_MASTER} THEN 'unknown'
+       WHEN {a} = {AGREES} THEN 'current' ELSE 'disagrees' END AS status,
+  CASE WHEN {a} = {AGREES} THEN x.opened END AS lo,
+  CAST(NULL AS DATE) AS hi
+FROM {base} x"""
 
 
 def field_status(
@@ -100,7 +117,9 @@ def field_status(
     """Create ``field_status`` (rid, mid, field, status, lo, hi) on the engine; return the
     per-field counts and the date constraints (rid, lo, hi; one row per record and interval)
     of agreeing values for the snapshot."""
-    parts = [_field_sql(f, matched, leak, current, history) for f in FIELDS if f in fields]
+    present = [f for f in FIELDS if f in fields]
+    engine.create("field_base", _base_sql(present, matched, leak, current))
+    parts = [_field_sql(f, "field_base", leak, history) for f in present]
     engine.create("field_status", " UNION ALL ".join(parts))
     counts = pl.from_arrow(
         engine.fetch("SELECT field, status, count(*) AS n FROM field_status GROUP BY field, status")

@@ -21,6 +21,10 @@ from leaktrace.verify.engines import Engine
 from leaktrace.verify.sql import MISSING, Block, History, Spec
 
 U_SAMPLE = 700  # rows of each side sampled for u (490k random pairs)
+# Master rows whose values the whole leak's exact value counts meet, for the u of equality:
+# enough for EXACT_PAIRS leak x master pairs, never fewer than EXACT_ROWS (all when smaller).
+EXACT_ROWS = 200_000
+EXACT_PAIRS = 1e9
 MIN_PROB = 0.9  # posterior match probability a link needs
 
 
@@ -47,6 +51,8 @@ class LinkResult:
     weights: list[ComparisonWeights]
     blocks: list[str]
     seconds: dict[str, float] = field(default_factory=dict)
+    near: str = ""  # table: master rows the blocking met (mid, compared and kept columns)
+    near_history: str | None = None  # table: their history rows, when there is a history
 
     @property
     def exact(self) -> int:
@@ -54,11 +60,20 @@ class LinkResult:
         return int((self.matches["method"] == "exact").sum())
 
 
-def _u(engine: Engine, spec: Spec, leak: str, master: str) -> list[np.ndarray]:
+def _u(engine: Engine, spec: Spec, leak: str, master: str, ids: str) -> list[np.ndarray]:
     """u per comparison: level shares among random pairs, the top level from exact value
-    frequencies where it is equality (random pairs almost never agree on an ID)."""
+    frequencies where it is equality (random pairs almost never agree on an ID).
+
+    The exact frequencies pair the whole leak's value counts with a pseudo-random sample of
+    the master of max(EXACT_ROWS, EXACT_PAIRS / leak rows) rows (the whole master when it is
+    smaller): at least 1e9 pairs, so even an ID's chance of agreeing by accident (1e-7
+    against ten million customers) is counted from about a hundred agreeing pairs, and the
+    master is read for it only in the pass that draws the sample. The random pairs take the
+    sample's first rows in the same order. ``ids`` names the sample (:func:`_sample_ids`),
+    whose rows ``master`` holds."""
+    engine.create("u_master", f"SELECT * FROM {master} WHERE mid IN (SELECT mid FROM {ids})")
     engine.create("u_l", sql.sample_sql(leak, "rid", U_SAMPLE))
-    engine.create("u_m", sql.sample_sql(master, "mid", U_SAMPLE))
+    engine.create("u_m", sql.sample_sql("u_master", "mid", U_SAMPLE))
     engine.create("u_pairs", sql.cross_sql("u_l", "u_m"))
     counts = pl.from_arrow(
         engine.fetch(
@@ -67,7 +82,7 @@ def _u(engine: Engine, spec: Spec, leak: str, master: str) -> list[np.ndarray]:
     )
     exact = [c.column for c in spec.comparisons if c.exact_top]
     agree = (
-        {r["col"]: r for r in engine.fetch(sql.exact_u_sql(exact, leak, master)).to_pylist()}
+        {r["col"]: r for r in engine.fetch(sql.exact_u_sql(exact, leak, "u_master")).to_pylist()}
         if exact
         else {}
     )
@@ -89,6 +104,15 @@ def _u(engine: Engine, spec: Spec, leak: str, master: str) -> list[np.ndarray]:
     return out
 
 
+def _sample_ids(engine: Engine, leak: str, master: str) -> str:
+    """Create ``u_ids``, the master sample for u (see :func:`_u`), from the ids alone: its
+    rows are then read in the pass that finds the rows near the leak, not in one of their own."""
+    n_leak = engine.fetch(f"SELECT count(*) AS n FROM {leak}").to_pylist()[0]["n"]
+    rows = max(EXACT_ROWS, int(EXACT_PAIRS / max(1, n_leak)))
+    engine.create("u_ids", sql.sample_ids_sql(master, "mid", rows))
+    return "u_ids"
+
+
 def _near(
     engine: Engine,
     name: str,
@@ -96,31 +120,63 @@ def _near(
     leak: str,
     master: str,
     history: History | None,
+    columns: tuple[str, ...] = (),
+    also: tuple[str, ...] = (),
 ) -> tuple[str, History | None]:
-    """Materialise as ``name`` the master rows ``blocks`` can meet in ``leak``, with their
-    customers' history rows and the versions the rules can meet, for the rules to read instead
-    of the whole master. Run per stage, so the later rules only look for the few leak rows
-    the first left over."""
-    engine.create(name, sql.near_sql(tuple(blocks), leak, master))
+    """Materialise as ``name`` the master rows ``blocks`` can meet in ``leak`` and those whose
+    ``mid`` is in the ``also`` tables (with ``columns``), with their customers' history rows
+    and the versions the rules can meet, for the rules (and, for the last stage, every later
+    step) to read instead of the whole master. Versions come first: a customer met only
+    through an earlier value is a row of ``name`` too. Run per stage, so the later rules only
+    look for the few leak rows the first left over."""
     if history is None:
+        engine.create(name, sql.near_sql(tuple(blocks), leak, master, columns, also))
         return name, None
+    found = [f"{name}_versions"]
+    engine.create(found[0], sql.near_versions_sql(tuple(blocks), leak, history, own=False))
+    if history.own is not None:
+        found.append(f"{name}_own")
+        engine.create(found[1], sql.near_versions_sql(tuple(blocks), leak, history, own=True))
+    engine.create(name, sql.near_sql(tuple(blocks), leak, master, columns, (*found, *also)))
     engine.create(f"{name}_rows", sql.near_rows_sql(history, name))
-    engine.create(f"{name}_versions", sql.near_versions_sql(tuple(blocks), leak, history))
-    return name, History(f"{name}_rows", f"{name}_versions", history.fields, history.depends)
+    own = found[1] if history.own is not None else None
+    return name, History(f"{name}_rows", found[0], history.fields, history.depends, own)
 
 
 def link(
-    engine: Engine, spec: Spec, leak: str, master: str, history: History | None = None
+    engine: Engine,
+    spec: Spec,
+    leak: str,
+    master: str,
+    history: History | None = None,
+    keep: tuple[str, ...] = (),
 ) -> LinkResult:
     """Link every row of ``leak`` to at most one row of ``master``, compared with all its
     versions (``history``). Tables need ``rid``/``mid`` and the spec's columns and keys; the
-    master may be a view over the raw data, as only the rows a leak key meets are read whole."""
+    master may be a view over the raw data, as it is read only in the passes that find the
+    rows a leak key meets. The last of those passes also keeps every row the earlier one
+    met, with the compared columns and ``keep``: later steps read those rows and their
+    history rows (the tables named ``near`` and ``near_history`` of the result), never the
+    whole master again."""
     t: dict[str, float] = {}
     t0 = time.perf_counter()
+    columns = sorted({c.column for c in spec.comparisons})
+    carry = tuple(sorted(set(columns) | set(keep)))
     first = [b for b in spec.blocks if b.first]
     rest = [b for b in spec.blocks if not b.first]
+    ids = _sample_ids(engine, leak, master)
+    near, hist = "", None
     if first:
-        near, hist = _near(engine, "near_first", first, leak, master, history)
+        near, hist = _near(
+            engine,
+            "near_first",
+            first,
+            leak,
+            master,
+            history,
+            () if rest else carry,
+            () if rest else (ids,),
+        )
         engine.create(
             "pairs_first",
             sql.union_pairs_sql([sql.block_sql(b, leak, near, spec.skew_cap, hist) for b in first]),
@@ -131,21 +187,31 @@ def link(
     engine.create("leak_rest", sql.anti_sql(leak, "pairs_first"))
     selects = ["SELECT rid, mid FROM pairs_first"]
     if rest:
-        near, hist = _near(engine, "near_rest", rest, "leak_rest", master, history)
+        also = (near, ids) if near else (ids,)
+        near, hist = _near(engine, "near_rest", rest, "leak_rest", master, history, carry, also)
         selects += [sql.block_sql(b, "leak_rest", near, spec.skew_cap, hist) for b in rest]
     engine.create("pairs", sql.union_pairs_sql(selects))
+    if not near:
+        near = "near_none"
+        engine.create(near, sql.near_sql((), leak, master, carry, (ids,)))
+        if history is not None:
+            engine.create(f"{near}_rows", sql.near_rows_sql(history, near))
+    near_history = (
+        History(f"{near}_rows", history.versions, history.fields, history.depends)
+        if history is not None
+        else None
+    )
     t["blocking"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    columns = sorted({c.column for c in spec.comparisons})
-    engine.create("pair_versions", sql.versions_of_sql("pairs", master, columns, history))
+    engine.create("pair_versions", sql.versions_of_sql("pairs", near, columns, near_history))
     engine.create("gamma", sql.gamma_sql(spec, "pairs", leak, "pair_versions"))
     counts = pl.from_arrow(engine.fetch(sql.pattern_counts_sql(spec, "gamma")))
     t["comparing"] = time.perf_counter() - t0
     n_pairs = int(counts["n"].sum()) if counts.height else 0
 
     t0 = time.perf_counter()
-    u = _u(engine, spec, leak, master)
+    u = _u(engine, spec, leak, near, ids)
     t["u"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     gcols = [f"g_{c.name}" for c in spec.comparisons]
@@ -204,4 +270,6 @@ def link(
         ],
         blocks=[b.name for b in spec.blocks],
         seconds=t,
+        near=near,
+        near_history=near_history.rows if near_history is not None else None,
     )

@@ -11,8 +11,21 @@ from leaktrace.verify.sql import Block, Comparison, Spec
 VALUES = ("name", "id", "mobile", "card", "addr", "email", "birth")
 # Fields whose earlier values the history table may hold.
 HISTORICAL = ("mobile", "addr", "email")
-# Digits only: levenshtein is safe here (ASCII). Visible digits agree: '*' in the leak value stands for any one character.
-MASKED = "{m} LIKE replace({l}, '*', '_')"
+# Digits only: levenshtein is safe here (ASCII). Visible digits agree: '*' in the leak value
+# stands for any one character. Only a value with a '*' can agree this way and not in full
+# (identifiers hold no other LIKE wildcard), so the per-row pattern is only built for those.
+MASKED = "{l} LIKE '%*%' AND {m} LIKE replace({l}, '*', '_')"
+# One edit apart: the edit leaves either the first half of the shorter value or the rest of
+# it as it was, a cheap test that spares most pairs the edit distance.
+ONE_EDIT = (
+    "(substr({l}, 1, CAST(floor(least(length({l}), length({m})) / 2) AS INTEGER)) = "
+    "substr({m}, 1, CAST(floor(least(length({l}), length({m})) / 2) AS INTEGER)) OR "
+    "right({l}, least(length({l}), length({m})) - "
+    "CAST(floor(least(length({l}), length({m})) / 2) AS INTEGER)) = "
+    "right({m}, least(length({l}), length({m})) - "
+    "CAST(floor(least(length({l}), length({m})) / 2) AS INTEGER))) "
+    "AND levenshtein({l}, {m}) <= 1"
+)
 
 
 def near_short(lv: str = "{l}", mv: str = "{m}", n: int = 4) -> str:
@@ -50,8 +63,13 @@ def near_long(lv: str = "{l}", mv: str = "{m}", parts: int = 8) -> str:
         b = f"greatest(0, {n} - CAST(floor({j + 1} * {n} / {parts}) AS INTEGER) - 1)"
         end = f"right({lv}, {b}) = right({mv}, {b})"
         probes.append(f"(substr({lv}, 1, {a}) = substr({mv}, 1, {a}) AND {end})" if j else end)
+    # A stretch in the second half keeps the first half; one in the first half keeps the
+    # last half but a part: a cheap test every probe implies, so most pairs skip the probes.
+    h = f"CAST(floor({n} / 2) AS INTEGER)"
+    s = f"greatest(0, {n} - {h} - CAST(floor({n} / {parts}) AS INTEGER) - 1)"
+    halves = f"(substr({lv}, 1, {h}) = substr({mv}, 1, {h}) OR right({lv}, {s}) = right({mv}, {s}))"
     return (
-        f"(abs(length({lv}) - length({mv})) <= 1 AND length({lv}) >= {parts} AND "
+        f"(abs(length({lv}) - length({mv})) <= 1 AND length({lv}) >= {parts} AND {halves} AND "
         f"({' OR '.join(probes)}))"
     )
 
@@ -60,25 +78,33 @@ def _visible(expr: str) -> str:
     return f"{expr} NOT LIKE '%*%'"
 
 
+def _visible_parts(col: str, *parts: str) -> str:
+    """The ``parts`` of ``col`` hold no mask character. Tested on the whole value first:
+    master values are rarely masked, and one test is cheaper than one per part."""
+    each = " AND ".join(_visible(p) for p in parts)
+    return f"({_visible(col)} OR ({each}))"
+
+
 def features_sql(src: str, idcol: str, extra: str = "") -> str:
     """Canonical values of ``src`` plus the derived blocking keys; the birth date falls back
     to the one the resident ID carries when its digits are visible. ``extra`` columns (SQL,
     with a leading comma) are passed through."""
     birth = (
         "coalesce(birth, CASE WHEN length(id) = 18 AND "
-        f"{_visible('substr(id, 7, 8)')} THEN substr(id, 7, 8) END)"
+        f"{_visible_parts('id', 'substr(id, 7, 8)')} THEN substr(id, 7, 8) END)"
     )
+    id_ps = _visible_parts("id", "substr(id, 1, 6)", "substr(id, 15, 4)")
+    mob_ps = _visible_parts("mobile", "substr(mobile, 1, 3)", "substr(mobile, 8, 4)")
+    card_ps = _visible_parts("card", "substr(card, 1, 6)", "right(card, 4)")
     return f"""
 SELECT {idcol}, name, id, mobile, card, addr, email, {birth} AS birth,
   CASE WHEN {_visible("id")} THEN id END AS id_full,
-  CASE WHEN length(id) = 18 AND {_visible("substr(id, 1, 6)")} AND {_visible("substr(id, 15, 4)")}
-       THEN substr(id, 1, 6) || substr(id, 15, 4) END AS id_ps,
+  CASE WHEN length(id) = 18 AND {id_ps} THEN substr(id, 1, 6) || substr(id, 15, 4) END AS id_ps,
   CASE WHEN {_visible("mobile")} THEN mobile END AS mob_full,
-  CASE WHEN length(mobile) = 11 AND {_visible("substr(mobile, 1, 3)")} AND {_visible("substr(mobile, 8, 4)")}
+  CASE WHEN length(mobile) = 11 AND {mob_ps}
        THEN substr(mobile, 1, 3) || substr(mobile, 8, 4) END AS mob_ps,
   CASE WHEN {_visible("card")} THEN card END AS card_full,
-  CASE WHEN length(card) >= 14 AND {_visible("substr(card, 1, 6)")} AND {_visible("right(card, 4)")}
-       THEN substr(card, 1, 6) || right(card, 4) END AS card_ps,
+  CASE WHEN length(card) >= 14 AND {card_ps} THEN substr(card, 1, 6) || right(card, 4) END AS card_ps,
   substr(name, 1, 1) AS surname1,
   substr(addr, 1, 6) AS area{extra}
 FROM {src}"""
@@ -99,11 +125,23 @@ def history_versions_sql(current: str, history: str) -> str:
     )
 
 
+def own_versions_sql(history: str) -> str:
+    """Per history row, a row holding only that earlier value (in its field's column; every
+    other column null) and which ``field`` it was: what rules keyed on that field alone need."""
+    cols = [
+        f"CASE WHEN h.field = '{v}' THEN h.value END AS {v}"
+        if v in HISTORICAL
+        else f"CAST(NULL AS VARCHAR) AS {v}"
+        for v in VALUES
+    ]
+    return f"SELECT h.mid, {', '.join(cols)}, h.field FROM {history} h"
+
+
 COMPARISONS = (
-    Comparison("id", "id", ("{l} = {m}", MASKED, "levenshtein({l}, {m}) <= 1")),
+    Comparison("id", "id", ("{l} = {m}", MASKED, ONE_EDIT)),
     Comparison("name", "name", ("{l} = {m}", near_short())),
-    Comparison("birth", "birth", ("{l} = {m}", "levenshtein({l}, {m}) <= 1")),
-    Comparison("mobile", "mobile", ("{l} = {m}", MASKED, "levenshtein({l}, {m}) <= 1")),
+    Comparison("birth", "birth", ("{l} = {m}", ONE_EDIT)),
+    Comparison("mobile", "mobile", ("{l} = {m}", MASKED, ONE_EDIT)),
     Comparison("card", "card", ("{l} = {m}", MASKED)),
     Comparison(
         "addr",

@@ -65,17 +65,31 @@ class History:
     earlier value of one of ``fields`` (blocking reads only mid and field); ``versions`` has,
     per such row, the master row with that value in place of the field's current one (the
     master's columns and keys, plus ``field``); ``depends`` pairs each key column derived
-    from one of ``fields`` with that field."""
+    from one of ``fields`` with that field. ``own``, when given, is like ``versions`` but
+    built from the history row alone (every column but the changed field null): rules whose
+    keys all derive from that one field read it, and need no pass over the master."""
 
     rows: str
     versions: str
     fields: tuple[str, ...]
     depends: tuple[tuple[str, str], ...]
+    own: str | None = None
 
     def fields_of(self, keys: tuple[str, ...]) -> list[str]:
         """The fields with history that ``keys`` derive from."""
         dep = dict(self.depends)
         return sorted({dep[k] for k in keys if k in dep})
+
+    def reads_own(self, keys: tuple[str, ...]) -> bool:
+        """Whether a rule on ``keys`` reads ``own``: all of them derive from one field."""
+        dep = dict(self.depends)
+        return (
+            self.own is not None and all(k in dep for k in keys) and len(self.fields_of(keys)) == 1
+        )
+
+    def source(self, keys: tuple[str, ...]) -> str:
+        """The versions table a rule on ``keys`` reads."""
+        return self.own if self.own is not None and self.reads_own(keys) else self.versions
 
 
 @cache
@@ -132,7 +146,7 @@ def block_sql(
         )
         if fields:
             m += (
-                f" UNION ALL SELECT m.mid, {mk} AS k, 1 AS w FROM {history.versions} m "
+                f" UNION ALL SELECT m.mid, {mk} AS k, 1 AS w FROM {history.source(block.keys)} m "
                 f"WHERE m.field IN ({_in_list(fields)}) AND {mc} AND {mk} IN (SELECT k FROM {b}_l)"
             )
         ctes.append(f"{b}_m AS ({m})")
@@ -158,37 +172,51 @@ def _meets(blocks: tuple[Block, ...], leak: str) -> str:
     return " OR ".join(f"({c})" for c in conds)
 
 
-def near_sql(blocks: tuple[Block, ...], leak: str, master: str) -> str:
-    """The ``master`` rows (``mid`` and every rule's key columns) that some rule's key puts
-    next to a ``leak`` row. Found in one pass over the master, so the rules, each run
-    separately, read this smaller table instead of deriving keys from the whole master again.
-    Every row any rule meets (for this leak or a part of it) is here, with every row carrying
-    the same key, so each rule's pairs and key counts stay the same."""
-    cols = sorted({k for b in blocks for k in b.keys})
+def near_sql(
+    blocks: tuple[Block, ...],
+    leak: str,
+    master: str,
+    columns: tuple[str, ...] = (),
+    found: tuple[str, ...] = (),
+) -> str:
+    """The ``master`` rows (``mid``, every rule's key columns and ``columns``) that some rule's
+    key puts next to a ``leak`` row, or whose ``mid`` is in one of the ``found`` tables (the
+    customers an earlier value met). Found in one pass over the master, so the rules, each
+    run separately, and every later step read this smaller table instead of the whole master
+    again. Every row any rule meets (for this leak or a part of it) is here, with every row
+    carrying the same key, so each rule's pairs and key counts stay the same."""
+    cols = sorted({k for b in blocks for k in b.keys} | set(columns))
     keys = ", ".join(f"m.{c}" for c in cols)
-    return f"SELECT m.mid, {keys} FROM {master} m WHERE {_meets(blocks, leak)}"
+    conds = [_meets(blocks, leak)] if blocks else []
+    conds += [f"(m.mid IN (SELECT mid FROM {f}))" for f in found]
+    return f"SELECT m.mid, {keys} FROM {master} m WHERE {' OR '.join(conds) or '1 = 0'}"
 
 
-def near_versions_sql(blocks: tuple[Block, ...], leak: str, history: History) -> str:
+def near_versions_sql(blocks: tuple[Block, ...], leak: str, history: History, own: bool) -> str:
     """Like :func:`near_sql` for the versions from earlier values (with ``field``): those
-    whose key, changed by that earlier value, some rule meets in the ``leak``."""
-    cols = sorted({k for b in blocks for k in b.keys})
-    conds = [
-        f"(m.field IN ({_in_list(fields)}) AND ({_meets((b,), leak)}))"
+    whose key, changed by that earlier value, some rule meets in the ``leak``; from
+    ``history.own`` for the rules that read it (``own``), else from ``history.versions``."""
+    mine = [
+        b
         for b in blocks
-        if (fields := history.fields_of(b.keys))
+        if history.fields_of(b.keys) and (history.source(b.keys) != history.versions) == own
+    ]
+    cols = sorted({k for b in mine for k in b.keys}) or sorted({k for b in blocks for k in b.keys})
+    conds = [
+        f"(m.field IN ({_in_list(history.fields_of(b.keys))}) AND ({_meets((b,), leak)}))"
+        for b in mine
     ]
     where = " OR ".join(conds) if conds else "1 = 0"
+    table = history.own if own and history.own else history.versions
     return (
-        f"SELECT m.mid, m.field, {', '.join(f'm.{c}' for c in cols)} "
-        f"FROM {history.versions} m WHERE {where}"
+        f"SELECT m.mid, m.field, {', '.join(f'm.{c}' for c in cols)} FROM {table} m WHERE {where}"
     )
 
 
 def near_rows_sql(history: History, near: str) -> str:
-    """The history rows (``mid``, ``field``) of the master rows in ``near``: the rules count
-    versions only for those."""
-    return f"SELECT h.mid, h.field FROM {history.rows} h WHERE h.mid IN (SELECT mid FROM {near})"
+    """The history rows (all their columns) of the master rows in ``near``: the rules count
+    versions only for those, and later steps read earlier values from here."""
+    return f"SELECT h.* FROM {history.rows} h WHERE h.mid IN (SELECT mid FROM {near})"
 
 
 def versions_of_sql(
@@ -282,6 +310,11 @@ def sample_sql(table: str, idcol: str, n: int) -> str:
     order is first found on ``idcol`` alone, so whole rows are only read for the sample."""
     order = f"ORDER BY md5(CAST({idcol} AS VARCHAR)), {idcol} LIMIT {n}"
     return f"SELECT * FROM {table} WHERE {idcol} IN (SELECT {idcol} FROM {table} {order}) {order}"
+
+
+def sample_ids_sql(table: str, idcol: str, n: int) -> str:
+    """The ``idcol`` of the rows :func:`sample_sql` would take, read from ``idcol`` alone."""
+    return f"SELECT {idcol} FROM {table} ORDER BY md5(CAST({idcol} AS VARCHAR)), {idcol} LIMIT {n}"
 
 
 def cross_sql(left: str, right: str) -> str:
