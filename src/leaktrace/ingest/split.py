@@ -60,10 +60,12 @@ def row_starts(path: str, targets: list[int], quoted: bool) -> list[tuple[int, i
     return out
 
 
-def split(source: Source, parts: int, skip_lines: int, quoted: bool) -> list[Source]:
-    """``source`` cut into about ``parts`` ranges of whole rows (fewer when rows are long)."""
+def split(source: Source, parts: int, skip_lines: int, quoted: bool, head: int = 0) -> list[Source]:
+    """``source`` cut into about ``parts`` ranges of whole rows (fewer when rows are long); the
+    first is ``head`` bytes longer than the others' equal shares."""
     size = source.size
-    targets = [size * i // parts for i in range(1, parts)]
+    head = min(max(head, 0), size)
+    targets = [head + (size - head) * i // parts for i in range(1, parts)]
     starts = [(0, 0), *row_starts(str(source.path), targets, quoted), (size, -1)]
     out = []
     for (start, before), (end, _) in zip(starts, starts[1:], strict=False):

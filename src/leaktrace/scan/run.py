@@ -29,6 +29,7 @@ from leaktrace.scan.scanner import (
 )
 
 SPLIT_MIN = 64 << 20  # files under this are scanned in one process (starting one costs ~0.5 s)
+HEAD_START = 24 << 20  # about what one process scans while a worker starts up
 
 
 def scan(
@@ -72,9 +73,8 @@ def _scan_sources(
             if progress:
                 progress(before + done)
 
-        parts = _parts(src, processes)
-        if len(parts) > 1:
-            stats, records, problems = _scan_split(parts, report, writer, on_bytes)
+        if processes > 1 and src.size >= SPLIT_MIN and splittable(src):
+            stats, records, problems = _scan_split(src, processes, report, writer, on_bytes)
         else:
             stats, records = scan_batches(src, typing_for(report), writer, on_bytes)
             problems = src.problems
@@ -90,29 +90,35 @@ def _scan_sources(
 
 
 def _parts(src: Source, processes: int) -> list[Source]:
-    if processes < 2 or src.size < SPLIT_MIN or not splittable(src):
-        return [src]
+    """``src`` in ``processes`` ranges; the first, scanned here, is longer by what this process
+    scans while the workers start up (HEAD_START bytes shared out)."""
     dialect = getattr(src._reader, "keywords", {}).get("dialect")
     skip = dialect.skip_lines if dialect else 0
     quoted = bool(dialect and dialect.quoted)
-    return split(src, processes, skip, quoted)
+    return split(src, processes, skip, quoted, head=min(HEAD_START, src.size // 4))
 
 
 def _scan_split(
-    parts: list[Source],
+    src: Source,
+    processes: int,
     report: SourceReport,
     writer: pq.ParquetWriter | None,
     on_bytes: Progress,
 ) -> tuple[dict[str, KindStats], int, list[Problem]]:
-    """Scan ``parts[0]`` here and the others in worker processes started at once; the first
-    batch here types the columns and the workers get the types from it."""
-    workers: list[_Worker] = []
+    """Scan the first range of ``src`` here and the others in worker processes. The workers
+    are started first (they import while the ranges are found), and the first batch here types
+    the columns for them all."""
+    started: list[_Worker] = []
     try:
-        for i, part in enumerate(parts[1:], 1):
+        for _ in range(processes - 1):
+            started.append(_Worker())
+        parts = _parts(src, processes)
+        for i, w in enumerate(started, 1):
             tmp = None
-            if writer is not None:
+            if writer is not None and i < len(parts):
                 tmp = Path(writer.where).with_name(f"{Path(writer.where).name}.part{i}.tmp")
-            workers.append(_Worker(part, tmp))
+            w.start(parts[i] if i < len(parts) else None, tmp)
+        workers = [w for w in started if w.started]
         typing = typing_for(report)
         sent = False
 
@@ -145,7 +151,7 @@ def _scan_split(
                     writer.write_batch(batch)
         return stats, records, problems
     finally:
-        for w in workers:
+        for w in started:
             w.close()
 
 
@@ -153,8 +159,9 @@ class _Worker:
     """One byte range scanned by ``python -m leaktrace.scan.worker``: its orders go by stdin,
     its progress and result come back by a pipe of pickled frames, read by a thread here."""
 
-    def __init__(self, part: Source, tmp: Path | None) -> None:
-        self.tmp = tmp
+    def __init__(self) -> None:
+        self.tmp: Path | None = None
+        self.started = False
         self.done = 0
         self.payload: dict[str, Any] | None = None
         self.error: str | None = None
@@ -168,7 +175,14 @@ class _Worker:
         self.frames = os.fdopen(read_fd, "rb")
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+
+    def start(self, part: Source | None, tmp: Path | None) -> None:
+        """Give the worker its range (None: no range left for it; it ends)."""
+        if part is None:
+            self.send(None)
+            return
         assert part.part is not None
+        self.tmp, self.started = tmp, True
         self.send((str(part.path), part.format, part.encoding, part.part, tmp))
 
     def send(self, obj: object) -> None:

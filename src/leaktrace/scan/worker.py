@@ -24,7 +24,10 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
         frames.flush()
 
     try:
-        path, fmt, encoding, part, tmp = pickle.load(orders)
+        order = pickle.load(orders)
+        if order is None:  # no range was left for this worker
+            return
+        path, fmt, encoding, part, tmp = order
         src = open_source(path, format=fmt, encoding=encoding)
         src.part = part
         report = SourceReport(path, src.format, src.encoding, src.kind, src.size)
