@@ -185,12 +185,14 @@ def link(
         engine.create("pairs_first", "SELECT rid, rid AS mid FROM " + leak + " WHERE 1 = 0")
     n_first = engine.fetch("SELECT count(*) AS n FROM pairs_first").to_pylist()[0]["n"]
     engine.create("leak_rest", sql.anti_sql(leak, "pairs_first"))
-    selects = ["SELECT rid, mid FROM pairs_first"]
+    pairs = "SELECT rid, mid FROM pairs_first"
     if rest:
         also = (near, ids) if near else (ids,)
         near, hist = _near(engine, "near_rest", rest, "leak_rest", master, history, carry, also)
-        selects += [sql.block_sql(b, "leak_rest", near, spec.skew_cap, hist) for b in rest]
-    engine.create("pairs", sql.union_pairs_sql(selects))
+        selects = [sql.block_sql(b, "leak_rest", near, spec.skew_cap, hist) for b in rest]
+        # The later rules only pair leak rows the first left without a pair: no overlap.
+        pairs += " UNION ALL " + sql.union_pairs_sql(selects)
+    engine.create("pairs", pairs)
     if not near:
         near = "near_none"
         engine.create(near, sql.near_sql((), leak, master, carry, (ids,)))

@@ -112,11 +112,18 @@ FROM {src}"""
 
 def history_versions_sql(current: str, history: str) -> str:
     """Per history row, the customer's current row with that field's earlier value in place
-    (what the record looked like at some earlier time), and which ``field`` that was."""
+    (what the record looked like at some earlier time), and which ``field`` that was.
+
+    Only the blocking reads these, and a rule reads a version only for a field its keys
+    derive from; when no rule's keys derive from two fields with history, the other such
+    fields are left null, so the pass that builds the versions reads no more of the master
+    than the keys need."""
+    two = any(len({KEY_SOURCES[k] for k in b.keys} & set(HISTORICAL)) > 1 for b in BLOCKS)
     cols = []
-    for v in ("name", "id", "mobile", "card", "addr", "email", "birth"):
+    for v in VALUES:
         if v in HISTORICAL:
-            cols.append(f"CASE WHEN h.field = '{v}' THEN h.value ELSE c.{v} END AS {v}")
+            other = f"c.{v}" if two else "NULL"
+            cols.append(f"CASE WHEN h.field = '{v}' THEN h.value ELSE {other} END AS {v}")
         else:
             cols.append(f"c.{v}")
     return (

@@ -188,7 +188,9 @@ def near_sql(
     cols = sorted({k for b in blocks for k in b.keys} | set(columns))
     keys = ", ".join(f"m.{c}" for c in cols)
     conds = [_meets(blocks, leak)] if blocks else []
-    conds += [f"(m.mid IN (SELECT mid FROM {f}))" for f in found]
+    if found:
+        mids = " UNION ALL ".join(f"SELECT mid FROM {f}" for f in found)
+        conds.append(f"(m.mid IN ({mids}))")
     return f"SELECT m.mid, {keys} FROM {master} m WHERE {' OR '.join(conds) or '1 = 0'}"
 
 
