@@ -480,6 +480,15 @@ def section(res: dict) -> str:
                 f"{size}| {s['seconds']:.1f} | {s['cpu_seconds']:.1f} | {s['peak_rss_mb']:,.0f} "
                 f"| {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} |"
             )
+    ratios = [
+        f"{sc['leak_rows']:,} x {sc['master_rows']:,}: Splink takes "
+        f"{sc['splink']['seconds'] / sc['leaktrace']['seconds']:.1f}x the wall time, "
+        f"{sc['splink']['cpu_seconds'] / sc['leaktrace']['cpu_seconds']:.1f}x the CPU time"
+        for sc in res["scale"]
+        if sc["leaktrace"]["finished"] and sc["splink"]["finished"]
+    ]
+    if ratios:
+        lines.append("\n" + "; ".join(ratios) + ".")
     return "\n".join(lines) + "\n"
 
 
