@@ -16,7 +16,7 @@ from leaktrace.errors import InputError
 from leaktrace.verify.engines import make_engine
 from leaktrace.verify.fields import field_status
 from leaktrace.verify.forgery import forgery_signals
-from leaktrace.verify.inputs import prepare_leak, prepare_master
+from leaktrace.verify.inputs import history_select, prepare_leak, prepare_master
 from leaktrace.verify.linkage import link
 from leaktrace.verify.profile import (
     HISTORICAL,
@@ -105,7 +105,8 @@ def verify(
             eng.view("mc", features_sql("mbase", "mid", ", opened"))
             history = None
             if mi.history is not None:
-                eng.load_parquet("hist", mi.history)
+                eng.load_parquet("hist_src", mi.history)
+                eng.view("hist", history_select("hist_src"))
                 versions = history_versions_sql("mbase", "hist")
                 eng.view("mv", features_sql(f"({versions}) v", "mid", ", field"))
                 eng.view("mvo", features_sql(f"({own_versions_sql('hist')}) v", "mid", ", field"))

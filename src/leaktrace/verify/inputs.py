@@ -254,7 +254,10 @@ def prepare_master(
 
 
 def _prepare_history(history: Path, work: Path) -> Path:
-    """History as (mid, field, value, valid_from, valid_to) with canonical field names."""
+    """History as a Parquet file (a copy only when it is not Parquet already), checked for
+    the columns (customer_id, field, value, valid_from, valid_to). Engines read it through
+    :data:`HISTORY_SELECT`, which maps the field names and types: no copy of its millions of
+    rows is written, and reading the compressed file costs about what a copy's reads save."""
     sub = work / "history_src"
     sub.mkdir(exist_ok=True)
     src = _to_parquet(history, None, sub)
@@ -264,15 +267,19 @@ def _prepare_history(history: Path, work: Path) -> Path:
         raise InputError(
             str(history), "history columns " + ", ".join(need), "missing " + ", ".join(missing)
         )
-    out = work / "history.parquet"
-    pl.scan_parquet(src).filter(pl.col("field").is_in(list(HISTORY_FIELDS))).select(
-        pl.col("customer_id").alias("mid"),
-        pl.col("field").replace_strict(HISTORY_FIELDS, return_dtype=pl.String),
-        pl.col("value").cast(pl.String),
-        pl.col("valid_from").cast(pl.Date),
-        pl.col("valid_to").cast(pl.Date),
-    ).sink_parquet(out, compression="uncompressed")  # a work file: no decompression on each read
-    return out
+    return src
+
+
+def history_select(table: str) -> str:
+    """The history ``table`` (as :func:`_prepare_history` checked it) as (mid, field, value,
+    valid_from, valid_to) with canonical field names, the fields without history dropped."""
+    names = ", ".join(f"'{k}'" for k in HISTORY_FIELDS)
+    field = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in HISTORY_FIELDS.items())
+    return (
+        f"SELECT customer_id AS mid, CASE field {field} END AS field, "
+        "CAST(value AS VARCHAR) AS value, CAST(valid_from AS DATE) AS valid_from, "
+        f"CAST(valid_to AS DATE) AS valid_to FROM {table} WHERE field IN ({names})"
+    )
 
 
 def _as_of(path: Path, opened: str | None, history: Path | None) -> dt.date | None:
@@ -286,6 +293,11 @@ def _as_of(path: Path, opened: str | None, history: Path | None) -> dt.date | No
             col = col.cast(pl.String).str.to_date(strict=False)
         dates.append(lf.select(col.max()).collect().item())
     if history:
-        dates.append(pl.scan_parquet(history).select(pl.col("valid_to").max()).collect().item())
+        valid_to = (
+            pl.scan_parquet(history)
+            .filter(pl.col("field").is_in(list(HISTORY_FIELDS)))
+            .select(pl.col("valid_to").cast(pl.Date).max())
+        )
+        dates.append(valid_to.collect().item())
     dates = [d for d in dates if d is not None]
     return max(dates) if dates else None

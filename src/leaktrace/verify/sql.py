@@ -325,10 +325,10 @@ def cross_sql(left: str, right: str) -> str:
 
 
 def exact_u_sql(columns: list[str], leak: str, master: str) -> str:
-    """Per column, the number of (non-null) leak and master rows and of their pairs that agree
-    exactly: a random pair agrees with chance agree / (nl * nm). One pass over the master, each
-    row adding the leak's count of its value, so the master's value counts are never built and
-    the master is not read once per column."""
+    """Per column, the number of (non-null) leak and ``master`` rows and of their pairs that
+    agree exactly: a random pair agrees with chance agree / (nl * nm). ``master`` may be a
+    sample of the master. One pass over it, each row adding the leak's count of its value, so
+    its value counts are never built and it is not read once per column."""
     ctes = [
         f"ua_{c} AS (SELECT {c} AS v, count(*) AS n FROM {leak} WHERE {c} IS NOT NULL GROUP BY {c})"
         for c in columns
