@@ -130,3 +130,14 @@ def test_interrupted_split_scan_stops_its_workers_and_leaves_nothing(tmp_path, m
     assert len(started) == 1
     assert all(w.proc.poll() is not None for w in started)  # ended, not left running
     assert sorted(p.name for p in tmp_path.iterdir()) == ["leak.csv"]
+
+
+def test_split_text_scan_when_the_worker_ends_first(tmp_path, monkeypatch):
+    # A text part takes no column types: nothing is sent to a worker that may have ended.
+    path = tmp_path / "post.txt"
+    write_text_dump(path, 200_000, seed=12)
+    monkeypatch.setattr(run, "SPLIT_MIN", 1)
+    monkeypatch.setattr(run, "HEAD_START", 150_000)  # the worker's range is the short one
+    one = run.scan([path], processes=1)
+    two = run.scan([path], processes=2)
+    assert one.records == two.records > 0

@@ -135,7 +135,7 @@ def _scan_split(
             on_bytes(done + sum(w.done for w in workers))
 
         stats, records = scan_batches(parts[0], first_typing, writer, progress)
-        if not sent:  # no rows here: the workers type their own columns
+        if not sent and src.kind == "table":  # no rows here: the workers type their own
             for w in workers:
                 w.send(None)
         problems = list(parts[0].problems)
@@ -186,9 +186,13 @@ class _Worker:
         self.send((str(part.path), part.format, part.encoding, part.part, tmp))
 
     def send(self, obj: object) -> None:
+        """Send the worker an order; one that has ended takes none (its result tells why)."""
         assert self.proc.stdin is not None
-        pickle.dump(obj, self.proc.stdin)
-        self.proc.stdin.flush()
+        try:
+            pickle.dump(obj, self.proc.stdin)
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
 
     def _read(self) -> None:
         try:
@@ -223,7 +227,10 @@ class _Worker:
             self.proc.terminate()
             self.proc.wait()
         if self.proc.stdin is not None:
-            self.proc.stdin.close()
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
         self.frames.close()
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
