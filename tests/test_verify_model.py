@@ -117,3 +117,28 @@ def test_strangers_near_a_customer_are_not_linked(tmp_path: Path) -> None:
     wrong = {r: m for r, m in got.items() if r >= len(truth) or truth[r] != m}
     assert not wrong, list(wrong.items())[:5]
     assert len(got) == len(truth)
+
+
+def test_u_from_a_master_sample_is_close_to_the_whole_master(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exact u read from a sample of the master (as for big masters) stays near the value the
+    whole master gives, and the links stay the same."""
+    from leaktrace.synth.leaks import make_leak
+    from leaktrace.synth.writers import write_leak
+    from leaktrace.verify import linkage
+
+    world = make_world(6000, seed=5, out=tmp_path / "world")
+    leak = make_leak(world, "share", seed=2, size=0.5)
+    path = write_leak(leak, tmp_path / "leak.csv", "csv")
+    whole = verify(path, world.path)
+    monkeypatch.setattr(linkage, "EXACT_ROWS", 1500)
+    monkeypatch.setattr(linkage, "EXACT_PAIRS", 1.0)
+    sampled = verify(path, world.path)
+    assert whole.linkage is not None and sampled.linkage is not None
+    for a, b in zip(whole.linkage.weights, sampled.linkage.weights, strict=True):
+        if a.name in ("id", "name", "mobile"):
+            assert b.u[-1] != a.u[-1]  # a quarter of the master, so not the same count
+            assert 0.5 < b.u[-1] / a.u[-1] < 2, (a.name, a.u[-1], b.u[-1])
+    assert whole.matches is not None and sampled.matches is not None
+    assert whole.matches.select("rid", "mid").equals(sampled.matches.select("rid", "mid"))

@@ -206,7 +206,7 @@ def link(
     t["blocking"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    engine.create("pair_versions", sql.versions_of_sql("pairs", near, columns, near_history))
+    engine.view("pair_versions", sql.versions_of_sql("pairs", near, columns, near_history))
     engine.create("gamma", sql.gamma_sql(spec, "pairs", leak, "pair_versions"))
     counts = pl.from_arrow(engine.fetch(sql.pattern_counts_sql(spec, "gamma")))
     t["comparing"] = time.perf_counter() - t0
