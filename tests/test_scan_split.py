@@ -18,6 +18,8 @@ from leaktrace.ingest.split import row_starts, split
 from leaktrace.scan import run
 from leaktrace.synth.corpus import write_table_dump, write_text_dump
 
+ID = "11010519491231002X"
+
 
 def _same(tmp_path: Path, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run, "SPLIT_MIN", 1)
@@ -127,17 +129,16 @@ def test_interrupted_split_scan_stops_its_workers_and_leaves_nothing(tmp_path, m
 
     with pytest.raises(KeyboardInterrupt):
         run.scan([path], out=out, progress=boom, processes=2)
-    assert len(started) == 1
+    assert len(started) == 2
     assert all(w.proc.poll() is not None for w in started)  # ended, not left running
     assert sorted(p.name for p in tmp_path.iterdir()) == ["leak.csv"]
 
 
-def test_split_text_scan_when_the_worker_ends_first(tmp_path, monkeypatch):
-    # A text part takes no column types: nothing is sent to a worker that may have ended.
+def test_more_processes_than_rows(tmp_path, monkeypatch):
+    # Ranges are cut between rows: a worker left without one ends at once.
     path = tmp_path / "post.txt"
-    write_text_dump(path, 200_000, seed=12)
+    path.write_text(f"张伟 {ID}\n李娜 {ID}\n", encoding="utf-8")
     monkeypatch.setattr(run, "SPLIT_MIN", 1)
-    monkeypatch.setattr(run, "HEAD_START", 150_000)  # the worker's range is the short one
-    one = run.scan([path], processes=1)
-    two = run.scan([path], processes=2)
-    assert one.records == two.records > 0
+    got = run.scan([path], processes=6)
+    assert got.records == 2
+    assert got.kinds["resident_id"].valid == 2

@@ -3,6 +3,7 @@ byte ranges of whole rows and the ranges are scanned by one process per core."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import subprocess
@@ -29,7 +30,6 @@ from leaktrace.scan.scanner import (
 )
 
 SPLIT_MIN = 64 << 20  # files under this are scanned in one process (starting one costs ~0.5 s)
-HEAD_START = 24 << 20  # about what one process scans while a worker starts up
 
 
 def scan(
@@ -90,12 +90,24 @@ def _scan_sources(
 
 
 def _parts(src: Source, processes: int) -> list[Source]:
-    """``src`` in ``processes`` ranges; the first, scanned here, is longer by what this process
-    scans while the workers start up (HEAD_START bytes shared out)."""
+    """``src`` in ``processes`` ranges of whole rows."""
     dialect = getattr(src._reader, "keywords", {}).get("dialect")
     skip = dialect.skip_lines if dialect else 0
     quoted = bool(dialect and dialect.quoted)
-    return split(src, processes, skip, quoted, head=min(HEAD_START, src.size // 4))
+    return split(src, processes, skip, quoted)
+
+
+def _first_columns(src: Source, report: SourceReport) -> list[ColumnReport] | None:
+    """The column types of a table, from its first batch (as a scan in one process types
+    them); None for text. Read from a copy, so its problems are not counted twice."""
+    if src.kind != "table":
+        return None
+    batches = dataclasses.replace(src, problems=[]).batches()
+    try:
+        first = next(batches, None)
+    finally:
+        batches.close()  # type: ignore[attr-defined]
+    return typing_for(report)(first) if first is not None else None
 
 
 def _scan_split(
@@ -105,47 +117,38 @@ def _scan_split(
     writer: pq.ParquetWriter | None,
     on_bytes: Progress,
 ) -> tuple[dict[str, KindStats], int, list[Problem]]:
-    """Scan the first range of ``src`` here and the others in worker processes. The workers
-    are started first (they import while the ranges are found), and the first batch here types
-    the columns for them all."""
+    """Scan the ranges of ``src`` in worker processes, one thread each (a process per core
+    is faster than threads that contend). They are started first and import while the ranges
+    are found and the columns typed here; the results are merged in file order."""
     started: list[_Worker] = []
     try:
-        for _ in range(processes - 1):
+        for _ in range(processes):
             started.append(_Worker())
         parts = _parts(src, processes)
-        for i, w in enumerate(started, 1):
+        for i, w in enumerate(started):
             tmp = None
             if writer is not None and i < len(parts):
                 tmp = Path(writer.where).with_name(f"{Path(writer.where).name}.part{i}.tmp")
             w.start(parts[i] if i < len(parts) else None, tmp)
         workers = [w for w in started if w.started]
-        typing = typing_for(report)
-        sent = False
-
-        def first_typing(batch: Any) -> list[ColumnReport]:
-            nonlocal sent
-            cols = typing(batch)
-            if not sent:
-                sent = True
-                for w in workers:
-                    w.send(cols)
-            return cols
-
-        def progress(done: int) -> None:
-            on_bytes(done + sum(w.done for w in workers))
-
-        stats, records = scan_batches(parts[0], first_typing, writer, progress)
-        if not sent and src.kind == "table":  # no rows here: the workers type their own
+        cols = _first_columns(src, report)
+        if src.kind == "table":
             for w in workers:
-                w.send(None)
-        problems = list(parts[0].problems)
+                w.send(cols)
+
+        def progress() -> None:
+            on_bytes(sum(w.done for w in workers))
+
+        stats: dict[str, KindStats] = {}
+        records = 0
+        problems: list[Problem] = []
         for w in workers:
-            payload = w.result(lambda: progress(0))
+            payload = w.result(progress)
             merge_stats(stats, payload["stats"])
             records += payload["records"]
             problems += payload["problems"]
-            for table, cols in payload["columns"].items():
-                report.columns.setdefault(table, cols)
+            for table, table_cols in payload["columns"].items():
+                report.columns.setdefault(table, table_cols)
             if writer is not None and w.tmp is not None:
                 for batch in pq.ParquetFile(w.tmp).iter_batches(batch_size=1 << 16):
                     writer.write_batch(batch)
@@ -166,10 +169,13 @@ class _Worker:
         self.payload: dict[str, Any] | None = None
         self.error: str | None = None
         read_fd, write_fd = os.pipe()
+        # one thread per worker: the workers share the cores out among themselves
+        env = os.environ | {"POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "leaktrace.scan.worker", str(write_fd)],
             stdin=subprocess.PIPE,
             pass_fds=(write_fd,),
+            env=env,
         )
         os.close(write_fd)
         self.frames = os.fdopen(read_fd, "rb")

@@ -339,7 +339,7 @@ def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
     Every step works line by line, so a large batch is cut into one slice per core and the
     slices run in threads (Polars releases the GIL); the result is the same."""
-    parts = os.cpu_count() or 1
+    parts = pl.thread_pool_size()  # 1 in a scan worker (one per core)
     if parts == 1 or lines.height < PARALLEL_LINES:
         return _find_in_lines(lines)
     size = -(-lines.height // parts)

@@ -11,6 +11,7 @@ import signal
 import sys
 from typing import Any, BinaryIO
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leaktrace.ingest import open_source
@@ -62,6 +63,7 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
 
 
 if __name__ == "__main__":
+    pa.set_cpu_count(1)  # one thread: the parent runs one worker per core
     # Ctrl-C reaches the whole process group: the parent stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with os.fdopen(int(sys.argv[1]), "wb") as out:
