@@ -290,6 +290,30 @@ SPLINK_LIMIT_S = 240  # stop Splink after 4 minutes ...
 SPLINK_LIMIT_MB = 20_000  # ... or 20 GB of resident memory, and record that it did not finish
 
 
+def write_scanned(df: pl.DataFrame, out: Path) -> Path:
+    """Customer rows (name, resident_id, mobile, card_no, address) written as the normalised
+    Parquet table ``leaktrace scan --out`` writes, one record per row."""
+    from leaktrace.scan import OUT_SCHEMA
+
+    table = df.with_row_index("row").select(
+        pl.lit(str(out)).alias("source"),
+        pl.lit("leak").alias("table"),
+        pl.col("row").cast(pl.Int64),
+        pl.col("resident_id"),
+        pl.col("mobile"),
+        pl.col("card_no").alias("bank_card"),
+        pl.lit(None, pl.String).alias("landline"),
+        pl.lit(None, pl.String).alias("email"),
+        pl.lit(None, pl.String).alias("passport"),
+        pl.lit(None, pl.String).alias("plate"),
+        pl.col("name").alias("person_name"),
+        pl.col("address"),
+        pl.lit(None, pl.List(pl.Struct({"kind": pl.String, "value": pl.String}))).alias("more"),
+    )
+    pl.from_arrow(table.to_arrow().cast(OUT_SCHEMA)).write_parquet(out)
+    return out
+
+
 def _scale_leak(world: Path, n_leak: int, out: Path, seed: int = 0) -> pl.DataFrame:
     """A scanned-format leak of ``n_leak`` rows: 90% our customers (IDs masked in half the
     rows, mobiles in a quarter), 10% people of another institution; returns the truth."""
@@ -323,24 +347,7 @@ def _scale_leak(world: Path, n_leak: int, out: Path, seed: int = 0) -> pl.DataFr
         .otherwise(pl.col("mobile"))
         .alias("mobile"),
     )
-    from leaktrace.scan import OUT_SCHEMA
-
-    table = df.with_row_index("row").select(
-        pl.lit(str(out)).alias("source"),
-        pl.lit("leak").alias("table"),
-        pl.col("row").cast(pl.Int64),
-        pl.col("resident_id"),
-        pl.col("mobile"),
-        pl.col("card_no").alias("bank_card"),
-        pl.lit(None, pl.String).alias("landline"),
-        pl.lit(None, pl.String).alias("email"),
-        pl.lit(None, pl.String).alias("passport"),
-        pl.lit(None, pl.String).alias("plate"),
-        pl.col("name").alias("person_name"),
-        pl.col("address"),
-        pl.lit(None, pl.List(pl.Struct({"kind": pl.String, "value": pl.String}))).alias("more"),
-    )
-    pl.from_arrow(table.to_arrow().cast(OUT_SCHEMA)).write_parquet(out)
+    write_scanned(df, out)
     return df.with_row_index("rid").select(pl.col("rid").cast(pl.Int64), "customer_id")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from leaktrace.scan import OUT_SCHEMA
+from bench.verify_bench import write_scanned
 from leaktrace.synth.world import make_world
 from leaktrace.verify import verify
 from leaktrace.verify.em import run_em
@@ -56,26 +56,6 @@ def test_em_keeps_vetoed_patterns_out_of_the_matches() -> None:
     assert vetoed.probability(patterns[1:2])[0] < 0.5
 
 
-def _scanned(df: pl.DataFrame, out: Path) -> Path:
-    table = df.with_row_index("row").select(
-        pl.lit(str(out)).alias("source"),
-        pl.lit("leak").alias("table"),
-        pl.col("row").cast(pl.Int64),
-        pl.col("resident_id"),
-        pl.col("mobile"),
-        pl.col("card_no").alias("bank_card"),
-        pl.lit(None, pl.String).alias("landline"),
-        pl.lit(None, pl.String).alias("email"),
-        pl.lit(None, pl.String).alias("passport"),
-        pl.lit(None, pl.String).alias("plate"),
-        pl.col("name").alias("person_name"),
-        pl.col("address"),
-        pl.lit(None, pl.List(pl.Struct({"kind": pl.String, "value": pl.String}))).alias("more"),
-    )
-    pl.from_arrow(table.to_arrow().cast(OUT_SCHEMA)).write_parquet(out)
-    return out
-
-
 def _one_off(name: str) -> str:
     """``name`` with its last character replaced (a typo's distance from it)."""
     return name[:-1] + ("伟" if name[-1] != "伟" else "芳")
@@ -110,7 +90,7 @@ def test_strangers_near_a_customer_are_not_linked(tmp_path: Path) -> None:
         rows.append(row)
     strangers = pl.DataFrame(rows, schema={c: pl.String for c in cols})
     leak = pl.concat([ours.select(cols), strangers])
-    report = verify(_scanned(leak, tmp_path / "leak.parquet"), world.path)
+    report = verify(write_scanned(leak, tmp_path / "leak.parquet"), world.path)
     assert report.matches is not None
     got = dict(report.matches.select("rid", "mid").iter_rows())
     truth = ours["customer_id"].to_list()

@@ -141,6 +141,17 @@ static PyObject *run(PyObject *const *args, check_fn check, const void *ctx) {
     return out;
 }
 
+/* A reference table passed as a buffer of exactly ``size`` bytes (an error otherwise). */
+static int get_table(PyObject *obj, Py_buffer *buf, Py_ssize_t size, const char *name) {
+    if (PyObject_GetBuffer(obj, buf, PyBUF_SIMPLE) < 0) return -1;
+    if (buf->len != size) {
+        PyBuffer_Release(buf);
+        PyErr_Format(PyExc_ValueError, "%s must hold %zd bytes", name, size);
+        return -1;
+    }
+    return 0;
+}
+
 /* --- normalising kinds -------------------------------------------------------------- */
 
 /* Normalise one raw value into out: its length; 0 when it is not of an easy shape (left to
@@ -341,12 +352,8 @@ static PyObject *resident_id(PyObject *self, PyObject *const *args, Py_ssize_t n
         return NULL;
     }
     Py_buffer table;
-    if (PyObject_GetBuffer(args[6], &table, PyBUF_SIMPLE) < 0) return NULL;
-    if (table.len != 1000000 * (Py_ssize_t)sizeof(int16_t)) {
-        PyBuffer_Release(&table);
-        PyErr_SetString(PyExc_ValueError, "last_year must hold 1,000,000 int16 values");
+    if (get_table(args[6], &table, 1000000 * (Py_ssize_t)sizeof(int16_t), "last_year") < 0)
         return NULL;
-    }
     RidCtx ctx = {(const int16_t *)table.buf, (int)PyLong_AsLong(args[7]),
                   (int)PyLong_AsLong(args[8])};
     PyObject *out = PyErr_Occurred() ? NULL : run_norm(args, rid_norm, rid_code, &ctx);
@@ -406,12 +413,7 @@ static PyObject *mobile(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     Py_buffer table;
-    if (PyObject_GetBuffer(args[6], &table, PyBUF_SIMPLE) < 0) return NULL;
-    if (table.len != 201000) {
-        PyBuffer_Release(&table);
-        PyErr_SetString(PyExc_ValueError, "allocated must hold 201,000 bytes");
-        return NULL;
-    }
+    if (get_table(args[6], &table, 201000, "allocated") < 0) return NULL;
     MobileCtx ctx = {(const unsigned char *)table.buf};
     PyObject *out = run_norm(args, mobile_norm, mobile_code, &ctx);
     PyBuffer_Release(&table);
@@ -545,12 +547,7 @@ static PyObject *landline(PyObject *self, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     Py_buffer table;
-    if (PyObject_GetBuffer(args[6], &table, PyBUF_SIMPLE) < 0) return NULL;
-    if (table.len != 11000) {
-        PyBuffer_Release(&table);
-        PyErr_SetString(PyExc_ValueError, "lengths must hold 11,000 bytes");
-        return NULL;
-    }
+    if (get_table(args[6], &table, 11000, "lengths") < 0) return NULL;
     LandCtx ctx = {(const unsigned char *)table.buf};
     PyObject *out = run_norm(args, land_normalise, land_codes, &ctx);
     PyBuffer_Release(&table);
