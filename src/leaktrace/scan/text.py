@@ -294,7 +294,7 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
     if not done:
         return _EMPTY_FOUND
     found = pl.concat(done, how="vertical_relaxed")
-    found = found.unique(subset=["line", "kind", "value"], keep="first", maintain_order=True)
+    found = found.filter(pl.struct("line", "kind", "value").is_first_distinct())
     return found.with_columns(status=status_expr(pl.col("reason")))
 
 
