@@ -212,6 +212,23 @@ static PyObject *run_norm(PyObject *const *args, norm_fn norm, code_fn code, con
     return Py_BuildValue("(NNN)", codes_obj, offsets_obj, data_obj);
 }
 
+/* run_norm for a kind whose checks need one byte table, passed as the seventh argument:
+ * the code function gets a pointer to the table's first byte as its context. */
+static PyObject *run_with_table(PyObject *const *args, Py_ssize_t nargs, const char *kind,
+                                const char *table_name, Py_ssize_t size, norm_fn norm,
+                                code_fn code) {
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s(offsets, data, validity, offset, length, wide, %s)", kind, table_name);
+        return NULL;
+    }
+    Py_buffer table;
+    if (get_table(args[6], &table, size, table_name) < 0) return NULL;
+    PyObject *out = run_norm(args, norm, code, table.buf);
+    PyBuffer_Release(&table);
+    return out;
+}
+
 static int blank(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 /* The kinds' CharMap for ASCII text, after stripping blanks at both ends as Polars does:
@@ -365,11 +382,8 @@ static PyObject *resident_id(PyObject *self, PyObject *const *args, Py_ssize_t n
 
 enum { MOBILE_UNALLOCATED = 1, MOBILE_MASKED };
 
-typedef struct {
-    /* 1 at 10^k + p for each allocated k-digit segment p (k = 3, 4, 5), and at 200000 + h
-     * for each three-digit head h that some segment starts with */
-    const unsigned char *allocated;
-} MobileCtx;
+/* mobile's table: 1 at 10^k + p for each allocated k-digit segment p (k = 3, 4, 5), and at
+ * 200000 + h for each three-digit head h that some segment starts with */
 
 /* mobile.normalize: separators dropped, x/X/# masks, +86 / 0086 / 86 removed. */
 static Py_ssize_t mobile_norm(const unsigned char *s, Py_ssize_t n, unsigned char *out,
@@ -389,17 +403,17 @@ static Py_ssize_t mobile_norm(const unsigned char *s, Py_ssize_t n, unsigned cha
 }
 
 static unsigned char mobile_code(const unsigned char *v, Py_ssize_t n, const void *vctx) {
-    const MobileCtx *ctx = (const MobileCtx *)vctx;
+    const unsigned char *table = (const unsigned char *)vctx;
     (void)n;
     int allocated = 0;
     if (!has_star(v, 3)) {
         int p = number(v, 3);
-        if (!ctx->allocated[200000 + p]) return MOBILE_UNALLOCATED;
-        allocated = ctx->allocated[1000 + p];
+        if (!table[200000 + p]) return MOBILE_UNALLOCATED;
+        allocated = table[1000 + p];
         if (!allocated && !has_star(v, 4)) {
             p = p * 10 + (v[3] - '0');
-            allocated = ctx->allocated[10000 + p];
-            if (!allocated && !has_star(v, 5)) allocated = ctx->allocated[100000 + p * 10 + (v[4] - '0')];
+            allocated = table[10000 + p];
+            if (!allocated && !has_star(v, 5)) allocated = table[100000 + p * 10 + (v[4] - '0')];
         }
     }
     if (has_star(v, 11)) return MOBILE_MASKED;
@@ -407,17 +421,7 @@ static unsigned char mobile_code(const unsigned char *v, Py_ssize_t n, const voi
 }
 
 static PyObject *mobile(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError,
-                        "mobile(offsets, data, validity, offset, length, wide, allocated)");
-        return NULL;
-    }
-    Py_buffer table;
-    if (get_table(args[6], &table, 201000, "allocated") < 0) return NULL;
-    MobileCtx ctx = {(const unsigned char *)table.buf};
-    PyObject *out = run_norm(args, mobile_norm, mobile_code, &ctx);
-    PyBuffer_Release(&table);
-    return out;
+    return run_with_table(args, nargs, "mobile", "allocated", 201000, mobile_norm, mobile_code);
 }
 
 /* --- bank card ----------------------------------------------------------------------- */
@@ -516,14 +520,11 @@ static Py_ssize_t land_normalise(const unsigned char *s, Py_ssize_t n, unsigned 
     return len + 1;
 }
 
-typedef struct {
-    /* per area code (4 digits with its 0 at [0, 10000), 3 digits at 10000 + code): bit 1
-     * known, bit 2 local numbers of 7 digits accepted, bit 4 of 8 digits */
-    const unsigned char *lengths;
-} LandCtx;
+/* landline's table: per area code (4 digits with its 0 at [0, 10000), 3 digits at 10000 +
+ * code): bit 1 known, bit 2 local numbers of 7 digits accepted, bit 4 of 8 digits */
 
 static unsigned char land_codes(const unsigned char *v, Py_ssize_t n, const void *vctx) {
-    const LandCtx *ctx = (const LandCtx *)vctx;
+    const unsigned char *lengths = (const unsigned char *)vctx;
     int masked = memchr(v, '*', n) != NULL;
     int two = v[1] == '1' || v[1] == '2';
     Py_ssize_t area_len = two ? 3 : 4;
@@ -531,7 +532,7 @@ static unsigned char land_codes(const unsigned char *v, Py_ssize_t n, const void
     if (area_visible) {
         int area = 0;
         for (Py_ssize_t i = 0; i < area_len; i++) area = area * 10 + (v[i] - '0');
-        unsigned char bits = ctx->lengths[(two ? 10000 : 0) + area];
+        unsigned char bits = lengths[(two ? 10000 : 0) + area];
         if (!(bits & 1)) return LAND_UNKNOWN_AREA;
         Py_ssize_t local = n - area_len;
         if (!((local == 7 && (bits & 2)) || (local == 8 && (bits & 4))))
@@ -541,17 +542,7 @@ static unsigned char land_codes(const unsigned char *v, Py_ssize_t n, const void
 }
 
 static PyObject *landline(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError,
-                        "landline(offsets, data, validity, offset, length, wide, lengths)");
-        return NULL;
-    }
-    Py_buffer table;
-    if (get_table(args[6], &table, 11000, "lengths") < 0) return NULL;
-    LandCtx ctx = {(const unsigned char *)table.buf};
-    PyObject *out = run_norm(args, land_normalise, land_codes, &ctx);
-    PyBuffer_Release(&table);
-    return out;
+    return run_with_table(args, nargs, "landline", "lengths", 11000, land_normalise, land_codes);
 }
 
 
