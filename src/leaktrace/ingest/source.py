@@ -39,7 +39,9 @@ class Batch:
 class Part:
     """A byte range of a file that starts and ends between rows, read on its own (one of the
     pieces a large file is scanned in, in parallel). ``first_line`` is the file's line number
-    of its first byte; ``first_row`` the row number its first row gets."""
+    of its first byte; ``first_row`` the row number its first row gets: its line less the
+    header's, so a file whose quoted fields hold newlines, or that had rows skipped before the
+    range, numbers rows a little differently than read whole (still unique and increasing)."""
 
     start: int
     end: int
