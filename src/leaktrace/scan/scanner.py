@@ -64,9 +64,15 @@ def _stats_from(found: pl.DataFrame) -> dict[str, KindStats]:
     reasons = found.filter(pl.col("reason").is_not_null()).group_by("kind", "reason").len()
     for kind, reason, n in reasons.iter_rows():
         out[kind].reasons[reason] += n
+    # the first valid values of each kind, then masked ones (no sort of the whole batch)
+    firsts = [
+        found.filter(pl.col("status") == status)
+        .group_by("kind", maintain_order=True)
+        .head(MAX_SAMPLES)
+        for status in ("valid", "masked")
+    ]
     samples = (
-        found.filter(pl.col("status") != "invalid")
-        .sort(pl.col("status") != "valid", maintain_order=True)
+        pl.concat(firsts)
         .group_by("kind", maintain_order=True)
         .agg(pl.col("value").head(MAX_SAMPLES))
     )
