@@ -212,8 +212,8 @@ class _Worker:
                 else:
                     self.error = value
                     return
-        except (EOFError, OSError, pickle.UnpicklingError):
-            return
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            return  # the worker ended (or was stopped) without a result
 
     def result(self, tick: Any) -> dict[str, Any]:
         """Wait for the worker's result, calling ``tick`` meanwhile (progress)."""
@@ -232,6 +232,7 @@ class _Worker:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait()
+        self.reader.join(5)  # the worker's end of the pipe is closed: the reader sees EOF
         if self.proc.stdin is not None:
             try:
                 self.proc.stdin.close()
