@@ -75,7 +75,8 @@ def test_quoted_newlines_never_split_a_row(tmp_path, monkeypatch):
     path = tmp_path / "quoted.csv"
     path.write_text(buf.getvalue(), encoding="utf-8")
     src = open_source(path)
-    parts = split(src, 4, skip_lines=1, quoted=True)
+    assert src.dialect is not None and src.dialect.quoted and src.dialect.skip_lines == 1
+    parts = split(src, 4)
     assert len(parts) == 4
     data = path.read_bytes()
     for p in parts:
@@ -142,3 +143,27 @@ def test_more_processes_than_rows(tmp_path, monkeypatch):
     got = run.scan([path], processes=6)
     assert got.records == 2
     assert got.kinds["resident_id"].valid == 2
+
+
+def test_worker_reports_input_errors_whole_and_other_errors_by_type_only(tmp_path):
+    import io
+    import pickle
+
+    from leaktrace.ingest.source import Part
+    from leaktrace.scan import worker
+
+    def reply(order: object) -> tuple[str, object]:
+        frames = io.BytesIO()
+        worker.run(io.BytesIO(pickle.dumps(order)), frames)
+        frames.seek(0)
+        return pickle.load(frames)
+
+    part = Part(0, 10, 1, 1)
+    missing = tmp_path / "gone.csv"
+    status, value = reply((str(missing), "csv", "utf-8", part, None))
+    assert status == "input" and value[0] == str(missing)  # place, expected, found
+
+    post = tmp_path / "p.txt"
+    post.write_text(f"张伟 {ID}\n", encoding="utf-8")
+    status, value = reply((str(post), "text", "utf-8", part, tmp_path / "no" / "dir" / "o.tmp"))
+    assert (status, value) == ("error", "FileNotFoundError")  # no message: it may quote data

@@ -58,11 +58,12 @@ def open_source(
     text = head.decode("utf-8" if enc == "utf-8-sig" else enc, "replace").lstrip("\ufeff")
     fmt = fmt or sniff_text(text, name, at_eof)
     kind = "text" if fmt in _TEXT_KINDS else "table"
-    source = Source(path, fmt, enc, kind, size)
+    source = Source(path, fmt, enc, kind, size, compression=compression)
     common = {"name": path.name, "table": Path(name).stem, "compression": compression}
     if fmt in {"csv", "tsv"}:
         dialect = sniff_dialect(text, at_eof, "\t" if fmt == "tsv" else None)
         source.has_header = dialect.has_header
+        source.dialect = dialect
         source._reader = functools.partial(read_csv, dialect=dialect, **common)
     elif fmt == "json":
         source._reader = functools.partial(read_json, **common)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from leaktrace.ingest.sniff import TableDialect
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -59,6 +61,8 @@ class Source:
     kind: str  # "table" or "text"
     size: int  # bytes on disk
     has_header: bool | None = None
+    compression: str | None = None  # gzip, bz2 or xz when the bytes are compressed
+    dialect: TableDialect | None = None  # for CSV/TSV: delimiter, quoting, header
     problems: list[Problem] = field(default_factory=list)
     _reader: object = None  # the reader's generator factory; set by open_source
     part: Part | None = None  # read only this byte range (plain CSV/TSV/text files)

@@ -22,8 +22,7 @@ def splittable(source: Source) -> bool:
         source.format in _FORMATS
         and source.encoding in _BYTE_SAFE
         and source.part is None
-        and not str(source.path).lower().endswith((".gz", ".bz2", ".xz"))
-        and getattr(source._reader, "keywords", {}).get("compression") is None
+        and source.compression is None
     )
 
 
@@ -60,12 +59,13 @@ def row_starts(path: str, targets: list[int], quoted: bool) -> list[tuple[int, i
     return out
 
 
-def split(source: Source, parts: int, skip_lines: int, quoted: bool, head: int = 0) -> list[Source]:
-    """``source`` cut into about ``parts`` ranges of whole rows (fewer when rows are long); the
-    first is ``head`` bytes longer than the others' equal shares."""
+def split(source: Source, parts: int) -> list[Source]:
+    """``source`` cut into about ``parts`` ranges of whole rows (fewer when rows are long).
+    A CSV's quoting and header come from its sniffed dialect."""
     size = source.size
-    head = min(max(head, 0), size)
-    targets = [head + (size - head) * i // parts for i in range(1, parts)]
+    skip_lines = source.dialect.skip_lines if source.dialect else 0
+    quoted = bool(source.dialect and source.dialect.quoted)
+    targets = [size * i // parts for i in range(1, parts)]
     starts = [(0, 0), *row_starts(str(source.path), targets, quoted), (size, -1)]
     out = []
     for (start, before), (end, _) in zip(starts, starts[1:], strict=False):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from leaktrace.errors import InputError
 from leaktrace.ingest import open_source
 from leaktrace.ingest.source import Problem, Source
 from leaktrace.ingest.split import split, splittable
@@ -89,14 +90,6 @@ def _scan_sources(
         done_before += src.size
 
 
-def _parts(src: Source, processes: int) -> list[Source]:
-    """``src`` in ``processes`` ranges of whole rows."""
-    dialect = getattr(src._reader, "keywords", {}).get("dialect")
-    skip = dialect.skip_lines if dialect else 0
-    quoted = bool(dialect and dialect.quoted)
-    return split(src, processes, skip, quoted)
-
-
 def _first_columns(src: Source, report: SourceReport) -> list[ColumnReport] | None:
     """The column types of a table, from its first batch (as a scan in one process types
     them); None for text. Read from a copy, so its problems are not counted twice."""
@@ -124,7 +117,7 @@ def _scan_split(
     try:
         for _ in range(processes):
             started.append(_Worker())
-        parts = _parts(src, processes)
+        parts = split(src, processes)
         for i, w in enumerate(started):
             tmp = None
             if writer is not None and i < len(parts):
@@ -167,7 +160,7 @@ class _Worker:
         self.started = False
         self.done = 0
         self.payload: dict[str, Any] | None = None
-        self.error: str | None = None
+        self.error: tuple[str, Any] | None = None
         read_fd, write_fd = os.pipe()
         # one thread per worker: the workers share the cores out among themselves
         env = os.environ | {"POLARS_MAX_THREADS": "1", "RAYON_NUM_THREADS": "1"}
@@ -210,7 +203,7 @@ class _Worker:
                     self.payload = value
                     return
                 else:
-                    self.error = value
+                    self.error = (status, value)
                     return
         except (EOFError, OSError, ValueError, pickle.UnpicklingError):
             return  # the worker ended (or was stopped) without a result
@@ -224,8 +217,11 @@ class _Worker:
             self.proc.wait()
             return self.payload
         self.proc.wait()
+        if self.error and self.error[0] == "input":
+            raise InputError(*self.error[1])
+        what = self.error[1] if self.error else f"exit code {self.proc.returncode}"
         raise RuntimeError(
-            f"a scan worker failed: {self.error or f'exit code {self.proc.returncode}'}"
+            f"a scan worker failed ({what}); its message is not shown, as it may quote the data"
         )
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from leaktrace.errors import InputError
 from leaktrace.ingest import open_source
 from leaktrace.scan.result import ColumnReport, SourceReport
 from leaktrace.scan.scanner import OUT_SCHEMA, scan_batches, typing_for
@@ -58,8 +59,10 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
                 "columns": report.columns,
             },
         )
-    except Exception as exc:  # reported to the parent, which raises it
-        send("error", f"{type(exc).__name__}: {exc}")
+    except InputError as exc:  # its message names places and shapes only: passed on whole
+        send("input", (exc.place, exc.expected, exc.found))
+    except Exception as exc:  # a library's message may quote the data: only its type goes
+        send("error", type(exc).__name__)
 
 
 if __name__ == "__main__":
