@@ -132,27 +132,30 @@ def _f1(pred: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict:
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
+# the same, within one edit, within two edits (names, birth dates, IDs)
+EDITS = ("{l} = {m}", "levenshtein({l}, {m}) <= 1", "levenshtein({l}, {m}) <= 2")
+
 FEBRL_SPEC = Spec(
     comparisons=(
         Comparison(
             "given_name",
             "given_name",
-            ("{l} = {m}", "levenshtein({l}, {m}) <= 1", "levenshtein({l}, {m}) <= 2"),
+            EDITS,
         ),
         Comparison(
             "surname",
             "surname",
-            ("{l} = {m}", "levenshtein({l}, {m}) <= 1", "levenshtein({l}, {m}) <= 2"),
+            EDITS,
         ),
         Comparison(
             "dob",
             "date_of_birth",
-            ("{l} = {m}", "levenshtein({l}, {m}) <= 1", "levenshtein({l}, {m}) <= 2"),
+            EDITS,
         ),
         Comparison(
             "ssid",
             "soc_sec_id",
-            ("{l} = {m}", "levenshtein({l}, {m}) <= 1", "levenshtein({l}, {m}) <= 2"),
+            EDITS,
         ),
         Comparison("street_number", "street_number", ("{l} = {m}",)),
         Comparison("address_1", "address_1", ("{l} = {m}", "levenshtein({l}, {m}) <= 2")),

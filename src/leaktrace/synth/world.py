@@ -107,11 +107,16 @@ def _days(d: np.ndarray) -> np.ndarray:
     return (d.astype("datetime64[D]") - EPOCH).astype(np.int64)
 
 
+def _day(d: dt.date) -> int:
+    """:func:`_days` of one date."""
+    return int(_days(np.array([d], "datetime64[D]"))[0])
+
+
 def _opened(rng: np.random.Generator, birth: pl.Series, as_of: dt.date) -> np.ndarray:
     """Account opening day (days since epoch): after the 18th birthday and after 1995."""
     b = _days(birth.to_numpy())
     lo = np.maximum(b + int(18 * 365.25) + 1, _days(np.array(["1995-01-01"], "datetime64[D]")))
-    hi = _days(np.array([as_of], "datetime64[D]"))[0]
+    hi = _day(as_of)
     return lo + (rng.random(len(b)) * (hi - lo)).astype(np.int64)
 
 
@@ -125,7 +130,7 @@ def _history(
     """Earlier mobiles, addresses and emails with the dates they held; current values are in
     the customers table and hold from the last ``valid_to`` (or opening) onwards."""
     n = len(ids)
-    hi = _days(np.array([as_of], "datetime64[D]"))[0]
+    hi = _day(as_of)
     parts = []
     for fld, (p1, p2) in CHANGES.items():
         u = rng.random(n)
@@ -182,7 +187,7 @@ def _products(
 ) -> pl.DataFrame:
     """Cards (the primary card plus extra credit cards), loans and insurance policies."""
     n = len(ids)
-    hi = _days(np.array([as_of], "datetime64[D]"))[0]
+    hi = _day(as_of)
     frames = []
     primary_kind = np.where(
         people["card_no"].str.len_chars().to_numpy() == 16, "credit_card", "debit_card"

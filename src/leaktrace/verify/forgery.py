@@ -19,6 +19,7 @@ from scipy.stats import binom
 
 from leaktrace.pii import KINDS
 from leaktrace.pii.bank_card import issuer
+from leaktrace.pii.columns import check_column
 from leaktrace.pii.tables import divisions
 
 MIN_N = 20  # values needed before a signal can flag anything
@@ -101,20 +102,26 @@ def _count(df: pl.DataFrame, cond: pl.Expr) -> int:
     return int(df.select(cond.sum()).item() or 0)
 
 
+def _checked(kind: str, values: pl.Series) -> pl.DataFrame:
+    """``v``, the values, and ``r``, the first check each fails (null when valid), by the
+    kinds' compiled column checks."""
+    return pl.DataFrame({"v": values, "r": check_column(KINDS[kind], values).get_column("reason")})
+
+
+def _reason_rate(name: str, label: str, rows: pl.DataFrame, reason: str) -> Signal:
+    """:func:`_failure_rate` of the ``rows`` failing with ``reason``."""
+    return _failure_rate(name, label, _count(rows, pl.col("r") == reason), rows.height)
+
+
 def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
-    kind = KINDS["resident_id"]
-    df = pl.DataFrame({"v": ids}).filter(pl.col("v").str.len_chars() == 18)
-    df = df.with_columns(r=kind.reason_expr(pl.col("v")))
+    df = _checked("resident_id", ids.filter(ids.str.len_chars() == 18))
     full = df.filter(~pl.col("v").str.contains("*", literal=True))
     code_vis = df.filter(~pl.col("v").str.slice(0, 6).str.contains("*", literal=True))
     date_vis = df.filter(~pl.col("v").str.slice(6, 8).str.contains("*", literal=True))
     sex_vis = df.filter(pl.col("v").str.slice(16, 1).str.contains("^[0-9]$"))
     out = [
-        _failure_rate(
-            "id_checksum",
-            "resident IDs failing the MOD 11-2 check",
-            _count(full, pl.col("r") == "bad_checksum"),
-            full.height,
+        _reason_rate(
+            "id_checksum", "resident IDs failing the MOD 11-2 check", full, "bad_checksum"
         ),
         _signal(
             "id_division",
@@ -232,16 +239,10 @@ def forgery_signals(
         if both.height:
             out.append(_region_signal(both["id"], both["addr"]))
     if "card" in cols and leak["card"].drop_nulls().len():
-        cards = pl.DataFrame({"v": leak["card"].drop_nulls()})
+        cards = _checked("bank_card", leak["card"].drop_nulls())
         full = cards.filter(~pl.col("v").str.contains("*", literal=True))
-        full = full.with_columns(r=KINDS["bank_card"].reason_expr(pl.col("v")))
         out.append(
-            _failure_rate(
-                "card_luhn",
-                "card numbers failing the Luhn check",
-                _count(full, pl.col("r") == "bad_checksum"),
-                full.height,
-            )
+            _reason_rate("card_luhn", "card numbers failing the Luhn check", full, "bad_checksum")
         )
         if claimed_bank:
             banks = [issuer(v) for v in cards["v"].str.replace_all(r"\*", "0").to_list()]
@@ -262,15 +263,14 @@ def forgery_signals(
                 )
             )
     if "mobile" in cols and leak["mobile"].drop_nulls().len():
-        mob = pl.DataFrame({"v": leak["mobile"].drop_nulls()})
+        mob = _checked("mobile", leak["mobile"].drop_nulls())
         vis = mob.filter(~pl.col("v").str.slice(0, 3).str.contains("*", literal=True))
-        vis = vis.with_columns(r=KINDS["mobile"].reason_expr(pl.col("v")))
         out.append(
-            _failure_rate(
+            _reason_rate(
                 "mobile_unallocated",
                 "mobile numbers in segments never allocated",
-                _count(vis, pl.col("r") == "unallocated_segment"),
-                vis.height,
+                vis,
+                "unallocated_segment",
             )
         )
         full = mob.filter(~pl.col("v").str.contains("*", literal=True))["v"]
