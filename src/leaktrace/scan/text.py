@@ -131,6 +131,13 @@ STRONG = ("resident_id", "mobile", "bank_card", "email", "passport")
 _NAME_TOKEN = f"^(?:[{CJK}]{{2,5}}|[{CJK}]+(?:·[{CJK}]+)+)$"
 
 
+@cache
+def _failing_tiers(kind: str) -> dict[str, int]:
+    """How a candidate that fails a check of ``kind`` still ranks as that kind: masked (1),
+    near miss (2); other failures are not the kind at all. A valid candidate ranks 0."""
+    return {Status.MASKED.value: 1} | dict.fromkeys(sorted(NEAR_MISS.get(kind, ())), 2)
+
+
 def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
     """Give each candidate (column ``cand``) the first kind it is valid for, else the first it is
     masked for, else the first it is a near miss of (right structure, wrong check digit).
@@ -153,14 +160,15 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
         if kind.run_lengths:
             sub = sub.filter(pl.col("_len").is_in(sorted(kind.run_lengths)))
         checked = check_column(kind, sub.get_column("cand"))
-        near = sorted(NEAR_MISS.get(k, ()))
+        failing = _failing_tiers(k)
         tier = (
             pl.when(pl.col("reason").is_null())
             .then(0)
-            .when(pl.col("reason") == Status.MASKED.value)
-            .then(1)
-            .when(pl.col("reason").is_in(near))
-            .then(2)
+            .otherwise(
+                pl.col("reason").replace_strict(
+                    list(failing), list(failing.values()), default=None, return_dtype=pl.Int64
+                )
+            )
         )
         sub = (
             sub.with_columns(checked.get_column("value"), checked.get_column("reason"))
@@ -205,10 +213,8 @@ def _decided_by_codes(
         tier = np.full(size, none, np.int64)
         tier[codes == 0] = 0
         for i, reason in enumerate(kind.FAST_REASONS, 1):
-            if reason == Status.MASKED.value:
-                tier[codes == i] = 1
-            elif reason in NEAR_MISS.get(k, ()):
-                tier[codes == i] = 2
+            if reason in _failing_tiers(k):
+                tier[codes == i] = _failing_tiers(k)[reason]
         rank = np.where(applies & (tier < none), tier * len(kinds) + order, none)
         better = rank < best
         best = np.where(better, rank, best)
