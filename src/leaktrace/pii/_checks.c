@@ -866,7 +866,8 @@ PyMODINIT_FUNC PyInit__checks(void) {
     CARD_MAP = char_map(" \t\r\n-", "#xX", 0);
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    if (PyModule_AddIntConstant(m, "FINISH", FINISH) < 0 ||
+    if (PyModule_AddIntConstant(m, "NOT_KIND", NOT_KIND) < 0 ||
+        PyModule_AddIntConstant(m, "FINISH", FINISH) < 0 ||
         PyModule_AddIntConstant(m, "EMPTY", EMPTY) < 0 ||
         PyModule_AddIntConstant(m, "SLOW", SLOW) < 0) {
         Py_DECREF(m);

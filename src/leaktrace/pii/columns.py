@@ -1,6 +1,6 @@
 """Whole-column checks: normalised values and their first failing reason for a column of raw
-strings, with the digit kinds' compiled fast path (``_checks.c``) for values already canonical
-and the kinds' Polars rules for the rest."""
+strings, by the kinds' compiled checks (``_checks.c``) where they have them and the kinds'
+Polars rules for the values those leave alone (and for kinds without them)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from . import _checks
 from .base import Kind
 
 EMPTY = "<empty>"  # reason marker for empty cells, which are neither valid nor invalid
-_NOT_KIND_CODE = 252
-_FINISH_CODE = 253
-_EMPTY_CODE = 254
-_SLOW_CODE = 255
+# The compiled checks' codes beside 0 (valid) and the reasons 1..k (see pii.base.Kind):
+NOT_KIND_CODE = _checks.NOT_KIND  # not of the kind's shape at all
+FINISH_CODE = _checks.FINISH  # the kind's last check is left to finish_expr
+EMPTY_CODE = _checks.EMPTY  # null or ""
+SLOW_CODE = _checks.SLOW  # a shape left to the Polars rules
 
 
 def arrow_args(arr: pa.Array) -> tuple[object, object, object, int, int, bool]:
@@ -74,21 +76,21 @@ def check_column(kind: Kind, values: pa.ChunkedArray | pa.Array | pl.Series) -> 
     if fast is not None:
         codes, normal = fast
         reason = pl.Series(codes).replace_strict(
-            list(range(1, len(kind.FAST_REASONS) + 1)) + [_NOT_KIND_CODE, _EMPTY_CODE],
+            list(range(1, len(kind.FAST_REASONS) + 1)) + [NOT_KIND_CODE, EMPTY_CODE],
             [*kind.FAST_REASONS, "bad_format", EMPTY],
             default=None,
             return_dtype=pl.String,
         )
         frame = pl.DataFrame({"value": raw if normal is None else normal, "reason": reason})
-        raw_kept = (codes == _EMPTY_CODE) | (codes == _NOT_KIND_CODE)
+        raw_kept = (codes == EMPTY_CODE) | (codes == NOT_KIND_CODE)
         if normal is not None and (empty := np.flatnonzero(raw_kept)).size:
             idx = pl.Series(empty)
             frame = frame.with_columns(frame.get_column("value").scatter(idx, raw.gather(idx)))
-        if (finish := np.flatnonzero(codes == _FINISH_CODE)).size:
+        if (finish := np.flatnonzero(codes == FINISH_CODE)).size:
             idx = pl.Series(finish)
             last = frame[idx].select(kind.finish_expr(pl.col("value"))).to_series()
             frame = frame.with_columns(frame.get_column("reason").scatter(idx, last))
-        rest = pl.Series(np.flatnonzero(codes == _SLOW_CODE))
+        rest = pl.Series(np.flatnonzero(codes == SLOW_CODE))
     elif kind.canonical:
         clean = pl.col("value").str.contains(f"^(?:{kind.canonical})$").fill_null(False)
         frame = pl.DataFrame({"value": raw}).with_columns(

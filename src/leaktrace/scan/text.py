@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from leaktrace.pii import KINDS, _checks, fold_width
 from leaktrace.pii.base import Status
-from leaktrace.pii.columns import arrow_args, check_column
+from leaktrace.pii.columns import FINISH_CODE, SLOW_CODE, arrow_args, check_column
 from leaktrace.scan.result import Span
 
 CJK = "一-龥"  # the CJK unified ideographs that names and addresses are written in
@@ -30,8 +30,6 @@ TOKEN = r"[^\s,，、|;；/:：()（）\[\]【】\"“”'<>《》？?！!。…
 # Invalid values are only worth reporting in prose when everything but the last check holds:
 # an ID-shaped run with a real division and birth date but a wrong check digit is a forgery
 # signal; a random order number is not an identifier at all.
-_SLOW, _FINISH = 255, 253  # compiled codes that leave a value to the Polars rules (pii.base)
-
 NEAR_MISS = {
     "resident_id": frozenset({"bad_checksum"}),
     "mobile": frozenset({"unallocated_segment"}),
@@ -209,7 +207,7 @@ def _decided_by_codes(
             continue
         codes, normal = got
         values[order] = arrow if normal is None else normal
-        left |= applies & ((codes == _SLOW) | (codes == _FINISH))
+        left |= applies & ((codes == SLOW_CODE) | (codes == FINISH_CODE))
         tier = np.full(size, none, np.int64)
         tier[codes == 0] = 0
         for i, reason in enumerate(kind.FAST_REASONS, 1):
