@@ -59,19 +59,23 @@ def _codes(
     return np.concatenate(codes), values_out
 
 
-def check_column(kind: Kind, values: pa.ChunkedArray | pa.Array | pl.Series) -> pl.DataFrame:
+def check_column(
+    kind: Kind, values: pa.ChunkedArray | pa.Array | pl.Series, raw: pl.Series | None = None
+) -> pl.DataFrame:
     """``value`` (normalised, or the stripped raw value where it has no such shape) and
     ``reason`` (null when valid, :data:`EMPTY` for empty cells, 'bad_format' when it has no such
     shape) for each raw value, in order.
 
     Real dumps are mostly clean, so values already canonical skip normalising: the compiled
     checks take them where the kind has those, else the Polars rules run on them as they are;
-    only the rest are normalised."""
+    only the rest are normalised. ``raw``: the same values as a Series, when the caller has
+    them (Arrow values are not converted again)."""
     if isinstance(values, pl.Series):
         raw = values
         fast = _codes(kind, values.to_arrow()) if kind.FAST_REASONS else None
     else:
-        raw = pl.Series(values, dtype=pl.String)  # type: ignore[arg-type]
+        if raw is None:
+            raw = pl.Series(values, dtype=pl.String)  # type: ignore[arg-type]
         fast = _codes(kind, values)
     if fast is not None:
         codes, normal = fast

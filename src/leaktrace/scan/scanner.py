@@ -235,8 +235,10 @@ def scan_table_batch(
     typed = [c for c in cols if c.kind not in (None, "text")]
     names = set(data.schema.names)
     for i, c in enumerate(typed):
-        raw = data.column(c.name) if c.name in names else df.get_column(c.name)
-        checked = check_column(KINDS[c.kind], raw)
+        column = df.get_column(c.name)
+        checked = check_column(
+            KINDS[c.kind], data.column(c.name) if c.name in names else column, raw=column
+        )
         df = df.with_columns(
             checked.get_column("value").alias(f"_n{i}"),
             checked.get_column("reason").alias(f"_r{i}"),
