@@ -53,6 +53,25 @@ _CITY_SUFFIXES = ("地区", "市", "盟")
 # Names of stand-in or generic entries (市辖区, 县) that would match ordinary words.
 _GENERIC = ("市辖区", "县", "郊区", "矿区", "城区", "新区", "开发区")
 MIN_LENGTH, MAX_LENGTH = 6, 200
+# Where a free-text address candidate may end, tried in this order (街道 before 街).
+STREET_MARKERS = (
+    "号",
+    "室",
+    "座",
+    "村",
+    "组",
+    "楼",
+    "栋",
+    "幢",
+    "单元",
+    "弄",
+    "巷",
+    "街道",
+    "路",
+    "街",
+    "镇",
+    "乡",
+)
 PROVINCE_SHORT_NAMES = (
     "北京",
     "天津",
@@ -164,7 +183,7 @@ class Address(Kind):
     # otherwise be swallowed) and run to the last street-level marker within 60 characters.
     pattern = (
         f"(?:{'|'.join(PROVINCE_SHORT_NAMES)})[{_HAN}0-9０-９A-Za-z\\-－#＃*＊()（）]{{0,60}}"
-        "(?:号|室|座|村|组|楼|栋|幢|单元|弄|巷|街道|路|街|镇|乡)"
+        f"(?:{'|'.join(STREET_MARKERS)})"
     )
 
     def normalize(self, raw: str) -> str | None:

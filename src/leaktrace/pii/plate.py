@@ -45,12 +45,12 @@ PROVINCES = {
     "琼": "海南省",
 }
 _CHARS = CharMap(drop=" \t\r\n·•・-.", to_star="●#", extra=upper_ascii())
-_SUFFIX = "挂学警港澳"
-_SHAPE = f"[一-鿿][A-Z*][A-Z0-9*{_SUFFIX}]{{5,6}}"
+SUFFIX = "挂学警港澳"
+_SHAPE = f"[一-鿿][A-Z*][A-Z0-9*{SUFFIX}]{{5,6}}"
 _L = "[A-HJ-NP-Z*]"  # letters I and O are not used
 _LD = "[A-HJ-NP-Z0-9*]"
 _FORMS = (
-    f"[一-鿿*]{_L}{_LD}{{4}}[A-HJ-NP-Z0-9*{_SUFFIX}]"
+    f"[一-鿿*]{_L}{_LD}{{4}}[A-HJ-NP-Z0-9*{SUFFIX}]"
     f"|[一-鿿*]{_L}(?:[DF*]{_LD}[0-9*]{{4}}|[0-9*]{{5}}[DF*])"
 )
 
@@ -74,7 +74,7 @@ class Plate(Kind):
     context_words = ("车牌", "号牌", "车辆", "机动车", "plate")
     pattern = (
         f"[{''.join(PROVINCES)}][A-Za-zＡ-Ｚ][ ·•・\\-]?"
-        f"[A-Za-z0-9Ａ-Ｚ０-９*＊]{{4,5}}[A-Za-z0-9Ａ-Ｚ０-９*＊{_SUFFIX}]"
+        f"[A-Za-z0-9Ａ-Ｚ０-９*＊]{{4,5}}[A-Za-z0-9Ａ-Ｚ０-９*＊{SUFFIX}]"
     )
 
     def normalize(self, raw: str) -> str | None:

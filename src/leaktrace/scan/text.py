@@ -1,9 +1,11 @@
-"""Finding identifiers in free text: candidate extraction by regex, classification by the kinds'
-own vectorised rules.
+"""Finding identifiers in free text: candidate extraction by pattern, classification by the
+kinds' own vectorised rules.
 
-The same extractor patterns run in two engines: Polars' Rust regex over millions of lines (bulk)
-and Python's ``re`` over one string when character offsets are wanted (:func:`find_spans`).
-Candidates from both go through one classifier, so both engines report the same identifiers.
+The extractor patterns run in two engines: a compiled pass over millions of lines that finds
+every pattern's matches at once (bulk, ``_extract.c``), and Python's ``re`` over one string when
+character offsets are wanted (:func:`find_spans`). Both find the same matches (a test holds the
+compiled pass to the regexes), and their candidates go through one classifier, so both engines
+report the same identifiers.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ import polars as pl
 import pyarrow as pa
 
 from leaktrace.pii import KINDS, _checks, fold_width
+from leaktrace.pii.address import PROVINCE_SHORT_NAMES, STREET_MARKERS
 from leaktrace.pii.base import Status
 from leaktrace.pii.columns import FINISH_CODE, SLOW_CODE, arrow_args, check_column
+from leaktrace.pii.plate import PROVINCES, SUFFIX
+from leaktrace.scan import _extract
 from leaktrace.scan.result import Span
 
 CJK = "一-龥"  # the CJK unified ideographs that names and addresses are written in
@@ -55,8 +60,13 @@ class Extractor:
     anchored: bool = False  # keep only on lines that also hold an identifier of another kind
 
 
+def _longest_first(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Context words in the order an alternation tries them: the longest first."""
+    return tuple(sorted(words, key=len, reverse=True))
+
+
 def _alternation(words: tuple[str, ...]) -> str:
-    return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
+    return "(?:" + "|".join(re.escape(w) for w in _longest_first(words)) + ")"
 
 
 @cache
@@ -352,16 +362,36 @@ def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    folded = lines.select(pl.col("line").cast(pl.Int64), fold_expr(pl.col("text")).alias("text"))
-    exs = extractors()
-    wide = folded.select(
-        "line", *[pl.col("text").str.extract_all(ex.pattern).alias(ex.name) for ex in exs]
-    )
-    cands = {
-        ex.name: wide.select("line", pl.col(ex.name).alias("raw")).explode("raw").drop_nulls("raw")
-        for ex in exs
-    }
+    folded = fold_expr(lines.get_column("text")).to_arrow()
+    if isinstance(folded, pa.ChunkedArray):
+        folded = folded.combine_chunks()
+    line = lines.get_column("line").cast(pl.Int64)
+    found = _extract.extract(*arrow_args(folded), *_extract_args())
+    cands = {}
+    for name, (rows, offsets, data) in zip(_extract.EXTRACTORS, found, strict=True):
+        raw = pa.Array.from_buffers(
+            pa.large_string(), len(rows) // 8, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+        at = pl.Series(np.frombuffer(rows, np.int64))
+        cands[name] = pl.DataFrame({"line": line.gather(at), "raw": pl.Series(raw)})
     return _resolve(cands).select("line", "kind", "value", "status", "reason")
+
+
+@cache
+def _extract_args() -> tuple[object, ...]:
+    """What the compiled extractors are built from: the context words in the regexes' order,
+    the province names and street markers of addresses, plate provinces and suffixes, and the
+    fewest digits any digit kind has (shorter runs are dropped by :func:`classify` anyway)."""
+    digit_kinds = next(ex.kinds for ex in extractors() if ex.name == "digits")
+    return (
+        _longest_first(KINDS["person_name"].context_words),
+        _longest_first(KINDS["address"].context_words),
+        PROVINCE_SHORT_NAMES,
+        STREET_MARKERS,
+        "".join(PROVINCES),
+        SUFFIX,
+        min(n for k in digit_kinds for n in KINDS[k].run_lengths),
+    )
 
 
 @cache

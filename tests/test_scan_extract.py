@@ -1,0 +1,135 @@
+"""The compiled free-text extractors find exactly what their regexes find (Polars' Rust regex,
+leftmost-first, non-overlapping), on random messy text and on the labelled corpus."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leaktrace.pii import KINDS
+from leaktrace.pii.address import PROVINCE_SHORT_NAMES, STREET_MARKERS
+from leaktrace.pii.columns import arrow_args
+from leaktrace.pii.plate import PROVINCES, SUFFIX
+from leaktrace.scan import _extract, text
+from leaktrace.synth.corpus import make_documents
+
+
+def compiled(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
+    arr = pa.array(lines, pa.large_string())
+    found = _extract.extract(*arrow_args(arr), *text._extract_args())
+    out = {}
+    for name, (rows, offsets, data) in zip(_extract.EXTRACTORS, found, strict=True):
+        raw = pa.Array.from_buffers(
+            pa.large_string(), len(rows) // 8, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+        out[name] = list(zip(np.frombuffer(rows, np.int64).tolist(), raw.to_pylist(), strict=True))
+    return out
+
+
+def by_regex(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """Each extractor's regex over every line, with the two filters the compiled pass applies
+    (digit runs too short for any digit kind, tokens that are not name-shaped)."""
+    min_digits = text._extract_args()[-1]
+    frame = pl.DataFrame({"text": lines}).with_row_index("line")
+    out = {}
+    for ex in text.extractors():
+        got = (
+            frame.select("line", pl.col("text").str.extract_all(ex.pattern).alias("raw"))
+            .explode("raw")
+            .drop_nulls("raw")
+        )
+        if ex.name == "digits":
+            got = got.filter(pl.col("raw").str.len_bytes() >= min_digits)
+        if ex.name == "name_tok":
+            got = got.filter(pl.col("raw").str.contains(text._NAME_TOKEN))
+        out[ex.name] = [(int(r), s) for r, s in got.iter_rows()]
+    return out
+
+
+def test_the_compiled_extractors_are_the_regex_extractors_in_the_same_order() -> None:
+    assert _extract.EXTRACTORS == tuple(ex.name for ex in text.extractors())
+
+
+# The characters every pattern turns on, the words they are built from, and some that no
+# pattern holds, so that random lines reach every alternative and every give-back.
+_WORDS = (
+    *KINDS["person_name"].context_words,
+    *KINDS["address"].context_words,
+    *PROVINCE_SHORT_NAMES,
+    *STREET_MARKERS,
+    "+86",
+    "0086",
+    "+ 86",
+    "(010)",
+    "138",
+    "1380013",
+    "110105199003071234",
+    "6222021234567890",
+    "@qq.com",
+    "example.com.cn",
+    ".c1",
+    "E1234",
+    "DE123",
+    "粤B",
+    "京A·",
+    "12345",
+    "王芳",
+    "欧阳·娜",
+    "收",
+    "先生",
+)
+_CHARS = (
+    "0123456789" * 3
+    + " -*Xx+()@._%:=;,|/[]<>?!\"'\t"
+    + "aAbcEeGgDdSsPpmnoK\u017f\u212a"
+    + "·•・，、：；。！？（）【】《》“”…\u3000\u00a0\u2003"
+    + "".join(PROVINCES)
+    + SUFFIX
+    + "张王李赵某人的了号路街道单元室一龥鿿㐀"
+    + "é😀"
+)
+_lines = st.lists(
+    st.lists(st.one_of(st.sampled_from(_WORDS), st.sampled_from(_CHARS)), max_size=40).map("".join),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_lines)
+def test_compiled_extractors_match_the_regexes_on_random_text(lines: list[str]) -> None:
+    assert compiled(lines) == by_regex(lines)
+
+
+@pytest.mark.parametrize("name", ["digits", "addr_ctx", "email"])
+def test_long_runs_give_back_as_the_regex_does(name: str) -> None:
+    """Quantifier limits and give-back far into a line: 80-character addresses, separators
+    that the value class also holds, many labels of an e-mail domain, long digit runs."""
+    lines = {
+        "digits": ["1" * 300, "0086-138 1234 5678 9", "(010)1234567 (0755)12345678", "12" * 90],
+        "addr_ctx": ["地址" + "::" * 40 + "abc", "住址=" * 30 + "北京市" * 40, "address ：：ab"],
+        "email": ["a@" + "b." * 100 + "cn", "x@y.1a.bc9.d", "a@b@c.com", "@@a.bc"],
+    }[name]
+    assert compiled(lines)[name] == by_regex(lines)[name]
+
+
+def test_compiled_extractors_match_the_regexes_on_the_labelled_corpus() -> None:
+    lines = [
+        text.fold_text(line) for doc in make_documents(400, 5) for line in doc.text.split("\n")
+    ]
+    got, want = compiled(lines), by_regex(lines)
+    assert sum(len(v) for v in want.values()) > 1000
+    assert got == want
+
+
+def test_null_and_empty_lines_give_nothing() -> None:
+    arr = pa.array([None, "", "13800138000"], pa.string())
+    found = _extract.extract(*arrow_args(arr), *text._extract_args())
+    rows = np.frombuffer(found[0][0], np.int64).tolist()
+    assert rows == [2]
+    with pytest.raises(TypeError):
+        _extract.extract(*arrow_args(arr))
