@@ -4,8 +4,8 @@
  * Each extractor finds the same matches as its regex does with a leftmost-first,
  * non-overlapping search (Rust's regex in Polars, Python's re): at every position where an
  * extractor's last match has ended, its alternatives are tried in the regex's order, and
- * quantifiers give back characters in the regex's greedy order. The text must already be
- * folded to half width (text.fold_expr), as it is for the regexes. Two filters that
+ * quantifiers give back characters in the regex's greedy order. Each line is first folded to
+ * half width as text.fold_text does, and the matches are cut from the folded line. Two filters that
  * text._resolve applies anyway are applied here, to keep the output small: digit runs shorter
  * than the shortest identifier, and tokens that are not name-shaped, are not returned.
  * tests/test_scan_extract.py checks every extractor against its regex on random text.
@@ -475,8 +475,54 @@ typedef struct {
     uint32_t *plate_suffix;
     size_t n_plate_suffix;
     ssz min_digits;
-    uc *flags; /* per BMP code point */
+    uc *flags;        /* per BMP code point */
+    uint32_t *fold;   /* per BMP code point: its half-width form, or 0 */
+    uc fold_lead[256]; /* first bytes of the characters that fold */
 } Spec;
+
+/* The line as text.fold_text has it: full-width forms to half width (a character for a
+ * character), then each "--" to two spaces. Returns the folded line (``s`` itself when nothing
+ * changes) and its length in *m, or NULL when memory ran out. */
+static const uc *fold_line(const Spec *sp, const uc *s, ssz n, ssz *m, uc **buf, ssz *cap) {
+    int needed = 0;
+    for (ssz i = 0; i < n && !needed; i++)
+        needed = sp->fold_lead[s[i]] || (s[i] == '-' && i + 1 < n && s[i + 1] == '-');
+    *m = n;
+    if (!needed) return s;
+    if (*cap < n) {
+        uc *b = realloc(*buf, n);
+        if (b == NULL) return NULL;
+        *buf = b;
+        *cap = n;
+    }
+    uc *o = *buf;
+    ssz k = 0;
+    int l;
+    for (ssz i = 0; i < n; i += l) {
+        uint32_t c = decode(s, n, i, &l);
+        uint32_t to = c < 0x10000 ? sp->fold[c] : 0;
+        if (to == 0) {
+            memcpy(o + k, s + i, l);
+            k += l;
+        } else if (to < 0x80) {
+            o[k++] = (uc)to;
+        } else if (to < 0x800) {
+            o[k++] = 0xC0 | (to >> 6);
+            o[k++] = 0x80 | (to & 0x3F);
+        } else {
+            o[k++] = 0xE0 | (to >> 12);
+            o[k++] = 0x80 | ((to >> 6) & 0x3F);
+            o[k++] = 0x80 | (to & 0x3F);
+        }
+    }
+    for (ssz i = 0; i + 1 < k; i++)
+        if (o[i] == '-' && o[i + 1] == '-') {
+            o[i] = o[i + 1] = ' ';
+            i++;
+        }
+    *m = k;
+    return o;
+}
 
 /* One line: every extractor's matches, appended to out[]. Returns -1 when memory ran out. */
 static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) {
@@ -590,10 +636,12 @@ static void spec_free(Spec *sp) {
     free(sp->markers.w);
     free(sp->plate_suffix);
     free(sp->flags);
+    free(sp->fold);
 }
 
-/* Args 6..12: name words, address words, province names, street markers (tuples of str, in
- * the regexes' alternation order), plate provinces, plate suffixes (str), shortest digits. */
+/* Args 6..14: name words, address words, province names, street markers (tuples of str, in
+ * the regexes' alternation order), plate provinces, plate suffixes (str), shortest digits,
+ * and the width folding as two str of equal length (each character to the one below it). */
 static int spec_parse(PyObject *const *args, Spec *sp) {
     memset(sp, 0, sizeof *sp);
     if (words_parse(args[6], &sp->name_words, "name words") < 0 ||
@@ -623,6 +671,32 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
     mark_first(f, &sp->name_words, F_NAME_CTX, 1);
     mark_first(f, &sp->addr_words, F_ADDR_CTX, 1);
     mark_first(f, &sp->provinces, F_PROVINCE, 0);
+    size_t n_src, n_dst;
+    uint32_t *src = code_points(args[13], &n_src, "fold sources");
+    uint32_t *dst = src ? code_points(args[14], &n_dst, "fold targets") : NULL;
+    sp->fold = calloc(0x10000, sizeof *sp->fold);
+    if (src == NULL || dst == NULL || sp->fold == NULL || n_src != n_dst) {
+        free(src);
+        free(dst);
+        if (!PyErr_Occurred()) {
+            if (sp->fold == NULL) PyErr_NoMemory();
+            else PyErr_SetString(PyExc_ValueError, "fold sources and targets differ in length");
+        }
+        return -1;
+    }
+    for (size_t i = 0; i < n_src; i++) {
+        if (src[i] < 0x80 || src[i] >= 0x10000 || dst[i] == 0 || dst[i] >= 0x10000 ||
+            (dst[i] >= 0x80 && src[i] < 0x800)) { /* a fold never lengthens a character */
+            free(src);
+            free(dst);
+            PyErr_SetString(PyExc_ValueError, "a fold must map a non-ASCII BMP character to a no longer one");
+            return -1;
+        }
+        sp->fold[src[i]] = dst[i];
+        sp->fold_lead[src[i] < 0x800 ? 0xC0 | (src[i] >> 6) : 0xE0 | (src[i] >> 12)] = 1;
+    }
+    free(src);
+    free(dst);
     for (uint32_t c = 0; c < 0x10000; c++)
         if (is_space(c)) f[c] |= F_TOKSEP;
     for (size_t i = 0; i < sizeof TOKSEP / sizeof *TOKSEP; i++) f[TOKSEP[i]] |= F_TOKSEP;
@@ -631,11 +705,11 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
 }
 
 static PyObject *extract(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 13) {
+    if (nargs != 15) {
         PyErr_SetString(PyExc_TypeError,
                         "extract(offsets, data, validity, offset, length, wide, name_words, "
                         "address_words, provinces, markers, plate_provinces, plate_suffixes, "
-                        "min_digits)");
+                        "min_digits, fold_from, fold_to)");
         return NULL;
     }
     Spec sp;
@@ -651,17 +725,21 @@ static PyObject *extract(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     Out out[X_N];
     memset(out, 0, sizeof out);
     int status = 0; /* 0 ok, 1 bad offsets, 2 no memory */
+    uc *buf = NULL;
+    ssz cap = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < c.length && status == 0; i++) {
         const uc *s;
         ssz n;
         if (!column_value(&c, i, &s, &n)) {
             status = 1;
-        } else if (s != NULL && n > 0 && scan_line(&sp, s, n, i, out) < 0) {
-            status = 2;
+        } else if (s != NULL && n > 0) {
+            s = fold_line(&sp, s, n, &n, &buf, &cap);
+            if (s == NULL || scan_line(&sp, s, n, i, out) < 0) status = 2;
         }
     }
     Py_END_ALLOW_THREADS
+    free(buf);
     column_release(&c);
     spec_free(&sp);
     PyObject *result = NULL;

@@ -122,15 +122,10 @@ def _fold_table() -> tuple[list[str], list[str]]:
     return [s for s, _ in pairs], [d for _, d in pairs]
 
 
-def fold_expr(e: pl.Expr) -> pl.Expr:
-    """Fold full-width digits and letters in a column, so one pattern finds both widths, and
-    blank out runs of dashes ("张伟----138…" separates fields); lengths are kept."""
-    src, dst = _fold_table()
-    return e.str.replace_many(src, dst).str.replace_all("--", "  ", literal=True)
-
-
 def fold_text(text: str) -> str:
-    """:func:`fold_expr` for one string."""
+    """Fold full-width digits and letters, so one pattern finds both widths, and blank out runs
+    of dashes ("张伟----138…" separates fields); lengths in characters are kept. The compiled
+    extractors fold each line the same way, from :func:`_fold_table`."""
     return fold_width(text).replace("--", "  ")
 
 
@@ -362,11 +357,11 @@ def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    folded = fold_expr(lines.get_column("text")).to_arrow()
-    if isinstance(folded, pa.ChunkedArray):
-        folded = folded.combine_chunks()
+    text = lines.get_column("text").to_arrow()
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
     line = lines.get_column("line").cast(pl.Int64)
-    found = _extract.extract(*arrow_args(folded), *_extract_args())
+    found = _extract.extract(*arrow_args(text), *_extract_args())
     cands = {}
     for name, (rows, offsets, data) in zip(_extract.EXTRACTORS, found, strict=True):
         raw = pa.Array.from_buffers(
@@ -380,8 +375,9 @@ def _find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
 @cache
 def _extract_args() -> tuple[object, ...]:
     """What the compiled extractors are built from: the context words in the regexes' order,
-    the province names and street markers of addresses, plate provinces and suffixes, and the
-    fewest digits any digit kind has (shorter runs are dropped by :func:`classify` anyway)."""
+    the province names and street markers of addresses, plate provinces and suffixes, the
+    fewest digits any digit kind has (shorter runs are dropped by :func:`classify` anyway), and
+    the width folding."""
     digit_kinds = next(ex.kinds for ex in extractors() if ex.name == "digits")
     return (
         _longest_first(KINDS["person_name"].context_words),
@@ -391,6 +387,7 @@ def _extract_args() -> tuple[object, ...]:
         "".join(PROVINCES),
         SUFFIX,
         min(n for k in digit_kinds for n in KINDS[k].run_lengths),
+        *("".join(chars) for chars in _fold_table()),
     )
 
 
