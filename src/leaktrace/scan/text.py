@@ -273,18 +273,16 @@ def status_expr(reason: pl.Expr) -> pl.Expr:
 
 def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Classify each extractor's candidates (``line``, ``raw``, …); anchored extractors only run
-    on lines that hold an identifier of another kind (a name beside an ID, phone or address). Repeats of one value in one line are dropped (two
-    extractors often find the same name)."""
+    on lines that hold an identifier of another kind (a name beside an ID, phone or address).
+    Repeats of one value in one line are dropped (two extractors often find the same name)."""
     done: list[pl.DataFrame] = []
-    anchor_lines: pl.DataFrame | None = None
+    anchors: list[np.ndarray] = []  # lines with a valid or masked identifier other than a name
     for ex in sorted(extractors(), key=lambda e: e.anchored):  # anchored ones last
         sub = cands.get(ex.name)
         if sub is None or sub.height == 0:
             continue
         if ex.anchored:
-            if anchor_lines is None:
-                anchor_lines = _anchor_lines(done)
-            sub = sub.join(anchor_lines, on="line", how="semi")
+            sub = _on_lines(sub, anchors)
             if ex.kinds == ("person_name",):
                 sub = sub.filter(pl.col("raw").str.contains(_NAME_TOKEN))
         if ex.kinds == ("person_name",):
@@ -294,31 +292,49 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
         else:
             sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
         if ex.kinds[0] in STRONG:
-            done.append(classify(sub, ex.kinds))
+            got = classify(sub, ex.kinds)
         else:
             # Names and addresses repeat (common names, one street for many people): classify
             # each distinct candidate once.
             kinds = classify(sub.select("cand").unique(), ex.kinds)
-            done.append(sub.join(kinds, on="cand", how="inner", maintain_order="left"))
+            got = sub.join(kinds, on="cand", how="inner", maintain_order="left")
+        done.append(got)
+        if "person_name" not in ex.kinds:
+            shown = pl.col("reason").is_null() | (pl.col("reason") == Status.MASKED.value)
+            anchors.append(got.filter(shown).get_column("line").to_numpy())
     if not done:
         return _EMPTY_FOUND
-    found = pl.concat(done, how="vertical_relaxed")
-    found = found.filter(pl.struct("line", "kind", "value").is_first_distinct())
+    found = _drop_repeats(pl.concat(done, how="vertical_relaxed"))
     return found.with_columns(status=status_expr(pl.col("reason")))
 
 
-def _anchor_lines(found: list[pl.DataFrame]) -> pl.DataFrame:
-    if not found:
-        return pl.DataFrame(schema={"line": pl.Int64})
-    return (
-        pl.concat(found, how="vertical_relaxed")
-        .filter(
-            (pl.col("kind") != "person_name")
-            & (pl.col("reason").is_null() | (pl.col("reason") == Status.MASKED.value))
-        )
-        .select("line")
-        .unique()
-    )
+def _on_lines(sub: pl.DataFrame, lines: list[np.ndarray]) -> pl.DataFrame:
+    """The rows of ``sub`` whose ``line`` is among ``lines`` (line numbers of one batch, so a
+    mask over their range replaces a hash join)."""
+    wanted = np.concatenate(lines) if lines else np.empty(0, np.int64)
+    if wanted.size == 0:
+        return sub.clear()
+    lo, hi = int(wanted.min()), int(wanted.max())
+    mask = np.zeros(hi - lo + 1, bool)
+    mask[wanted - lo] = True
+    line = sub.get_column("line").to_numpy()
+    inside = (line >= lo) & (line <= hi)
+    keep = np.zeros(line.size, bool)
+    keep[inside] = mask[line[inside] - lo]
+    return sub.filter(pl.Series(keep))
+
+
+def _drop_repeats(found: pl.DataFrame) -> pl.DataFrame:
+    """Keep the first row of each (line, kind, value). Rows whose hash of the three is unique
+    are unique; only the rest are compared in full."""
+    h = pl.col("line").hash(1) ^ pl.col("kind").hash(2) ^ pl.col("value").hash(3)
+    maybe = found.select(h.is_duplicated()).to_series()
+    if not maybe.any():
+        return found
+    keep = (~maybe).to_numpy().copy()
+    first = found.filter(maybe).select(pl.struct("line", "kind", "value").is_first_distinct())
+    keep[np.flatnonzero(maybe.to_numpy())] = first.to_series().to_numpy()
+    return found.filter(pl.Series(keep))
 
 
 _EMPTY_FOUND = pl.DataFrame(
