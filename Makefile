@@ -24,6 +24,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(BENCH_STAMP)

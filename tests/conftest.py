@@ -1,9 +1,13 @@
-"""Shared fixtures. Ingest fixtures are named ingest_*."""
+"""Shared fixtures. Ingest fixtures are named ingest_*; ``postgres`` is a throwaway
+PostgreSQL server for the session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from faker import Faker
+from postgres_server import PostgresServer, PostgresUnavailable, start_postgres
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +31,21 @@ def ingest_people() -> list[list[str]]:
         ]
         for _ in range(200)
     ]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server of this session (see ``tests/postgres_server.py``). When it
+    cannot start, the tests using it fail with the reason; they are never skipped."""
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as e:
+        reason = str(e)
+    else:
+        reason = ""
+    if reason:
+        pytest.fail(f"the test PostgreSQL server did not start: {reason}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -56,3 +56,26 @@ def test_verify_usage_and_input_errors(tmp_path):
     empty.write_text("", encoding="utf-8")
     r = runner.invoke(app, ["verify", str(empty)])
     assert r.exit_code == 1 and "empty.csv" in r.stderr
+
+
+def test_verify_against_a_duckdb_table_named_by_table(tmp_path):
+    import duckdb
+
+    from leaktrace.synth.leaks import make_leak
+    from leaktrace.synth.world import make_world
+    from leaktrace.synth.writers import write_leak
+
+    world = make_world(600, seed=9, out=tmp_path / "world")
+    leak = make_leak(world, "share", seed=1, size=1.0, columns=["name", "resident_id", "mobile"])
+    path = write_leak(leak, tmp_path / "leak.csv", "csv")
+    con = duckdb.connect(str(tmp_path / "crm.duckdb"))
+    con.register("c", world.customers.collect().to_arrow())
+    con.execute("CREATE TABLE cust_2024 AS SELECT * FROM c")
+    con.execute("CREATE TABLE branches (branch_id VARCHAR)")
+    con.close()
+    base = ["verify", str(path), "--against", str(tmp_path / "crm.duckdb")]
+    r = runner.invoke(app, [*base, "--table", "cust_2024", "--json"])
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)["customers"]) == leak.rows.height > 0
+    r = runner.invoke(app, base)
+    assert r.exit_code == 1 and "cust_2024" in r.stderr

@@ -94,11 +94,20 @@ def verify_cmd(
         Path, typer.Argument(help="The leak: any file scan reads, or a scanned Parquet.")
     ],
     against: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--against",
-            help="Master data: Parquet, CSV, a DuckDB file or a synth world directory. "
-            "Without it only the forgery signals run.",
+            help="Master data: Parquet, CSV, a DuckDB file, a synth world directory, or a "
+            "PostgreSQL URL (postgresql://user@host:port/db; the password from PGPASSWORD or "
+            "~/.pgpass) with --table. Without it only the forgery signals run.",
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="The master's table in the PostgreSQL database or DuckDB file: NAME or "
+            "SCHEMA.NAME.",
         ),
     ] = None,
     history: Annotated[
@@ -119,15 +128,22 @@ def verify_cmd(
     Example:
 
         leaktrace verify leak.csv --against world/ --report verify.html
+
+        leaktrace verify leak.csv --against postgresql://audit@db.bank.internal/crm --table public.customers
     """
     from leaktrace.report.verify_terminal import render_verify
     from leaktrace.verify import cli_run
+    from leaktrace.verify.inputs import is_postgres_url
 
     if engine not in ("duckdb", "spark"):
         err.print(f"[red]error:[/] --engine: expected duckdb or spark, found {engine!r}")
         raise typer.Exit(2)
-    for p in (leak, against, history):
-        if p is not None and not p.exists():
+    from_postgres = against is not None and is_postgres_url(against)
+    if from_postgres and not table:
+        err.print("[red]error:[/] --table: expected the master's table with a PostgreSQL URL")
+        raise typer.Exit(2)
+    for p in (leak, None if from_postgres else against, history):
+        if p is not None and not Path(p).exists():
             _fail(f"{p}: expected an existing file or directory")
     with _user_errors(), _progress(in_bytes=False) as bar:
         task = bar.add_task("verifying", total=1.0)
@@ -135,7 +151,8 @@ def verify_cmd(
         def step(name: str, share: float) -> None:
             bar.update(task, description=name, completed=share)
 
-        result = cli_run(leak, against, history, report, engine, step)
+        master = against if from_postgres or against is None else Path(against)
+        result = cli_run(leak, master, history, report, engine, step, table=table)
     if as_json:
         _print_json(result.to_dict())
     else:

@@ -16,7 +16,7 @@ from leaktrace.errors import InputError
 from leaktrace.verify.engines import make_engine
 from leaktrace.verify.fields import field_status
 from leaktrace.verify.forgery import forgery_signals
-from leaktrace.verify.inputs import history_select, prepare_leak, prepare_master
+from leaktrace.verify.inputs import history_select, master_place, prepare_leak, prepare_master
 from leaktrace.verify.linkage import link
 from leaktrace.verify.profile import (
     HISTORICAL,
@@ -92,7 +92,7 @@ def verify(
         present = lk.present & mi.present
         if not present & {"id", "mobile", "card", "email", "addr"}:
             raise InputError(
-                str(master),
+                master_place(master, master_table),
                 "a column the leak also has (resident ID, mobile, card, email, address)",
             )
         eng = make_engine(engine)
@@ -150,7 +150,7 @@ def verify(
         )
         return VerifyReport(
             leak=str(leak),
-            master=str(master) if not str(master).startswith("postgres") else "postgresql table",
+            master=master_place(master, master_table),
             engine=engine,
             records=lk.rows,
             verdict=verdict,

@@ -10,15 +10,18 @@ from leaktrace.verify.result import VerifyReport
 
 def cli_run(
     leak: Path,
-    against: Path | None,
+    against: str | Path | None,
     history: Path | None,
     report: Path | None,
     engine: str,
     progress: Progress | None,
+    *,
+    table: str | None = None,
 ) -> VerifyReport:
-    """Verify ``leak`` (against master data if given; else forgery signals only) and write the
-    HTML report to ``report`` if given (atomically)."""
-    result = verify(leak, against, history, engine, progress=progress)
+    """Verify ``leak`` (against master data if given: a path, or a PostgreSQL URL with
+    ``table``; else forgery signals only) and write the HTML report to ``report`` if given
+    (atomically)."""
+    result = verify(leak, against, history, engine, master_table=table, progress=progress)
     if report is not None:
         from leaktrace.report.verify_html import write_html
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -19,6 +20,9 @@ import pyarrow.parquet as pq
 from leaktrace.errors import InputError
 from leaktrace.pii import KINDS
 from leaktrace.scan import OUT_SCHEMA, scan
+
+if TYPE_CHECKING:
+    from psycopg import Column, sql
 
 # Scan columns -> canonical linkage columns.
 LEAK_COLUMNS = {
@@ -99,13 +103,59 @@ def prepare_leak(leak: Path, work: Path) -> LeakInput:
     return LeakInput(out, df.height, present)
 
 
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(master: str | Path | None) -> bool:
+    """Whether ``master`` names a PostgreSQL database (a ``postgresql://`` URL)."""
+    return str(master).startswith(PG_SCHEMES)
+
+
+def _pg_secrets(url: str) -> tuple[str | None, list[str]]:
+    """The URL without its password (``postgresql://user@host:port/db``; None when libpq
+    cannot parse it) and the strings no message may show: the password as written and decoded,
+    and the URL itself."""
+    from urllib.parse import quote
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    secrets = [url]
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:  # psycopg's message quotes the whole URL: none of it is shown
+        return None, secrets
+    if pw := parts.get("password"):
+        secrets += [str(pw), quote(str(pw), safe=""), quote(str(pw))]
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    host = str(parts.get("host") or "")
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{host}{port}/{parts.get('dbname') or ''}", secrets
+
+
+def master_place(master: str | Path, table: str | None = None) -> str:
+    """How messages and reports name the master: its path, or a PostgreSQL URL without its
+    password, with the table."""
+    if not is_postgres_url(master):
+        return str(master)
+    shown = _pg_secrets(str(master))[0] or "a PostgreSQL URL"
+    return f"{shown} table {table}" if table else shown
+
+
+def _pg_table(table: str, place: str) -> tuple[str, ...]:
+    """``NAME`` or ``SCHEMA.NAME`` as identifier parts (quoted by psycopg when used, so any
+    character but a control character is safe in them)."""
+    parts = tuple(table.split("."))
+    if not table or len(parts) > 2 or any(not p or any(ord(ch) < 32 for ch in p) for p in parts):
+        raise InputError(place, "a table name as NAME or SCHEMA.NAME", f"{table!r}")
+    return parts
+
+
 def _to_parquet(master: str | Path, table: str | None, work: Path) -> Path:
     """``master`` as a Parquet file (a copy for CSV, DuckDB and PostgreSQL sources)."""
-    text = str(master)
-    if text.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(master):
         if not table:
-            raise InputError(text.split("@")[-1], "a table name with the PostgreSQL URL")
-        return _from_postgres(text, table, work)
+            raise InputError(master_place(master), "a table name with the PostgreSQL URL")
+        return _from_postgres(str(master), table, work)
     path = Path(master)
     if not path.exists():
         raise InputError(str(path), "an existing master data file")
@@ -136,20 +186,107 @@ def _to_parquet(master: str | Path, table: str | None, work: Path) -> Path:
     raise InputError(str(path), "master data as Parquet, CSV, a DuckDB file or a PostgreSQL URL")
 
 
+# PostgreSQL type OIDs whose text form polars parses into a typed column; every other type
+# (text, varchar, uuid, json, time, interval, ...) stays text.
+_PG_INTS = {21: pl.Int16, 23: pl.Int32, 20: pl.Int64}
+_PG_FLOATS = {700: pl.Float32, 701: pl.Float64}
+_PG_BOOL, _PG_BPCHAR, _PG_NUMERIC = 16, 1042, 1700
+_PG_DATE, _PG_TIMESTAMP, _PG_TIMESTAMPTZ = 1082, 1114, 1184
+_PG_TS_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
+
+
+def _pg_column(col: Column) -> tuple[sql.Composable, pl.Expr | None]:
+    """The SELECT item copying ``col`` as text, and the polars expression turning that text
+    back into the type the column had in PostgreSQL."""
+    from psycopg import sql
+
+    name, oid = col.name, col.type_code
+    ident = sql.Identifier(name)
+    item: sql.Composable = ident
+    text = pl.col(name)
+    expr: pl.Expr | None = None
+    if oid in _PG_INTS:
+        expr = text.cast(_PG_INTS[oid])
+    elif oid in _PG_FLOATS:
+        expr = text.cast(_PG_FLOATS[oid])
+    elif oid == _PG_NUMERIC:
+        p, s = col.precision, col.scale
+        exact = p is not None and p <= 38
+        expr = text.cast(pl.Decimal(p, s or 0) if exact else pl.Float64)
+    elif oid == _PG_BOOL:
+        expr = pl.when(text.is_null()).then(None).otherwise(text == "t")
+    elif oid == _PG_DATE:
+        # 'infinity' and BC dates have no polars date: they become null.
+        expr = text.str.to_date("%Y-%m-%d", strict=False)
+    elif oid == _PG_TIMESTAMP:
+        expr = text.str.to_datetime(_PG_TS_FORMAT, time_unit="us", strict=False)
+    elif oid == _PG_TIMESTAMPTZ:
+        item = sql.SQL("({} AT TIME ZONE 'UTC')").format(ident)
+        expr = text.str.to_datetime(_PG_TS_FORMAT, time_unit="us", strict=False)
+        expr = expr.dt.replace_time_zone("UTC")
+    elif oid == _PG_BPCHAR:  # char(n) pads with blanks; its text value does not
+        item = sql.SQL("{}::text").format(ident)
+    if item is not ident:
+        item = sql.SQL("{} AS {}").format(item, ident)
+    return item, (expr.alias(name) if expr is not None else None)
+
+
 def _from_postgres(url: str, table: str, work: Path) -> Path:
-    """Copy a PostgreSQL table to Parquet through psycopg's COPY (CSV, streamed)."""
-    try:
-        import psycopg
-    except ImportError as e:
-        raise InputError("master", "the psycopg package to read PostgreSQL tables") from e
+    """Copy a PostgreSQL table to Parquet: psycopg's COPY streams it as CSV (UTF-8, ISO dates,
+    in one read-only transaction), then polars gives each column back the type it had in
+    PostgreSQL (integers, floats, numerics, booleans, dates, timestamps; the rest as text)."""
+    import psycopg
+    from psycopg import sql
+
+    shown, secrets = _pg_secrets(url)
+    place = f"{shown or 'a PostgreSQL URL'} table {table}"
+    ident = sql.Identifier(*_pg_table(table, place))
+
+    def scrub(e: Exception) -> str:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        for s in sorted(secrets, key=len, reverse=True):
+            if s:
+                msg = msg.replace(s, "***")
+        return msg
+
+    if shown is None:
+        raise InputError(place, "a PostgreSQL URL libpq can parse (postgresql://user@host/db)")
     csv_path = work / "master.csv"
-    with psycopg.connect(url) as conn, conn.cursor() as cur, open(csv_path, "wb") as f:
-        ident = ".".join(_quote(p) for p in table.split("."))
-        with cur.copy(f"COPY (SELECT * FROM {ident}) TO STDOUT WITH CSV HEADER") as copy:
-            for chunk in copy:
-                f.write(chunk)
+    casts: list[pl.Expr] = []
+    try:
+        with psycopg.connect(
+            url, client_encoding="utf8", connect_timeout=15, application_name="leaktrace"
+        ) as conn:
+            conn.read_only = True
+            with conn.cursor() as cur:
+                cur.execute("SET DateStyle = 'ISO, YMD'")
+                cur.execute("SET extra_float_digits = 3")
+                cur.execute(sql.SQL("SELECT * FROM {} LIMIT 0").format(ident))
+                items = []
+                for col in cur.description or []:
+                    item, expr = _pg_column(col)
+                    items.append(item)
+                    if expr is not None:
+                        casts.append(expr)
+                query = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT WITH (FORMAT csv, HEADER)")
+                with (
+                    open(csv_path, "wb") as f,
+                    cur.copy(query.format(sql.SQL(", ").join(items), ident)) as copy,
+                ):
+                    for chunk in copy:
+                        f.write(chunk)
+    except psycopg.errors.UndefinedTable as e:
+        raise InputError(place, "an existing table", scrub(e)) from None
+    except psycopg.errors.InsufficientPrivilege as e:
+        raise InputError(place, "a table the user may read", scrub(e)) from None
+    except psycopg.OperationalError as e:
+        raise InputError(
+            place, "a PostgreSQL server that accepts the connection", scrub(e)
+        ) from None
+    except psycopg.Error as e:
+        raise InputError(place, "a readable PostgreSQL table", scrub(e)) from None
     out = work / "master.parquet"
-    pl.scan_csv(csv_path, infer_schema=False).sink_parquet(out)
+    pl.scan_csv(csv_path, infer_schema=False).with_columns(casts).sink_parquet(out)
     csv_path.unlink()
     return out
 
@@ -190,23 +327,24 @@ def prepare_master(
 ) -> MasterInput:
     """Locate, copy if needed, map and (where needed) normalise the master data."""
     hist = Path(history) if history else None
-    p = Path(master) if not str(master).startswith(("postgres://", "postgresql://")) else None
+    p = None if is_postgres_url(master) else Path(master)
     if p is not None and p.is_dir():
         if not (p / "customers.parquet").exists():
             raise InputError(str(p), "a directory holding customers.parquet (a leaktrace world)")
         if hist is None and (p / "history.parquet").exists():
             hist = p / "history.parquet"
         master = p / "customers.parquet"
+    place = master_place(master, table)
     path = _to_parquet(master, table, work)
     schema = pq.read_schema(path)
     names = list(schema.names)
     idcol = _find(names, ID_NAMES)
     mapping = _map_columns(names)
     if idcol is None:
-        raise InputError(str(master), "a customer id column (" + ", ".join(ID_NAMES[:3]) + ", …)")
+        raise InputError(place, "a customer id column (" + ", ".join(ID_NAMES[:3]) + ", …)")
     if not set(mapping) & set(LINKABLE):
         raise InputError(
-            str(master),
+            place,
             "columns to link on: resident_id, mobile, card_no or name",
             "columns: " + ", ".join(names),
         )
@@ -244,7 +382,7 @@ def prepare_master(
     )
     rows = pq.ParquetFile(path).metadata.num_rows
     if rows == 0:
-        raise InputError(str(master), "at least one customer record", "no rows")
+        raise InputError(place, "at least one customer record", "no rows")
     present = {c for c in ("name", "id", "mobile", "card", "addr", "email") if c in mapping}
     if "birth" in mapping or "id" in mapping:
         present.add("birth")
@@ -289,7 +427,10 @@ def _as_of(path: Path, opened: str | None, history: Path | None) -> dt.date | No
         lf = pl.scan_parquet(path)
         # A Date column is taken as it is: parsing its text back would give the same dates.
         col = pl.col(opened)
-        if lf.collect_schema()[opened] != pl.Date:
+        dtype = lf.collect_schema()[opened]
+        if isinstance(dtype, pl.Datetime):  # a timestamp column (as PostgreSQL often has)
+            col = col.dt.date()
+        elif dtype != pl.Date:
             col = col.cast(pl.String).str.to_date(strict=False)
         dates.append(lf.select(col.max()).collect().item())
     if history:
