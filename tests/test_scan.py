@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.cn import ric
 from typer.testing import CliRunner
 
 from leaktrace.cli import app
+from leaktrace.pii import KINDS
 from leaktrace.scan import OUT_SCHEMA, find_spans, scan
+from leaktrace.scan.scanner import count_records
 
 
 def rid(body17: str) -> str:
@@ -179,3 +184,16 @@ def test_html_report_is_self_contained_masked_and_escaped(tmp_path):
     assert ID1 not in html and "13812345678" not in html  # masked only
     assert "http" not in html  # nothing fetched from anywhere
     assert [p.name for p in page.parent.iterdir()] == ["scan.html"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(5_000, 5_040), st.sampled_from(sorted(KINDS))), max_size=200
+    ).filter(bool)
+)
+def test_records_counted_as_the_commonest_kind_of_each_line(rows: list[tuple[int, str]]) -> None:
+    """Counting records without building them: a line with two IDs and one mobile is two."""
+    found = pl.DataFrame(rows, schema={"line": pl.Int64, "kind": pl.String}, orient="row")
+    per_line = found.group_by("line", "kind").len().group_by("line").agg(pl.col("len").max())
+    assert count_records(found) == per_line.get_column("len").sum()

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -274,6 +275,17 @@ def scan_table_batch(
     return BatchResult(stats, df.height, _to_out(rec, source, table))
 
 
+def count_records(found: pl.DataFrame) -> int:
+    """How many records the identifiers of a batch of lines make without building them: as
+    many per line as its commonest kind has (counted over the batch's range of lines)."""
+    kinds = pl.Enum(list(KINDS))
+    codes = found.select(pl.col("kind").cast(kinds).to_physical()).to_series().to_numpy()
+    line = found.get_column("line").to_numpy()
+    lo, hi = int(line.min()), int(line.max())
+    per = np.bincount((line - lo) * len(KINDS) + codes, minlength=(hi - lo + 1) * len(KINDS))
+    return int(per.reshape(-1, len(KINDS)).max(axis=1).sum())
+
+
 def scan_text_batch(
     data: pa.RecordBatch | pa.Table, first_row: int, source: str, table: str, keep: bool
 ) -> BatchResult:
@@ -287,9 +299,8 @@ def scan_text_batch(
     found = find_in_lines(lines)
     if found.height == 0:
         return BatchResult({}, 0, None)
-    if not keep:  # the records are only counted: as many per line as its commonest kind has
-        per_line = found.group_by("line", "kind").len().group_by("line").agg(pl.col("len").max())
-        return BatchResult(_stats_from(found), int(per_line.get_column("len").sum()), None)
+    if not keep:
+        return BatchResult(_stats_from(found), count_records(found), None)
     rec = _records_frame(with_occurrence(found, ["line"], "occ"), ["line", "occ"])
     out = _to_out(rec.rename({"line": "row"}).drop("occ"), source, table)
     return BatchResult(_stats_from(found), rec.height, out)
