@@ -5,11 +5,13 @@ Shares get Wilson score intervals (95%). The verdict is only as strong as its ev
 records, or no decisive forgery signal measurable on the unmatched part, gives
 ``inconclusive`` rather than a confident guess.
 
-Stale or current is decided on the snapshot estimate's posterior: the leak is stale when it is
-more likely than not older than ``STALE_DAYS`` before the master's date (its median date is
-older), whether or not a later value bounded it. The chance is kept in ``stale_chance`` and, when
-the window of likely dates reaches both sides of that line, said in the reasons: a list of a few
-records can often be dated only to a span of years.
+Stale or current is decided on the snapshot estimate's posterior: the leak is stale when the
+chance that it is older than ``STALE_DAYS`` before the master's date reaches ``STALE_CALL``,
+whether or not a later value bounded it. The two mistakes do not cost the same: a live leak
+called stale is played down while its customers are still exposed, so "stale" needs twice the
+odds of "current" (a chance of 2/3), not just the likelier side. The chance is kept in
+``stale_chance`` and, when the window of likely dates reaches both sides of that line, said in
+the reasons: a list of a few records can often be dated only to a span of years.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from leaktrace.verify.snapshot import SnapshotEstimate
 OURS_MIN = 0.95  # linked share from which the leak is "ours" (below it, "mixed")
 OTHER_MAX = 0.05  # linked share up to which the leak is "not ours"
 STALE_DAYS = 365  # snapshot older than this before the master's date: stale
+STALE_CALL = 2 / 3  # stale chance from which the leak is called stale (odds of 2 to 1)
 SURE = 0.95  # a stale chance outside (1 - SURE, SURE) is stated as uncertain
 
 
@@ -122,12 +125,13 @@ def decide(
 
 
 def _staleness(v: Verdict, snapshot: SnapshotEstimate, as_of: dt.date) -> None:
-    """Mark ``v`` stale when the snapshot is more likely than not older than STALE_DAYS."""
+    """Mark ``v`` stale when the snapshot is older than STALE_DAYS with a chance of at least
+    STALE_CALL."""
     line = as_of - dt.timedelta(days=STALE_DAYS)
     chance = snapshot.chance_before(line)
     v.stale_chance = chance
     age = (as_of - snapshot.date).days
-    if age > STALE_DAYS:
+    if chance >= STALE_CALL and age > STALE_DAYS:
         v.label = Label.STALE
         v.stale_as_of = snapshot.date
         v.reasons.append(
