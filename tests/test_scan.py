@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from leaktrace.cli import app
 from leaktrace.pii import KINDS
-from leaktrace.scan import OUT_SCHEMA, find_spans, scan
+from leaktrace.scan import OUT_SCHEMA, find_spans, find_spans_many, scan
 from leaktrace.scan.scanner import count_records
+from leaktrace.synth.corpus import make_documents
 
 
 def rid(body17: str) -> str:
@@ -197,3 +198,21 @@ def test_records_counted_as_the_commonest_kind_of_each_line(rows: list[tuple[int
     found = pl.DataFrame(rows, schema={"line": pl.Int64, "kind": pl.String}, orient="row")
     per_line = found.group_by("line", "kind").len().group_by("line").agg(pl.col("len").max())
     assert count_records(found) == per_line.get_column("len").sum()
+
+
+def test_spans_of_many_texts_point_at_the_labelled_identifiers() -> None:
+    """One pass over many documents: each span is the document's own, multi-line offsets hold
+    (the labels say where each identifier is), and a text alone gives the same spans."""
+    docs = make_documents(300, 9)
+    many = find_spans_many([d.text for d in docs])
+    assert many[7] == find_spans(docs[7].text)
+    hits = total = 0
+    for doc, spans in zip(docs, many, strict=True):
+        for s in spans:
+            assert 0 <= s.start < s.end <= len(doc.text) and "\n" not in doc.text[s.start : s.end]
+        got = {(s.kind, s.start, s.end) for s in spans if s.status == "valid"}
+        for label in doc.labels:
+            if label.status == "valid" and label.kind in ("resident_id", "mobile", "bank_card"):
+                total += 1
+                hits += (label.kind, label.start, label.end) in got
+    assert total > 500 and hits / total > 0.99

@@ -23,7 +23,7 @@ def compiled(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
     arr = pa.array(lines, pa.large_string())
     found = _extract.extract(*arrow_args(arr), *text._extract_args())
     out = {}
-    for name, (rows, offsets, data) in zip(_extract.EXTRACTORS, found, strict=True):
+    for name, (rows, _starts, offsets, data) in zip(_extract.EXTRACTORS, found, strict=True):
         raw = pa.Array.from_buffers(
             pa.large_string(), len(rows) // 8, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
         )

@@ -7,7 +7,7 @@ identifier rules ``normalize``, ``validate``, ``derive``.
 from leaktrace.errors import InputError, LeaktraceError
 from leaktrace.ingest import open_source
 from leaktrace.pii import derive, normalize, validate
-from leaktrace.scan import find_spans, scan
+from leaktrace.scan import find_spans, find_spans_many, scan
 
 __version__ = "0.1.0"
 
@@ -16,6 +16,7 @@ __all__ = [
     "LeaktraceError",
     "derive",
     "find_spans",
+    "find_spans_many",
     "normalize",
     "open_source",
     "scan",

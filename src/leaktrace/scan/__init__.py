@@ -3,7 +3,7 @@
 from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport, Span
 from leaktrace.scan.run import scan
 from leaktrace.scan.scanner import OUT_SCHEMA
-from leaktrace.scan.text import find_in_lines, find_spans
+from leaktrace.scan.text import find_in_lines, find_spans, find_spans_many
 
 __all__ = [
     "OUT_SCHEMA",
@@ -14,5 +14,6 @@ __all__ = [
     "Span",
     "find_in_lines",
     "find_spans",
+    "find_spans_many",
     "scan",
 ]

@@ -423,17 +423,20 @@ static int name_token(const uc *s, ssz n) {
 /* ---- output -------------------------------------------------------------------------- */
 
 typedef struct {
-    int64_t *rows, *offsets;
+    int64_t *rows, *starts, *offsets; /* value index, character offset in it, Arrow offsets */
     uc *data;
     ssz n, cap, size, data_cap;
 } Out;
 
-static int out_add(Out *o, int64_t row, const uc *s, ssz len) {
+static int out_add(Out *o, int64_t row, int64_t start, const uc *s, ssz len) {
     if (o->n + 2 > o->cap) {
         ssz cap = o->cap ? o->cap * 2 : 1024;
         int64_t *r = realloc(o->rows, cap * sizeof *r);
         if (r == NULL) return -1;
         o->rows = r;
+        r = realloc(o->starts, cap * sizeof *r);
+        if (r == NULL) return -1;
+        o->starts = r;
         int64_t *f = realloc(o->offsets, (cap + 1) * sizeof *f);
         if (f == NULL) return -1;
         o->offsets = f;
@@ -451,19 +454,22 @@ static int out_add(Out *o, int64_t row, const uc *s, ssz len) {
     memcpy(o->data + o->size, s, len);
     o->size += len;
     o->rows[o->n] = row;
+    o->starts[o->n] = start;
     o->offsets[++o->n] = o->size;
     return 0;
 }
 
 static void out_free(Out *o) {
     free(o->rows);
+    free(o->starts);
     free(o->offsets);
     free(o->data);
 }
 
 static PyObject *out_tuple(const Out *o) {
     static const int64_t zero = 0;
-    return Py_BuildValue("(y#y#y#)", o->n ? (const char *)o->rows : "", o->n * 8,
+    return Py_BuildValue("(y#y#y#y#)", o->n ? (const char *)o->rows : "", o->n * 8,
+                         o->n ? (const char *)o->starts : "", o->n * 8,
                          o->n ? (const char *)o->offsets : (const char *)&zero, (o->n + 1) * 8,
                          o->n ? (const char *)o->data : "", o->size);
 }
@@ -524,10 +530,18 @@ static const uc *fold_line(const Spec *sp, const uc *s, ssz n, ssz *m, uc **buf,
     return o;
 }
 
+/* The character offset of byte x, counted from the last one asked for (*at, *chars): matches
+ * come in nearly increasing order, so each line is counted about once. */
+static ssz char_offset(const uc *s, ssz x, ssz *at, ssz *chars) {
+    for (; *at < x; (*at)++) *chars += (s[*at] & 0xC0) != 0x80;
+    for (; *at > x; (*at)--) *chars -= (s[*at - 1] & 0xC0) != 0x80;
+    return *chars;
+}
+
 /* One line: every extractor's matches, appended to out[]. Returns -1 when memory ran out. */
 static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) {
     ssz next[X_N] = {0};
-    ssz tok = 0;
+    ssz tok = 0, at = 0, chars = 0;
     int l;
     for (ssz p = 0; p <= n; p += l) {
         uint32_t c;
@@ -541,7 +555,8 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
             f = c < 0x10000 ? sp->flags[c] : 0;
         }
         if (f & F_TOKSEP) {
-            if (p > tok && name_token(s + tok, p - tok) && out_add(&out[X_NAME_TOK], row, s + tok, p - tok) < 0)
+            if (p > tok && name_token(s + tok, p - tok) &&
+                out_add(&out[X_NAME_TOK], row, char_offset(s, tok, &at, &chars), s + tok, p - tok) < 0)
                 return -1;
             tok = p + l;
         }
@@ -549,7 +564,8 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
         ssz e, start;
 #define EMIT(x, a, b)                                                                     \
     do {                                                                                  \
-        if (out_add(&out[x], row, s + (a), (b) - (a)) < 0) return -1;                     \
+        if (out_add(&out[x], row, char_offset(s, a, &at, &chars), s + (a), (b) - (a)) < 0) \
+            return -1;                                                                    \
         next[x] = (b);                                                                    \
     } while (0)
         if ((f & F_DIGIT) && p >= next[X_DIGITS] && (e = digits_at(s, n, p)) >= 0) {
@@ -763,7 +779,8 @@ static PyObject *extract(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 
 static PyMethodDef methods[] = {
     {"extract", (PyCFunction)(void (*)(void))extract, METH_FASTCALL,
-     "Every extractor's candidates in each value: a list of (rows, offsets, data) buffers."},
+     "Every extractor's candidates in each value: a list of (rows, starts, offsets, data)\n"
+     "buffers (value index and character offset of each, then the Arrow strings)."},
     {NULL, NULL, 0, NULL},
 };
 
