@@ -48,3 +48,9 @@ def test_readme_python_snippet_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
     assert scope["result"].kinds["resident_id"].valid == 1
     assert (tmp_path / "leak.parquet").exists()
+    spans = [(s.kind, s.start, s.end, s.value) for s in scope["spans"]]
+    assert spans == [("person_name", 2, 4, "王芳"), ("mobile", 7, 18, "13912345678")]
+    assert [(s.kind, s.value) for s in scope["each"][0]] == [
+        ("person_name", "王芳"),
+        ("mobile", "13812345678"),
+    ]
