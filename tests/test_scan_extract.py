@@ -45,8 +45,8 @@ def by_regex(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
         )
         if ex.name == "digits":
             got = got.filter(pl.col("raw").str.len_bytes() >= min_digits)
-        if ex.name == "name_tok":
-            got = got.filter(pl.col("raw").str.contains(text._NAME_TOKEN))
+        if ex.shape:
+            got = got.filter(pl.col("raw").str.contains(ex.shape))
         out[ex.name] = [(int(r), s) for r, s in got.iter_rows()]
     return out
 

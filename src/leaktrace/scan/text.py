@@ -58,6 +58,7 @@ class Extractor:
     strip_prefix: str | None = None  # regex removed from the start of a match (context words)
     strip_suffix: str | None = None  # regex removed from the end (where the value stops)
     anchored: bool = False  # keep only on lines that also hold an identifier of another kind
+    shape: str | None = None  # keep a match only when the whole of it has this shape
 
 
 def _longest_first(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -101,7 +102,14 @@ def extractors() -> tuple[Extractor, ...]:
         ),
         # A name standing alone between separators, as in pasted sample rows ("张伟 138…");
         # Chinese characters inside a longer token (an address's 单元) are not names.
-        Extractor("name_tok", TOKEN, ("person_name",), strip_suffix=_NAME_SUFFIX, anchored=True),
+        Extractor(
+            "name_tok",
+            TOKEN,
+            ("person_name",),
+            strip_suffix=_NAME_SUFFIX,
+            anchored=True,
+            shape=_NAME_TOKEN,
+        ),
         Extractor(
             "addr_ctx",
             rf"{addr_ctx}{sep}[^\s,，。;；|、]{{4,80}}",
@@ -283,8 +291,6 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
             continue
         if ex.anchored:
             sub = _on_lines(sub, anchors)
-            if ex.kinds == ("person_name",):
-                sub = sub.filter(pl.col("raw").str.contains(_NAME_TOKEN))
         if ex.kinds == ("person_name",):
             sub = sub.with_columns(cand=_post(ex, pl.col("raw"))).filter(
                 ~pl.col("cand").str.contains(_NOT_NAME)
