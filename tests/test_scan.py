@@ -216,3 +216,22 @@ def test_spans_of_many_texts_point_at_the_labelled_identifiers() -> None:
                 total += 1
                 hits += (label.kind, label.start, label.end) in got
     assert total > 500 and hits / total > 0.99
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # "联系您的…" is no name: the search goes on to the contact after it
+        ("否则将联系您的紧急联系人胡利（132-1171-8828）。", ["胡利"]),
+        # a role word before the name is not part of it, alone or after a comma
+        ("违章查询：吉M05354，车主孟玉华，2023-01-27在永州市超速", ["孟玉华"]),
+        ("联系人吐尔逊·阿迪力 13800138000", ["吐尔逊·阿迪力"]),
+        ("姓名：迪丽拜尔·伊力哈木，手机13800138000", ["迪丽拜尔·伊力哈木"]),
+        # 司 marks 公司 (a company), but not in the compound surnames 司马 and 司徒
+        ("司马莹 17752818378", ["司马莹"]),
+        ("客户华为公司的电话13800138000", []),
+        ("请联系我们的客服，电话13800138000", []),
+    ],
+)
+def test_names_in_prose(text: str, names: list[str]) -> None:
+    assert [s.value for s in find_spans(text) if s.kind == "person_name"] == names

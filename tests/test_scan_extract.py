@@ -34,7 +34,7 @@ def compiled(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
 def by_regex(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
     """Each extractor's regex over every line, with the two filters the compiled pass applies
     (digit runs too short for any digit kind, tokens that are not name-shaped)."""
-    min_digits = text._extract_args()[-3]
+    min_digits = text._extract_args()[6]
     frame = pl.DataFrame({"text": [text.fold_text(line) for line in lines]}).with_row_index("line")
     out = {}
     for ex in text.extractors():

@@ -86,6 +86,18 @@ class PersonName(Kind):
         "户主",
         "认识",
         "接到",
+        # roles that records name a person by: owners, payees, travellers, guests, patients
+        "紧急联系人",
+        "车主",
+        "业主",
+        "法人",
+        "开户人",
+        "收款人",
+        "付款人",
+        "乘客",
+        "同行人",
+        "入住人",
+        "患者",
         "name",
         "customer",
     )

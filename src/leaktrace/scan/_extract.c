@@ -95,7 +95,6 @@ static const uint32_t TOKSEP[] = {',',    0xFF0C, 0x3001, '|',    ';',    0xFF1B
 static const uint32_t ADDR_STOP[] = {',', 0xFF0C, 0x3002, ';', 0xFF1B, '|', 0x3001};
 
 static int ctx_sep(uint32_t c) { return c == ':' || c == 0xFF1A || c == '=' || is_space(c); }
-static int name_char(uint32_t c) { return (c >= CJK_LO && c <= CJK_HI) || c == MIDDLE_DOT; }
 static int addr_ctx_char(uint32_t c) {
     return !is_space(c) && !in_list(c, ADDR_STOP, sizeof ADDR_STOP / sizeof *ADDR_STOP);
 }
@@ -349,14 +348,20 @@ static ssz chars(const uc *s, ssz n, ssz i, int (*cls)(uint32_t), int most, int 
     return i;
 }
 
-/* (?i:WORDS)[:：=\s]*[CJK·]{2,8} */
-static ssz name_ctx_at(const uc *s, ssz n, ssz p, const Words *words) {
+/* (?i:WORDS)[:：=\s]*NAME{2,most}, NAME being the CJK ideographs and '·' but those in
+ * ``not_name`` (a bitset over the BMP) */
+static ssz name_ctx_at(const uc *s, ssz n, ssz p, const Words *words, const uc *not_name, int most) {
     for (Py_ssize_t w = 0; w < words->n; w++) {
         ssz j = word_at(s, n, p, &words->w[w], 1);
         if (j < 0) continue;
-        int k;
+        int k, l;
         j = chars(s, n, j, ctx_sep, INT32_MAX, &k);
-        ssz e = chars(s, n, j, name_char, 8, &k);
+        ssz e = j;
+        for (k = 0; k < most && e < n; k++, e += l) {
+            uint32_t c = decode(s, n, e, &l);
+            int cjk = c >= CJK_LO && c <= CJK_HI && !(not_name[c >> 3] & (1 << (c & 7)));
+            if (!cjk && c != MIDDLE_DOT) break;
+        }
         if (k >= 2) return e;
     }
     return -1;
@@ -483,6 +488,8 @@ typedef struct {
     size_t n_plate_suffix;
     ssz min_digits;
     uc *flags;        /* per BMP code point */
+    uc not_name[0x2000]; /* bitset over the BMP: ideographs a name after a context word lacks */
+    int name_most;    /* characters such a name may have */
     uint32_t *fold;   /* per BMP code point: its half-width form, or 0 */
     uc fold_lead[256]; /* first bytes of the characters that fold */
 } Spec;
@@ -580,7 +587,8 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
         if ((f & F_PLATE) && p >= next[X_PLATE] &&
             (e = plate_at(s, n, p, l, sp->plate_suffix, sp->n_plate_suffix)) >= 0)
             EMIT(X_PLATE, p, e);
-        if ((f & F_NAME_CTX) && p >= next[X_NAME_CTX] && (e = name_ctx_at(s, n, p, &sp->name_words)) >= 0)
+        if ((f & F_NAME_CTX) && p >= next[X_NAME_CTX] &&
+            (e = name_ctx_at(s, n, p, &sp->name_words, sp->not_name, sp->name_most)) >= 0)
             EMIT(X_NAME_CTX, p, e);
         if ((f & F_ADDR_CTX) && p >= next[X_ADDR_CTX] && (e = addr_ctx_at(s, n, p, &sp->addr_words)) >= 0)
             EMIT(X_ADDR_CTX, p, e);
@@ -656,9 +664,10 @@ static void spec_free(Spec *sp) {
     free(sp->fold);
 }
 
-/* Args 6..14: name words, address words, province names, street markers (tuples of str, in
+/* Args 6..16: name words, address words, province names, street markers (tuples of str, in
  * the regexes' alternation order), plate provinces, plate suffixes (str), shortest digits,
- * and the width folding as two str of equal length (each character to the one below it). */
+ * the width folding as two str of equal length (each character to the one below it), the
+ * ideographs a name after a context word lacks (str) and how long that name may be. */
 static int spec_parse(PyObject *const *args, Spec *sp) {
     memset(sp, 0, sizeof *sp);
     if (words_parse(args[6], &sp->name_words, "name words") < 0 ||
@@ -718,15 +727,27 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
         if (is_space(c)) f[c] |= F_TOKSEP;
     for (size_t i = 0; i < sizeof TOKSEP / sizeof *TOKSEP; i++) f[TOKSEP[i]] |= F_TOKSEP;
     f['@'] |= F_AT;
+    size_t n_not;
+    uint32_t *not_name = code_points(args[15], &n_not, "not-name characters");
+    if (not_name == NULL) return -1;
+    for (size_t i = 0; i < n_not; i++)
+        if (not_name[i] < 0x10000) sp->not_name[not_name[i] >> 3] |= 1 << (not_name[i] & 7);
+    free(not_name);
+    sp->name_most = (int)PyLong_AsLong(args[16]);
+    if (PyErr_Occurred()) return -1;
+    if (sp->name_most < 2) {
+        PyErr_SetString(PyExc_ValueError, "a name may not be shorter than two characters");
+        return -1;
+    }
     return 0;
 }
 
 static PyObject *extract(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 15) {
+    if (nargs != 17) {
         PyErr_SetString(PyExc_TypeError,
                         "extract(offsets, data, validity, offset, length, wide, name_words, "
                         "address_words, provinces, markers, plate_provinces, plate_suffixes, "
-                        "min_digits, fold_from, fold_to)");
+                        "min_digits, fold_from, fold_to, not_name, name_most)");
         return NULL;
     }
     Spec sp;

@@ -26,6 +26,7 @@ from leaktrace.pii.address import PROVINCE_SHORT_NAMES, STREET_MARKERS
 from leaktrace.pii.base import Status
 from leaktrace.pii.columns import FINISH_CODE, SLOW_CODE, arrow_args, check_column
 from leaktrace.pii.plate import PROVINCES, SUFFIX
+from leaktrace.pii.tables import surnames
 from leaktrace.scan import _extract
 from leaktrace.scan.result import Span
 
@@ -40,12 +41,23 @@ NEAR_MISS = {
     "mobile": frozenset({"unallocated_segment"}),
 }
 
-# Words that end a name or an address that a context word introduced ("客户王芳的手机号是…").
-_NAME_SUFFIX = "(?:收|先生|女士|小姐|同志|老师)$"  # "邓莹收" on a parcel: the name is 邓莹
+# Words that end a name standing alone ("邓莹收" on a parcel: the name is 邓莹).
+_NAME_SUFFIX = "(?:收|先生|女士|小姐|同志|老师)$"
 # Characters of function words and nouns that given names practically never contain: a
 # candidate holding one ("车牌号", "公司座机", "全的发我") is a word, not a name.
+# A compound surname (司马, 司徒) is exempt: only the rest of the name is looked at.
 _NOT_NAME = "[的了是在有我你他她们这那个号码机牌卡证址话司部发和与或吗呢吧啊请说要去来到给把被从对就也还很最没无每某元条]"
-_NAME_STOP = "(?:的|是|在|于|和|与|及|手机|电话|联系|身份|证件|住址|地址|家住|住在|性别|男|女|出生|年龄|卡号|银行|先生|女士|小姐|号码)"
+# Words that end a name a context word introduced ("客户王芳的手机号是…": 王芳).
+_NAME_STOP_WORDS = (
+    *("的", "是", "在", "于", "和", "与", "及", "男", "女"),
+    *("手机", "电话", "联系", "身份", "证件", "住址", "地址", "家住", "住在", "性别"),
+    *("出生", "年龄", "卡号", "银行", "先生", "女士", "小姐", "号码"),
+)
+_NAME_STOP = "(?:" + "|".join(_NAME_STOP_WORDS) + ")"
+# A name after a context word stops at a one-character stop word, as the suffix rule would cut
+# it there anyway; so "联系您的…" is no name and the search goes on to "联系人王芳" after it.
+_NAME_BREAKS = "".join(w for w in _NAME_STOP_WORDS if len(w) == 1)
+NAME_MAX = 16  # characters a name after a context word may have (minority names are long)
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,23 @@ def _longest_first(words: tuple[str, ...]) -> tuple[str, ...]:
 
 def _alternation(words: tuple[str, ...]) -> str:
     return "(?:" + "|".join(re.escape(w) for w in _longest_first(words)) + ")"
+
+
+def _name_chars() -> str:
+    """The characters a name after a context word is made of: the CJK ideographs and '·', but
+    the one-character stop words."""
+    ranges, lo = [], ord(CJK[0])
+    for c in sorted(map(ord, _NAME_BREAKS)):
+        if lo < c:
+            ranges.append(f"{chr(lo)}-{chr(c - 1)}" if c - 1 > lo else chr(lo))
+        lo = c + 1
+    ranges.append(f"{chr(lo)}-{CJK[-1]}")
+    return "[" + "".join(ranges) + "·]"
+
+
+@cache
+def _compound_surname() -> str:
+    return "^(?:" + "|".join(sorted(surnames()[1])) + ")"
 
 
 @cache
@@ -95,7 +124,7 @@ def extractors() -> tuple[Extractor, ...]:
         Extractor("plate", KINDS["plate"].pattern, ("plate",)),
         Extractor(
             "name_ctx",
-            f"{name_ctx}{sep}[{CJK}·]{{2,8}}",
+            f"{name_ctx}{sep}{_name_chars()}{{2,{NAME_MAX}}}",
             ("person_name",),
             strip_prefix=f"^{name_ctx}{sep}",
             strip_suffix=f"{_NAME_STOP}.*$",
@@ -106,6 +135,7 @@ def extractors() -> tuple[Extractor, ...]:
             "name_tok",
             TOKEN,
             ("person_name",),
+            strip_prefix=f"^{name_ctx}{sep}",  # "车主王辉": the name is 王辉
             strip_suffix=_NAME_SUFFIX,
             anchored=True,
             shape=_NAME_TOKEN,
@@ -293,7 +323,7 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
             sub = _on_lines(sub, anchors)
         if ex.kinds == ("person_name",):
             sub = sub.with_columns(cand=_post(ex, pl.col("raw"))).filter(
-                ~pl.col("cand").str.contains(_NOT_NAME)
+                ~pl.col("cand").str.replace(_compound_surname(), "").str.contains(_NOT_NAME)
             )
         else:
             sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
@@ -406,8 +436,8 @@ def candidates(lines: pl.DataFrame, starts: bool = False) -> dict[str, pl.DataFr
 def _extract_args() -> tuple[object, ...]:
     """What the compiled extractors are built from: the context words in the regexes' order,
     the province names and street markers of addresses, plate provinces and suffixes, the
-    fewest digits any digit kind has (shorter runs are dropped by :func:`classify` anyway), and
-    the width folding."""
+    fewest digits any digit kind has (shorter runs are dropped by :func:`classify` anyway), the
+    width folding, and what a name after a context word is made of."""
     digit_kinds = next(ex.kinds for ex in extractors() if ex.name == "digits")
     return (
         _longest_first(KINDS["person_name"].context_words),
@@ -418,6 +448,8 @@ def _extract_args() -> tuple[object, ...]:
         SUFFIX,
         min(n for k in digit_kinds for n in KINDS[k].run_lengths),
         *("".join(chars) for chars in _fold_table()),
+        _NAME_BREAKS,
+        NAME_MAX,
     )
 
 
