@@ -231,6 +231,9 @@ def test_spans_of_many_texts_point_at_the_labelled_identifiers() -> None:
         ("司马莹 17752818378", ["司马莹"]),
         ("客户华为公司的电话13800138000", []),
         ("请联系我们的客服，电话13800138000", []),
+        # rarer surnames (冶, 谌); 楼 is left out of them, as every forum has a 楼主
+        ("冶丽华 632726580507406 谌刚 13800138000", ["冶丽华", "谌刚"]),
+        ("楼主：阿杰 13800138000", []),
     ],
 )
 def test_names_in_prose(text: str, names: list[str]) -> None:
