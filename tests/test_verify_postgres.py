@@ -277,4 +277,5 @@ def test_cli_against_a_postgres_table(bank: dict, from_parquet) -> None:
     r = runner.invoke(app, ["verify", str(bank["leak"]), "--against", url, "--table", "nope"])
     message = " ".join(r.stderr.split())  # rich wraps long lines
     assert r.exit_code == 1 and "expected an existing table" in message
+    assert "holds a password" in message and "PGPASSWORD" in message
     assert "s3cr3t" not in r.stderr

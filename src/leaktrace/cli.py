@@ -142,6 +142,11 @@ def verify_cmd(
     if from_postgres and not table:
         err.print("[red]error:[/] --table: expected the master's table with a PostgreSQL URL")
         raise typer.Exit(2)
+    if from_postgres and _url_has_password(str(against)):
+        err.print(
+            "[yellow]warning:[/] --against: the URL holds a password, which other users of "
+            "this machine can read in its process list; give it in PGPASSWORD or ~/.pgpass"
+        )
     for p in (leak, None if from_postgres else against, history):
         if p is not None and not Path(p).exists():
             _fail(f"{p}: expected an existing file or directory")
@@ -159,6 +164,16 @@ def verify_cmd(
         render_verify(result, Console())
         if report is not None:
             Console().print(f"HTML report written to [bold]{report}[/]")
+
+
+def _url_has_password(url: str) -> bool:
+    """Whether a database URL carries a password (``user:password@host``)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:  # a malformed URL: the connection will say what is wrong
+        return False
 
 
 @app.command("synth")
