@@ -387,7 +387,8 @@ static ssz addr_ctx_at(const uc *s, ssz n, ssz p, const Words *words) {
 
 /* address.pattern: (?:PROVINCES)[body]{0,60}(?:MARKERS), the body giving back characters
  * until a street-level marker follows. */
-static ssz addr_tok_at(const uc *s, ssz n, ssz p, const Words *provinces, const Words *markers) {
+static ssz addr_tok_at(const uc *s, ssz n, ssz p, const Words *provinces, const Words *markers,
+                       const uc *marker_first) {
     for (Py_ssize_t w = 0; w < provinces->n; w++) {
         ssz j = word_at(s, n, p, &provinces->w[w], 0);
         if (j < 0) continue;
@@ -398,11 +399,14 @@ static ssz addr_tok_at(const uc *s, ssz n, ssz p, const Words *provinces, const 
             at[k + 1] = at[k] + l;
             k++;
         }
-        for (; k >= 0; k--)
+        for (; k >= 0; k--) {
+            uint32_t c = at[k] < n ? decode(s, n, at[k], &l) : 0;
+            if (c >= 0x10000 || !(marker_first[c >> 3] & (1 << (c & 7)))) continue;
             for (Py_ssize_t m = 0; m < markers->n; m++) {
                 ssz e = word_at(s, n, at[k], &markers->w[m], 0);
                 if (e >= 0) return e;
             }
+        }
     }
     return -1;
 }
@@ -489,6 +493,7 @@ typedef struct {
     ssz min_digits;
     uc *flags;        /* per BMP code point */
     uc not_name[0x2000]; /* bitset over the BMP: ideographs a name after a context word lacks */
+    uc marker_first[0x2000]; /* bitset over the BMP: first characters of street markers */
     int name_most;    /* characters such a name may have */
     uint32_t *fold;   /* per BMP code point: its half-width form, or 0 */
     uc fold_lead[256]; /* first bytes of the characters that fold */
@@ -593,7 +598,7 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
         if ((f & F_ADDR_CTX) && p >= next[X_ADDR_CTX] && (e = addr_ctx_at(s, n, p, &sp->addr_words)) >= 0)
             EMIT(X_ADDR_CTX, p, e);
         if ((f & F_PROVINCE) && p >= next[X_ADDR_TOK] &&
-            (e = addr_tok_at(s, n, p, &sp->provinces, &sp->markers)) >= 0)
+            (e = addr_tok_at(s, n, p, &sp->provinces, &sp->markers, sp->marker_first)) >= 0)
             EMIT(X_ADDR_TOK, p, e);
 #undef EMIT
     }
@@ -697,6 +702,11 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
     mark_first(f, &sp->name_words, F_NAME_CTX, 1);
     mark_first(f, &sp->addr_words, F_ADDR_CTX, 1);
     mark_first(f, &sp->provinces, F_PROVINCE, 0);
+    for (Py_ssize_t i = 0; i < sp->markers.n; i++) {
+        int l;
+        uint32_t c = decode(sp->markers.w[i].s, sp->markers.w[i].n, 0, &l);
+        if (c < 0x10000) sp->marker_first[c >> 3] |= 1 << (c & 7);
+    }
     size_t n_src, n_dst;
     uint32_t *src = code_points(args[13], &n_src, "fold sources");
     uint32_t *dst = src ? code_points(args[14], &n_dst, "fold targets") : NULL;
