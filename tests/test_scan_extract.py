@@ -21,7 +21,7 @@ from leaktrace.synth.corpus import make_documents
 
 def compiled(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
     arr = pa.array(lines, pa.large_string())
-    found = _extract.extract(*arrow_args(arr), *text._extract_args())
+    found = _extract.extract(*arrow_args(arr), *text._extract_args(), False)
     out = {}
     for name, (rows, _starts, offsets, data) in zip(_extract.EXTRACTORS, found, strict=True):
         raw = pa.Array.from_buffers(
@@ -128,8 +128,10 @@ def test_compiled_extractors_match_the_regexes_on_the_labelled_corpus() -> None:
 
 def test_null_and_empty_lines_give_nothing() -> None:
     arr = pa.array([None, "", "13800138000"], pa.string())
-    found = _extract.extract(*arrow_args(arr), *text._extract_args())
+    found = _extract.extract(*arrow_args(arr), *text._extract_args(), False)
     rows = np.frombuffer(found[0][0], np.int64).tolist()
     assert rows == [2]
     with pytest.raises(TypeError):
         _extract.extract(*arrow_args(arr))
+    with pytest.raises(ValueError, match="shorter than two"):
+        _extract.extract(*arrow_args(arr), *text._extract_args()[:-1], 1, False)

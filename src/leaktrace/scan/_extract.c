@@ -303,7 +303,17 @@ static ssz plate_at(const uc *s, ssz n, ssz p, int len, const uint32_t *suffix, 
 typedef struct {
     const uc *s;
     ssz n;
+    uint32_t first; /* its first character, folded as first_char() folds */
 } Word;
+
+/* A character as (?i) compares it with an ASCII letter: lower case, and ſ and the Kelvin sign
+ * as s and k. */
+static uint32_t first_char(uint32_t c) {
+    if (c >= 'A' && c <= 'Z') return c | 0x20;
+    if (c == 0x017F) return 's';
+    if (c == 0x212A) return 'k';
+    return c;
+}
 
 typedef struct {
     Word *w;
@@ -350,8 +360,10 @@ static ssz chars(const uc *s, ssz n, ssz i, int (*cls)(uint32_t), int most, int 
 
 /* (?i:WORDS)[:：=\s]*NAME{2,most}, NAME being the CJK ideographs and '·' but those in
  * ``not_name`` (a bitset over the BMP) */
-static ssz name_ctx_at(const uc *s, ssz n, ssz p, const Words *words, const uc *not_name, int most) {
+static ssz name_ctx_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *words,
+                       const uc *not_name, int most) {
     for (Py_ssize_t w = 0; w < words->n; w++) {
+        if (words->w[w].first != c0) continue;
         ssz j = word_at(s, n, p, &words->w[w], 1);
         if (j < 0) continue;
         int k, l;
@@ -369,8 +381,9 @@ static ssz name_ctx_at(const uc *s, ssz n, ssz p, const Words *words, const uc *
 
 /* (?i:WORDS)[:：=\s]*[^\s,，。;；|、]{4,80}: the separators give back ':', '：' and '=' (which
  * the value's class holds too) one by one until four value characters follow. */
-static ssz addr_ctx_at(const uc *s, ssz n, ssz p, const Words *words) {
+static ssz addr_ctx_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *words) {
     for (Py_ssize_t w = 0; w < words->n; w++) {
+        if (words->w[w].first != c0) continue;
         ssz j = word_at(s, n, p, &words->w[w], 1);
         if (j < 0) continue;
         int got;
@@ -387,9 +400,10 @@ static ssz addr_ctx_at(const uc *s, ssz n, ssz p, const Words *words) {
 
 /* address.pattern: (?:PROVINCES)[body]{0,60}(?:MARKERS), the body giving back characters
  * until a street-level marker follows. */
-static ssz addr_tok_at(const uc *s, ssz n, ssz p, const Words *provinces, const Words *markers,
-                       const uc *marker_first) {
+static ssz addr_tok_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *provinces,
+                       const Words *markers, const uc *marker_first) {
     for (Py_ssize_t w = 0; w < provinces->n; w++) {
+        if (provinces->w[w].first != c0) continue;
         ssz j = word_at(s, n, p, &provinces->w[w], 0);
         if (j < 0) continue;
         ssz at[61];
@@ -495,6 +509,7 @@ typedef struct {
     uc not_name[0x2000]; /* bitset over the BMP: ideographs a name after a context word lacks */
     uc marker_first[0x2000]; /* bitset over the BMP: first characters of street markers */
     int name_most;    /* characters such a name may have */
+    int starts;       /* whether the character offsets of matches are wanted */
     uint32_t *fold;   /* per BMP code point: its half-width form, or 0 */
     uc fold_lead[256]; /* first bytes of the characters that fold */
 } Spec;
@@ -569,7 +584,7 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
         }
         if (f & F_TOKSEP) {
             if (p > tok && name_token(s + tok, p - tok) &&
-                out_add(&out[X_NAME_TOK], row, char_offset(s, tok, &at, &chars), s + tok, p - tok) < 0)
+                out_add(&out[X_NAME_TOK], row, (sp->starts ? char_offset(s, tok, &at, &chars) : 0), s + tok, p - tok) < 0)
                 return -1;
             tok = p + l;
         }
@@ -577,7 +592,7 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
         ssz e, start;
 #define EMIT(x, a, b)                                                                     \
     do {                                                                                  \
-        if (out_add(&out[x], row, char_offset(s, a, &at, &chars), s + (a), (b) - (a)) < 0) \
+        if (out_add(&out[x], row, (sp->starts ? char_offset(s, a, &at, &chars) : 0), s + (a), (b) - (a)) < 0) \
             return -1;                                                                    \
         next[x] = (b);                                                                    \
     } while (0)
@@ -593,12 +608,12 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
             (e = plate_at(s, n, p, l, sp->plate_suffix, sp->n_plate_suffix)) >= 0)
             EMIT(X_PLATE, p, e);
         if ((f & F_NAME_CTX) && p >= next[X_NAME_CTX] &&
-            (e = name_ctx_at(s, n, p, &sp->name_words, sp->not_name, sp->name_most)) >= 0)
+            (e = name_ctx_at(s, n, p, first_char(c), &sp->name_words, sp->not_name, sp->name_most)) >= 0)
             EMIT(X_NAME_CTX, p, e);
-        if ((f & F_ADDR_CTX) && p >= next[X_ADDR_CTX] && (e = addr_ctx_at(s, n, p, &sp->addr_words)) >= 0)
+        if ((f & F_ADDR_CTX) && p >= next[X_ADDR_CTX] && (e = addr_ctx_at(s, n, p, first_char(c), &sp->addr_words)) >= 0)
             EMIT(X_ADDR_CTX, p, e);
         if ((f & F_PROVINCE) && p >= next[X_ADDR_TOK] &&
-            (e = addr_tok_at(s, n, p, &sp->provinces, &sp->markers, sp->marker_first)) >= 0)
+            (e = addr_tok_at(s, n, p, c, &sp->provinces, &sp->markers, sp->marker_first)) >= 0)
             EMIT(X_ADDR_TOK, p, e);
 #undef EMIT
     }
@@ -625,6 +640,8 @@ static int words_parse(PyObject *tuple, Words *out, const char *what) {
             return -1;
         }
         out->w[i].s = (const uc *)u;
+        int l;
+        out->w[i].first = first_char(decode(out->w[i].s, out->w[i].n, 0, &l));
     }
     return 0;
 }
@@ -672,7 +689,8 @@ static void spec_free(Spec *sp) {
 /* Args 6..16: name words, address words, province names, street markers (tuples of str, in
  * the regexes' alternation order), plate provinces, plate suffixes (str), shortest digits,
  * the width folding as two str of equal length (each character to the one below it), the
- * ideographs a name after a context word lacks (str) and how long that name may be. */
+ * ideographs a name after a context word lacks (str), how long that name may be, and whether
+ * each match's character offset is wanted (0 is given otherwise). */
 static int spec_parse(PyObject *const *args, Spec *sp) {
     memset(sp, 0, sizeof *sp);
     if (words_parse(args[6], &sp->name_words, "name words") < 0 ||
@@ -749,15 +767,17 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
         PyErr_SetString(PyExc_ValueError, "a name may not be shorter than two characters");
         return -1;
     }
+    sp->starts = PyObject_IsTrue(args[17]);
+    if (sp->starts < 0) return -1;
     return 0;
 }
 
 static PyObject *extract(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 17) {
+    if (nargs != 18) {
         PyErr_SetString(PyExc_TypeError,
                         "extract(offsets, data, validity, offset, length, wide, name_words, "
                         "address_words, provinces, markers, plate_provinces, plate_suffixes, "
-                        "min_digits, fold_from, fold_to, not_name, name_most)");
+                        "min_digits, fold_from, fold_to, not_name, name_most, starts)");
         return NULL;
     }
     Spec sp;

@@ -419,7 +419,7 @@ def candidates(lines: pl.DataFrame, starts: bool = False) -> dict[str, pl.DataFr
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
     line = lines.get_column("line").cast(pl.Int64)
-    found = _extract.extract(*arrow_args(text), *_extract_args())
+    found = _extract.extract(*arrow_args(text), *_extract_args(), starts)
     cands = {}
     for name, (rows, start, offsets, data) in zip(_extract.EXTRACTORS, found, strict=True):
         raw = pa.Array.from_buffers(
