@@ -1,4 +1,5 @@
-/* Reading an Arrow string or large_string array from its buffers, for the C extensions.
+/* What the C extensions share: reading an Arrow string or large_string array from its
+ * buffers, and decoding its UTF-8.
  *
  * Python passes (offsets, data, validity-or-None, offset, length, wide) as the first six
  * arguments (leaktrace.pii.columns.arrow_args builds them); each module includes this header.
@@ -80,6 +81,31 @@ static int column_value(const Column *c, Py_ssize_t i, const unsigned char **s, 
     *s = (const unsigned char *)c->data.buf + a;
     *n = (Py_ssize_t)(b - a);
     return 1;
+}
+
+/* The code point at s[i] and its length in bytes (the input is valid UTF-8; a stray byte
+ * counts as one character that no class holds). */
+static inline uint32_t utf8_at(const unsigned char *s, Py_ssize_t n, Py_ssize_t i, int *len) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+        *len = 1;
+        return c;
+    }
+    if ((c & 0xE0) == 0xC0 && i + 1 < n) {
+        *len = 2;
+        return ((uint32_t)(c & 0x1F) << 6) | (s[i + 1] & 0x3F);
+    }
+    if ((c & 0xF0) == 0xE0 && i + 2 < n) {
+        *len = 3;
+        return ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+    }
+    if ((c & 0xF8) == 0xF0 && i + 3 < n) {
+        *len = 4;
+        return ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[i + 1] & 0x3F) << 12) |
+               ((uint32_t)(s[i + 2] & 0x3F) << 6) | (s[i + 3] & 0x3F);
+    }
+    *len = 1;
+    return 0xFFFFFFFF;
 }
 
 #endif

@@ -192,7 +192,7 @@ static Py_ssize_t ascii_map(const unsigned char *s, Py_ssize_t n, unsigned char 
     return m;
 }
 
-static CharMap RID_MAP, MOBILE_MAP, CARD_MAP;
+static CharMap RID_MAP, PHONE_MAP, CARD_MAP; /* PHONE_MAP: mobiles and landlines */
 
 static int shown(const unsigned char *s, Py_ssize_t n) { /* characters other than '*' */
     int k = 0;
@@ -314,7 +314,7 @@ static Py_ssize_t mobile_norm(const unsigned char *s, Py_ssize_t n, unsigned cha
                               const void *ctx) {
     (void)ctx;
     unsigned char b[NORM_MAX];
-    Py_ssize_t fail, m = ascii_map(s, n, b, &MOBILE_MAP, &fail);
+    Py_ssize_t fail, m = ascii_map(s, n, b, &PHONE_MAP, &fail);
     if (m == -2) return 0;
     const unsigned char *g = b;
     if (m == 13 && b[0] == '8' && b[1] == '6') g = b + 2;
@@ -388,59 +388,27 @@ static PyObject *bank_card(PyObject *self, PyObject *const *args, Py_ssize_t nar
 /* FAST_REASONS order in landline.py */
 enum { LAND_UNKNOWN_AREA = 1, LAND_BAD_LOCAL_LENGTH, LAND_MASKED };
 
-/* Normalise one landline written in ASCII: strip, drop separators, unify masks, remove the
- * +86 / 0086 / 86 prefixes, as landline.py does. Writes "0" + national number into out and
- * returns its length; 0 when the value is not of that easy shape (left to Polars), -1 when
- * it is plain ASCII without surrounding blanks and not a landline at all. */
+/* landline.normalize for ASCII: separators dropped, x/X/# masks, then "0" + the national
+ * number after a +86 / 0086 / 86 prefix or the trunk 0:
+ * (?:(?:\+86|0086|86)0?|0)([1-9*][0-9*]{9,10}), at least four digits shown. */
 static Py_ssize_t land_normalise(const unsigned char *s, Py_ssize_t n, unsigned char *out,
                                  const void *ctx) {
     (void)ctx;
-    Py_ssize_t raw_n = n;
-    unsigned char buf[64];
-    Py_ssize_t m = 0;
-    const unsigned char *start = s;
-    int other = 0;
-    while (n > 0 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))) s++, n--;
-    while (n > 0 && (s[n - 1] == ' ' || (s[n - 1] >= '\t' && s[n - 1] <= '\r'))) n--;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (c >= '0' && c <= '9') {
-            if (m >= 60) return 0;
-            buf[m++] = c;
-        } else if (c == 'x' || c == 'X' || c == '#' || c == '*') {
-            if (m >= 60) return 0;
-            buf[m++] = '*';
-        } else if (c == '+') {
-            if (m >= 60) return 0;
-            buf[m++] = '+';
-        } else if (c >= 0x80) {
-            return 0; /* full-width digits, other masks: left to Polars */
-        } else if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '-' || c == '.' ||
-                     c == '(' || c == ')')) {
-            other = 1; /* an ASCII character no landline holds */
-        }
-    }
-    /* the whole value was read: a failure below is final unless blanks were stripped */
-    Py_ssize_t fail = n == raw_n && s == start ? -1 : 0;
-    if (other) return fail;
-    /* (?:(?:\+86|0086|86)0?|0)([1-9*][0-9*]{9,10}) */
+    unsigned char b[NORM_MAX];
+    Py_ssize_t fail, m = ascii_map(s, n, b, &PHONE_MAP, &fail);
+    if (m == -2) return 0;
     Py_ssize_t g;
-    if (m >= 3 && buf[0] == '+' && buf[1] == '8' && buf[2] == '6') g = 3;
-    else if (m >= 4 && buf[0] == '0' && buf[1] == '0' && buf[2] == '8' && buf[3] == '6') g = 4;
-    else if (m >= 2 && buf[0] == '8' && buf[1] == '6') g = 2;
-    else if (m >= 1 && buf[0] == '0') g = 1;
+    if (m >= 3 && b[0] == '+' && b[1] == '8' && b[2] == '6') g = 3;
+    else if (m >= 4 && b[0] == '0' && b[1] == '0' && b[2] == '8' && b[3] == '6') g = 4;
+    else if (m >= 2 && b[0] == '8' && b[1] == '6') g = 2;
+    else if (m >= 1 && b[0] == '0') g = 1;
     else return fail;
-    if (g > 1 && g < m && buf[g] == '0') g++;
+    if (g > 1 && g < m && b[g] == '0') g++;
     Py_ssize_t len = m - g;
-    if (len < 10 || len > 11 || buf[g] == '0' || buf[g] == '+') return fail;
-    int visible = 0;
-    for (Py_ssize_t i = g; i < m; i++) {
-        if (buf[i] == '+') return fail;
-        visible += buf[i] != '*';
-    }
-    if (visible < 4) return fail;
+    if (len < 10 || len > 11 || b[g] == '0' || !digits_or_star(b + g, len) || shown(b + g, len) < 4)
+        return fail;
     out[0] = '0';
-    memcpy(out + 1, buf + g, len);
+    memcpy(out + 1, b + g, len);
     return len + 1;
 }
 
@@ -543,13 +511,13 @@ typedef struct {
     Py_ssize_t n_compound;
 } NameCtx;
 
-/* The code point of the UTF-8 character at s (3-byte sequences only), or -1. */
+/* The code point of the ideograph at s (three bytes), or -1. */
 static long han_at(const unsigned char *s, Py_ssize_t left) {
-    if (left < 3 || (s[0] & 0xF0) != 0xE0 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+    int len;
+    uint32_t cp = utf8_at(s, left, 0, &len);
+    if (len != 3 || cp < HAN_LO || cp > HAN_HI || (cp > 0x4DBF && cp < 0x4E00) || cp == MOU)
         return -1;
-    long cp = ((long)(s[0] & 0x0F) << 12) | ((long)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    if (cp < HAN_LO || cp > HAN_HI || (cp > 0x4DBF && cp < 0x4E00) || cp == MOU) return -1;
-    return cp;
+    return (long)cp;
 }
 
 static unsigned char name_check(const unsigned char *s, Py_ssize_t n, const void *vctx) {
@@ -669,21 +637,16 @@ typedef struct {
 static unsigned char addr_check(const unsigned char *s, Py_ssize_t n, const void *vctx) {
     const AddrCtx *ctx = (const AddrCtx *)vctx;
     Py_ssize_t chars = 0;
-    int han = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (c == ' ' || (c >= '\t' && c <= '\r') || c == '*' || c < 0x20 || c == 0x7F)
+    int han = 0, len;
+    for (Py_ssize_t i = 0; i < n; i += len, chars++) {
+        uint32_t cp = utf8_at(s, n, i, &len);
+        if (cp < 0x80) {
+            if (cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == '*' || cp < 0x20 || cp == 0x7F)
                 return SLOW; /* blanks to drop, masks */
-            chars++;
-        } else if ((c & 0xC0) != 0x80) {
-            chars++;
-            if (c >= 0xF0 || (c & 0xE0) == 0xC0) {
-                /* 2- and 4-byte characters: Latin-1 spaces and others, leave them to Polars */
-                return SLOW;
-            }
-            if (i + 2 >= n) return SLOW;
-            long cp = ((long)(c & 0x0F) << 12) | ((long)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+        } else if (len != 3) {
+            /* 2- and 4-byte characters: Latin-1 spaces and others, leave them to Polars */
+            return SLOW;
+        } else {
             if (cp >= 0x4E00 && cp <= 0x9FFF) han = 1;
             /* full-width forms, the ideographic space, masks and other blanks: to Polars */
             else if ((cp >= 0xFF01 && cp <= 0xFF5E) || cp == 0x3000 || cp == 0x25CF ||
@@ -784,9 +747,9 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__checks(void) {
-    /* the kinds' CharMaps (resident_id.py, mobile.py, bank_card.py) for ASCII */
+    /* the kinds' CharMaps (resident_id.py, mobile.py and landline.py, bank_card.py) for ASCII */
     RID_MAP = char_map(" \t\r\n-", "#", 1);
-    MOBILE_MAP = char_map(" \t\r\n-.()", "#xX", 0);
+    PHONE_MAP = char_map(" \t\r\n-.()", "#xX", 0);
     CARD_MAP = char_map(" \t\r\n-", "#xX", 0);
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;

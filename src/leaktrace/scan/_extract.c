@@ -48,31 +48,6 @@ enum {
 
 /* ---- characters ---------------------------------------------------------------------- */
 
-/* The code point at s[i] and its length in bytes (the input is valid UTF-8; a stray byte
- * counts as one character that no class holds). */
-static inline uint32_t decode(const uc *s, ssz n, ssz i, int *len) {
-    uc c = s[i];
-    if (c < 0x80) {
-        *len = 1;
-        return c;
-    }
-    if ((c & 0xE0) == 0xC0 && i + 1 < n) {
-        *len = 2;
-        return ((uint32_t)(c & 0x1F) << 6) | (s[i + 1] & 0x3F);
-    }
-    if ((c & 0xF0) == 0xE0 && i + 2 < n) {
-        *len = 3;
-        return ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
-    }
-    if ((c & 0xF8) == 0xF0 && i + 3 < n) {
-        *len = 4;
-        return ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[i + 1] & 0x3F) << 12) |
-               ((uint32_t)(s[i + 2] & 0x3F) << 6) | (s[i + 3] & 0x3F);
-    }
-    *len = 1;
-    return 0xFFFFFFFF;
-}
-
 /* Unicode White_Space, which the regexes' \s means. */
 static int is_space(uint32_t c) {
     return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
@@ -285,7 +260,7 @@ static ssz plate_at(const uc *s, ssz n, ssz p, int len, const uint32_t *suffix, 
     j++;
     if (j < n) {
         int l;
-        uint32_t c = decode(s, n, j, &l);
+        uint32_t c = utf8_at(s, n, j, &l);
         if (c == ' ' || c == '-' || c == MIDDLE_DOT || c == 0x2022 || c == 0x30FB) j += l;
     }
     int r = 0;
@@ -293,7 +268,7 @@ static ssz plate_at(const uc *s, ssz n, ssz p, int len, const uint32_t *suffix, 
     if (r < 4) return -1;
     if (r == 6) return j + 6;
     int l = 0;
-    uint32_t c = j + r < n ? decode(s, n, j + r, &l) : 0;
+    uint32_t c = j + r < n ? utf8_at(s, n, j + r, &l) : 0;
     if (in_list(c, suffix, n_suffix)) return j + r + l; /* {4,5} takes r, then a suffix */
     return r == 5 ? j + 5 : -1;                          /* {4} and the fifth as the last */
 }
@@ -350,7 +325,7 @@ static ssz word_at(const uc *s, ssz n, ssz i, const Word *w, int fold) {
  * gets how many. */
 static ssz chars(const uc *s, ssz n, ssz i, int (*cls)(uint32_t), int most, int *count) {
     int k = 0, l;
-    while (k < most && i < n && cls(decode(s, n, i, &l))) {
+    while (k < most && i < n && cls(utf8_at(s, n, i, &l))) {
         i += l;
         k++;
     }
@@ -370,7 +345,7 @@ static ssz name_ctx_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *word
         j = chars(s, n, j, ctx_sep, INT32_MAX, &k);
         ssz e = j;
         for (k = 0; k < most && e < n; k++, e += l) {
-            uint32_t c = decode(s, n, e, &l);
+            uint32_t c = utf8_at(s, n, e, &l);
             int cjk = c >= CJK_LO && c <= CJK_HI && !(not_name[c >> 3] & (1 << (c & 7)));
             if (!cjk && c != MIDDLE_DOT) break;
         }
@@ -409,12 +384,12 @@ static ssz addr_tok_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *prov
         ssz at[61];
         int k = 0, l;
         at[0] = j;
-        while (k < 60 && at[k] < n && addr_char(decode(s, n, at[k], &l))) {
+        while (k < 60 && at[k] < n && addr_char(utf8_at(s, n, at[k], &l))) {
             at[k + 1] = at[k] + l;
             k++;
         }
         for (; k >= 0; k--) {
-            uint32_t c = at[k] < n ? decode(s, n, at[k], &l) : 0;
+            uint32_t c = at[k] < n ? utf8_at(s, n, at[k], &l) : 0;
             if (c >= 0x10000 || !(marker_first[c >> 3] & (1 << (c & 7)))) continue;
             for (Py_ssize_t m = 0; m < markers->n; m++) {
                 ssz e = word_at(s, n, at[k], &markers->w[m], 0);
@@ -429,7 +404,7 @@ static ssz addr_tok_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *prov
 static int name_token(const uc *s, ssz n) {
     int chars_ = 0, dots = 0, run_ = 0, l;
     for (ssz i = 0; i < n; i += l) {
-        uint32_t c = decode(s, n, i, &l);
+        uint32_t c = utf8_at(s, n, i, &l);
         if (c >= CJK_LO && c <= CJK_HI) {
             chars_++;
             run_++;
@@ -533,7 +508,7 @@ static const uc *fold_line(const Spec *sp, const uc *s, ssz n, ssz *m, uc **buf,
     ssz k = 0;
     int l;
     for (ssz i = 0; i < n; i += l) {
-        uint32_t c = decode(s, n, i, &l);
+        uint32_t c = utf8_at(s, n, i, &l);
         uint32_t to = c < 0x10000 ? sp->fold[c] : 0;
         if (to == 0) {
             memcpy(o + k, s + i, l);
@@ -579,7 +554,7 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
             f = F_TOKSEP;
             l = 1;
         } else {
-            c = decode(s, n, p, &l);
+            c = utf8_at(s, n, p, &l);
             f = c < 0x10000 ? sp->flags[c] : 0;
         }
         if (f & F_TOKSEP) {
@@ -641,7 +616,7 @@ static int words_parse(PyObject *tuple, Words *out, const char *what) {
         }
         out->w[i].s = (const uc *)u;
         int l;
-        out->w[i].first = first_char(decode(out->w[i].s, out->w[i].n, 0, &l));
+        out->w[i].first = first_char(utf8_at(out->w[i].s, out->w[i].n, 0, &l));
     }
     return 0;
 }
@@ -649,7 +624,7 @@ static int words_parse(PyObject *tuple, Words *out, const char *what) {
 static void mark_first(uc *flags, const Words *words, uc bit, int fold) {
     for (Py_ssize_t i = 0; i < words->n; i++) {
         int l;
-        uint32_t c = decode(words->w[i].s, words->w[i].n, 0, &l);
+        uint32_t c = utf8_at(words->w[i].s, words->w[i].n, 0, &l);
         if (c < 0x10000) flags[c] |= bit;
         if (fold && (c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
             flags[c | 0x20] |= bit;
@@ -722,7 +697,7 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
     mark_first(f, &sp->provinces, F_PROVINCE, 0);
     for (Py_ssize_t i = 0; i < sp->markers.n; i++) {
         int l;
-        uint32_t c = decode(sp->markers.w[i].s, sp->markers.w[i].n, 0, &l);
+        uint32_t c = utf8_at(sp->markers.w[i].s, sp->markers.w[i].n, 0, &l);
         if (c < 0x10000) sp->marker_first[c >> 3] |= 1 << (c & 7);
     }
     size_t n_src, n_dst;
