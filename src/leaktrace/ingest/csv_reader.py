@@ -52,9 +52,7 @@ def read_csv(
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaktrace-csv") as worker:
             ahead: Future[list[pa.RecordBatch]] | None = None
             skip = dialect.skip_lines if at_start else 0
-            chunks = utf8_chunks(
-                stream, source.encoding, log, first_line, part.start if part else 0
-            )
+            chunks = utf8_chunks(stream, source.encoding, log, first_line)
             lines = line_chunks(chunks, TABLE_LINE_MAX, first_line)
             for block, block_line in _blocks(lines, dialect.quoted, log, first_line):
                 job = worker.submit(parse, block, block_line, skip)

@@ -59,11 +59,11 @@ class ByteStream:
         self.log = log
         self._disk: BinaryIO = path.open("rb")
         # span: read only bytes [start, end) of an uncompressed file
-        self._left = -1
-        self._start = 0
+        self.start = 0  # file offset of the first byte read
+        self._left = -1  # bytes of the span still to read (-1: no span)
         if span is not None:
-            self._start = span[0]
             assert compression is None, "byte ranges of compressed files are not supported"
+            self.start = span[0]
             self._disk.seek(span[0])
             self._left = span[1] - span[0]
         self._stream: BinaryIO = self._disk
@@ -79,7 +79,7 @@ class ByteStream:
 
     @property
     def bytes_done(self) -> int:
-        return self._disk.tell() - self._start if not self._disk.closed else 0
+        return self._disk.tell() - self.start if not self._disk.closed else 0
 
     def read(self, size: int = CHUNK) -> bytes:
         """Up to ``size`` bytes; b'' at the end (also at a damaged compressed stream's end)."""

@@ -26,11 +26,10 @@ def read_text(
     assert source.encoding is not None
     log = ProblemLog(name, source.problems)
     part = source.part
-    span = (part.start, part.end) if part else None
     first_line = part.first_line if part else 1
-    stream = ByteStream(source.path, compression, log, span)
+    stream = ByteStream(source.path, compression, log, (part.start, part.end) if part else None)
     try:
-        chunks = utf8_chunks(stream, source.encoding, log, first_line, span[0] if span else 0)
+        chunks = utf8_chunks(stream, source.encoding, log, first_line)
         text = html_text(chunks) if html else chunks
         for chunk in line_chunks(text, TEXT_LINE_MAX, first_line):
             if chunk.piece:

@@ -28,14 +28,14 @@ codecs.register_error("leaktrace-count", _count_and_replace)
 
 
 def utf8_chunks(
-    stream: ByteStream, encoding: str, log: ProblemLog, first_line: int = 1, first_byte: int = 0
+    stream: ByteStream, encoding: str, log: ProblemLog, first_line: int = 1
 ) -> Iterator[bytes]:
     """Yield the stream's text re-encoded as valid UTF-8, in chunks, without a leading BOM.
 
     Undecodable bytes become U+FFFD; each line holding some is recorded in ``log`` with its
-    line number and byte offset. UTF-8 input is only validated (fast, in Arrow), not decoded."""
-    decoder = _Decoder(encoding, log)
-    decoder.lines, decoder.fed = first_line - 1, first_byte
+    line number (``first_line`` is that of the stream's first byte) and byte offset. UTF-8
+    input is only validated (fast, in Arrow), not decoded."""
+    decoder = _Decoder(encoding, log, first_line, stream.start)
     first = True
     for raw in stream.chunks():
         out = decoder.feed(raw, final=False)
@@ -54,7 +54,7 @@ def utf8_chunks(
 class _Decoder:
     """Incremental decoding with error bookkeeping: byte offsets and line numbers of bad bytes."""
 
-    def __init__(self, encoding: str, log: ProblemLog) -> None:
+    def __init__(self, encoding: str, log: ProblemLog, first_line: int, first_byte: int) -> None:
         self.encoding = encoding
         self.log = log
         self.utf8 = encoding in _UTF8
@@ -63,8 +63,8 @@ class _Decoder:
         self.inc = codecs.getincrementaldecoder("utf-8" if self.utf8 else encoding)(
             "leaktrace-count"
         )
-        self.fed = 0  # raw bytes fed so far
-        self.lines = 0  # newlines in the bytes decoded so far
+        self.fed = first_byte  # file offset after the raw bytes fed so far
+        self.lines = first_line - 1  # newlines before the bytes decoded so far
 
     def feed(self, raw: bytes, final: bool) -> bytes:
         """Decode one chunk; return valid UTF-8 bytes."""
