@@ -88,3 +88,18 @@ def test_binary_garbage_does_not_sink_text(tmp_path):
     assert texts[0] == "ok line" and texts[2] == "still fine 中"
     assert "\ufffd" in texts[1]
     assert source.problems[0].place.startswith("mixed.txt line 2")
+
+
+def test_a_range_from_the_middle_keeps_a_leading_zero_width_no_break_space(tmp_path):
+    # U+FEFF is a BOM only at the file's start: a range that starts with it reads as the whole.
+    import dataclasses
+
+    from leaktrace.ingest.source import Part
+
+    path = tmp_path / "t.txt"
+    data = "第一行\n\ufeff第二行\n".encode()
+    path.write_bytes(data)
+    start = data.index(b"\n") + 1
+    source = dataclasses.replace(open_source(path), part=Part(start, len(data), 2, 2))
+    got = [t for b in source.batches() for t in b.data.column("text").to_pylist()]
+    assert got == lines_of(path)[0][1:] == ["\ufeff第二行"]

@@ -36,7 +36,7 @@ def utf8_chunks(
     line number (``first_line`` is that of the stream's first byte) and byte offset. UTF-8
     input is only validated (fast, in Arrow), not decoded."""
     decoder = _Decoder(encoding, log, first_line, stream.start)
-    first = True
+    first = stream.start == 0  # a BOM only opens the file, not a range read from its middle
     for raw in stream.chunks():
         out = decoder.feed(raw, final=False)
         if first and out:
