@@ -95,9 +95,10 @@ class Kind(ABC):
 
     def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array | None] | None:
         """The compiled checks over a whole string column: one code per value (0 valid, i the
-        reason ``FAST_REASONS[i - 1]``, 252 not of the kind at all, 253 left to
-        :meth:`finish_expr`, 254 empty, 255 not of an easy shape, left to the Polars rules) and the normalised values where they differ
-        from the raw ones (else None). None for kinds without a compiled path."""
+        reason ``FAST_REASONS[i - 1]``, or one of the special codes of
+        :mod:`leaktrace.pii.columns`: not of the kind, left to :meth:`finish_expr`, empty, left
+        to the Polars rules) and the normalised values where they differ from the raw ones
+        (else None). None for kinds without a compiled path."""
         return None
 
     def finish_expr(self, e: pl.Expr) -> pl.Expr:

@@ -71,12 +71,10 @@ def check_column(
     only the rest are normalised. ``raw``: the same values as a Series, when the caller has
     them (Arrow values are not converted again)."""
     if isinstance(values, pl.Series):
-        raw = values
-        fast = _codes(kind, values.to_arrow()) if kind.FAST_REASONS else None
-    else:
-        if raw is None:
-            raw = pl.Series(values, dtype=pl.String)  # type: ignore[arg-type]
-        fast = _codes(kind, values)
+        raw, values = values, values.to_arrow()
+    elif raw is None:
+        raw = pl.Series(values, dtype=pl.String)  # type: ignore[arg-type]
+    fast = _codes(kind, values) if kind.FAST_REASONS else None
     if fast is not None:
         codes, normal = fast
         reason = pl.Series(codes).replace_strict(

@@ -6,9 +6,8 @@
  * extractor's last match has ended, its alternatives are tried in the regex's order, and
  * quantifiers give back characters in the regex's greedy order. Each line is first folded to
  * half width as text.fold_text does, and the matches are cut from the folded line. Two
- * filters keep the output small: digit runs shorter than the shortest identifier (which
- * text.classify drops anyway) and tokens without the name_tok extractor's ``shape`` are not
- * returned.
+ * filters keep the output small: digit runs shorter than the shortest identifier (no digit
+ * kind's run length) and tokens without the name_tok extractor's ``shape`` are not returned.
  * tests/test_scan_extract.py checks every extractor against its regex on random text.
  *
  * The words and names the patterns are built from (context words, province names, street

@@ -188,11 +188,8 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
     got a kind, with ``kind``, ``value`` and ``reason`` (null when valid) added.
     """
     cands = cands.with_row_index("_cid")
-    lengths = [n for k in kinds for n in KINDS[k].run_lengths]
     decided = None
-    if lengths:
-        # Most digit runs are short (prices, dates): drop them before the dearer digit count.
-        cands = cands.filter(pl.col("cand").str.len_bytes() >= min(lengths))
+    if any(KINDS[k].run_lengths for k in kinds):
         decided, cands = _decided_by_codes(cands, kinds)
     parts = []
     for order, k in enumerate(kinds):
@@ -436,7 +433,7 @@ def candidates(lines: pl.DataFrame, starts: bool = False) -> dict[str, pl.DataFr
 def _extract_args() -> tuple[object, ...]:
     """What the compiled extractors are built from: the context words in the regexes' order,
     the province names and street markers of addresses, plate provinces and suffixes, the
-    fewest digits any digit kind has (shorter runs are dropped by :func:`classify` anyway), the
+    fewest digits any digit kind has (shorter runs are no digit kind's run length), the
     width folding, and what a name after a context word is made of."""
     digit_kinds = next(ex.kinds for ex in extractors() if ex.name == "digits")
     return (
