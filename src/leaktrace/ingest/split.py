@@ -41,16 +41,16 @@ def row_starts(path: str, targets: list[int], quoted: bool) -> list[tuple[int, i
             pos = lines = quotes = 0
             for target in targets:
                 target = min(max(target, 0), size)
-                while pos < target:  # count up to the target
-                    stop = min(target, pos + _STEP)
-                    piece = mm[pos:stop]
-                    lines += piece.count(b"\n")
-                    quotes += piece.count(b'"') if quoted else 0
-                    pos = stop
-                # then on to the next row start: after a newline, outside quotes
-                while 0 < pos < size and (mm[pos - 1] != 0x0A or (quoted and quotes % 2)):
-                    newline = mm.find(b"\n", pos)
-                    stop = size if newline < 0 else newline + 1
+                # count up to the target, then on to the next row start: after a newline,
+                # outside quotes
+                while pos < target or (
+                    0 < pos < size and (mm[pos - 1] != 0x0A or (quoted and quotes % 2))
+                ):
+                    if pos < target:
+                        stop = min(target, pos + _STEP)
+                    else:
+                        newline = mm.find(b"\n", pos)
+                        stop = size if newline < 0 else newline + 1
                     piece = mm[pos:stop]
                     lines += piece.count(b"\n")
                     quotes += piece.count(b'"') if quoted else 0
