@@ -115,7 +115,7 @@ def _day(d: dt.date) -> int:
 def _opened(rng: np.random.Generator, birth: pl.Series, as_of: dt.date) -> np.ndarray:
     """Account opening day (days since epoch): after the 18th birthday and after 1995."""
     b = _days(birth.to_numpy())
-    lo = np.maximum(b + int(18 * 365.25) + 1, _days(np.array(["1995-01-01"], "datetime64[D]")))
+    lo = np.maximum(b + int(18 * 365.25) + 1, _day(dt.date(1995, 1, 1)))
     hi = _day(as_of)
     return lo + (rng.random(len(b)) * (hi - lo)).astype(np.int64)
 
