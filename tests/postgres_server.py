@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import quote
 
 SUPERUSER = "postgres"
@@ -134,7 +135,7 @@ class PostgresServer:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def _fail(what: str, proc: subprocess.CompletedProcess[str], extra: str = "") -> None:
+def _fail(what: str, proc: subprocess.CompletedProcess[str], extra: str = "") -> NoReturn:
     out = (proc.stdout + proc.stderr).strip()
     raise PostgresUnavailable(f"{what} failed (exit {proc.returncode}):\n{out}\n{extra}".strip())
 
