@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from . import _checks
 from .base import Kind, Validation, first_reason
-from .columns import arrow_args
+from .columns import arrow_args, codes_only
 from .tables import divisions
 from .text import CharMap
 
@@ -207,8 +207,7 @@ class Address(Kind):
         return Validation.of(reasons)
 
     def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
-        codes = _checks.address(*arrow_args(values), *_search_sets())
-        return np.frombuffer(codes, np.uint8), None
+        return codes_only(_checks.address(*arrow_args(values), *_search_sets()))
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         n = e.str.len_chars()

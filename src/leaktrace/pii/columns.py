@@ -30,6 +30,11 @@ def arrow_args(arr: pa.Array) -> tuple[object, object, object, int, int, bool]:
     return offsets, data, validity, arr.offset, len(arr), arr.type == pa.large_string()
 
 
+def codes_only(codes: bytes) -> tuple[np.ndarray, None]:
+    """The codes a check that keeps values as they are returns (no normalised values)."""
+    return np.frombuffer(codes, np.uint8), None
+
+
 def normalised(found: tuple[bytes, bytes, bytes]) -> tuple[np.ndarray, pa.Array]:
     """The codes and normalised values (as a large_string array) a normalising check returns."""
     codes, offsets, data = found

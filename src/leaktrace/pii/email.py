@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from . import _checks
 from .base import Kind, Validation, first_reason, full
-from .columns import arrow_args
+from .columns import arrow_args, codes_only
 from .text import CharMap
 
 _STRIP = " \t\r\n"
@@ -63,7 +63,7 @@ class Email(Kind):
         return Validation.of(reasons)
 
     def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
-        return np.frombuffer(_checks.email(*arrow_args(values)), np.uint8), None
+        return codes_only(_checks.email(*arrow_args(values)))
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         local = e.str.extract("^([^@]*)@", 1)

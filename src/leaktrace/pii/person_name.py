@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from . import _checks
 from .base import Kind, Validation, first_reason, full
-from .columns import arrow_args
+from .columns import arrow_args, codes_only
 from .tables import surnames
 from .text import CharMap
 
@@ -127,8 +127,7 @@ class PersonName(Kind):
         return Validation.of(reasons)
 
     def column_codes(self, values: pa.Array) -> tuple[np.ndarray, None]:
-        codes = _checks.person_name(*arrow_args(values), *_surname_tables())
-        return np.frombuffer(codes, np.uint8), None
+        return codes_only(_checks.person_name(*arrow_args(values), *_surname_tables()))
 
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         single, compound = surnames()
