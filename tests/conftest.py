@@ -43,7 +43,7 @@ def postgres() -> Iterator[PostgresServer]:
         reason = str(e)
     else:
         reason = ""
-    if reason:
+    if reason:  # failed outside the except: the report shows no chained exception
         pytest.fail(f"the test PostgreSQL server did not start: {reason}", pytrace=False)
     try:
         yield server
