@@ -198,11 +198,7 @@ def near_versions_sql(blocks: tuple[Block, ...], leak: str, history: History, ow
     """Like :func:`near_sql` for the versions from earlier values (with ``field``): those
     whose key, changed by that earlier value, some rule meets in the ``leak``; from
     ``history.own`` for the rules that read it (``own``), else from ``history.versions``."""
-    mine = [
-        b
-        for b in blocks
-        if history.fields_of(b.keys) and (history.source(b.keys) != history.versions) == own
-    ]
+    mine = [b for b in blocks if history.fields_of(b.keys) and history.reads_own(b.keys) == own]
     cols = sorted({k for b in mine for k in b.keys}) or sorted({k for b in blocks for k in b.keys})
     conds = [
         f"(m.field IN ({_in_list(history.fields_of(b.keys))}) AND ({_meets((b,), leak)}))"
