@@ -303,16 +303,20 @@ def level_counts_sql(spec: Spec, gamma: str) -> str:
     return " UNION ALL ".join(parts) + " ORDER BY comparison, level"
 
 
+def _sample_order(idcol: str, n: int) -> str:
+    return f"ORDER BY md5(CAST({idcol} AS VARCHAR)), {idcol} LIMIT {n}"
+
+
 def sample_sql(table: str, idcol: str, n: int) -> str:
     """A deterministic pseudo-random sample of ``n`` rows (the same on every engine). The
     order is first found on ``idcol`` alone, so whole rows are only read for the sample."""
-    order = f"ORDER BY md5(CAST({idcol} AS VARCHAR)), {idcol} LIMIT {n}"
-    return f"SELECT * FROM {table} WHERE {idcol} IN (SELECT {idcol} FROM {table} {order}) {order}"
+    ids = sample_ids_sql(table, idcol, n)
+    return f"SELECT * FROM {table} WHERE {idcol} IN ({ids}) {_sample_order(idcol, n)}"
 
 
 def sample_ids_sql(table: str, idcol: str, n: int) -> str:
     """The ``idcol`` of the rows :func:`sample_sql` would take, read from ``idcol`` alone."""
-    return f"SELECT {idcol} FROM {table} ORDER BY md5(CAST({idcol} AS VARCHAR)), {idcol} LIMIT {n}"
+    return f"SELECT {idcol} FROM {table} {_sample_order(idcol, n)}"
 
 
 def cross_sql(left: str, right: str) -> str:
