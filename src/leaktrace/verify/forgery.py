@@ -123,18 +123,13 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
         _reason_rate(
             "id_checksum", "resident IDs failing the MOD 11-2 check", full, "bad_checksum"
         ),
-        _signal(
+        _failure_rate(
             "id_division",
             "resident IDs with a division code unknown or not in force at birth",
             _count(
                 code_vis, pl.col("r").is_in(["unknown_division", "division_not_in_force_at_birth"])
             ),
             code_vis.height,
-            0.0,
-            0.01,
-            0.01,
-            "upper",
-            True,
         ),
         _signal(
             "id_birth",
