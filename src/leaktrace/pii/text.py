@@ -8,8 +8,8 @@ import re
 import polars as pl
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to their half-width forms.
-_FOLD = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
-_FOLD_TABLE = str.maketrans(_FOLD)
+FOLD = {chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+_FOLD_TABLE = str.maketrans(FOLD)
 
 MIN_UNMASKED = 4
 
@@ -21,7 +21,7 @@ def fold_width(s: str) -> str:
 
 def fold_width_expr(e: pl.Expr) -> pl.Expr:
     """Polars version of :func:`fold_width`."""
-    return e.str.replace_many(list(_FOLD), list(_FOLD.values()))
+    return e.str.replace_many(list(FOLD), list(FOLD.values()))
 
 
 class CharMap:
@@ -30,7 +30,7 @@ class CharMap:
 
     def __init__(self, drop: str = "", to_star: str = "", extra: dict[str, str] | None = None):
         post = {c: "" for c in drop} | {c: "*" for c in to_star} | (extra or {})
-        table = {c: post.get(h, h) for c, h in _FOLD.items()} | post
+        table = {c: post.get(h, h) for c, h in FOLD.items()} | post
         self.table = {k: v for k, v in table.items() if k != v}
         self._translate = str.maketrans(self.table)
 

@@ -27,6 +27,7 @@ from leaktrace.pii.base import Status
 from leaktrace.pii.columns import FINISH_CODE, SLOW_CODE, arrow_args, check_column
 from leaktrace.pii.plate import PROVINCES, SUFFIX
 from leaktrace.pii.tables import surnames
+from leaktrace.pii.text import FOLD
 from leaktrace.scan import _extract
 from leaktrace.scan.result import Span
 
@@ -151,19 +152,10 @@ def extractors() -> tuple[Extractor, ...]:
     )
 
 
-@cache
-def _fold_table() -> tuple[list[str], list[str]]:
-    """Full-width characters and their half-width forms, taken from pii's own folding rule."""
-    src = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
-    dst = [fold_width(c) for c in src]
-    pairs = [(s, d) for s, d in zip(src, dst, strict=True) if s != d]
-    return [s for s, _ in pairs], [d for _, d in pairs]
-
-
 def fold_text(text: str) -> str:
     """Fold full-width digits and letters, so one pattern finds both widths, and blank out runs
     of dashes ("张伟----138…" separates fields); lengths in characters are kept. The compiled
-    extractors fold each line the same way, from :func:`_fold_table`."""
+    extractors fold each line the same way, from pii's table of folds."""
     return fold_width(text).replace("--", "  ")
 
 
@@ -444,7 +436,8 @@ def _extract_args() -> tuple[object, ...]:
         "".join(PROVINCES),
         SUFFIX,
         min(n for k in digit_kinds for n in KINDS[k].run_lengths),
-        *("".join(chars) for chars in _fold_table()),
+        "".join(FOLD),
+        "".join(FOLD.values()),
         _NAME_BREAKS,
         NAME_MAX,
     )
