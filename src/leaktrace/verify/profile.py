@@ -17,13 +17,12 @@ HISTORICAL = ("mobile", "addr", "email")
 MASKED = "{l} LIKE '%*%' AND {m} LIKE replace({l}, '*', '_')"
 # One edit apart: the edit leaves either the first half of the shorter value or the rest of
 # it as it was, a cheap test that spares most pairs the edit distance.
+_SHORTER = "least(length({l}), length({m}))"
+_HALF = f"CAST(floor({_SHORTER} / 2) AS INTEGER)"
+_REST = f"{_SHORTER} - {_HALF}"
 ONE_EDIT = (
-    "(substr({l}, 1, CAST(floor(least(length({l}), length({m})) / 2) AS INTEGER)) = "
-    "substr({m}, 1, CAST(floor(least(length({l}), length({m})) / 2) AS INTEGER)) OR "
-    "right({l}, least(length({l}), length({m})) - "
-    "CAST(floor(least(length({l}), length({m})) / 2) AS INTEGER)) = "
-    "right({m}, least(length({l}), length({m})) - "
-    "CAST(floor(least(length({l}), length({m})) / 2) AS INTEGER))) "
+    f"(substr({{l}}, 1, {_HALF}) = substr({{m}}, 1, {_HALF}) OR "
+    f"right({{l}}, {_REST}) = right({{m}}, {_REST})) "
     "AND levenshtein({l}, {m}) <= 1"
 )
 
