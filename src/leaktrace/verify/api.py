@@ -131,7 +131,10 @@ def verify(
         linked = res.matches
         rest = leak_df.join(linked.select("rid"), on="rid", how="anti")
         signals = whole.result()
-        signals_rest = forgery_signals(rest, today, claimed_bank) if rest.height else []
+        if not linked.height:  # the unlinked rows are the whole leak: its signals are these
+            signals_rest = signals
+        else:
+            signals_rest = forgery_signals(rest, today, claimed_bank) if rest.height else []
         verdict = decide(lk.rows, linked.height, signals_rest, snap, mi.as_of)
         seconds["signals"] = time.perf_counter() - t0
         tick("done", 1.0)
