@@ -394,7 +394,7 @@ def prepare_master(
 def _prepare_history(history: Path, work: Path) -> Path:
     """History as a Parquet file (a copy only when it is not Parquet already), checked for
     the columns (customer_id, field, value, valid_from, valid_to). Engines read it through
-    :data:`HISTORY_SELECT`, which maps the field names and types: no copy of its millions of
+    :func:`history_select`, which maps the field names and types: no copy of its millions of
     rows is written, and reading the compressed file costs about what a copy's reads save."""
     sub = work / "history_src"
     sub.mkdir(exist_ok=True)
