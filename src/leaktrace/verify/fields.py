@@ -125,9 +125,7 @@ def field_status(
         engine.fetch("SELECT field, status, count(*) AS n FROM field_status GROUP BY field, status")
     )
     out = []
-    for f in FIELDS:
-        if f not in fields:
-            continue
+    for f in present:
         fa = FieldAgreement(f, LABELS[f])
         for status, n in counts.filter(pl.col("field") == f).select("status", "n").iter_rows():
             setattr(fa, status, int(n))
