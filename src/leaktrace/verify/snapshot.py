@@ -83,23 +83,23 @@ def _date(n: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(n))
 
 
+_NEG, _POS = -(1 << 40), 1 << 40
+
+
 def _columns(constraints: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Distinct (record, lo, hi) as day numbers; null ends become -inf/+inf sentinels."""
-    keys = ["rid", "lo", "hi"] if "rid" in constraints.columns else ["lo", "hi"]
+    has_rid = "rid" in constraints.columns
     c = constraints.select(
-        *([pl.col("rid")] if "rid" in keys else []),
+        *(["rid"] if has_rid else []),
         pl.col("lo").cast(pl.Date).cast(pl.Int64),
         pl.col("hi").cast(pl.Date).cast(pl.Int64),
     )
-    if "rid" in keys:
-        c = c.unique(keys)
+    if has_rid:
+        c = c.unique()
     lo = c["lo"].fill_null(_NEG).to_numpy()
     hi = c["hi"].fill_null(_POS).to_numpy()
-    rid = c["rid"].to_numpy() if "rid" in keys else None
+    rid = c["rid"].to_numpy() if has_rid else None
     return lo, hi, rid
-
-
-_NEG, _POS = -(1 << 40), 1 << 40
 
 
 def _openings(lo: np.ndarray, hi: np.ndarray, rid: np.ndarray | None) -> np.ndarray:
