@@ -137,26 +137,10 @@ EDITS = ("{l} = {m}", "levenshtein({l}, {m}) <= 1", "levenshtein({l}, {m}) <= 2"
 
 FEBRL_SPEC = Spec(
     comparisons=(
-        Comparison(
-            "given_name",
-            "given_name",
-            EDITS,
-        ),
-        Comparison(
-            "surname",
-            "surname",
-            EDITS,
-        ),
-        Comparison(
-            "dob",
-            "date_of_birth",
-            EDITS,
-        ),
-        Comparison(
-            "ssid",
-            "soc_sec_id",
-            EDITS,
-        ),
+        Comparison("given_name", "given_name", EDITS),
+        Comparison("surname", "surname", EDITS),
+        Comparison("dob", "date_of_birth", EDITS),
+        Comparison("ssid", "soc_sec_id", EDITS),
         Comparison("street_number", "street_number", ("{l} = {m}",)),
         Comparison("address_1", "address_1", ("{l} = {m}", "levenshtein({l}, {m}) <= 2")),
         Comparison("suburb", "suburb", ("{l} = {m}", "levenshtein({l}, {m}) <= 2")),
