@@ -4,6 +4,7 @@ the same counts, problems (with the same line numbers) and normalised rows."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import random
 from pathlib import Path
@@ -149,7 +150,7 @@ def test_worker_reports_input_errors_whole_and_other_errors_by_type_only(tmp_pat
     import io
     import pickle
 
-    from leaktrace.ingest.source import Part
+    from leaktrace.ingest.source import Part, Source
     from leaktrace.scan import worker
 
     def reply(order: object) -> tuple[str, object]:
@@ -159,11 +160,12 @@ def test_worker_reports_input_errors_whole_and_other_errors_by_type_only(tmp_pat
         return pickle.load(frames)
 
     part = Part(0, 10, 1, 1)
-    missing = tmp_path / "gone.csv"
-    status, value = reply((str(missing), "csv", "utf-8", part, None))
+    missing = tmp_path / "gone.csv"  # removed after it was split
+    status, value = reply((Source(missing, "csv", "utf-8", "table", 10, part=part), None))
     assert status == "input" and value[0] == str(missing)  # place, expected, found
 
     post = tmp_path / "p.txt"
     post.write_text(f"张伟 {ID}\n", encoding="utf-8")
-    status, value = reply((str(post), "text", "utf-8", part, tmp_path / "no" / "dir" / "o.tmp"))
+    src = dataclasses.replace(open_source(post), part=part)
+    status, value = reply((src, tmp_path / "no" / "dir" / "o.tmp"))
     assert (status, value) == ("error", "FileNotFoundError")  # no message: it may quote data

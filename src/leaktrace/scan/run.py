@@ -182,7 +182,7 @@ class _Worker:
             return
         assert part.part is not None
         self.tmp, self.started = tmp, True
-        self.send((str(part.path), part.format, part.encoding, part.part, tmp))
+        self.send((part, tmp))  # sniffed here once: the worker opens no file to sniff again
 
     def send(self, obj: object) -> None:
         """Send the worker an order; one that has ended takes none (its result tells why)."""

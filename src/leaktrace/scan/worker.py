@@ -1,7 +1,8 @@
 """A scan worker: ``python -m leaktrace.scan.worker FD`` scans one byte range of a file.
 
-Its orders come pickled on stdin: (path, format, encoding, part, tmp), then the column types
-(or None to type its own). Progress and the result go back pickled on file descriptor FD."""
+Its orders come pickled on stdin: (source, tmp), the source being one of ``split``'s ranges
+(format, encoding and dialect as the parent sniffed them), then the column types (or None to
+type its own). Progress and the result go back pickled on file descriptor FD."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leaktrace.errors import InputError
-from leaktrace.ingest import open_source
+from leaktrace.ingest.files import check_file
 from leaktrace.scan.result import ColumnReport, SourceReport
 from leaktrace.scan.scanner import OUT_SCHEMA, scan_batches, typing_for
 
@@ -29,10 +30,9 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
         order = pickle.load(orders)
         if order is None:  # no range was left for this worker
             return
-        path, fmt, encoding, part, tmp = order
-        src = open_source(path, format=fmt, encoding=encoding)
-        src.part = part
-        report = SourceReport(path, src.format, src.encoding, src.kind, src.size)
+        src, tmp = order
+        check_file(src.path)  # still there, still a file: an InputError naming it otherwise
+        report = SourceReport(str(src.path), src.format, src.encoding, src.kind, src.size)
         own_typing = typing_for(report)
         state: dict[str, Any] = {}
 
