@@ -17,18 +17,19 @@ from leaktrace.ingest.source import Batch, Source
 from leaktrace.ingest.transcode import utf8_chunks
 
 
-def read_csv(
-    source: Source, name: str, table: str, compression: str | None, dialect: TableDialect
-) -> Iterator[Batch]:
+def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
     """Yield the rows of a delimited file as string batches; ragged rows are skipped and counted.
 
     The bytes are transcoded to UTF-8 and cut into blocks of whole rows here, so encoding
     errors, over-long lines and unclosed quotes are counted with their line numbers; each block
     is parsed by pyarrow synchronously (no reader thread calls back into Python)."""
-    assert source.encoding is not None
+    assert source.encoding is not None and source.dialect is not None
+    dialect = source.dialect
     log = ProblemLog(name, source.problems)
     part = source.part
-    stream = ByteStream(source.path, compression, log, (part.start, part.end) if part else None)
+    stream = ByteStream(
+        source.path, source.compression, log, (part.start, part.end) if part else None
+    )
     names = list(dialect.names)
     at_start = part is None or part.start == 0
     if dialect.preamble and at_start:

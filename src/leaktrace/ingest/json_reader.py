@@ -81,11 +81,11 @@ class _Rows:
         self.rows, self.size = [], 0
 
 
-def read_jsonl(source: Source, name: str, table: str, compression: str | None) -> Iterator[Batch]:
+def read_jsonl(source: Source, name: str, table: str) -> Iterator[Batch]:
     """Yield JSON Lines as rows; a line that is not one JSON value is skipped and counted."""
     assert source.encoding is not None
     log = ProblemLog(name, source.problems)
-    stream = ByteStream(source.path, compression, log)
+    stream = ByteStream(source.path, source.compression, log)
     rows = _Rows(table)
     try:
         for chunk in line_chunks(utf8_chunks(stream, source.encoding, log), TABLE_LINE_MAX):
@@ -121,12 +121,12 @@ def read_jsonl(source: Source, name: str, table: str, compression: str | None) -
         log.finish()
 
 
-def read_json(source: Source, name: str, table: str, compression: str | None) -> Iterator[Batch]:
+def read_json(source: Source, name: str, table: str) -> Iterator[Batch]:
     """Yield a JSON document's records: an array is streamed element by element; any other
     document (up to 64 MB) is read whole, each top-level list of objects becoming a table."""
     assert source.encoding is not None
     log = ProblemLog(name, source.problems)
-    stream = ByteStream(source.path, compression, log)
+    stream = ByteStream(source.path, source.compression, log)
     try:
         text = TextWindow(utf8_chunks(stream, source.encoding, log))
         text.skip(_WHITESPACE)

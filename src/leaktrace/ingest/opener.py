@@ -59,12 +59,12 @@ def open_source(
     fmt = fmt or sniff_text(text, name, at_eof)
     kind = "text" if fmt in _TEXT_KINDS else "table"
     source = Source(path, fmt, enc, kind, size, compression=compression)
-    common = {"name": path.name, "table": Path(name).stem, "compression": compression}
+    common = {"name": path.name, "table": Path(name).stem}
     if fmt in {"csv", "tsv"}:
         dialect = sniff_dialect(text, at_eof, "\t" if fmt == "tsv" else None)
         source.has_header = dialect.has_header
         source.dialect = dialect
-        source._reader = functools.partial(read_csv, dialect=dialect, **common)
+        source._reader = functools.partial(read_csv, **common)
     elif fmt == "json":
         source._reader = functools.partial(read_json, **common)
     elif fmt == "jsonl":

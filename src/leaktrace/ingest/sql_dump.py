@@ -42,14 +42,14 @@ _POSTGRES_HINTS = re.compile(
 _LOOKAHEAD = 64 << 10  # characters kept ahead so statement heads match whole
 
 
-def read_sql(source: Source, name: str, table: str, compression: str | None) -> Iterator[Batch]:
+def read_sql(source: Source, name: str, table: str) -> Iterator[Batch]:
     """Yield the rows of every table in a SQL dump; a broken statement is skipped and counted.
 
     Column names come from the INSERT's column list, else the table's CREATE TABLE, else
     col_N. Extended INSERTs of any length stream: tuples are parsed as the text arrives."""
     assert source.encoding is not None
     log = ProblemLog(name, source.problems)
-    stream = ByteStream(source.path, compression, log)
+    stream = ByteStream(source.path, source.compression, log)
     try:
         text = TextWindow(utf8_chunks(stream, source.encoding, log))
         text.ensure(_LOOKAHEAD)

@@ -16,9 +16,7 @@ from leaktrace.ingest.source import Batch, Source
 from leaktrace.ingest.transcode import utf8_chunks
 
 
-def read_text(
-    source: Source, name: str, table: str, compression: str | None, html: bool
-) -> Iterator[Batch]:
+def read_text(source: Source, name: str, table: str, html: bool) -> Iterator[Batch]:
     """Yield the lines of a text (or of HTML's visible text), a line per row, ``first_row`` = line number.
 
     A line over 1 MiB comes as several one-row batches with the same line number, so a
@@ -27,7 +25,9 @@ def read_text(
     log = ProblemLog(name, source.problems)
     part = source.part
     first_line = part.first_line if part else 1
-    stream = ByteStream(source.path, compression, log, (part.start, part.end) if part else None)
+    stream = ByteStream(
+        source.path, source.compression, log, (part.start, part.end) if part else None
+    )
     try:
         chunks = utf8_chunks(stream, source.encoding, log, first_line)
         text = html_text(chunks) if html else chunks
