@@ -184,6 +184,16 @@ def test_column_types_come_through(postgres: PostgresServer, tmp_path: Path) -> 
     assert mi.as_of == dt.date(2022, 12, 31)
 
 
+def test_numeric_nan_becomes_null(postgres: PostgresServer, tmp_path: Path) -> None:
+    """A numeric(p, s) holding NaN has no Decimal: null, not a crash."""
+    url = postgres.create_database("nans")
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE t (customer_id int, name text, amount numeric(12,2))")
+        conn.execute("INSERT INTO t VALUES (1, '张伟', 'NaN'), (2, '李娜', 3.5), (3, '王芳', NULL)")
+    df = pl.read_parquet(prepare_master(url, "t", None, tmp_path).path).sort("customer_id")
+    assert df["amount"].to_list() == [None, decimal.Decimal("3.50"), None]
+
+
 def test_text_of_a_non_utf8_database(postgres: PostgresServer, tmp_path: Path) -> None:
     """A database in EUC_CN (GB2312, as older Chinese systems have) still gives UTF-8 text."""
     url = postgres.create_database(

@@ -212,7 +212,8 @@ def _pg_column(col: Column) -> tuple[sql.Composable, pl.Expr | None]:
     elif oid == _PG_NUMERIC:
         p, s = col.precision, col.scale
         exact = p is not None and p <= 38
-        expr = text.cast(pl.Decimal(p, s or 0) if exact else pl.Float64)
+        # 'NaN' has no Decimal: it becomes null, as 'infinity' dates do
+        expr = text.cast(pl.Decimal(p, s or 0) if exact else pl.Float64, strict=False)
     elif oid == _PG_BOOL:
         expr = pl.when(text.is_null()).then(None).otherwise(text == "t")
     elif oid == _PG_DATE:
