@@ -309,6 +309,14 @@ enum { MOBILE_UNALLOCATED = 1, MOBILE_MASKED };
 /* mobile's table: 1 at 10^k + p for each allocated k-digit segment p (k = 3, 4, 5), and at
  * 200000 + h for each three-digit head h that some segment starts with */
 
+/* The length of a leading country code as leaks write it (+86, 0086, 86), else 0. */
+static Py_ssize_t country_code(const unsigned char *b, Py_ssize_t m) {
+    if (m >= 3 && b[0] == '+' && b[1] == '8' && b[2] == '6') return 3;
+    if (m >= 4 && b[0] == '0' && b[1] == '0' && b[2] == '8' && b[3] == '6') return 4;
+    if (m >= 2 && b[0] == '8' && b[1] == '6') return 2;
+    return 0;
+}
+
 /* mobile.normalize: separators dropped, x/X/# masks, +86 / 0086 / 86 removed. */
 static Py_ssize_t mobile_norm(const unsigned char *s, Py_ssize_t n, unsigned char *out,
                               const void *ctx) {
@@ -316,11 +324,8 @@ static Py_ssize_t mobile_norm(const unsigned char *s, Py_ssize_t n, unsigned cha
     unsigned char b[NORM_MAX];
     Py_ssize_t fail, m = ascii_map(s, n, b, &PHONE_MAP, &fail);
     if (m == -2) return 0;
-    const unsigned char *g = b;
-    if (m == 13 && b[0] == '8' && b[1] == '6') g = b + 2;
-    else if (m == 14 && b[0] == '+' && b[1] == '8' && b[2] == '6') g = b + 3;
-    else if (m == 15 && b[0] == '0' && b[1] == '0' && b[2] == '8' && b[3] == '6') g = b + 4;
-    else if (m != 11) return fail;
+    const unsigned char *g = b + (m == 11 ? 0 : country_code(b, m));
+    if (m - (g - b) != 11) return fail;
     if (g[0] != '1' || !digits_or_star(g + 1, 10) || shown(g, 11) < 4) return fail;
     memcpy(out, g, 11);
     return 11;
@@ -397,13 +402,10 @@ static Py_ssize_t land_normalise(const unsigned char *s, Py_ssize_t n, unsigned 
     unsigned char b[NORM_MAX];
     Py_ssize_t fail, m = ascii_map(s, n, b, &PHONE_MAP, &fail);
     if (m == -2) return 0;
-    Py_ssize_t g;
-    if (m >= 3 && b[0] == '+' && b[1] == '8' && b[2] == '6') g = 3;
-    else if (m >= 4 && b[0] == '0' && b[1] == '0' && b[2] == '8' && b[3] == '6') g = 4;
-    else if (m >= 2 && b[0] == '8' && b[1] == '6') g = 2;
-    else if (m >= 1 && b[0] == '0') g = 1;
-    else return fail;
-    if (g > 1 && g < m && b[g] == '0') g++;
+    Py_ssize_t g = country_code(b, m);
+    if (g > 0 && g < m && b[g] == '0') g++;
+    else if (g == 0 && m >= 1 && b[0] == '0') g = 1;
+    else if (g == 0) return fail;
     Py_ssize_t len = m - g;
     if (len < 10 || len > 11 || b[g] == '0' || !digits_or_star(b + g, len) || shown(b + g, len) < 4)
         return fail;
