@@ -25,7 +25,7 @@ class ProblemLog:
         """Record one problem of ``kind`` (ragged, encoding, …); beyond the limit only count it."""
         self._seen[kind] += 1
         if self._seen[kind] <= self.limit:
-            self.problems.append(Problem(place, expected, rows_skipped))
+            self.problems.append(Problem(place, expected, rows_skipped, kind))
             self._what.setdefault(kind, expected)
         else:
             self._extra_rows[kind] += rows_skipped
@@ -40,6 +40,8 @@ class ProblemLog:
                         f"{self.name}: {extra} more places ({kind})",
                         f"as above: {self._what[kind]}",
                         self._extra_rows[kind],
+                        kind,
+                        extra,
                     )
                 )
         self._seen.clear()

@@ -20,6 +20,8 @@ class Problem:
     place: str  # "leak.csv line 1234" or "leak.sql table users, statement 17"
     expected: str  # "5 fields, found 7"
     rows_skipped: int = 0
+    kind: str = "other"  # what went wrong, for summaries: ragged, encoding, open quote, …
+    places: int = 1  # how many places this stands for (a summary of the overflow stands for many)
 
 
 @dataclass

@@ -72,6 +72,7 @@ def render_scan(result: ScanResult, console: Console) -> None:
             cols or ("free text" if src.kind == "text" else "—"),
         )
     console.print(s)
+    _render_problems(result, console)
     for src in result.sources:
         for p in src.problems[:10]:
             console.print(
@@ -81,6 +82,27 @@ def render_scan(result: ScanResult, console: Console) -> None:
             console.print(f"[yellow]… and {len(src.problems) - 10} more problems in {src.path}[/]")
     if result.out:
         console.print(f"Normalised table written to [bold]{result.out}[/]")
+
+
+def _render_problems(result: ScanResult, console: Console) -> None:
+    """One line per source and kind of problem: how many places, how many records skipped.
+
+    Every record read is either scanned or skipped here with its reason, so the counts account
+    for the whole input."""
+    t = Table(title="Problems (records skipped are not scanned)", title_justify="left")
+    for col, justify in [("file", "left"), ("problem", "left"), ("places", "right")]:
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    t.add_column("records skipped", justify="right")
+    for src in result.sources:
+        kinds: dict[str, list[int]] = {}
+        for p in src.problems:
+            counts = kinds.setdefault(p["kind"], [0, 0])
+            counts[0] += p["places"]
+            counts[1] += p["rows_skipped"]
+        for kind, (places, skipped) in kinds.items():
+            t.add_row(src.path, kind, f"{places:,}", f"{skipped:,}")
+    if t.row_count:
+        console.print(t)
 
 
 def render_synth(summary: dict, console: Console) -> None:

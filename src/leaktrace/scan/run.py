@@ -83,7 +83,13 @@ def _scan_sources(
         report.records = records
         report.rows_skipped = sum(p.rows_skipped for p in problems)
         report.problems = [
-            {"place": p.place, "expected": p.expected, "rows_skipped": p.rows_skipped}
+            {
+                "kind": p.kind,
+                "place": p.place,
+                "expected": p.expected,
+                "rows_skipped": p.rows_skipped,
+                "places": p.places,
+            }
             for p in problems
         ]
         result.sources.append(report)
