@@ -24,8 +24,11 @@ def render_scan(result: ScanResult, console: Console) -> None:
     """Print what was found per kind, how valid it is, and what each source held."""
     mb = result.bytes_read / 1e6
     speed = f" ({mb / result.seconds:,.0f} MB/s)" if mb >= 10 and result.seconds else ""
+    scanned = [s for s in result.sources if s.kind != "container"]
+    opened = len(result.sources) - len(scanned)
+    within = f" (in {opened} folder(s) or archive(s))" if opened else ""
     console.print(
-        f"[bold]Scanned[/] {len(result.sources)} file(s), {_size(result.bytes_read)}, "
+        f"[bold]Scanned[/] {len(scanned)} file(s){within}, {_size(result.bytes_read)}, "
         f"{result.records:,} records in {result.seconds:.1f} s{speed}"
     )
     t = Table(title="Identifiers", title_justify="left")
@@ -58,18 +61,22 @@ def render_scan(result: ScanResult, console: Console) -> None:
         console.print("[yellow]No personal identifiers found.[/]")
     s = Table(title="Sources", title_justify="left")
     for col in ("file", "format", "encoding", "records", "skipped", "columns"):
-        s.add_column(col)
+        s.add_column(col, overflow="fold" if col == "file" else "ellipsis")
     for src in result.sources:
         cols = "; ".join(
             f"{c.name}→{c.kind}" for cols in src.columns.values() for c in cols if c.kind
         )
+        if src.kind == "container":
+            what = f"{len(src.problems)} problem(s)" if src.problems else "opened"
+        else:
+            what = cols or ("free text" if src.kind == "text" else "—")
         s.add_row(
             src.path,
             src.format,
             src.encoding or "—",
-            f"{src.records:,}",
+            "—" if src.kind == "container" else f"{src.records:,}",
             f"{src.rows_skipped:,}",
-            cols or ("free text" if src.kind == "text" else "—"),
+            what,
         )
     console.print(s)
     for src in result.sources:
