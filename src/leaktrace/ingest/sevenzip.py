@@ -19,7 +19,17 @@ from leaktrace.ingest.archives import NEED_PASSWORD, WRONG_PASSWORD
 from leaktrace.ingest.member import Member, MemberError
 
 _QUEUED = 8  # pieces of a member held between py7zr and the reader (py7zr's blocks, ~1 MiB)
-_ERRORS = (py7zr.exceptions.ArchiveError, lzma.LZMAError, zlib.error, OSError, EOFError, ValueError)
+_ERRORS = (
+    py7zr.exceptions.ArchiveError,
+    lzma.LZMAError,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,  # py7zr, on headers decrypted with a wrong password
+    KeyError,
+    IndexError,
+)
 
 
 class _Stop(Exception):
