@@ -139,7 +139,8 @@ def _entry(
     """The source(s) in one file: itself, or a container and its members. ``log`` is the
     enclosing folder's or container's (None for a file the user named: its errors raise)."""
     try:
-        kind = _kind(path, name)
+        # a member whose container knows its format (a mail's headers, a DOCX table) is that
+        kind = None if member is not None and member.format else _kind(path, name)
         if kind == "binary":
             if log is None:
                 yield Container(name, "binary", path.stat().st_size, [Problem(name, BINARY)])
