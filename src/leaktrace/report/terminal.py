@@ -60,8 +60,10 @@ def render_scan(result: ScanResult, console: Console) -> None:
     else:
         console.print("[yellow]No personal identifiers found.[/]")
     s = Table(title="Sources", title_justify="left")
+    # members' names (a.zip!dir/x.csv) differ at their ends: wrap them rather than cut them
+    members = any("!" in src.path for src in result.sources)
     for col in ("file", "format", "encoding", "records", "skipped", "columns"):
-        s.add_column(col, overflow="fold" if col == "file" else "ellipsis")
+        s.add_column(col, overflow="fold" if col == "file" and members else "ellipsis")
     for src in result.sources:
         cols = "; ".join(
             f"{c.name}→{c.kind}" for cols in src.columns.values() for c in cols if c.kind
