@@ -7,15 +7,18 @@ import csv
 import importlib
 import io
 import json
+import struct
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import py7zr
 import pyarrow.parquet as pq
 import pytest
 import pyzipper
+import rarfile
 from typer.testing import CliRunner
 
 from leaktrace.cli import app
@@ -125,8 +128,6 @@ def _encrypted_zip(path: Path, members: dict[str, bytes], password: str, aes: bo
 def write_zipcrypto(path: Path, members: dict[str, bytes], password: bytes) -> Path:
     """A ZipCrypto (traditional PKWARE) archive, stored members, as older tools write them:
     Python's zipfile reads this encryption but cannot write it, so the test does."""
-    import struct
-    import zlib
 
     def keys_update(keys: list[int], byte: int) -> None:
         keys[0] = zlib.crc32(bytes([byte]), keys[0] ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
@@ -375,3 +376,52 @@ def test_binary_is_told_from_text_in_any_encoding():
 def test_help_prefers_the_environment_for_the_password():
     run = CliRunner().invoke(app, ["scan", "--help"], env={"COLUMNS": "200"})
     assert "LEAKTRACE_PASSWORD" in run.output and "process list" in run.output
+
+
+def write_rar4(path: Path, members: dict[str, bytes], method: int = 0x30) -> Path:
+    """A RAR 4 archive, as no free tool writes one: stored members (method 0x30) read directly,
+    other methods need the unpacking tool (here the bytes are not really compressed)."""
+
+    def block(kind: int, flags: int, body: bytes) -> bytes:
+        head = struct.pack("<BHH", kind, flags, 7 + len(body)) + body
+        return struct.pack("<H", zlib.crc32(head) & 0xFFFF) + head
+
+    out = b"Rar!\x1a\x07\x00" + block(0x73, 0, bytes(6))
+    for name, data in members.items():
+        raw = name.encode("utf-8")
+        fields = struct.pack(
+            "<IIBIIBBHI",
+            len(data),
+            len(data),
+            3,
+            zlib.crc32(data),
+            0,
+            20,
+            method,
+            len(raw),
+            0o100644,
+        )
+        out += block(0x74, 0x8000, fields + raw) + data
+    path.write_bytes(out + block(0x7B, 0x4000, b""))
+    return path
+
+
+def test_rar_members_are_scanned(tmp_path, table_bytes, unpacked):
+    archive = write_rar4(tmp_path / "leak.rar", table_bytes)
+    result = scan([archive], processes=1)
+    assert by_name(result)[str(archive)].format == "rar"
+    assert counts(result) == counts(unpacked)
+    assert by_name(result)[f"{archive}!客户.csv"].records == 120
+
+
+def test_rar_without_an_unpacking_tool_names_what_to_install(tmp_path, table_bytes, monkeypatch):
+    for tool in ("UNRAR_TOOL", "UNAR_TOOL", "BSDTAR_TOOL", "SEVENZIP_TOOL", "SEVENZIP2_TOOL"):
+        monkeypatch.setattr(rarfile, tool, "leaktrace-no-such-tool")
+    monkeypatch.setattr(rarfile, "CURRENT_SETUP", None)
+    archive = write_rar4(tmp_path / "packed.rar", {"客户.csv": table_bytes["客户.csv"]}, 0x33)
+    write_rar4(tmp_path / "stored.rar", {"names.tsv": table_bytes["more/names.tsv"]})
+    result = scan([archive, tmp_path / "stored.rar"], processes=1)
+    [problem] = problems(result)
+    assert problem["place"] == f"{archive}!客户.csv"
+    assert "apt-get install unar" in problem["expected"]
+    assert result.records == 80
