@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 import pyzipper
 import rarfile
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from leaktrace.cli import app
@@ -425,3 +427,71 @@ def test_rar_without_an_unpacking_tool_names_what_to_install(tmp_path, table_byt
     assert problem["place"] == f"{archive}!客户.csv"
     assert "apt-get install unar" in problem["expected"]
     assert result.records == 80
+
+
+def test_gbk_member_names_from_chinese_windows_tools(tmp_path, table_bytes):
+    """Zips made on Chinese Windows store GBK names without the UTF-8 flag."""
+    archive = tmp_path / "windows.zip"
+    gbk = "客户.csv".encode("gbk")
+    placeholder = b"x" * (len(gbk) - 4) + b".csv"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(placeholder.decode(), table_bytes["客户.csv"])
+    archive.write_bytes(archive.read_bytes().replace(placeholder, gbk))
+    result = scan([archive], processes=1)
+    assert by_name(result)[f"{archive}!客户.csv"].records == 120
+
+
+def test_a_workbook_in_a_zip_is_read_as_a_workbook(tmp_path, ingest_header, ingest_people):
+    import xlsxwriter
+
+    book_path = tmp_path / "book.bin"  # no suffix: the parts inside the zip decide
+    book = xlsxwriter.Workbook(str(book_path))
+    sheet = book.add_worksheet("客户")
+    for i, row in enumerate([ingest_header, *ingest_people[:30]]):
+        sheet.write_row(i, 0, row)
+    book.close()
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(book_path, arcname="导出/客户.xlsx")
+    result = scan([archive, book_path], processes=1)
+    member = by_name(result)[f"{archive}!导出/客户.xlsx"]
+    assert member.format == "xlsx" and member.records == 30
+    assert by_name(result)[str(book_path)].records == 30
+
+
+def test_one_member_is_spooled_at_a_time(tmp_path, table_bytes, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    archive = tmp_path / "many.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        for i in range(4):
+            info = tarfile.TarInfo(f"part{i}.csv")
+            info.size = len(table_bytes["客户.csv"])
+            tf.addfile(info, io.BytesIO(table_bytes["客户.csv"]))
+    run_module = importlib.import_module("leaktrace.scan.run")
+    real = run_module.scan_batches
+    spooled = []
+
+    def watch(src, *args, **kwargs):
+        spooled.append(len(list(next((tmp_path / "tmp").glob("leaktrace-*")).iterdir())))
+        return real(src, *args, **kwargs)
+
+    monkeypatch.setattr(run_module, "scan_batches", watch)
+    assert scan([archive], processes=1).records == 480
+    assert spooled == [1, 1, 1, 1]
+
+
+@given(
+    st.lists(
+        st.text(st.characters(categories=("L", "N", "P", "Zs")), min_size=1, max_size=30),
+        min_size=2,
+        max_size=40,
+    ),
+    st.sampled_from(["utf-8", "gb18030", "utf-16-le", "utf-16-be"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_text_in_any_encoding_is_never_taken_for_binary(fields, encoding):
+    text = "\n".join(",".join(fields[i : i + 3]) for i in range(0, len(fields), 3)) + "\n"
+    data = text.encode(encoding, "replace")
+    assert not looks_binary(data)
+    assert sniff_container(data, None, "leak.txt") in (None, "eml", "mbox")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -141,16 +142,25 @@ def _sniff_mail(head: bytes, suffix: str) -> str | None:
 
 
 def looks_binary(head: bytes) -> bool:
-    """Whether ``head`` is not text in any encoding leaktrace reads: many control bytes, or NULs
-    that are not UTF-16's (which fall on every other byte). A stray NUL keeps a file text."""
+    """Whether ``head`` is not text in any encoding leaktrace reads: many control bytes, unless
+    it is UTF-16 (whose NULs are the high bytes of ASCII, 一 and the like). A stray NUL or a few
+    control bytes keep a file text."""
     sample = head[:8192]
     if not sample or sample.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
         return False
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    if max(even, odd) > len(sample) / 8 and min(even, odd) < max(even, odd) / 20:
-        return False  # UTF-16 without a BOM
-    controls = len(sample) - len(sample.translate(None, _CONTROL))
-    return controls > _BINARY_SHARE * len(sample)
+    limit = _BINARY_SHARE * len(sample)
+    if len(sample) - len(sample.translate(None, _CONTROL)) <= limit:
+        return False
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)("strict").decode(
+                sample[: len(sample) & ~1]
+            )
+        except UnicodeDecodeError:
+            continue
+        if sum(ch < " " and ch not in "\t\n\r\f\v" for ch in text) <= limit / 2:
+            return False
+    return True
 
 
 def sniff_text(text: str, name: str, at_eof: bool) -> str:
