@@ -168,3 +168,21 @@ def test_an_archive_inside_an_email_is_opened(tmp_path, ingest_header, people, a
     result = scan([path], processes=1)
     assert by_name(result)[f"{path}!资料.zip!客户.csv"].records == len(people)
     assert counts(result)["resident_id"] == counts(as_csv)["resident_id"]
+
+
+def test_an_encrypted_pdf_opens_with_the_password(tmp_path, people, monkeypatch):
+    from pypdf import PdfReader, PdfWriter
+
+    monkeypatch.delenv("LEAKTRACE_PASSWORD", raising=False)
+    plain = _pdf(tmp_path / "plain.pdf", [[" ".join(row[:3]) for row in people[:5]]])
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt("内部2024", algorithm="AES-256")
+    path = tmp_path / "locked.pdf"
+    with path.open("wb") as f:
+        writer.write(f)
+    assert scan([path], processes=1, password="内部2024").kinds["resident_id"].found == 5
+    for password, words in [(None, "a password"), ("wrong", "the password that opens it")]:
+        result = scan([path], processes=1, password=password)
+        assert result.kinds == {}
+        [problem] = by_name(result)[str(path)].problems
+        assert words in problem["expected"]

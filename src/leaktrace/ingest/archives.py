@@ -10,7 +10,7 @@ import lzma
 import stat
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,7 +30,7 @@ RAR_TOOL = (
 _UTF8_NAME = 0x800  # zip flag: the member's name is UTF-8
 
 
-def zip_members(path: Path, name: str, password: str | None) -> Iterator[Member]:
+def zip_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
     """The members of a zip archive; encrypted ones are opened with ``password`` (tried as UTF-8,
     then as GB18030, the code page older Chinese tools encrypt with)."""
     try:
@@ -106,7 +106,7 @@ def _password_bytes(password: str | None) -> list[bytes]:
     return candidates
 
 
-def tar_members(path: Path, name: str, password: str | None) -> Iterator[Member]:
+def tar_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
     """The members of a tar archive (compressed or not), read in one pass."""
     del password  # tar has no encryption
     try:
@@ -144,7 +144,7 @@ def _tar_chunks(tf: tarfile.TarFile, info: tarfile.TarInfo) -> Iterator[bytes]:
         raise MemberError("a complete member", "it truncated or damaged") from None
 
 
-def rar_members(path: Path, name: str, password: str | None) -> Iterator[Member]:
+def rar_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
     """The members of a rar archive; compressed members need an unpacking tool (see RAR_TOOL)."""
     try:
         rf = rarfile.RarFile(str(path))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import docx
@@ -17,7 +17,7 @@ from leaktrace.ingest import limits
 from leaktrace.ingest.member import Member
 
 
-def docx_members(path: Path, name: str, password: str | None) -> Iterator[Member]:
+def docx_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
     """The tables (CSV, UTF-8) and the paragraphs (text) of a DOCX file."""
     del password
     _check_size(path, name)
@@ -37,8 +37,11 @@ def docx_members(path: Path, name: str, password: str | None) -> Iterator[Member
 
 def _check_size(path: Path, name: str) -> None:
     """python-docx parses the whole document: refuse one whose parts expand past the limits."""
-    with zipfile.ZipFile(path) as zf:
-        expanded = sum(i.file_size for i in zf.infolist())
+    try:
+        with zipfile.ZipFile(path) as zf:
+            expanded = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise InputError(name, "a readable Word document", "a damaged one") from None
     if expanded > limits.MEMBER_BYTES_MAX or (
         expanded > limits.RATIO_FLOOR
         and expanded > limits.EXPANSION_RATIO_MAX * path.stat().st_size

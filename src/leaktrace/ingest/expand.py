@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -30,7 +30,7 @@ from leaktrace.ingest.source import Problem, Source
 from leaktrace.ingest.spool import Meter, OverLimit, Spool
 
 BINARY = "text, a table, a document or an archive; found binary data (not scanned)"
-_OPENERS: dict[str, Callable[..., Iterator[Member]]] = {
+_OPENERS: dict[str, Callable[..., Generator[Member, None, None]]] = {
     "zip": zip_members,
     "tar": tar_members,
     "7z": sevenzip_members,
@@ -55,7 +55,7 @@ class Container:
 
 def expand(
     paths: Iterable[Path], spool: Spool, password: str | None = None
-) -> Iterator[Source | Container]:
+) -> Generator[Source | Container, None, None]:
     """The sources to scan under ``paths``, each container before its members. A path that is
     unusable itself raises InputError; trouble inside a folder or container is a Problem."""
     for path in paths:
@@ -232,6 +232,11 @@ def _member(
         return
     except MemberError as e:
         log.add("member", name, str(e).removeprefix("expected "))
+        return
+    except OSError as e:  # the temporary directory is full or gone
+        log.add(
+            "spool", name, f"room to unpack it in {context.spool.dir.parent}, found {e.strerror}"
+        )
         return
     try:
         yield from _entry(spooled, name, context, depth + 1, log, meter, member)

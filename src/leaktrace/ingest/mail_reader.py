@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 import mailbox
-from collections.abc import Iterator
+from collections.abc import Generator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -18,7 +18,7 @@ from leaktrace.ingest.member import Member
 _BODY_SUFFIX = {"text/html": ".html"}
 
 
-def eml_members(path: Path, name: str, password: str | None) -> Iterator[Member]:
+def eml_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
     """The decoded headers (``headers.txt``), each text body (``body-1.txt``, ``body-2.html``)
     and each attachment (by its file name) of one message."""
     del password
@@ -69,7 +69,7 @@ def _charset(part: EmailMessage, data: bytes) -> str | None:
     return encoding
 
 
-def mbox_members(path: Path, name: str, password: str | None) -> Iterator[Member]:
+def mbox_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
     """Each message of an MBOX file as ``message-N.eml``, read one at a time."""
     del password
     box = mailbox.mbox(path, create=False)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -17,7 +17,9 @@ from leaktrace.ingest.problems import ProblemLog
 _ERRORS = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError)
 
 
-def pdf_members(path: Path, name: str, password: str | None, log: ProblemLog) -> Iterator[Member]:
+def pdf_members(
+    path: Path, name: str, password: str | None, log: ProblemLog
+) -> Generator[Member, None, None]:
     """The text of every page, a page's lines after the previous page's."""
     try:
         reader = PdfReader(path)

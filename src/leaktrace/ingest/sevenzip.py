@@ -7,7 +7,7 @@ import lzma
 import queue
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ class _Stop(Exception):
     """Raised in py7zr's thread when the reader has gone (an error or Ctrl-C)."""
 
 
-def sevenzip_members(path: Path, name: str, password: str | None) -> Iterator[Member]:
+def sevenzip_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
     """The members of a 7z archive, encrypted ones opened with ``password``; a member's bytes
     must be read (or left) before the next member is asked for."""
     try:
