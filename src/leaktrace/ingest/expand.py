@@ -12,7 +12,7 @@ import os
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from leaktrace.errors import InputError
 from leaktrace.ingest import limits
@@ -141,28 +141,28 @@ def _entry(
     try:
         # a member whose container knows its format (a mail's headers, a DOCX table) is that
         kind = None if member is not None and member.format else _kind(path, name)
-        if kind == "binary":
-            if log is None:
-                yield Container(name, "binary", path.stat().st_size, [Problem(name, BINARY)])
-            else:
-                log.add("binary", name, BINARY)
-            return
-        if kind in _OPENERS or kind == "pdf":
-            yield from _container(path, name, kind, context, depth, log, meter)
-            return
-        source = open_source(
-            path,
-            format=(member.format if member else None) or kind,
-            encoding=member.encoding if member else None,
-            name=name,
-        )
+        if kind not in _OPENERS and kind not in ("pdf", "binary"):
+            source = open_source(
+                path,
+                format=(member.format if member else None) or kind,
+                encoding=member.encoding if member else None,
+                name=name,
+            )
+            source.inside = log is not None
     except (InputError, OSError) as e:
         if log is None:
             raise
         log.add("unreadable", name, expected_text(e))
         return
-    source.inside = log is not None
-    yield source
+    if kind == "binary":
+        if log is None:
+            yield Container(name, "binary", path.stat().st_size, [Problem(name, BINARY)])
+        else:
+            log.add("binary", name, BINARY)
+    elif kind in _OPENERS or kind == "pdf":
+        yield from _container(path, name, kind, context, depth, meter, log)
+    else:
+        yield source
 
 
 def _container(
@@ -171,9 +171,10 @@ def _container(
     kind: str,
     context: _Context,
     depth: int,
-    log: ProblemLog | None,
     meter: Meter | None,
+    log: ProblemLog | None,
 ) -> Iterator[Source | Container]:
+    """The container first (its problems fill as its members are read), then its members."""
     if depth >= limits.ARCHIVE_DEPTH_MAX and log is not None:
         log.add(
             "depth",
@@ -200,7 +201,7 @@ def _container(
                 )
                 break
             yield from _member(member, name, context, depth, own, own_meter)
-    except InputError as e:
+    except (InputError, OSError) as e:  # the container itself is damaged: the rest is lost
         own.add("archive", name, expected_text(e))
     finally:
         members.close()
@@ -218,7 +219,7 @@ def _member(
         log.add("link", name, f"a regular file, found a {member.kind}; not followed")
         return
     inner = PurePosixPath(member.name.replace("\\", "/"))
-    if inner.is_absolute() or ".." in inner.parts or member.name[1:3] == ":\\":
+    if inner.is_absolute() or ".." in inner.parts or PureWindowsPath(member.name).drive:
         log.add(
             "path",
             name,
