@@ -497,3 +497,21 @@ def test_text_in_any_encoding_is_never_taken_for_binary(fields, encoding):
     data = text.encode(encoding, "replace")
     assert not looks_binary(data)
     assert sniff_container(data, None, "leak.txt") in (None, "eml", "mbox")
+
+
+def test_same_named_7z_members_are_all_scanned(tmp_path, table_bytes):
+    archive = tmp_path / "twice.7z"
+    with py7zr.SevenZipFile(archive, "w") as szf:
+        szf.writestr(table_bytes["客户.csv"], "客户.csv")
+        szf.writestr(table_bytes["客户.csv"], "客户.csv")  # an updated copy added again
+    result = scan([archive], processes=1)
+    assert [s.records for s in result.sources if s.path == f"{archive}!客户.csv"] == [120, 120]
+
+
+def test_a_zipcrypto_password_set_on_chinese_windows(tmp_path, table_bytes):
+    """Older Chinese tools encrypt with the password's GBK bytes; the UTF-8 ones fail there."""
+    archive = write_zipcrypto(
+        tmp_path / "old.zip", {"客户.csv": table_bytes["客户.csv"]}, "资料".encode("gbk")
+    )
+    result = scan([archive], processes=1, password="资料")
+    assert by_name(result)[f"{archive}!客户.csv"].records == 120

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import lzma
 import queue
+import re
 import threading
 import zlib
 from collections.abc import Generator, Iterator
@@ -32,6 +33,9 @@ _ERRORS = (
 )
 
 
+_DUPLICATE = re.compile(r"_\d+$")
+
+
 class _Stop(Exception):
     """Raised in py7zr's thread when the reader has gone (an error or Ctrl-C)."""
 
@@ -41,13 +45,8 @@ def sevenzip_members(path: Path, name: str, password: str | None) -> Generator[M
     must be read (or left) before the next member is asked for."""
     try:
         szf = py7zr.SevenZipFile(path, password=password or None)
-    except py7zr.exceptions.PasswordRequired:
-        raise InputError(name, NEED_PASSWORD, "a 7z archive with encrypted names") from None
-    except _ERRORS:
-        what = (
-            WRONG_PASSWORD + " (or an undamaged archive)" if password else "a readable 7z archive"
-        )
-        raise InputError(name, what, "a damaged one" if not password else None) from None
+    except (py7zr.exceptions.PasswordRequired, *_ERRORS) as exc:
+        raise _error(name, exc, password) from None
     with szf:
         if szf.needs_password() and not password:
             raise InputError(name, NEED_PASSWORD, "an encrypted 7z archive")
@@ -55,14 +54,17 @@ def sevenzip_members(path: Path, name: str, password: str | None) -> Generator[M
         for info in infos.values():  # py7zr writes no directories and links are not followed
             if info.is_directory or info.is_symlink:
                 kind = "dir" if info.is_directory else "link"
-                yield Member(info.filename, iter_nothing, kind=kind)
+                yield Member(info.filename, _nothing, kind=kind)
         pipe = _Pipe(password is not None)
         worker = threading.Thread(target=pipe.run, args=(szf,), daemon=True)
         worker.start()
         try:
             while (item := pipe.get())[0] == "start":
-                info = infos.get(item[1])
-                if info is not None and not info.is_symlink:
+                # py7zr names the second of two same-named members NAME_0, the third NAME_1...
+                info = infos.get(item[1]) or infos.get(_DUPLICATE.sub("", item[1]))
+                if info is None:
+                    yield Member(item[1], pipe.chunks)
+                elif not info.is_symlink:
                     yield Member(info.filename, pipe.chunks, size=info.uncompressed)
                 pipe.skip()  # what the reader left of it
             if item[0] == "error" and not pipe.member_failed:
@@ -72,7 +74,7 @@ def sevenzip_members(path: Path, name: str, password: str | None) -> Generator[M
             worker.join(5)
 
 
-def iter_nothing() -> Iterator[bytes]:
+def _nothing() -> Iterator[bytes]:
     """The content of a member that has none (a directory or a link)."""
     return iter(())
 
