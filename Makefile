@@ -25,6 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	scripts/ensure_postgres.sh
+	scripts/ensure_unar.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(BENCH_STAMP)

@@ -58,10 +58,22 @@ def _progress(in_bytes: bool = True) -> Progress:
 @app.command("scan")
 def scan_cmd(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files to scan (format and encoding are detected).")
+        list[Path],
+        typer.Argument(
+            help="Files, folders (walked) and archives (zip, tar, 7z, rar; e-mail, DOCX, PDF) "
+            "to scan; format and encoding are detected."
+        ),
     ],
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the normalised table here (Parquet).")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            help="Opens encrypted archives (zip, 7z, rar) and PDFs. Other users of this machine "
+            "can read it in the process list: prefer the LEAKTRACE_PASSWORD environment variable.",
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON on stdout.")
@@ -71,17 +83,33 @@ def scan_cmd(
 
     Example:
 
-        leaktrace scan dump.csv post.txt --out leak.parquet
+        leaktrace scan dump.csv post.txt leaks/ bundle.zip --out leak.parquet
+
+        LEAKTRACE_PASSWORD=... leaktrace scan encrypted.7z
     """
+    from leaktrace.ingest.expand import is_container
     from leaktrace.scan import scan
 
     for p in paths:
         if not p.exists():
-            _fail(f"{p}: expected an existing file")
-    total = sum(p.stat().st_size for p in paths if p.is_file())
+            _fail(f"{p}: expected an existing file or folder")
+    if password is not None:
+        err.print(
+            "[yellow]warning:[/] --password: other users of this machine can read it in the "
+            "process list; give it in LEAKTRACE_PASSWORD instead"
+        )
+    with _user_errors():
+        # a folder's or an archive's scanned bytes are not its size on disk: no total then
+        sized = not any(is_container(p) for p in paths)
+    total = sum(p.stat().st_size for p in paths) if sized else None
     with _user_errors(), _progress() as bar:
         task = bar.add_task("scanning", total=total or None)
-        result = scan(paths, out=out, progress=lambda done: bar.update(task, completed=done))
+        result = scan(
+            paths,
+            out=out,
+            progress=lambda done: bar.update(task, completed=done),
+            password=password,
+        )
     if as_json:
         _print_json(result.to_dict())
     else:

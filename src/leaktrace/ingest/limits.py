@@ -13,3 +13,11 @@ QUOTED_ROW_MAX = 32 << 20  # a CSV quote still open after this many bytes is tak
 JSON_VALUE_MAX = 64 << 20  # one element of a JSON array, or a whole non-array JSON document
 SQL_TUPLE_MAX = 64 << 20  # one row of an INSERT, or one CREATE TABLE statement
 PROBLEMS_PER_KIND = 50  # problems recorded one by one per kind; the rest are summarised
+# Folders and archives (zip bombs, nesting, path tricks): past a limit a member is not read and a
+# Problem says which limit; the other members still scan.
+ARCHIVE_DEPTH_MAX = 5  # archives inside archives (a.zip!b.tar!c.zip ...), the outermost is 1
+ARCHIVE_MEMBERS_MAX = 100_000  # members read from one archive; the rest are reported, not read
+MEMBER_BYTES_MAX = 64 << 30  # one member, expanded
+EXPANDED_BYTES_MAX = 256 << 30  # all members of one archive given by the user, expanded
+EXPANSION_RATIO_MAX = 200  # expanded bytes per compressed byte, past RATIO_FLOOR
+RATIO_FLOOR = 16 << 20  # expansions up to this size are not held to the ratio

@@ -25,41 +25,52 @@ _BLANK = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
 
 
 def open_source(
-    path: str | os.PathLike[str], *, format: str | None = None, encoding: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    name: str | None = None,
 ) -> Source:
     """Open ``path`` for streaming; the format and encoding are detected unless given.
 
-    Raises InputError for a missing path, a directory, an empty file or an unknown format.
-    gzip, bzip2 and xz files are decompressed on the fly (``leak.csv.gz`` reads as CSV)."""
+    ``name`` is what reports and problems call it (an archive member's ``a.zip!dir/x.csv``,
+    spooled to a temporary ``path``); the path's own name by default. Raises InputError for a
+    missing path, a directory, an empty file, an archive (``leaktrace.scan`` opens those) or an
+    unknown format. gzip, bzip2 and xz files are decompressed on the fly (``leak.csv.gz`` reads
+    as CSV)."""
     path = Path(path)
+    label = name or path.name
     size = check_file(path)
     if format is not None and format.lower() not in FORMATS:
         raise InputError("format", f"one of {', '.join(FORMATS)}", format)
     fmt = format.lower() if format else None
     compression = compression_of(path) if size else None
-    name = inner_name(path, compression)
+    inner = inner_name(Path(label.rsplit("!", 1)[-1]) if name else path, compression)
     head, at_eof = read_head(path, compression, HEAD)
     if at_eof and not head.strip(_BLANK):
-        raise InputError(path.name, "at least one row", "an empty file")
+        raise InputError(label, "at least one row", "an empty file")
 
-    fmt = fmt or sniff_binary(head, name)
-    if fmt == "zip":
+    fmt = fmt or sniff_binary(head, inner)
+    if fmt in ("zip", "docx"):
         raise InputError(
-            path.name, "a spreadsheet or a text file (CSV, JSON, SQL, text)", "a zip archive"
+            label,
+            "a spreadsheet or a text file (CSV, JSON, SQL, text); leaktrace scan opens archives "
+            "and documents",
+            "a zip archive" if fmt == "zip" else "a Word document",
         )
     if fmt in _SPREADSHEETS:
         if compression:
-            raise InputError(path.name, f"an uncompressed {fmt} file", f"{compression}-compressed")
-        source = Source(path, fmt, None, "table", size)
-        source._reader = functools.partial(read_spreadsheet, name=path.name, table=path.stem)
+            raise InputError(label, f"an uncompressed {fmt} file", f"{compression}-compressed")
+        source = Source(path, fmt, None, "table", size, name=name or "")
+        source._reader = functools.partial(read_spreadsheet, name=label, table=Path(inner).stem)
         return source
 
     enc = normalize_encoding(encoding) if encoding else detect_encoding(head, at_eof)
     text = head.decode("utf-8" if enc == "utf-8-sig" else enc, "replace").lstrip("\ufeff")
-    fmt = fmt or sniff_text(text, name, at_eof)
+    fmt = fmt or sniff_text(text, inner, at_eof)
     kind = "text" if fmt in _TEXT_KINDS else "table"
-    source = Source(path, fmt, enc, kind, size, compression=compression)
-    common = {"name": path.name, "table": Path(name).stem}
+    source = Source(path, fmt, enc, kind, size, compression=compression, name=name or "")
+    common = {"name": label, "table": Path(inner).stem}
     if fmt in {"csv", "tsv"}:
         dialect = sniff_dialect(text, at_eof, "\t" if fmt == "tsv" else None)
         source.has_header = dialect.has_header

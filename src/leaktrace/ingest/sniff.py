@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -54,11 +55,16 @@ class TableDialect:
 
 
 def sniff_binary(head: bytes, name: str) -> str | None:
-    """Spreadsheet and archive formats by magic bytes: xlsx, ods, xls, zip; None for text."""
+    """Spreadsheet and archive formats by magic bytes: xlsx, ods, xls, docx, zip; None for text.
+
+    Zip-based formats are told apart by the parts named in the head; :func:`sniff_zip` decides
+    surely from the archive's directory."""
     suffix = PurePath(name).suffix.lower()
     if head.startswith(b"PK\x03\x04"):
         if b"opendocument.spreadsheet" in head[:200]:
             return "ods"
+        if b"word/document.xml" in head or suffix == ".docx":
+            return "docx"
         if (
             b"xl/" in head
             or b"[Content_Types].xml" in head
@@ -69,6 +75,92 @@ def sniff_binary(head: bytes, name: str) -> str | None:
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
     return None
+
+
+_MAGICS = (
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"PK\x05\x06", "zip"),  # an empty zip archive
+)
+_MAIL_HEADER = re.compile(
+    rb"^(?:from|to|cc|subject|date|message-id|mime-version|received|return-path|content-type"
+    rb"|reply-to|delivered-to|x-[\w-]+):",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HEADER_LINE = re.compile(rb"[!-9;-~]+:[ \t]")
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b")
+_BINARY_SHARE = 0.1  # control bytes in the head past this share: not text
+
+
+def sniff_container(head: bytes, tar_head: bytes | None, name: str) -> str | None:
+    """What holds other files: zip (docx, xlsx...: see :func:`sniff_zip`), tar, 7z, rar, pdf,
+    eml, mbox; "binary" for other non-text data; None for text and spreadsheets.
+
+    ``tar_head`` is the head after gzip/bzip2/xz decompression (None if not compressed)."""
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    for magic, kind in _MAGICS:
+        if head.startswith(magic):
+            return kind
+    if (tar_head or head)[257:262] == b"ustar":
+        return "tar"
+    if tar_head is not None:
+        return None  # a compressed file: its content is read as text
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return None  # xls
+    mail = _sniff_mail(head, PurePath(name).suffix.lower())
+    if mail:
+        return mail
+    return "binary" if looks_binary(head) else None
+
+
+def sniff_zip(names: Sequence[str]) -> str:
+    """A zip archive's format by the parts it holds: docx, xlsx, ods or (other) zip."""
+    parts = set(names)
+    if "word/document.xml" in parts:
+        return "docx"
+    if "xl/workbook.xml" in parts or "xl/workbook.bin" in parts:
+        return "xlsx"
+    if "content.xml" in parts and "mimetype" in parts:
+        return "ods"
+    return "zip"
+
+
+def _sniff_mail(head: bytes, suffix: str) -> str | None:
+    """mbox (a "From " line, then headers) or eml (a block of RFC 822 headers)."""
+    if head.startswith(b"From ") and (suffix == ".mbox" or _MAIL_HEADER.search(head[:4096])):
+        return "mbox"
+    block = head.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    lines = [ln for ln in block.splitlines() if ln and ln[:1] not in b" \t"]
+    if lines and all(_HEADER_LINE.match(ln) for ln in lines):
+        known = len(_MAIL_HEADER.findall(block))
+        if known >= 2 or (suffix == ".eml" and known):
+            return "eml"
+    return None
+
+
+def looks_binary(head: bytes) -> bool:
+    """Whether ``head`` is not text in any encoding leaktrace reads: many control bytes, unless
+    it is UTF-16 (whose NULs are the high bytes of ASCII, 一 and the like). A stray NUL or a few
+    control bytes keep a file text."""
+    sample = head[:8192]
+    if not sample or sample.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return False
+    limit = _BINARY_SHARE * len(sample)
+    if len(sample) - len(sample.translate(None, _CONTROL)) <= limit:
+        return False
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)("strict").decode(
+                sample[: len(sample) & ~1]
+            )
+        except UnicodeDecodeError:
+            continue
+        if sum(ch < " " and ch not in "\t\n\r\f\v" for ch in text) <= limit / 2:
+            return False
+    return True
 
 
 def sniff_text(text: str, name: str, at_eof: bool) -> str:

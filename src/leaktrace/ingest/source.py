@@ -68,6 +68,12 @@ class Source:
     problems: list[Problem] = field(default_factory=list)
     _reader: object = None  # the reader's generator factory; set by open_source
     part: Part | None = None  # read only this byte range (plain CSV/TSV/text files)
+    name: str = ""  # how reports name it: the path given, or ``a.zip!dir/x.csv`` for a member
+    inside: bool = False  # found in a folder or container: its errors are its Problems
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            self.name = str(self.path)
 
     def batches(self) -> Iterator[Batch]:
         """Stream the content in bounded memory; problems met are appended to ``problems``."""

@@ -24,8 +24,11 @@ def render_scan(result: ScanResult, console: Console) -> None:
     """Print what was found per kind, how valid it is, and what each source held."""
     mb = result.bytes_read / 1e6
     speed = f" ({mb / result.seconds:,.0f} MB/s)" if mb >= 10 and result.seconds else ""
+    scanned = [s for s in result.sources if s.kind != "container"]
+    opened = len(result.sources) - len(scanned)
+    within = f" (in {opened} folder(s) or archive(s))" if opened else ""
     console.print(
-        f"[bold]Scanned[/] {len(result.sources)} file(s), {_size(result.bytes_read)}, "
+        f"[bold]Scanned[/] {len(scanned)} file(s){within}, {_size(result.bytes_read)}, "
         f"{result.records:,} records in {result.seconds:.1f} s{speed}"
     )
     t = Table(title="Identifiers", title_justify="left")
@@ -57,19 +60,25 @@ def render_scan(result: ScanResult, console: Console) -> None:
     else:
         console.print("[yellow]No personal identifiers found.[/]")
     s = Table(title="Sources", title_justify="left")
+    # members' names (a.zip!dir/x.csv) differ at their ends: wrap them rather than cut them
+    members = any("!" in src.path for src in result.sources)
     for col in ("file", "format", "encoding", "records", "skipped", "columns"):
-        s.add_column(col)
+        s.add_column(col, overflow="fold" if col == "file" and members else "ellipsis")
     for src in result.sources:
         cols = "; ".join(
             f"{c.name}→{c.kind}" for cols in src.columns.values() for c in cols if c.kind
         )
+        if src.kind == "container":
+            what = f"{len(src.problems)} problem(s)" if src.problems else "opened"
+        else:
+            what = cols or ("free text" if src.kind == "text" else "—")
         s.add_row(
             src.path,
             src.format,
             src.encoding or "—",
-            f"{src.records:,}",
+            "—" if src.kind == "container" else f"{src.records:,}",
             f"{src.rows_skipped:,}",
-            cols or ("free text" if src.kind == "text" else "—"),
+            what,
         )
     console.print(s)
     _render_problems(result, console)

@@ -1,5 +1,5 @@
-"""``scan``: files in, a summary and a normalised table out. A large plain file is cut into
-byte ranges of whole rows and the ranges are scanned by one process per core."""
+"""``scan``: files, folders and archives in, a summary and a normalised table out. A large plain
+file is cut into byte ranges of whole rows and the ranges are scanned by one process per core."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from leaktrace.errors import InputError
-from leaktrace.ingest import open_source
+from leaktrace.ingest.expand import Container, expand, expected_text
 from leaktrace.ingest.source import Problem, Source
 from leaktrace.ingest.split import split, splittable
+from leaktrace.ingest.spool import Spool
 from leaktrace.pii import KINDS
 from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport
 from leaktrace.scan.scanner import (
@@ -38,62 +39,94 @@ def scan(
     out: str | Path | None = None,
     progress: Progress | None = None,
     processes: int | None = None,
+    password: str | None = None,
 ) -> ScanResult:
     """Scan files for personal identifiers; write the normalised table to ``out`` (Parquet) if
     given. ``progress`` is called with the bytes read so far across all files; ``processes``
-    caps the processes a large file is scanned by (default: one per core)."""
+    caps the processes a large file is scanned by (default: one per core).
+
+    Folders are walked and archives, e-mails and Word/PDF documents opened, one member at a time,
+    each member a source of its own (``a.zip!dir/x.csv``); encrypted members are opened with
+    ``password`` (default: the LEAKTRACE_PASSWORD environment variable)."""
     t0 = time.perf_counter()
     paths = [Path(p) for p in paths]
-    sources = [open_source(p) for p in paths]
+    for p in paths:
+        if not p.exists():
+            raise InputError(str(p), "an existing file or folder", "nothing at that path")
+    if password is None:
+        password = os.environ.get("LEAKTRACE_PASSWORD") or None
     out_path = Path(out) if out else None
     result = ScanResult(sources=[], kinds={}, bytes_read=0, seconds=0.0, out=out_path)
     n = processes or os.cpu_count() or 1
-    if out_path is not None:
-        with atomic_parquet(out_path) as writer:
-            _scan_sources(sources, result, writer, progress, n)
-    else:
-        _scan_sources(sources, result, None, progress, n)
+    with Spool() as spool:
+        sources = expand(paths, spool, password)
+        try:
+            if out_path is not None:
+                with atomic_parquet(out_path) as writer:
+                    _scan_sources(sources, result, writer, progress, n)
+            else:
+                _scan_sources(sources, result, None, progress, n)
+        finally:
+            sources.close()  # its spooled member is removed before the spool is
     result.kinds = {k: result.kinds[k] for k in KINDS if k in result.kinds}
-    result.bytes_read = sum(s.size for s in sources)
     result.seconds = time.perf_counter() - t0
     return result
 
 
 def _scan_sources(
-    sources: list[Source],
+    sources: Iterable[Source | Container],
     result: ScanResult,
     writer: pq.ParquetWriter | None,
     progress: Progress | None,
     processes: int,
 ) -> None:
     done_before = 0
+    containers: list[tuple[SourceReport, Container]] = []
     for src in sources:
-        report = SourceReport(str(src.path), src.format, src.encoding, src.kind, src.size)
+        if isinstance(src, Container):  # its problems are complete once its members are read
+            report = SourceReport(src.name, src.format, None, "container", src.size)
+            containers.append((report, src))
+            result.sources.append(report)
+            continue
+        report = SourceReport(src.name, src.format, src.encoding, src.kind, src.size)
 
         def on_bytes(done: int, before: int = done_before) -> None:
             if progress:
                 progress(before + done)
 
-        if processes > 1 and src.size >= SPLIT_MIN and splittable(src):
-            stats, records, problems = _scan_split(src, processes, report, writer, on_bytes)
-        else:
-            stats, records = scan_batches(src, typing_for(report), writer, on_bytes)
-            problems = src.problems
+        try:
+            if processes > 1 and src.size >= SPLIT_MIN and splittable(src):
+                stats, records, problems = _scan_split(src, processes, report, writer, on_bytes)
+            else:
+                stats, records = scan_batches(src, typing_for(report), writer, on_bytes)
+                problems = src.problems
+        except InputError as e:  # a damaged file in a folder or archive: the others still scan
+            if not src.inside:
+                raise
+            stats, records = {}, 0
+            problems = [*src.problems, Problem(src.name, expected_text(e), kind="unreadable")]
         merge_stats(result.kinds, stats)
         report.records = records
-        report.rows_skipped = sum(p.rows_skipped for p in problems)
-        report.problems = [
-            {
-                "kind": p.kind,
-                "place": p.place,
-                "expected": p.expected,
-                "rows_skipped": p.rows_skipped,
-                "places": p.places,
-            }
-            for p in problems
-        ]
+        _set_problems(report, problems)
         result.sources.append(report)
         done_before += src.size
+        result.bytes_read += src.size
+    for report, container in containers:
+        _set_problems(report, container.problems)
+
+
+def _set_problems(report: SourceReport, problems: list[Problem]) -> None:
+    report.rows_skipped = sum(p.rows_skipped for p in problems)
+    report.problems = [
+        {
+            "kind": p.kind,
+            "place": p.place,
+            "expected": p.expected,
+            "rows_skipped": p.rows_skipped,
+            "places": p.places,
+        }
+        for p in problems
+    ]
 
 
 def _first_columns(src: Source, report: SourceReport) -> list[ColumnReport] | None:

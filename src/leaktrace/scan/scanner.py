@@ -320,11 +320,9 @@ def scan_batches(
     for batch in coalesce(src.batches()):
         if src.kind == "table":
             cols = typing(batch)
-            res = scan_table_batch(
-                batch.data, batch.first_row, cols, str(src.path), batch.table, keep
-            )
+            res = scan_table_batch(batch.data, batch.first_row, cols, src.name, batch.table, keep)
         else:
-            res = scan_text_batch(batch.data, batch.first_row, str(src.path), batch.table, keep)
+            res = scan_text_batch(batch.data, batch.first_row, src.name, batch.table, keep)
         merge_stats(stats, res.stats)
         records += res.records
         if writer is not None and res.out is not None:

@@ -1,0 +1,97 @@
+"""A private temporary directory (mode 0700) holding the archive members being scanned, and the
+bounded copy of a member into it: a zip bomb stops at a limit instead of filling the disk."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from leaktrace.ingest import limits
+
+
+class OverLimit(Exception):
+    """A member expanded past a limit of ``ingest.limits``; the message says which."""
+
+
+@dataclass
+class Meter:
+    """Expanded bytes counted against a container's compressed size and an overall budget
+    (shared by an archive given by the user and everything nested in it)."""
+
+    compressed: int  # the container's size on disk (or as a member of its parent)
+    expanded: int = 0
+    budget: Meter | None = None
+
+    def add(self, n: int) -> None:
+        """Count ``n`` more expanded bytes; OverLimit past the ratio or the total."""
+        self.expanded += n
+        if self.budget is not None:
+            self.budget.add(n)
+        elif self.expanded > limits.EXPANDED_BYTES_MAX:
+            raise OverLimit(f"at most {limits.EXPANDED_BYTES_MAX >> 30} GiB expanded in all")
+        _check_ratio(self.expanded, self.compressed, "the archive")
+
+
+def _check_ratio(expanded: int, compressed: int, what: str) -> None:
+    if expanded > limits.RATIO_FLOOR and expanded > limits.EXPANSION_RATIO_MAX * max(compressed, 1):
+        raise OverLimit(
+            f"{what} to expand at most {limits.EXPANSION_RATIO_MAX} times its compressed size "
+            f"(a zip bomb?)"
+        )
+
+
+class Spool:
+    """The temporary directory; removed with everything in it by ``close`` (also on errors and
+    Ctrl-C, as a context manager)."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="leaktrace-"))  # mkdtemp makes it 0700
+        self._names = itertools.count(1)
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write(
+        self,
+        chunks: Iterable[bytes],
+        suffix: str,
+        meter: Meter,
+        compressed: int | None = None,
+    ) -> Path:
+        """Copy ``chunks`` to a new private file (its suffix kept, for readers that look at it);
+        OverLimit past a member's size or ratio (``compressed``: its own compressed size) or the
+        container's ``meter``, the partial file removed."""
+        path = self.dir / f"{next(self._names)}{suffix[:16]}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > limits.MEMBER_BYTES_MAX:
+                        raise OverLimit(f"members of at most {limits.MEMBER_BYTES_MAX >> 30} GiB")
+                    if compressed is not None:
+                        _check_ratio(size, compressed, "a member")
+                    meter.add(len(chunk))
+                    f.write(chunk)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
