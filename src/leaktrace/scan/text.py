@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from leaktrace.pii import KINDS, _checks, fold_width
 from leaktrace.pii.address import PROVINCE_SHORT_NAMES, STREET_MARKERS
-from leaktrace.pii.base import Status
+from leaktrace.pii.base import Kind, Status
 from leaktrace.pii.columns import FINISH_CODE, SLOW_CODE, arrow_args, check_column
 from leaktrace.pii.plate import PROVINCES, SUFFIX
 from leaktrace.pii.tables import surnames
@@ -177,7 +177,8 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
 
     Kinds with ``run_lengths`` only see candidates with that many digits, so most numbers in a
     text (prices, dates, order numbers) never reach a validator. Returns the candidates that
-    got a kind, with ``kind``, ``value`` and ``reason`` (null when valid) added.
+    got a kind, with ``kind``, ``value``, ``reason`` (null when valid) and ``flag`` (a valid
+    value's plausibility flag) added.
     """
     cands = cands.with_row_index("_cid")
     decided = None
@@ -201,7 +202,7 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
             )
         )
         sub = (
-            sub.with_columns(checked.get_column("value"), checked.get_column("reason"))
+            sub.with_columns(checked.select("value", "reason", "flag"))
             .with_columns(kind=pl.lit(k), _rank=tier * len(kinds) + order)
             .drop_nulls("_rank")
         )
@@ -217,8 +218,8 @@ def _decided_by_codes(
     cands: pl.DataFrame, kinds: tuple[str, ...]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Classify candidates by the kinds' compiled codes alone (the same ranking as
-    :func:`classify`, in numpy); return those that got a kind, with ``value``, ``reason`` and
-    ``kind``, and, with their digit count ``_len``, those left to the Polars rules (shapes
+    :func:`classify`, in numpy); return those that got a kind, with ``value``, ``reason``,
+    ``flag`` and ``kind``, and, with their digit count ``_len``, those left to the Polars rules (shapes
     the compiled checks leave alone, such as full-width digits)."""
     cand = cands.get_column("cand")
     arrow = cand.to_arrow()
@@ -241,7 +242,7 @@ def _decided_by_codes(
         values[order] = arrow if normal is None else normal
         left |= applies & ((codes == SLOW_CODE) | (codes == FINISH_CODE))
         tier = np.full(size, none, np.int64)
-        tier[codes == 0] = 0
+        tier[(codes == 0) | _flag_codes(kind, codes)] = 0
         for i, reason in enumerate(kind.FAST_REASONS, 1):
             if reason in _failing_tiers(k):
                 tier[codes == i] = _failing_tiers(k)[reason]
@@ -262,14 +263,21 @@ def _decided_by_codes(
     ]
     order_back = pl.Series(np.argsort(np.concatenate(parts), kind="stable"))
     value = pl.concat(picked).gather(order_back) if picked else pl.Series([], dtype=pl.String)
-    names = [*(r for k in kinds for r in KINDS[k].FAST_REASONS)]
-    starts = np.cumsum([0] + [len(KINDS[k].FAST_REASONS) for k in kinds])
+    # each kind's reasons then flags, numbered as its codes are, one list over all kinds
+    names = [*(r for k in kinds for r in (*KINDS[k].FAST_REASONS, *KINDS[k].FLAGS))]
+    n_reasons = np.array([len(KINDS[k].FAST_REASONS) for k in kinds])
+    starts = np.cumsum([0] + [len(KINDS[k].FAST_REASONS) + len(KINDS[k].FLAGS) for k in kinds])
     codes = best_code[rows].astype(np.int64)
-    reason_index = np.where(codes == 0, -1, starts[chosen] + codes - 1)
+    index = np.where(codes == 0, -1, starts[chosen] + codes - 1)
+    flagged = codes > n_reasons[chosen]
+    reason_index, flag_index = np.where(flagged, -1, index), np.where(flagged, index, -1)
     decided = cands.filter(pl.Series(keep)).with_columns(
         value.alias("value"),
-        pl.Series("reason", reason_index).replace_strict(
-            list(range(len(names))), names, default=None, return_dtype=pl.String
+        *(
+            pl.Series(col, at).replace_strict(
+                list(range(len(names))), names, default=None, return_dtype=pl.String
+            )
+            for col, at in (("reason", reason_index), ("flag", flag_index))
         ),
         pl.Series("kind", chosen).replace_strict(
             list(range(len(kinds))), list(kinds), return_dtype=pl.String
@@ -277,6 +285,12 @@ def _decided_by_codes(
     )
     rest = cands.with_columns(_len=pl.Series(n_digits)).filter(pl.Series(left))
     return decided, rest
+
+
+def _flag_codes(kind: Kind, codes: np.ndarray) -> np.ndarray:
+    """Where the compiled ``codes`` of ``kind`` say valid with a plausibility flag."""
+    first = len(kind.FAST_REASONS) + 1
+    return (codes >= first) & (codes < first + len(kind.FLAGS))
 
 
 def _post(ex: Extractor, e: pl.Expr) -> pl.Expr:
@@ -370,6 +384,7 @@ _EMPTY_FOUND = pl.DataFrame(
         "kind": pl.String,
         "value": pl.String,
         "reason": pl.String,
+        "flag": pl.String,
         "status": pl.String,
     }
 )
@@ -385,7 +400,7 @@ def _threads() -> ThreadPoolExecutor:
 
 def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """Bulk span finding. ``lines`` has ``line`` (int) and ``text``; returns one row per
-    identifier with ``line, kind, value, status, reason``.
+    identifier with ``line, kind, value, status, reason, flag``.
 
     Every step works line by line, so a large batch is cut into one slice per core and the
     slices run in threads (Polars releases the GIL); the result is the same."""
@@ -398,7 +413,7 @@ def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    return _resolve(candidates(lines)).select("line", "kind", "value", "status", "reason")
+    return _resolve(candidates(lines)).select("line", "kind", "value", "status", "reason", "flag")
 
 
 def candidates(lines: pl.DataFrame, starts: bool = False) -> dict[str, pl.DataFrame]:
@@ -471,7 +486,15 @@ def find_spans_many(texts: Sequence[str]) -> list[list[Span]]:
         offset = r["raw"].find(r["cand"]) if r["cand"] else 0
         start = line_start[r["line"]] + r["start"] + max(offset, 0)
         spans[doc[r["line"]]].append(
-            Span(r["kind"], start, start + len(r["cand"]), r["value"], r["status"], r["reason"])
+            Span(
+                r["kind"],
+                start,
+                start + len(r["cand"]),
+                r["value"],
+                r["status"],
+                r["reason"],
+                r["flag"],
+            )
         )
     for found_in in spans:
         found_in.sort(key=lambda s: (s.start, s.kind))
