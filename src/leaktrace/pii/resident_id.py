@@ -125,7 +125,13 @@ class ResidentId(Kind):
         "resident_id",
         "national_id",
     )
-    context_words = ("身份证", "证件", "公民身份", "ID", "身份证号", "sfz")
+    # Words that introduce an ID in prose ("身份证号：…", "ID No. …"); after one, an ID-shaped
+    # token that fails a check is still an (invalid) ID. Latin ones are whole words (?i).
+    context_words = (
+        *("公民身份号码", "身份证号码", "身份证号", "身份证", "证件号码", "证件号", "证件"),
+        *("ID card number", "ID card No.", "ID card", "ID number", "ID No.", "ID No", "ID"),
+        *("sfzh", "sfz"),
+    )
     pattern = "[0-9０-９][0-9０-９*＊xX●#]{13,}[0-9０-９Xx*＊]"
     run_lengths = frozenset({15, 18})
     FAST_REASONS = (

@@ -70,6 +70,9 @@ class Extractor:
     kinds: tuple[str, ...]
     strip_prefix: str | None = None  # regex removed from the start of a match (context words)
     strip_suffix: str | None = None  # regex removed from the end (where the value stops)
+    # Every failing value of its kinds is reported (invalid), not only near misses: a context
+    # word said what the value is; the same value is then not typed again by another extractor.
+    all_failures: bool = False
     anchored: bool = False  # keep only on lines that also hold an identifier of another kind
     shape: str | None = None  # keep a match only when the whole of it has this shape
 
@@ -100,25 +103,51 @@ def _compound_surname() -> str:
     return "^(?:" + "|".join(sorted(surnames()[1])) + ")"
 
 
+def _id_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The resident ID's context words written in Chinese, and those in Latin letters."""
+    words = KINDS["resident_id"].context_words
+    return (
+        tuple(w for w in words if not w[0].isascii()),
+        tuple(w for w in words if w[0].isascii()),
+    )
+
+
+# An ID written 6-8-4 with separators, and any maximal run of digits (masks and a final X).
+_SPACED_ID = r"[0-9]{6}[ \-][0-9]{8}[ \-][0-9]{3}[0-9Xx]"
+_DIGIT_RUN = r"[0-9][0-9*]*[Xx]?"
+
+
 @cache
 def extractors() -> tuple[Extractor, ...]:
     """The extractors, built once from the kinds' own patterns and context words."""
     name_ctx = "(?i:" + _alternation(KINDS["person_name"].context_words) + ")"
     addr_ctx = "(?i:" + _alternation(KINDS["address"].context_words) + ")"
+    id_words, id_latin = _id_words()
+    # a Latin word only as a whole word: at the line's start or after another character
+    id_ctx = f"(?:{_alternation(id_words)}|(?:^|[^0-9A-Za-z_])(?i:{_alternation(id_latin)}))"
     sep = r"[:：=\s]*"
     digits = (
         # +86 / 0086 mobiles with separators, spaced mobiles, landlines with area code, spaced
         # cards; then any maximal run of digits (masks and a final X allowed).
         r"(?:\+86|0086|\+ 86)[ \-]?1[3-9][0-9][ \-]?[0-9*]{4}[ \-]?[0-9]{4}"
         r"|1[3-9][0-9][ \-][0-9*]{4}[ \-][0-9]{4}"
-        r"|[0-9]{6}[ \-][0-9]{8}[ \-][0-9]{3}[0-9Xx]"
+        rf"|{_SPACED_ID}"
         r"|(?:\+86[ \-]?|0086[ \-]?)?\(0?[1-9][0-9]{1,2}\)[ \-]?[0-9]{3,4}[ \-]?[0-9]{4}"
         r"|(?:\+86[ \-]?|0086[ \-]?)[1-9][0-9]{1,2}[ \-][0-9]{3,4}[ \-]?[0-9]{4}"
         r"|0[1-9][0-9]{1,2}[ \-][0-9]{3,4}[ \-]?[0-9]{4}"
         r"|[0-9]{4}(?:[ \-][0-9*]{4}){3}(?:[ \-][0-9]{1,3})?"
-        r"|[0-9][0-9*]*[Xx]?"
+        rf"|{_DIGIT_RUN}"
     )
     return (
+        # An ID-shaped token right after an ID context word ("身份证号：", "ID No.", "证件号为")
+        # is an ID even when it fails a check: a forged sample's invalid rate shows in prose.
+        Extractor(
+            "id_ctx",
+            rf"{id_ctx}[:：=#\s]*(?:是|为)?[:：=#\s]*(?:{_SPACED_ID}|{_DIGIT_RUN})",
+            ("resident_id",),
+            strip_prefix="^[^0-9]*",
+            all_failures=True,
+        ),
         Extractor("digits", digits, ("resident_id", "mobile", "bank_card", "landline")),
         Extractor("email", KINDS["email"].pattern, ("email",)),
         Extractor("passport", KINDS["passport"].pattern, ("passport",)),
@@ -165,15 +194,21 @@ _NAME_TOKEN = f"^(?:[{CJK}]{{2,5}}|[{CJK}]+(?:·[{CJK}]+)+)$"
 
 
 @cache
-def _failing_tiers(kind: str) -> dict[str, int]:
+def _failing_tiers(kind: str, all_failures: bool) -> tuple[dict[str, int | None], int | None]:
     """How a candidate that fails a check of ``kind`` still ranks as that kind: masked (1),
-    near miss (2); other failures are not the kind at all. A valid candidate ranks 0."""
-    return {Status.MASKED.value: 1} | dict.fromkeys(sorted(NEAR_MISS.get(kind, ())), 2)
+    near miss (2); other failures are not the kind at all, unless ``all_failures`` (a context
+    word named the kind), where any failure but the wrong shape ranks 2. A valid candidate
+    ranks 0. Returns the tiers of the reasons named and the tier of any other reason."""
+    named = {Status.MASKED.value: 1, "bad_format": None}
+    return named | dict.fromkeys(sorted(NEAR_MISS.get(kind, ())), 2), 2 if all_failures else None
 
 
-def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
+def classify(
+    cands: pl.DataFrame, kinds: tuple[str, ...], all_failures: bool = False
+) -> pl.DataFrame:
     """Give each candidate (column ``cand``) the first kind it is valid for, else the first it is
-    masked for, else the first it is a near miss of (right structure, wrong check digit).
+    masked for, else the first it is a near miss of (right structure, wrong check digit), or
+    with ``all_failures`` the first it fails any other check of.
 
     Kinds with ``run_lengths`` only see candidates with that many digits, so most numbers in a
     text (prices, dates, order numbers) never reach a validator. Returns the candidates that
@@ -183,7 +218,7 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
     cands = cands.with_row_index("_cid")
     decided = None
     if any(KINDS[k].run_lengths for k in kinds):
-        decided, cands = _decided_by_codes(cands, kinds)
+        decided, cands = _decided_by_codes(cands, kinds, all_failures)
     parts = []
     for order, k in enumerate(kinds):
         kind = KINDS[k]
@@ -191,13 +226,13 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
         if kind.run_lengths:
             sub = sub.filter(pl.col("_len").is_in(sorted(kind.run_lengths)))
         checked = check_column(kind, sub.get_column("cand"))
-        failing = _failing_tiers(k)
+        failing, other = _failing_tiers(k, all_failures)
         tier = (
             pl.when(pl.col("reason").is_null())
             .then(0)
             .otherwise(
                 pl.col("reason").replace_strict(
-                    list(failing), list(failing.values()), default=None, return_dtype=pl.Int64
+                    list(failing), list(failing.values()), default=other, return_dtype=pl.Int64
                 )
             )
         )
@@ -215,7 +250,7 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _decided_by_codes(
-    cands: pl.DataFrame, kinds: tuple[str, ...]
+    cands: pl.DataFrame, kinds: tuple[str, ...], all_failures: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Classify candidates by the kinds' compiled codes alone (the same ranking as
     :func:`classify`, in numpy); return those that got a kind, with ``value``, ``reason``,
@@ -244,8 +279,9 @@ def _decided_by_codes(
         tier = np.full(size, none, np.int64)
         tier[(codes == 0) | _flag_codes(kind, codes)] = 0
         for i, reason in enumerate(kind.FAST_REASONS, 1):
-            if reason in _failing_tiers(k):
-                tier[codes == i] = _failing_tiers(k)[reason]
+            failing, other = _failing_tiers(k, all_failures)
+            if (rank := failing.get(reason, other)) is not None:
+                tier[codes == i] = rank
         rank = np.where(applies & (tier < none), tier * len(kinds) + order, none)
         better = rank < best
         best = np.where(better, rank, best)
@@ -315,9 +351,11 @@ def status_expr(reason: pl.Expr) -> pl.Expr:
 def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Classify each extractor's candidates (``line``, ``raw``, …); anchored extractors only run
     on lines that hold an identifier of another kind (a name beside an ID, phone or address).
-    Repeats of one value in one line are dropped (two extractors often find the same name)."""
+    Repeats of one value in one line are dropped (two extractors often find the same name),
+    and a value a context word typed is not typed again as another kind."""
     done: list[pl.DataFrame] = []
     anchors: list[np.ndarray] = []  # lines with a valid or masked identifier other than a name
+    claimed: list[tuple[frozenset[str], pl.DataFrame]] = []  # kinds, and (line, cand) typed
     for ex in sorted(extractors(), key=lambda e: e.anchored):  # anchored ones last
         sub = cands.get(ex.name)
         if sub is None or sub.height == 0:
@@ -331,7 +369,12 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
         else:
             sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
         if ex.kinds[0] in STRONG:
-            got = classify(sub, ex.kinds)
+            got = classify(sub, ex.kinds, ex.all_failures)
+            for kinds_of, typed in claimed:
+                if typed.height and kinds_of & set(ex.kinds):
+                    got = got.join(typed, on=["line", "cand"], how="anti", maintain_order="left")
+            if ex.all_failures:
+                claimed.append((frozenset(ex.kinds), got.select("line", "cand")))
         else:
             # Names and addresses repeat (common names, one street for many people): classify
             # each distinct candidate once.
@@ -438,14 +481,15 @@ def candidates(lines: pl.DataFrame, starts: bool = False) -> dict[str, pl.DataFr
 
 @cache
 def _extract_args() -> tuple[object, ...]:
-    """What the compiled extractors are built from: the context words in the regexes' order,
-    the province names and street markers of addresses, plate provinces and suffixes, the
+    """What the compiled extractors are built from: the context words in the regexes' order
+    (names', addresses', and IDs' in Chinese and in Latin letters), the province names and street markers of addresses, plate provinces and suffixes, the
     fewest digits any digit kind has (shorter runs are no digit kind's run length), the
     width folding, and what a name after a context word is made of."""
     digit_kinds = next(ex.kinds for ex in extractors() if ex.name == "digits")
     return (
         _longest_first(KINDS["person_name"].context_words),
         _longest_first(KINDS["address"].context_words),
+        *map(_longest_first, _id_words()),
         PROVINCE_SHORT_NAMES,
         STREET_MARKERS,
         "".join(PROVINCES),
