@@ -145,8 +145,9 @@ def test_null_and_empty_lines_give_nothing() -> None:
 
 
 def test_id_context_words_as_the_regex_has_them() -> None:
-    """Chinese words anywhere, Latin ones only as whole words (line start or after a character
-    that is no letter, digit or '_'), separators, 是/为, both value shapes, full width."""
+    """Chinese words anywhere; Latin ones only as labels: at the line's start or after a
+    character that is no letter, digit, '_' or space (spaces between allowed), so not in
+    "userID" or "Order ID"; separators, 是/为, both value shapes, full width."""
     lines = [
         "身份证号：110105 19491231 002x 证件号码为12345",
         "客户身份证件号码是 ＝11010519491231002X",
@@ -155,6 +156,7 @@ def test_id_context_words_as_the_regex_has_them() -> None:
         "ſfz 123 sfzh:: 是 456 ID card number 789",
         "ID ID 12",
         "身份证 是 是 12 身份证号码 号 12",
+        "Order ID: 1234, Zhang San ID 5678 | \tID 9012 \u3000 ID:3456 ，ＩＤ 7",
     ]
     got, want = compiled(lines)["id_ctx"], by_regex(lines)["id_ctx"]
     assert got == want
@@ -164,9 +166,7 @@ def test_id_context_words_as_the_regex_has_them() -> None:
         (1, "证件号码是 =11010519491231002X"),
         (2, "ID No.#990105194912310021"),
         (3, "id:1234"),
-        (3, " ID 1234"),
         (4, "ſfz 123"),
-        (4, " sfzh:: 是 456"),
-        (4, " ID card number 789"),
-        (5, " ID 12"),
+        (7, "| \tID 9012"),
+        (7, ",ID 7"),
     ]

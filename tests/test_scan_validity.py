@@ -181,6 +181,8 @@ def test_a_context_word_claims_a_number_another_kind_would_take() -> None:
         "userID: 990105194912310021",  # part of a longer word
         "paid 990105194912310021",
         "order_ID 990105194912310021",
+        "Order ID: 990105194912310021",  # a word before: a label of something else
+        "Transaction ID 990105194912310021",
         "身份证号：9901051949123100211",  # 19 digits: no ID's length
         "身份证号：9901051949",
     ],

@@ -386,6 +386,22 @@ static ssz id_value_at(const uc *s, ssz n, ssz j) {
     return e >= 0 ? e : digit_run(s, n, j);
 }
 
+/* Where a match of a Latin ID word at p starts: (?:^\s*|[^0-9A-Za-z_\s]\s*) before it, from
+ * the line's start or from the character before the spaces; -1 when neither is there (the
+ * word follows a letter, a digit or '_', or a word and a space: "Order ID" is no ID's label). */
+static ssz latin_start(const uc *s, ssz n, ssz p) {
+    ssz b = p;
+    for (;;) {
+        if (b == 0) return 0;
+        ssz before = b;
+        do before--; while (before > 0 && (s[before] & 0xC0) == 0x80);
+        int l;
+        uint32_t c = utf8_at(s, n, before, &l);
+        if (!is_space(c)) return word_char(c) ? -1 : before;
+        b = before;
+    }
+}
+
 /* One of ``words`` at p (under (?i) when ``fold``) and an ID value after it: the end, or -1. */
 static ssz id_words_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *words, int fold) {
     for (Py_ssize_t w = 0; w < words->n; w++) {
@@ -589,7 +605,7 @@ static ssz char_offset(const uc *s, ssz x, ssz *at, ssz *chars) {
 static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) {
     ssz next[X_N] = {0};
     ssz tok = 0, at = 0, chars = 0;
-    int l, l_prev;
+    int l;
     for (ssz p = 0; p <= n; p += l) {
         uint32_t c;
         uint16_t f;
@@ -615,22 +631,15 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
             return -1;                                                                    \
         next[x] = (b);                                                                    \
     } while (0)
-        /* id_ctx: (?:ID_WORDS|(?:^|[^0-9A-Za-z_])(?i:ID_LATIN))SEP VALUE. A Chinese word
-         * matches where it starts; a Latin one from the character before it (or the line's
-         * start), which the regex tries after the Chinese words there. */
+        /* id_ctx: (?:ID_WORDS|(?:^\s*|[^0-9A-Za-z_\s]\s*)(?i:ID_LATIN))SEP VALUE. A Chinese word
+         * matches where it starts; a Latin one from the line's start or from the character
+         * before the spaces before it (which the regex tries after the Chinese words there). */
         if ((f & F_ID_WORD) && p >= next[X_ID_CTX] &&
             (e = id_words_at(s, n, p, c, &sp->id_words, 0)) >= 0)
             EMIT(X_ID_CTX, p, e);
-        if (f & F_ID_LATIN) {
-            ssz b = p; /* where the match would start: the line's start or the character before */
-            if (p > 0) {
-                do b--; while (b > 0 && (s[b] & 0xC0) == 0x80);
-                if (word_char(utf8_at(s, n, b, &l_prev))) b = -1;
-            }
-            if (b >= 0 && b >= next[X_ID_CTX] &&
-                (e = id_words_at(s, n, p, first_char(c), &sp->id_latin, 1)) >= 0)
-                EMIT(X_ID_CTX, b, e);
-        }
+        if ((f & F_ID_LATIN) && (start = latin_start(s, n, p)) >= next[X_ID_CTX] &&
+            (e = id_words_at(s, n, p, first_char(c), &sp->id_latin, 1)) >= 0)
+            EMIT(X_ID_CTX, start, e);
         if ((f & F_DIGIT) && p >= next[X_DIGITS] && (e = digits_at(s, n, p)) >= 0) {
             if (e - p >= sp->min_digits) EMIT(X_DIGITS, p, e);
             next[X_DIGITS] = e;

@@ -123,8 +123,10 @@ def extractors() -> tuple[Extractor, ...]:
     name_ctx = "(?i:" + _alternation(KINDS["person_name"].context_words) + ")"
     addr_ctx = "(?i:" + _alternation(KINDS["address"].context_words) + ")"
     id_words, id_latin = _id_words()
-    # a Latin word only as a whole word: at the line's start or after another character
-    id_ctx = f"(?:{_alternation(id_words)}|(?:^|[^0-9A-Za-z_])(?i:{_alternation(id_latin)}))"
+    # A Latin word only as a label: at the line's start or after punctuation or a Chinese
+    # character (spaces between allowed), not after a word ("Order ID", "userid").
+    latin = rf"(?:^\s*|[^0-9A-Za-z_\s]\s*)(?i:{_alternation(id_latin)})"
+    id_ctx = f"(?:{_alternation(id_words)}|{latin})"
     sep = r"[:：=\s]*"
     digits = (
         # +86 / 0086 mobiles with separators, spaced mobiles, landlines with area code, spaced
@@ -254,8 +256,8 @@ def _decided_by_codes(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Classify candidates by the kinds' compiled codes alone (the same ranking as
     :func:`classify`, in numpy); return those that got a kind, with ``value``, ``reason``,
-    ``flag`` and ``kind``, and, with their digit count ``_len``, those left to the Polars rules (shapes
-    the compiled checks leave alone, such as full-width digits)."""
+    ``flag`` and ``kind``, and, with their digit count ``_len``, those left to the Polars rules
+    (shapes the compiled checks leave alone, such as full-width digits)."""
     cand = cands.get_column("cand")
     arrow = cand.to_arrow()
     n_digits = np.frombuffer(_checks.count_chars(*arrow_args(arrow), b"0123456789*Xx"), np.uint8)
@@ -278,8 +280,8 @@ def _decided_by_codes(
         left |= applies & ((codes == SLOW_CODE) | (codes == FINISH_CODE))
         tier = np.full(size, none, np.int64)
         tier[(codes == 0) | _flag_codes(kind, codes)] = 0
+        failing, other = _failing_tiers(k, all_failures)
         for i, reason in enumerate(kind.FAST_REASONS, 1):
-            failing, other = _failing_tiers(k, all_failures)
             if (rank := failing.get(reason, other)) is not None:
                 tier[codes == i] = rank
         rank = np.where(applies & (tier < none), tier * len(kinds) + order, none)
