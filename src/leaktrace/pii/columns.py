@@ -91,16 +91,12 @@ def check_column(
             default=None,
             return_dtype=pl.String,
         )
-        flag = (
-            code.replace_strict(
-                list(range(reasons + 1, reasons + 1 + len(kind.FLAGS))),
-                list(kind.FLAGS),
-                default=None,
-                return_dtype=pl.String,
-            )
-            if kind.FLAGS
-            else pl.repeat(None, len(codes), dtype=pl.String, eager=True)
-        )
+        # flags are rare: a column of nulls, filled in where the codes say flagged
+        flag = pl.repeat(None, len(codes), dtype=pl.String, eager=True)
+        is_flag = (codes > reasons) & (codes <= reasons + len(kind.FLAGS))
+        if (flagged := np.flatnonzero(is_flag)).size:
+            names = [kind.FLAGS[c - reasons - 1] for c in codes[flagged].tolist()]
+            flag = flag.scatter(pl.Series(flagged), pl.Series(names, dtype=pl.String))
         frame = pl.DataFrame(
             {"value": raw if normal is None else normal, "reason": reason, "flag": flag}
         )
