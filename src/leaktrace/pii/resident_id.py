@@ -126,7 +126,8 @@ class ResidentId(Kind):
         "national_id",
     )
     # Words that introduce an ID in prose ("身份证号：…", "ID No. …"); after one, an ID-shaped
-    # token that fails a check is still an (invalid) ID. Latin ones are whole words (?i).
+    # token that fails a check is still an (invalid) ID. Latin ones, in any case, only label
+    # an ID at a line's start or after punctuation or a Chinese character (not "Order ID").
     context_words = (
         *("公民身份号码", "身份证号码", "身份证号", "身份证", "证件号码", "证件号", "证件"),
         *("ID card number", "ID card No.", "ID card", "ID number", "ID No.", "ID No", "ID"),
