@@ -17,15 +17,17 @@ from leaktrace.pii.resident_id import check_char
 FAST = ("resident_id", "mobile", "bank_card", "landline", "email", "person_name", "address")
 
 
-def expected(kind: str, raw: str | None) -> tuple[str | None, str | None]:
-    """(value, first reason) by the scalar rules, as check_column reports them."""
+def expected(kind: str, raw: str | None) -> tuple[str | None, str | None, str | None]:
+    """(value, first reason, plausibility flag) by the scalar rules, as check_column reports
+    them."""
     if raw is None or not raw.strip():
-        return (raw if raw is None else raw.strip()), EMPTY
+        return (raw if raw is None else raw.strip()), EMPTY, None
     value = normalize(kind, raw.strip())
     if value is None:
-        return raw.strip(), "bad_format"
+        return raw.strip(), "bad_format", None
     v = validate(kind, value)
-    return value, (v.reasons[0] if v.reasons else None)
+    flags = [n for n in v.notes if n in KINDS[kind].FLAGS]
+    return value, (v.reasons[0] if v.reasons else None), (flags[0] if flags else None)
 
 
 def _digits(n: int) -> st.SearchStrategy[str]:
@@ -144,7 +146,7 @@ def test_column_checks_agree_with_scalar_rules(kind: str, data: st.DataObject) -
     raws = data.draw(st.lists(st.one_of(st.none(), STRATEGIES[kind]), min_size=1, max_size=40))
     got = check_column(KINDS[kind], pa.array(raws, pa.string()))
     want = [expected(kind, r) for r in raws]
-    assert list(zip(got["value"], got["reason"], strict=True)) == want
+    assert list(zip(got["value"], got["reason"], got["flag"], strict=True)) == want
 
 
 @pytest.mark.parametrize("kind", FAST)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leaktrace import pii
-from leaktrace.pii.resident_id import check_char
+from leaktrace.pii.resident_id import PLAUSIBLE_AGE, check_char
 from leaktrace.pii.tables import division_name, divisions
 
 KIND = pii.KINDS["resident_id"]
@@ -104,13 +104,39 @@ def test_a_visible_part_can_still_fail_a_masked_value() -> None:
         (make_id("999999", dt.date(1990, 1, 1), 11), "unknown_division"),
         ("11010519900230001" + check_char("11010519900230001"), "impossible_birth_date"),
         (make_id("110105", TODAY + dt.timedelta(days=1), 11), "future_birth_date"),
-        (make_id("110105", dt.date(TODAY.year - 121, 1, 1), 11), "implausible_age"),
         # 崇文区 (110103) was merged away after 2010: nobody born in 2015 can carry it.
         (make_id("110103", dt.date(2015, 1, 1), 11), "division_not_in_force_at_birth"),
     ],
 )
 def test_each_reason_code(raw: str, reason: str) -> None:
     assert first_reason(raw) == reason
+
+
+@settings(max_examples=200)
+@given(
+    birth=st.dates(dt.date(1800, 1, 1), dt.date(TODAY.year - PLAUSIBLE_AGE - 1, 12, 31)),
+    seq=st.integers(0, 999),
+)
+def test_a_holder_over_110_is_valid_and_flagged(birth: dt.date, seq: int) -> None:
+    """The standard sets no age limit: an old holder's ID is valid, with a plausibility flag."""
+    result = pii.validate("resident_id", make_id("110105", birth, seq))
+    assert result.valid
+    assert result.notes == ("implausible_age",)
+
+
+@settings(max_examples=200)
+@given(birth=st.dates(dt.date(TODAY.year - PLAUSIBLE_AGE + 1, 1, 1), TODAY))
+def test_a_holder_under_110_is_not_flagged(birth: dt.date) -> None:
+    assert pii.validate("resident_id", make_id("110105", birth, 1)).notes == ()
+
+
+def test_an_old_id_failing_a_rule_is_invalid_not_flagged() -> None:
+    body = "11010518800101001"
+    wrong = body + ("0" if check_char(body) != "0" else "1")
+    result = pii.validate("resident_id", wrong)
+    assert result.reasons == ("bad_checksum",)
+    assert result.notes == ()
+    assert pii.validate("resident_id", "110105188001010***").notes == ()
 
 
 def test_a_code_created_after_birth_is_accepted() -> None:

@@ -155,6 +155,15 @@ def test_vector_rules_agree_with_scalar_rules(name: str, data: st.DataObject) ->
     )
     scalar = [first(kind.validate(v)) for v in checked]
     assert vector == scalar
+    valid = [v for v, r in zip(checked, vector, strict=True) if r is None]
+    flags = (
+        pl.DataFrame({"v": valid}, schema={"v": pl.String})
+        .select("v", kind.flag_expr(pl.col("v")).alias("flag"))
+        .get_column("flag")
+        .to_list()
+    )
+    notes = [[n for n in kind.validate(v).notes if n in kind.FLAGS] for v in valid]
+    assert flags == [n[0] if n else None for n in notes]
     statuses = [kind.validate(v).status for v in checked]
     assert [s is pii.Status.MASKED for s in statuses] == [r == "masked" for r in vector]
 

@@ -34,7 +34,7 @@ def compiled(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
 def by_regex(lines: list[str]) -> dict[str, list[tuple[int, str]]]:
     """Each extractor's regex over every line, with the two filters the compiled pass applies
     (digit runs too short for any digit kind, tokens that are not name-shaped)."""
-    min_digits = text._extract_args()[6]
+    min_digits = text._extract_args()[8]
     frame = pl.DataFrame({"text": [text.fold_text(line) for line in lines]}).with_row_index("line")
     out = {}
     for ex in text.extractors():
@@ -58,6 +58,13 @@ def test_the_compiled_extractors_are_the_regex_extractors_in_the_same_order() ->
 # The characters every pattern turns on, the words they are built from, and some that no
 # pattern holds, so that random lines reach every alternative and every give-back.
 _WORDS = (
+    *KINDS["resident_id"].context_words,
+    "ｉｄ ｎｏ．",
+    "ſfz",
+    "_ID",
+    "是",
+    "为",
+    "110105 19491231 002x",
     *KINDS["person_name"].context_words,
     *KINDS["address"].context_words,
     *PROVINCE_SHORT_NAMES,
@@ -86,8 +93,8 @@ _WORDS = (
 _CHARS = (
     "0123456789" * 3
     + "０１８Ｘｘ＋（）＠．＊－：　ＥＤ"
-    + " -*Xx+()@._%:=;,|/[]<>?!\"'\t"
-    + "aAbcEeGgDdSsPpmnoK\u017f\u212a"
+    + " -*Xx+()@._%:=;,|/[]<>?!\"'\t#"
+    + "aAbcEeGgDdSsPpmnoKIiz\u017f\u212a"
     + "·•・，、：；。！？（）【】《》“”…\u3000\u00a0\u2003"
     + "".join(PROVINCES)
     + SUFFIX
@@ -129,9 +136,37 @@ def test_compiled_extractors_match_the_regexes_on_the_labelled_corpus() -> None:
 def test_null_and_empty_lines_give_nothing() -> None:
     arr = pa.array([None, "", "13800138000"], pa.string())
     found = _extract.extract(*arrow_args(arr), *text._extract_args(), False)
-    rows = np.frombuffer(found[0][0], np.int64).tolist()
+    rows = np.frombuffer(found[_extract.EXTRACTORS.index("digits")][0], np.int64).tolist()
     assert rows == [2]
     with pytest.raises(TypeError):
         _extract.extract(*arrow_args(arr))
     with pytest.raises(ValueError, match="shorter than two"):
         _extract.extract(*arrow_args(arr), *text._extract_args()[:-1], 1, False)
+
+
+def test_id_context_words_as_the_regex_has_them() -> None:
+    """Chinese words anywhere; Latin ones only as labels: at the line's start or after a
+    character that is no letter, digit, '_' or space (spaces between allowed), so not in
+    "userID" or "Order ID"; separators, 是/为, both value shapes, full width."""
+    lines = [
+        "身份证号：110105 19491231 002x 证件号码为12345",
+        "客户身份证件号码是 ＝11010519491231002X",
+        "ID No.#990105194912310021",
+        "id:1234 userID:1234 user_id 1234 9ID 1234 ＩＤ １２３４",
+        "ſfz 123 sfzh:: 是 456 ID card number 789",
+        "ID ID 12",
+        "身份证 是 是 12 身份证号码 号 12",
+        "Order ID: 1234, Zhang San ID 5678 | \tID 9012 \u3000 ID:3456 ，ＩＤ 7",
+    ]
+    got, want = compiled(lines)["id_ctx"], by_regex(lines)["id_ctx"]
+    assert got == want
+    assert got == [  # folded to half width, as the extractors see the line
+        (0, "身份证号:110105 19491231 002x"),
+        (0, "证件号码为12345"),
+        (1, "证件号码是 =11010519491231002X"),
+        (2, "ID No.#990105194912310021"),
+        (3, "id:1234"),
+        (4, "ſfz 123"),
+        (7, "| \tID 9012"),
+        (7, ",ID 7"),
+    ]

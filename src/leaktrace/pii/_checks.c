@@ -6,6 +6,7 @@
  * one code byte per value:
  *   0        valid
  *   1..k     the first failing check, numbered as in the kind's FAST_REASONS tuple
+ *   k+1..    valid, with a plausibility flag numbered as in the kind's FLAGS tuple after those
  *   NOT_KIND not of the kind's shape at all (normalising fails): 'bad_format'
  *   FINISH   passed the checks here; the kind's last check (a regex) is left to Polars
  *   EMPTY    null or the empty string
@@ -210,13 +211,13 @@ static int has_star(const unsigned char *s, Py_ssize_t n) { return memchr(s, '*'
 
 /* --- resident ID --------------------------------------------------------------------- */
 
-/* FAST_REASONS order in resident_id.py */
-enum { RID_UNKNOWN_DIVISION = 1, RID_IMPOSSIBLE_BIRTH, RID_FUTURE_BIRTH, RID_IMPLAUSIBLE_AGE,
-       RID_DIVISION_RETIRED, RID_BAD_CHECKSUM, RID_MASKED };
+/* FAST_REASONS then FLAGS order in resident_id.py */
+enum { RID_UNKNOWN_DIVISION = 1, RID_IMPOSSIBLE_BIRTH, RID_FUTURE_BIRTH, RID_DIVISION_RETIRED,
+       RID_BAD_CHECKSUM, RID_MASKED, RID_IMPLAUSIBLE_AGE };
 
 typedef struct {
     const int16_t *last_year; /* per 6-digit code: -1 unknown, 0 in force, else last year */
-    int earliest, today;      /* yyyymmdd */
+    int earliest, today;      /* yyyymmdd: births before earliest are flagged implausible */
 } RidCtx;
 
 static const int RID_WEIGHTS[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
@@ -265,7 +266,7 @@ static unsigned char rid_code(const unsigned char *v, Py_ssize_t n, const void *
     const RidCtx *ctx = (const RidCtx *)vctx;
     (void)n;
     int masked = has_star(v, 18);
-    int last = -1, known = 0;
+    int last = -1, known = 0, old = 0;
     if (!has_star(v, 6)) {
         last = ctx->last_year[number(v, 6)];
         if (last < 0) return RID_UNKNOWN_DIVISION;
@@ -278,11 +279,11 @@ static unsigned char rid_code(const unsigned char *v, Py_ssize_t n, const void *
             return RID_IMPOSSIBLE_BIRTH;
         int birth = y * 10000 + m * 100 + d;
         if (birth > ctx->today) return RID_FUTURE_BIRTH;
-        if (birth < ctx->earliest) return RID_IMPLAUSIBLE_AGE;
+        old = birth < ctx->earliest;
         if (known && last > 0 && y > last) return RID_DIVISION_RETIRED;
     }
     if (!masked && rid_check_char(v) != v[17]) return RID_BAD_CHECKSUM;
-    return masked ? RID_MASKED : 0;
+    return masked ? RID_MASKED : old ? RID_IMPLAUSIBLE_AGE : 0;
 }
 
 static PyObject *resident_id(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {

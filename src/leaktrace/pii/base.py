@@ -29,7 +29,8 @@ class Validation:
 
     status: Status
     reasons: tuple[str, ...] = field(default=())
-    # Observations that do not make the value invalid (e.g. 'unknown_bin' for a card).
+    # Observations that do not make the value invalid: plausibility flags (the kind's FLAGS,
+    # e.g. 'implausible_age') and others such as 'unknown_bin' for a card.
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -66,6 +67,10 @@ class Kind(ABC):
     canonical: ClassVar[str | None] = None
     # Reasons the compiled fast path reports, numbered from 1 (see :meth:`column_codes`).
     FAST_REASONS: ClassVar[tuple[str, ...]] = ()
+    # Plausibility flags: a value passing every rule of its standard stays valid but may be
+    # unlikely (a holder over 110 years old); the scan counts it apart. Compiled checks number
+    # them after FAST_REASONS, and give one only to a value that passes every check.
+    FLAGS: ClassVar[tuple[str, ...]] = ()
 
     # --- scalar ---------------------------------------------------------------
     @abstractmethod
@@ -95,7 +100,8 @@ class Kind(ABC):
 
     def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array | None] | None:
         """The compiled checks over a whole string column: one code per value (0 valid, i the
-        reason ``FAST_REASONS[i - 1]``, or one of the special codes of
+        reason ``FAST_REASONS[i - 1]``, valid with the flag ``FLAGS[i - 1 - len(FAST_REASONS)]``
+        for the codes after those, or one of the special codes of
         :mod:`leaktrace.pii.columns`: not of the kind, left to :meth:`finish_expr`, empty, left
         to the Polars rules) and the normalised values where they differ from the raw ones
         (else None). None for kinds without a compiled path."""
@@ -109,6 +115,11 @@ class Kind(ABC):
     def reason_expr(self, e: pl.Expr) -> pl.Expr:
         """Polars version of :meth:`validate` on normalised values: null when valid, else the
         first failing reason code ('masked' for masked values)."""
+
+    def flag_expr(self, e: pl.Expr) -> pl.Expr:
+        """The plausibility flag (one of :attr:`FLAGS`) of values :meth:`reason_expr` finds
+        valid, else null; only meaningful on valid values."""
+        return pl.lit(None, dtype=pl.String)
 
 
 def first_reason(checks: list[tuple[str, pl.Expr]]) -> pl.Expr:

@@ -67,9 +67,10 @@ def _codes(
 def check_column(
     kind: Kind, values: pa.ChunkedArray | pa.Array | pl.Series, raw: pl.Series | None = None
 ) -> pl.DataFrame:
-    """``value`` (normalised, or the stripped raw value where it has no such shape) and
+    """``value`` (normalised, or the stripped raw value where it has no such shape),
     ``reason`` (null when valid, :data:`EMPTY` for empty cells, 'bad_format' when it has no such
-    shape) for each raw value, in order.
+    shape) and ``flag`` (a valid value's plausibility flag, else null) for each raw value, in
+    order.
 
     Real dumps are mostly clean, so values already canonical skip normalising: the compiled
     checks take them where the kind has those, else the Polars rules run on them as they are;
@@ -82,21 +83,35 @@ def check_column(
     fast = _codes(kind, values) if kind.FAST_REASONS else None
     if fast is not None:
         codes, normal = fast
-        reason = pl.Series(codes).replace_strict(
-            list(range(1, len(kind.FAST_REASONS) + 1)) + [NOT_KIND_CODE, EMPTY_CODE],
+        reasons = len(kind.FAST_REASONS)
+        code = pl.Series(codes)
+        reason = code.replace_strict(
+            list(range(1, reasons + 1)) + [NOT_KIND_CODE, EMPTY_CODE],
             [*kind.FAST_REASONS, "bad_format", EMPTY],
             default=None,
             return_dtype=pl.String,
         )
-        frame = pl.DataFrame({"value": raw if normal is None else normal, "reason": reason})
+        # flags are rare: a column of nulls, filled in where the codes say flagged
+        flag = pl.repeat(None, len(codes), dtype=pl.String, eager=True)
+        is_flag = (codes > reasons) & (codes <= reasons + len(kind.FLAGS))
+        if (flagged := np.flatnonzero(is_flag)).size:
+            names = [kind.FLAGS[c - reasons - 1] for c in codes[flagged].tolist()]
+            flag = flag.scatter(pl.Series(flagged), pl.Series(names, dtype=pl.String))
+        frame = pl.DataFrame(
+            {"value": raw if normal is None else normal, "reason": reason, "flag": flag}
+        )
         raw_kept = (codes == EMPTY_CODE) | (codes == NOT_KIND_CODE)
         if normal is not None and (empty := np.flatnonzero(raw_kept)).size:
             idx = pl.Series(empty)
             frame = frame.with_columns(frame.get_column("value").scatter(idx, raw.gather(idx)))
         if (finish := np.flatnonzero(codes == FINISH_CODE)).size:
             idx = pl.Series(finish)
-            last = frame[idx].select(kind.finish_expr(pl.col("value"))).to_series()
-            frame = frame.with_columns(frame.get_column("reason").scatter(idx, last))
+            last = _flagged(
+                kind, frame[idx].select("value", kind.finish_expr(pl.col("value")).alias("reason"))
+            )
+            frame = frame.with_columns(
+                frame.get_column(c).scatter(idx, last.get_column(c)) for c in ("reason", "flag")
+            )
         rest = pl.Series(np.flatnonzero(codes == SLOW_CODE))
     elif kind.canonical:
         clean = pl.col("value").str.contains(f"^(?:{kind.canonical})$").fill_null(False)
@@ -105,17 +120,21 @@ def check_column(
             clean.alias("_clean"),
         )
         rest = (~frame.get_column("_clean")).arg_true()
-        frame = frame.drop("_clean")
+        frame = _flagged(kind, frame.drop("_clean"))
     else:
         return _slow(kind, raw)
     if rest.len() == 0:
         return frame
     fixed = _slow(kind, raw.gather(rest))
     return pl.DataFrame(
-        {
-            "value": frame.get_column("value").scatter(rest, fixed.get_column("value")),
-            "reason": frame.get_column("reason").scatter(rest, fixed.get_column("reason")),
-        }
+        {c: frame.get_column(c).scatter(rest, fixed.get_column(c)) for c in frame.columns}
+    )
+
+
+def _flagged(kind: Kind, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (``value``, ``reason``) with ``flag``: the kind's flag of each valid value."""
+    return frame.with_columns(
+        pl.when(pl.col("reason").is_null()).then(kind.flag_expr(pl.col("value"))).alias("flag")
     )
 
 
@@ -132,4 +151,4 @@ def _slow(kind: Kind, raw: pl.Series) -> pl.DataFrame:
         .otherwise(kind.reason_expr(pl.col("value")))
         .alias("reason")
     )
-    return frame.select(pl.coalesce("value", "_s").alias("value"), "reason")
+    return _flagged(kind, frame.select(pl.coalesce("value", "_s").alias("value"), "reason"))

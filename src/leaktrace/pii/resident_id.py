@@ -20,7 +20,11 @@ from .text import CharMap, enough_unmasked, enough_unmasked_expr
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-MAX_AGE = 120
+# A holder older than this today is flagged as implausible, not invalid: the standard sets no
+# age limit, leaks can be decades old, and an old customer's ID is real. 110: verified
+# supercentenarians are a handful, so genuine lists hold such IDs only as old records or
+# placeholder dates, each worth a look (verify counts them as a forgery signal).
+PLAUSIBLE_AGE = 110
 # Separators dropped, masks to '*', x to X (a check character, or a mask elsewhere).
 _CHARS = CharMap(drop=" \t\r\n-", to_star="●#", extra={"x": "X"})
 _SHAPE18 = "[0-9*]{17}[0-9X*]"
@@ -78,9 +82,16 @@ def _ymd(d: dt.date) -> int:
 def _age_bounds(today: dt.date) -> tuple[dt.date, dt.date]:
     """(earliest plausible birth date, today)."""
     try:
-        return today.replace(year=today.year - MAX_AGE), today
+        return today.replace(year=today.year - PLAUSIBLE_AGE), today
     except ValueError:  # 29 February
-        return today.replace(year=today.year - MAX_AGE, day=28), today
+        return today.replace(year=today.year - PLAUSIBLE_AGE, day=28), today
+
+
+def _birth_expr(digits: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`_birth_date` of the eight date digits (null when no real date)."""
+    return pl.when(digits.str.contains(f"^{_YEAR}")).then(
+        digits.str.to_date("%Y%m%d", strict=False)
+    )
 
 
 def _birth_date(digits: str) -> dt.date | None:
@@ -114,18 +125,25 @@ class ResidentId(Kind):
         "resident_id",
         "national_id",
     )
-    context_words = ("身份证", "证件", "公民身份", "ID", "身份证号", "sfz")
+    # Words that introduce an ID in prose ("身份证号：…", "ID No. …"); after one, an ID-shaped
+    # token that fails a check is still an (invalid) ID. Latin ones, in any case, only label
+    # an ID at a line's start or after punctuation or a Chinese character (not "Order ID").
+    context_words = (
+        *("公民身份号码", "身份证号码", "身份证号", "身份证", "证件号码", "证件号", "证件"),
+        *("ID card number", "ID card No.", "ID card", "ID number", "ID No.", "ID No", "ID"),
+        *("sfzh", "sfz"),
+    )
     pattern = "[0-9０-９][0-9０-９*＊xX●#]{13,}[0-9０-９Xx*＊]"
     run_lengths = frozenset({15, 18})
     FAST_REASONS = (
         "unknown_division",
         "impossible_birth_date",
         "future_birth_date",
-        "implausible_age",
         "division_not_in_force_at_birth",
         "bad_checksum",
         "masked",
     )
+    FLAGS = ("implausible_age",)
 
     def normalize(self, raw: str) -> str | None:
         s = _CHARS.apply(raw)
@@ -165,15 +183,13 @@ class ResidentId(Kind):
         if "*" not in code and not known:
             reasons.append("unknown_division")
         birth = None
+        earliest, today = _age_bounds(dt.date.today())
         if "*" not in digits:
             birth = _birth_date(digits)
-            earliest, today = _age_bounds(dt.date.today())
             if birth is None:
                 reasons.append("impossible_birth_date")
             elif birth > today:
                 reasons.append("future_birth_date")
-            elif birth < earliest:
-                reasons.append("implausible_age")
         last = division_last_year().get(code)
         if known and birth is not None and last is not None and birth.year > last:
             reasons.append("division_not_in_force_at_birth")
@@ -183,7 +199,8 @@ class ResidentId(Kind):
             reasons.append("bad_checksum")
         if masked:
             reasons.append("masked")
-        return Validation.of(reasons)
+        old = not reasons and birth is not None and birth < earliest
+        return Validation.of(reasons, ("implausible_age",) if old else ())
 
     def column_codes(self, values: pa.Array) -> tuple[np.ndarray, pa.Array]:
         earliest, today = _age_bounds(dt.date.today())
@@ -196,10 +213,8 @@ class ResidentId(Kind):
         code_visible = ~code.str.contains("*", literal=True)
         known = code_visible & code.is_in(_division_codes())
         date_visible = ~digits.str.contains("*", literal=True)
-        birth = pl.when(digits.str.contains(f"^{_YEAR}")).then(
-            digits.str.to_date("%Y%m%d", strict=False)
-        )
-        earliest, today = _age_bounds(dt.date.today())
+        birth = _birth_expr(digits)
+        today = _age_bounds(dt.date.today())[1]
         codes, years = _last_years()
         last_year = code.replace_strict(codes, years, default=None, return_dtype=pl.Int32)
         return first_reason(
@@ -209,7 +224,6 @@ class ResidentId(Kind):
                 ("unknown_division", code_visible & ~known),
                 ("impossible_birth_date", date_visible & birth.is_null()),
                 ("future_birth_date", date_visible & (birth > today)),
-                ("implausible_age", date_visible & (birth < earliest)),
                 ("division_not_in_force_at_birth", known & (birth.dt.year() > last_year)),
                 (
                     "bad_checksum",
@@ -218,6 +232,11 @@ class ResidentId(Kind):
                 ("masked", masked),
             ]
         )
+
+    def flag_expr(self, e: pl.Expr) -> pl.Expr:
+        earliest = _age_bounds(dt.date.today())[0]
+        old = _birth_expr(e.str.slice(6, 8)) < earliest
+        return pl.when(old).then(pl.lit("implausible_age"))
 
     def derive(self, value: str) -> dict[str, Any]:
         """Province, city and county names (as in force at birth), birth date and sex."""

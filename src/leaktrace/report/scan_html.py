@@ -45,15 +45,16 @@ def render_scan_html(result: ScanResult, title: str = "leaktrace scan") -> str:
     """The page: what was found per kind (with a validity bar), per source, and the problems."""
     rows = []
     for name, st in result.kinds.items():
-        reasons = ", ".join(
-            f"{escape(r)} {n:,}" for r, n in st.reasons.most_common(4) if r != "masked"
+        reasons, flags = (
+            ", ".join(f"{escape(r)} {n:,}" for r, n in counts.most_common(4) if r != "masked")
+            for counts in (st.reasons, st.flags)
         )
         validity = "—" if st.validity is None else f"{100 * st.validity:.1f}%"
         rows.append(
             f"<tr><td>{escape(KINDS[name].label)}</td><td class=n>{st.found:,}</td>"
             f"<td class=n>{st.valid:,}</td><td class=n>{st.invalid:,}</td>"
             f"<td class=n>{st.masked:,}</td><td class=n>{validity}</td>"
-            f"<td>{_bar(st.valid, st.invalid, st.masked)}</td><td>{reasons}</td>"
+            f"<td>{_bar(st.valid, st.invalid, st.masked)}</td><td>{reasons}</td><td>{flags}</td>"
             f"<td><code>{escape('  '.join(st.samples))}</code></td></tr>"
         )
     sources = []
@@ -75,9 +76,8 @@ def render_scan_html(result: ScanResult, title: str = "leaktrace scan") -> str:
         ]
     found = (
         "<table><tr><th>kind</th><th>found</th><th>valid</th><th>invalid</th><th>masked</th>"
-        "<th>validity</th><th></th><th>why invalid</th><th>samples (masked)</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        "<th>validity</th><th></th><th>why invalid</th><th>flagged (valid)</th>"
+        "<th>samples (masked)</th></tr>" + "".join(rows) + "</table>"
         if rows
         else "<p class=warn>No personal identifiers found.</p>"
     )
@@ -87,7 +87,9 @@ def render_scan_html(result: ScanResult, title: str = "leaktrace scan") -> str:
         f"<p>{len(result.sources)} file(s), {result.bytes_read / 1e6:,.2f} MB, "
         f"{result.records:,} records, scanned in {result.seconds:.1f} s.</p>"
         f"<h2>Identifiers</h2>{found}"
-        "<p class=muted>Bars: valid (green), masked (grey), invalid (red).</p>"
+        "<p class=muted>Bars: valid (green), masked (grey), invalid (red). Valid means the "
+        "identifier passes its standard's rules; flagged values are valid but implausible (a "
+        "resident ID holder over 110 years old) and counted apart.</p>"
         "<h2>Sources</h2><table><tr><th>file</th><th>format</th><th>encoding</th>"
         "<th>records</th><th>skipped</th><th>columns</th></tr>"
         + "".join(sources)

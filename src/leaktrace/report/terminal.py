@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.console import Console
 from rich.table import Table
 
@@ -20,6 +22,11 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
+def _counts(counts: Counter[str], most: int | None = None) -> str:
+    """``code n`` for the commonest codes (failure reasons or plausibility flags), masked apart."""
+    return ", ".join(f"{r} {n:,}" for r, n in counts.most_common(most) if r != "masked")
+
+
 def render_scan(result: ScanResult, console: Console) -> None:
     """Print what was found per kind, how valid it is, and what each source held."""
     mb = result.bytes_read / 1e6
@@ -31,6 +38,8 @@ def render_scan(result: ScanResult, console: Console) -> None:
         f"[bold]Scanned[/] {len(scanned)} file(s){within}, {_size(result.bytes_read)}, "
         f"{result.records:,} records in {result.seconds:.1f} s{speed}"
     )
+    # Plausibility flags (valid, but e.g. a holder over 110) get a column only when present.
+    flagged = any(st.flags for st in result.kinds.values())
     t = Table(title="Identifiers", title_justify="left")
     for col, justify in [
         ("kind", "left"),
@@ -40,11 +49,11 @@ def render_scan(result: ScanResult, console: Console) -> None:
         ("masked", "right"),
         ("validity", "right"),
         ("why invalid", "left"),
+        *([("flagged (valid)", "left")] if flagged else []),
         ("samples", "left"),
     ]:
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for name, st in result.kinds.items():
-        reasons = ", ".join(f"{r} {n:,}" for r, n in st.reasons.most_common(3) if r != "masked")
         t.add_row(
             KINDS[name].label,
             f"{st.found:,}",
@@ -52,7 +61,8 @@ def render_scan(result: ScanResult, console: Console) -> None:
             f"{st.invalid:,}",
             f"{st.masked:,}",
             _pct(st.validity),
-            reasons,
+            _counts(st.reasons, 3),
+            *([_counts(st.flags)] if flagged else []),
             "  ".join(st.samples),
         )
     if result.kinds:

@@ -1,4 +1,4 @@
-/* Free-text candidate extraction: the eight extractor patterns of leaktrace.scan.text in one
+/* Free-text candidate extraction: the nine extractor patterns of leaktrace.scan.text in one
  * pass over each line of an Arrow string column.
  *
  * Each extractor finds the same matches as its regex does with a leftmost-first,
@@ -24,8 +24,9 @@
 typedef unsigned char uc;
 typedef Py_ssize_t ssz;
 
-enum { X_DIGITS, X_EMAIL, X_PASSPORT, X_PLATE, X_NAME_CTX, X_NAME_TOK, X_ADDR_CTX, X_ADDR_TOK, X_N };
-static const char *NAMES[X_N] = {"digits",   "email",    "passport", "plate",
+enum { X_ID_CTX, X_DIGITS, X_EMAIL, X_PASSPORT, X_PLATE, X_NAME_CTX, X_NAME_TOK, X_ADDR_CTX,
+       X_ADDR_TOK, X_N };
+static const char *NAMES[X_N] = {"id_ctx",   "digits",   "email",    "passport", "plate",
                                  "name_ctx", "name_tok", "addr_ctx", "addr_tok"};
 
 /* What may start at a character (one bit per extractor that a table lookup can decide). */
@@ -38,6 +39,8 @@ enum {
     F_PROVINCE = 32, /* the first character of a province name */
     F_TOKSEP = 64,   /* a token separator (text.TOKEN's negated class) */
     F_AT = 128,      /* '@' */
+    F_ID_WORD = 256, /* the first character of an ID context word written in Chinese */
+    F_ID_LATIN = 512, /* the first character of an ID context word written in Latin letters */
 };
 
 #define CJK_LO 0x4E00 /* text.CJK: 一-龥 */
@@ -69,6 +72,12 @@ static const uint32_t TOKSEP[] = {',',    0xFF0C, 0x3001, '|',    ';',    0xFF1B
 static const uint32_t ADDR_STOP[] = {',', 0xFF0C, 0x3002, ';', 0xFF1B, '|', 0x3001};
 
 static int ctx_sep(uint32_t c) { return c == ':' || c == 0xFF1A || c == '=' || is_space(c); }
+/* id_ctx's separators: [:：=#\s] */
+static int id_sep(uint32_t c) { return ctx_sep(c) || c == '#'; }
+/* what a Latin ID context word may not follow: [0-9A-Za-z_] */
+static int word_char(uint32_t c) {
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_';
+}
 static int addr_ctx_char(uint32_t c) {
     return !is_space(c) && !in_list(c, ADDR_STOP, sizeof ADDR_STOP / sizeof *ADDR_STOP);
 }
@@ -127,6 +136,28 @@ static ssz area_then_dash(const uc *s, ssz n, ssz j) {
     return tail34(s, n, j + 1);
 }
 
+/* text._SPACED_ID: [0-9]{6}[ \-][0-9]{8}[ \-][0-9]{3}[0-9Xx] */
+static ssz spaced_id(const uc *s, ssz n, ssz p) {
+    ssz j = run(s, n, p, 6, 0);
+    if (j >= 0 && dash(s, n, j)) {
+        j = run(s, n, j + 1, 8, 0);
+        if (j >= 0 && dash(s, n, j)) {
+            j = run(s, n, j + 1, 3, 0);
+            if (j >= 0 && j < n && (is_digit(s, n, j) || s[j] == 'X' || s[j] == 'x')) return j + 1;
+        }
+    }
+    return -1;
+}
+
+/* text._DIGIT_RUN: [0-9][0-9*]*[Xx]? */
+static ssz digit_run(const uc *s, ssz n, ssz p) {
+    if (!is_digit(s, n, p)) return -1;
+    ssz j = p + 1;
+    while (is_digit_star(s, n, j)) j++;
+    if (j < n && (s[j] == 'X' || s[j] == 'x')) j++;
+    return j;
+}
+
 /* text.extractors()'s digits pattern at p, its alternatives in order. */
 static ssz digits_at(const uc *s, ssz n, ssz p) {
     ssz j, e;
@@ -152,14 +183,7 @@ static ssz digits_at(const uc *s, ssz n, ssz p) {
         if (j >= 0 && dash(s, n, j) && (e = run(s, n, j + 1, 4, 0)) >= 0) return e;
     }
     /* [0-9]{6}[ \-][0-9]{8}[ \-][0-9]{3}[0-9Xx] */
-    j = run(s, n, p, 6, 0);
-    if (j >= 0 && dash(s, n, j)) {
-        j = run(s, n, j + 1, 8, 0);
-        if (j >= 0 && dash(s, n, j)) {
-            j = run(s, n, j + 1, 3, 0);
-            if (j >= 0 && j < n && (is_digit(s, n, j) || s[j] == 'X' || s[j] == 'x')) return j + 1;
-        }
-    }
+    if ((e = spaced_id(s, n, p)) >= 0) return e;
     /* (?:\+86[ \-]?|0086[ \-]?)?\(0?[1-9][0-9]{1,2}\)[ \-]?[0-9]{3,4}[ \-]?[0-9]{4} */
     j = plus86(s, n, p);
     if (j < 0) j = p;
@@ -194,11 +218,7 @@ static ssz digits_at(const uc *s, ssz n, ssz p) {
         return j;
     }
     /* [0-9][0-9*]*[Xx]? */
-    if (!is_digit(s, n, p)) return -1;
-    j = p + 1;
-    while (is_digit_star(s, n, j)) j++;
-    if (j < n && (s[j] == 'X' || s[j] == 'x')) j++;
-    return j;
+    return digit_run(s, n, p);
 }
 
 /* ---- e-mail, passport, plate --------------------------------------------------------- */
@@ -353,6 +373,47 @@ static ssz name_ctx_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *word
     return -1;
 }
 
+/* After an ID context word: [:：=#\s]*(?:是|为)?[:：=#\s]*(?:SPACED_ID|DIGIT_RUN). Nothing there
+ * is given back: the separators, 是 and 为 are never a value's first character. */
+static ssz id_value_at(const uc *s, ssz n, ssz j) {
+    int k, l;
+    j = chars(s, n, j, id_sep, INT32_MAX, &k);
+    if (j < n) {
+        uint32_t c = utf8_at(s, n, j, &l);
+        if (c == 0x662F || c == 0x4E3A) j = chars(s, n, j + l, id_sep, INT32_MAX, &k);
+    }
+    ssz e = spaced_id(s, n, j);
+    return e >= 0 ? e : digit_run(s, n, j);
+}
+
+/* Where a match of a Latin ID word at p starts: (?:^\s*|[^0-9A-Za-z_\s]\s*) before it, from
+ * the line's start or from the character before the spaces; -1 when neither is there (the
+ * word follows a letter, a digit or '_', or a word and a space: "Order ID" is no ID's label). */
+static ssz latin_start(const uc *s, ssz n, ssz p) {
+    ssz b = p;
+    for (;;) {
+        if (b == 0) return 0;
+        ssz before = b;
+        do before--; while (before > 0 && (s[before] & 0xC0) == 0x80);
+        int l;
+        uint32_t c = utf8_at(s, n, before, &l);
+        if (!is_space(c)) return word_char(c) ? -1 : before;
+        b = before;
+    }
+}
+
+/* One of ``words`` at p (under (?i) when ``fold``) and an ID value after it: the end, or -1. */
+static ssz id_words_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *words, int fold) {
+    for (Py_ssize_t w = 0; w < words->n; w++) {
+        if (words->w[w].first != c0) continue;
+        ssz j = word_at(s, n, p, &words->w[w], fold);
+        if (j < 0) continue;
+        ssz e = id_value_at(s, n, j);
+        if (e >= 0) return e;
+    }
+    return -1;
+}
+
 /* (?i:WORDS)[:：=\s]*[^\s,，。;；|、]{4,80}: the separators give back ':', '：' and '=' (which
  * the value's class holds too) one by one until four value characters follow. */
 static ssz addr_ctx_at(const uc *s, ssz n, ssz p, uint32_t c0, const Words *words) {
@@ -475,11 +536,11 @@ static PyObject *out_tuple(const Out *o) {
 /* ---- the pass ------------------------------------------------------------------------ */
 
 typedef struct {
-    Words name_words, addr_words, provinces, markers;
+    Words name_words, addr_words, id_words, id_latin, provinces, markers;
     uint32_t *plate_suffix;
     size_t n_plate_suffix;
     ssz min_digits;
-    uc *flags;        /* per BMP code point */
+    uint16_t *flags;  /* per BMP code point */
     uc not_name[0x2000]; /* bitset over the BMP: ideographs a name after a context word lacks */
     uc marker_first[0x2000]; /* bitset over the BMP: first characters of street markers */
     int name_most;    /* characters such a name may have */
@@ -547,7 +608,7 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
     int l;
     for (ssz p = 0; p <= n; p += l) {
         uint32_t c;
-        uc f;
+        uint16_t f;
         if (p == n) {
             c = 0;
             f = F_TOKSEP;
@@ -570,6 +631,15 @@ static int scan_line(const Spec *sp, const uc *s, ssz n, int64_t row, Out *out) 
             return -1;                                                                    \
         next[x] = (b);                                                                    \
     } while (0)
+        /* id_ctx: (?:ID_WORDS|(?:^\s*|[^0-9A-Za-z_\s]\s*)(?i:ID_LATIN))SEP VALUE. A Chinese word
+         * matches where it starts; a Latin one from the line's start or from the character
+         * before the spaces before it (which the regex tries after the Chinese words there). */
+        if ((f & F_ID_WORD) && p >= next[X_ID_CTX] &&
+            (e = id_words_at(s, n, p, c, &sp->id_words, 0)) >= 0)
+            EMIT(X_ID_CTX, p, e);
+        if ((f & F_ID_LATIN) && (start = latin_start(s, n, p)) >= next[X_ID_CTX] &&
+            (e = id_words_at(s, n, p, first_char(c), &sp->id_latin, 1)) >= 0)
+            EMIT(X_ID_CTX, start, e);
         if ((f & F_DIGIT) && p >= next[X_DIGITS] && (e = digits_at(s, n, p)) >= 0) {
             if (e - p >= sp->min_digits) EMIT(X_DIGITS, p, e);
             next[X_DIGITS] = e;
@@ -620,7 +690,7 @@ static int words_parse(PyObject *tuple, Words *out, const char *what) {
     return 0;
 }
 
-static void mark_first(uc *flags, const Words *words, uc bit, int fold) {
+static void mark_first(uint16_t *flags, const Words *words, uint16_t bit, int fold) {
     for (Py_ssize_t i = 0; i < words->n; i++) {
         int l;
         uint32_t c = utf8_at(words->w[i].s, words->w[i].n, 0, &l);
@@ -653,6 +723,8 @@ static uint32_t *code_points(PyObject *str, size_t *n, const char *what) {
 static void spec_free(Spec *sp) {
     free(sp->name_words.w);
     free(sp->addr_words.w);
+    free(sp->id_words.w);
+    free(sp->id_latin.w);
     free(sp->provinces.w);
     free(sp->markers.w);
     free(sp->plate_suffix);
@@ -660,8 +732,8 @@ static void spec_free(Spec *sp) {
     free(sp->fold);
 }
 
-/* Args 6..16: name words, address words, province names, street markers (tuples of str, in
- * the regexes' alternation order), plate provinces, plate suffixes (str), shortest digits,
+/* Args 6..19: name words, address words, ID context words in Chinese and in Latin letters,
+ * province names, street markers (tuples of str, in the regexes' alternation order), plate provinces, plate suffixes (str), shortest digits,
  * the width folding as two str of equal length (each character to the one below it), the
  * ideographs a name after a context word lacks (str), how long that name may be, and whether
  * each match's character offset is wanted (0 is given otherwise). */
@@ -669,21 +741,23 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
     memset(sp, 0, sizeof *sp);
     if (words_parse(args[6], &sp->name_words, "name words") < 0 ||
         words_parse(args[7], &sp->addr_words, "address words") < 0 ||
-        words_parse(args[8], &sp->provinces, "provinces") < 0 ||
-        words_parse(args[9], &sp->markers, "markers") < 0)
+        words_parse(args[8], &sp->id_words, "ID words") < 0 ||
+        words_parse(args[9], &sp->id_latin, "Latin ID words") < 0 ||
+        words_parse(args[10], &sp->provinces, "provinces") < 0 ||
+        words_parse(args[11], &sp->markers, "markers") < 0)
         return -1;
     size_t n_plate;
-    uint32_t *plate = code_points(args[10], &n_plate, "plate provinces");
+    uint32_t *plate = code_points(args[12], &n_plate, "plate provinces");
     if (plate == NULL) return -1;
-    sp->plate_suffix = code_points(args[11], &sp->n_plate_suffix, "plate suffixes");
-    sp->min_digits = PyLong_AsSsize_t(args[12]);
-    sp->flags = calloc(0x10000, 1);
+    sp->plate_suffix = code_points(args[13], &sp->n_plate_suffix, "plate suffixes");
+    sp->min_digits = PyLong_AsSsize_t(args[14]);
+    sp->flags = calloc(0x10000, sizeof *sp->flags);
     if (sp->plate_suffix == NULL || PyErr_Occurred() || sp->flags == NULL) {
         free(plate);
         if (!PyErr_Occurred()) PyErr_NoMemory();
         return -1;
     }
-    uc *f = sp->flags;
+    uint16_t *f = sp->flags;
     for (int c = '0'; c <= '9'; c++) f[c] |= F_DIGIT;
     f['+'] |= F_DIGIT;
     f['('] |= F_DIGIT;
@@ -693,6 +767,8 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
     free(plate);
     mark_first(f, &sp->name_words, F_NAME_CTX, 1);
     mark_first(f, &sp->addr_words, F_ADDR_CTX, 1);
+    mark_first(f, &sp->id_words, F_ID_WORD, 0);
+    mark_first(f, &sp->id_latin, F_ID_LATIN, 1);
     mark_first(f, &sp->provinces, F_PROVINCE, 0);
     for (Py_ssize_t i = 0; i < sp->markers.n; i++) {
         int l;
@@ -700,8 +776,8 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
         if (c < 0x10000) sp->marker_first[c >> 3] |= 1 << (c & 7);
     }
     size_t n_src, n_dst;
-    uint32_t *src = code_points(args[13], &n_src, "fold sources");
-    uint32_t *dst = src ? code_points(args[14], &n_dst, "fold targets") : NULL;
+    uint32_t *src = code_points(args[15], &n_src, "fold sources");
+    uint32_t *dst = src ? code_points(args[16], &n_dst, "fold targets") : NULL;
     sp->fold = calloc(0x10000, sizeof *sp->fold);
     if (src == NULL || dst == NULL || sp->fold == NULL || n_src != n_dst) {
         free(src);
@@ -730,27 +806,28 @@ static int spec_parse(PyObject *const *args, Spec *sp) {
     for (size_t i = 0; i < sizeof TOKSEP / sizeof *TOKSEP; i++) f[TOKSEP[i]] |= F_TOKSEP;
     f['@'] |= F_AT;
     size_t n_not;
-    uint32_t *not_name = code_points(args[15], &n_not, "not-name characters");
+    uint32_t *not_name = code_points(args[17], &n_not, "not-name characters");
     if (not_name == NULL) return -1;
     for (size_t i = 0; i < n_not; i++)
         if (not_name[i] < 0x10000) sp->not_name[not_name[i] >> 3] |= 1 << (not_name[i] & 7);
     free(not_name);
-    sp->name_most = (int)PyLong_AsLong(args[16]);
+    sp->name_most = (int)PyLong_AsLong(args[18]);
     if (PyErr_Occurred()) return -1;
     if (sp->name_most < 2) {
         PyErr_SetString(PyExc_ValueError, "a name may not be shorter than two characters");
         return -1;
     }
-    sp->starts = PyObject_IsTrue(args[17]);
+    sp->starts = PyObject_IsTrue(args[19]);
     if (sp->starts < 0) return -1;
     return 0;
 }
 
 static PyObject *extract(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 18) {
+    if (nargs != 20) {
         PyErr_SetString(PyExc_TypeError,
                         "extract(offsets, data, validity, offset, length, wide, name_words, "
-                        "address_words, provinces, markers, plate_provinces, plate_suffixes, "
+                        "address_words, id_words, id_latin, provinces, markers, plate_provinces, "
+                        "plate_suffixes, "
                         "min_digits, fold_from, fold_to, not_name, name_most, starts)");
         return NULL;
     }

@@ -10,7 +10,10 @@ from typing import Any
 
 @dataclass
 class KindStats:
-    """Counts for one identifier kind across everything scanned; samples are masked."""
+    """Counts for one identifier kind across everything scanned; samples are masked.
+
+    ``flags`` counts valid values by plausibility flag (a holder over 110 years old): they
+    pass their standard's rules, so they are counted valid too, but are worth a look."""
 
     kind: str
     found: int = 0
@@ -18,6 +21,7 @@ class KindStats:
     invalid: int = 0
     masked: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    flags: Counter[str] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)
 
     @property
@@ -32,6 +36,7 @@ class KindStats:
         self.invalid += other.invalid
         self.masked += other.masked
         self.reasons.update(other.reasons)
+        self.flags.update(other.flags)
         for s in other.samples:
             if len(self.samples) < max_samples and s not in self.samples:
                 self.samples.append(s)
@@ -47,6 +52,7 @@ class Span:
     value: str
     status: str  # valid | invalid | masked
     reason: str | None = None
+    flag: str | None = None  # a valid value's plausibility flag
 
 
 @dataclass
@@ -92,6 +98,7 @@ class ScanResult:
         d["records"] = self.records
         for k, st in self.kinds.items():
             d["kinds"][k]["reasons"] = dict(st.reasons)
+            d["kinds"][k]["flags"] = dict(st.flags)
             d["kinds"][k]["validity"] = st.validity
         d["mb_per_s"] = (self.bytes_read / 1e6 / self.seconds) if self.seconds else None
         return d

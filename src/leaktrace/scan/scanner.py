@@ -53,7 +53,8 @@ def atomic_parquet(path: Path) -> Iterator[pq.ParquetWriter]:
 
 
 def _stats_from(found: pl.DataFrame) -> dict[str, KindStats]:
-    """Count ``kind, value, status, reason`` rows into per-kind stats with masked samples."""
+    """Count ``kind, value, status, reason, flag`` rows into per-kind stats with masked
+    samples."""
     out: dict[str, KindStats] = {}
     if found.height == 0:
         return out
@@ -65,6 +66,9 @@ def _stats_from(found: pl.DataFrame) -> dict[str, KindStats]:
     reasons = found.filter(pl.col("reason").is_not_null()).group_by("kind", "reason").len()
     for kind, reason, n in reasons.iter_rows():
         out[kind].reasons[reason] += n
+    flags = found.filter(pl.col("flag").is_not_null()).group_by("kind", "flag").len()
+    for kind, flag, n in flags.iter_rows():
+        out[kind].flags[flag] += n
     # the first valid values of each kind, then masked ones (no sort of the whole batch)
     firsts = [
         found.filter(pl.col("status") == status)
@@ -82,9 +86,12 @@ def _stats_from(found: pl.DataFrame) -> dict[str, KindStats]:
     return out
 
 
-def _column_stats(df: pl.DataFrame, kind: str, norm: str, reason: str) -> KindStats:
-    """Counts of one typed column from its reason column (null = valid)."""
+def _column_stats(df: pl.DataFrame, kind: str, norm: str, reason: str, flag: str) -> KindStats:
+    """Counts of one typed column from its reason column (null = valid) and its flag column."""
     st = KindStats(kind)
+    if KINDS[kind].FLAGS:
+        for f, n in df.get_column(flag).drop_nulls().value_counts().iter_rows():
+            st.flags[f] += n
     for r, n in df.group_by(reason).len().iter_rows():
         if r == EMPTY:
             continue
@@ -243,9 +250,10 @@ def scan_table_batch(
         df = df.with_columns(
             checked.get_column("value").alias(f"_n{i}"),
             checked.get_column("reason").alias(f"_r{i}"),
+            checked.get_column("flag").alias(f"_f{i}"),
         )
     for i, c in enumerate(typed):
-        merge_stats(stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}")})
+        merge_stats(stats, {c.kind: _column_stats(df, c.kind, f"_n{i}", f"_r{i}", f"_f{i}")})
     texts = [c for c in cols if c.kind == "text"]
     found = [
         find_in_lines(

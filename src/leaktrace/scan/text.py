@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from leaktrace.pii import KINDS, _checks, fold_width
 from leaktrace.pii.address import PROVINCE_SHORT_NAMES, STREET_MARKERS
-from leaktrace.pii.base import Status
+from leaktrace.pii.base import Kind, Status
 from leaktrace.pii.columns import FINISH_CODE, SLOW_CODE, arrow_args, check_column
 from leaktrace.pii.plate import PROVINCES, SUFFIX
 from leaktrace.pii.tables import surnames
@@ -70,6 +70,9 @@ class Extractor:
     kinds: tuple[str, ...]
     strip_prefix: str | None = None  # regex removed from the start of a match (context words)
     strip_suffix: str | None = None  # regex removed from the end (where the value stops)
+    # Every failing value of its kinds is reported (invalid), not only near misses: a context
+    # word said what the value is; the same value is then not typed again by another extractor.
+    all_failures: bool = False
     anchored: bool = False  # keep only on lines that also hold an identifier of another kind
     shape: str | None = None  # keep a match only when the whole of it has this shape
 
@@ -100,25 +103,53 @@ def _compound_surname() -> str:
     return "^(?:" + "|".join(sorted(surnames()[1])) + ")"
 
 
+def _id_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The resident ID's context words written in Chinese, and those in Latin letters."""
+    words = KINDS["resident_id"].context_words
+    return (
+        tuple(w for w in words if not w[0].isascii()),
+        tuple(w for w in words if w[0].isascii()),
+    )
+
+
+# An ID written 6-8-4 with separators, and any maximal run of digits (masks and a final X).
+_SPACED_ID = r"[0-9]{6}[ \-][0-9]{8}[ \-][0-9]{3}[0-9Xx]"
+_DIGIT_RUN = r"[0-9][0-9*]*[Xx]?"
+
+
 @cache
 def extractors() -> tuple[Extractor, ...]:
     """The extractors, built once from the kinds' own patterns and context words."""
     name_ctx = "(?i:" + _alternation(KINDS["person_name"].context_words) + ")"
     addr_ctx = "(?i:" + _alternation(KINDS["address"].context_words) + ")"
+    id_words, id_latin = _id_words()
+    # A Latin word only as a label: at the line's start or after punctuation or a Chinese
+    # character (spaces between allowed), not after a word ("Order ID", "userid").
+    latin = rf"(?:^\s*|[^0-9A-Za-z_\s]\s*)(?i:{_alternation(id_latin)})"
+    id_ctx = f"(?:{_alternation(id_words)}|{latin})"
     sep = r"[:：=\s]*"
     digits = (
         # +86 / 0086 mobiles with separators, spaced mobiles, landlines with area code, spaced
         # cards; then any maximal run of digits (masks and a final X allowed).
         r"(?:\+86|0086|\+ 86)[ \-]?1[3-9][0-9][ \-]?[0-9*]{4}[ \-]?[0-9]{4}"
         r"|1[3-9][0-9][ \-][0-9*]{4}[ \-][0-9]{4}"
-        r"|[0-9]{6}[ \-][0-9]{8}[ \-][0-9]{3}[0-9Xx]"
+        rf"|{_SPACED_ID}"
         r"|(?:\+86[ \-]?|0086[ \-]?)?\(0?[1-9][0-9]{1,2}\)[ \-]?[0-9]{3,4}[ \-]?[0-9]{4}"
         r"|(?:\+86[ \-]?|0086[ \-]?)[1-9][0-9]{1,2}[ \-][0-9]{3,4}[ \-]?[0-9]{4}"
         r"|0[1-9][0-9]{1,2}[ \-][0-9]{3,4}[ \-]?[0-9]{4}"
         r"|[0-9]{4}(?:[ \-][0-9*]{4}){3}(?:[ \-][0-9]{1,3})?"
-        r"|[0-9][0-9*]*[Xx]?"
+        rf"|{_DIGIT_RUN}"
     )
     return (
+        # An ID-shaped token right after an ID context word ("身份证号：", "ID No.", "证件号为")
+        # is an ID even when it fails a check: a forged sample's invalid rate shows in prose.
+        Extractor(
+            "id_ctx",
+            rf"{id_ctx}[:：=#\s]*(?:是|为)?[:：=#\s]*(?:{_SPACED_ID}|{_DIGIT_RUN})",
+            ("resident_id",),
+            strip_prefix="^[^0-9]*",
+            all_failures=True,
+        ),
         Extractor("digits", digits, ("resident_id", "mobile", "bank_card", "landline")),
         Extractor("email", KINDS["email"].pattern, ("email",)),
         Extractor("passport", KINDS["passport"].pattern, ("passport",)),
@@ -165,24 +196,31 @@ _NAME_TOKEN = f"^(?:[{CJK}]{{2,5}}|[{CJK}]+(?:·[{CJK}]+)+)$"
 
 
 @cache
-def _failing_tiers(kind: str) -> dict[str, int]:
+def _failing_tiers(kind: str, all_failures: bool) -> tuple[dict[str, int | None], int | None]:
     """How a candidate that fails a check of ``kind`` still ranks as that kind: masked (1),
-    near miss (2); other failures are not the kind at all. A valid candidate ranks 0."""
-    return {Status.MASKED.value: 1} | dict.fromkeys(sorted(NEAR_MISS.get(kind, ())), 2)
+    near miss (2); other failures are not the kind at all, unless ``all_failures`` (a context
+    word named the kind), where any failure but the wrong shape ranks 2. A valid candidate
+    ranks 0. Returns the tiers of the reasons named and the tier of any other reason."""
+    named = {Status.MASKED.value: 1, "bad_format": None}
+    return named | dict.fromkeys(sorted(NEAR_MISS.get(kind, ())), 2), 2 if all_failures else None
 
 
-def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
+def classify(
+    cands: pl.DataFrame, kinds: tuple[str, ...], all_failures: bool = False
+) -> pl.DataFrame:
     """Give each candidate (column ``cand``) the first kind it is valid for, else the first it is
-    masked for, else the first it is a near miss of (right structure, wrong check digit).
+    masked for, else the first it is a near miss of (right structure, wrong check digit), or
+    with ``all_failures`` the first it fails any other check of.
 
     Kinds with ``run_lengths`` only see candidates with that many digits, so most numbers in a
     text (prices, dates, order numbers) never reach a validator. Returns the candidates that
-    got a kind, with ``kind``, ``value`` and ``reason`` (null when valid) added.
+    got a kind, with ``kind``, ``value``, ``reason`` (null when valid) and ``flag`` (a valid
+    value's plausibility flag) added.
     """
     cands = cands.with_row_index("_cid")
     decided = None
     if any(KINDS[k].run_lengths for k in kinds):
-        decided, cands = _decided_by_codes(cands, kinds)
+        decided, cands = _decided_by_codes(cands, kinds, all_failures)
     parts = []
     for order, k in enumerate(kinds):
         kind = KINDS[k]
@@ -190,18 +228,18 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
         if kind.run_lengths:
             sub = sub.filter(pl.col("_len").is_in(sorted(kind.run_lengths)))
         checked = check_column(kind, sub.get_column("cand"))
-        failing = _failing_tiers(k)
+        failing, other = _failing_tiers(k, all_failures)
         tier = (
             pl.when(pl.col("reason").is_null())
             .then(0)
             .otherwise(
                 pl.col("reason").replace_strict(
-                    list(failing), list(failing.values()), default=None, return_dtype=pl.Int64
+                    list(failing), list(failing.values()), default=other, return_dtype=pl.Int64
                 )
             )
         )
         sub = (
-            sub.with_columns(checked.get_column("value"), checked.get_column("reason"))
+            sub.with_columns(checked.select("value", "reason", "flag"))
             .with_columns(kind=pl.lit(k), _rank=tier * len(kinds) + order)
             .drop_nulls("_rank")
         )
@@ -214,12 +252,12 @@ def classify(cands: pl.DataFrame, kinds: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _decided_by_codes(
-    cands: pl.DataFrame, kinds: tuple[str, ...]
+    cands: pl.DataFrame, kinds: tuple[str, ...], all_failures: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Classify candidates by the kinds' compiled codes alone (the same ranking as
-    :func:`classify`, in numpy); return those that got a kind, with ``value``, ``reason`` and
-    ``kind``, and, with their digit count ``_len``, those left to the Polars rules (shapes
-    the compiled checks leave alone, such as full-width digits)."""
+    :func:`classify`, in numpy); return those that got a kind, with ``value``, ``reason``,
+    ``flag`` and ``kind``, and, with their digit count ``_len``, those left to the Polars rules
+    (shapes the compiled checks leave alone, such as full-width digits)."""
     cand = cands.get_column("cand")
     arrow = cand.to_arrow()
     n_digits = np.frombuffer(_checks.count_chars(*arrow_args(arrow), b"0123456789*Xx"), np.uint8)
@@ -241,10 +279,11 @@ def _decided_by_codes(
         values[order] = arrow if normal is None else normal
         left |= applies & ((codes == SLOW_CODE) | (codes == FINISH_CODE))
         tier = np.full(size, none, np.int64)
-        tier[codes == 0] = 0
+        tier[(codes == 0) | _flag_codes(kind, codes)] = 0
+        failing, other = _failing_tiers(k, all_failures)
         for i, reason in enumerate(kind.FAST_REASONS, 1):
-            if reason in _failing_tiers(k):
-                tier[codes == i] = _failing_tiers(k)[reason]
+            if (rank := failing.get(reason, other)) is not None:
+                tier[codes == i] = rank
         rank = np.where(applies & (tier < none), tier * len(kinds) + order, none)
         better = rank < best
         best = np.where(better, rank, best)
@@ -262,14 +301,21 @@ def _decided_by_codes(
     ]
     order_back = pl.Series(np.argsort(np.concatenate(parts), kind="stable"))
     value = pl.concat(picked).gather(order_back) if picked else pl.Series([], dtype=pl.String)
-    names = [*(r for k in kinds for r in KINDS[k].FAST_REASONS)]
-    starts = np.cumsum([0] + [len(KINDS[k].FAST_REASONS) for k in kinds])
+    # each kind's reasons then flags, numbered as its codes are, one list over all kinds
+    names = [*(r for k in kinds for r in (*KINDS[k].FAST_REASONS, *KINDS[k].FLAGS))]
+    n_reasons = np.array([len(KINDS[k].FAST_REASONS) for k in kinds])
+    starts = np.cumsum([0] + [len(KINDS[k].FAST_REASONS) + len(KINDS[k].FLAGS) for k in kinds])
     codes = best_code[rows].astype(np.int64)
-    reason_index = np.where(codes == 0, -1, starts[chosen] + codes - 1)
+    index = np.where(codes == 0, -1, starts[chosen] + codes - 1)
+    flagged = codes > n_reasons[chosen]
+    reason_index, flag_index = np.where(flagged, -1, index), np.where(flagged, index, -1)
     decided = cands.filter(pl.Series(keep)).with_columns(
         value.alias("value"),
-        pl.Series("reason", reason_index).replace_strict(
-            list(range(len(names))), names, default=None, return_dtype=pl.String
+        *(
+            pl.Series(col, at).replace_strict(
+                list(range(len(names))), names, default=None, return_dtype=pl.String
+            )
+            for col, at in (("reason", reason_index), ("flag", flag_index))
         ),
         pl.Series("kind", chosen).replace_strict(
             list(range(len(kinds))), list(kinds), return_dtype=pl.String
@@ -277,6 +323,12 @@ def _decided_by_codes(
     )
     rest = cands.with_columns(_len=pl.Series(n_digits)).filter(pl.Series(left))
     return decided, rest
+
+
+def _flag_codes(kind: Kind, codes: np.ndarray) -> np.ndarray:
+    """Where the compiled ``codes`` of ``kind`` say valid with a plausibility flag."""
+    first = len(kind.FAST_REASONS) + 1
+    return (codes >= first) & (codes < first + len(kind.FLAGS))
 
 
 def _post(ex: Extractor, e: pl.Expr) -> pl.Expr:
@@ -301,9 +353,11 @@ def status_expr(reason: pl.Expr) -> pl.Expr:
 def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """Classify each extractor's candidates (``line``, ``raw``, …); anchored extractors only run
     on lines that hold an identifier of another kind (a name beside an ID, phone or address).
-    Repeats of one value in one line are dropped (two extractors often find the same name)."""
+    Repeats of one value in one line are dropped (two extractors often find the same name),
+    and a value a context word typed is not typed again as another kind."""
     done: list[pl.DataFrame] = []
     anchors: list[np.ndarray] = []  # lines with a valid or masked identifier other than a name
+    claimed: list[tuple[frozenset[str], pl.DataFrame]] = []  # kinds, and (line, cand) typed
     for ex in sorted(extractors(), key=lambda e: e.anchored):  # anchored ones last
         sub = cands.get(ex.name)
         if sub is None or sub.height == 0:
@@ -317,7 +371,12 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
         else:
             sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
         if ex.kinds[0] in STRONG:
-            got = classify(sub, ex.kinds)
+            got = classify(sub, ex.kinds, ex.all_failures)
+            for kinds_of, typed in claimed:
+                if typed.height and kinds_of & set(ex.kinds):
+                    got = got.join(typed, on=["line", "cand"], how="anti", maintain_order="left")
+            if ex.all_failures:
+                claimed.append((frozenset(ex.kinds), got.select("line", "cand")))
         else:
             # Names and addresses repeat (common names, one street for many people): classify
             # each distinct candidate once.
@@ -370,6 +429,7 @@ _EMPTY_FOUND = pl.DataFrame(
         "kind": pl.String,
         "value": pl.String,
         "reason": pl.String,
+        "flag": pl.String,
         "status": pl.String,
     }
 )
@@ -385,7 +445,7 @@ def _threads() -> ThreadPoolExecutor:
 
 def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """Bulk span finding. ``lines`` has ``line`` (int) and ``text``; returns one row per
-    identifier with ``line, kind, value, status, reason``.
+    identifier with ``line, kind, value, status, reason, flag``.
 
     Every step works line by line, so a large batch is cut into one slice per core and the
     slices run in threads (Polars releases the GIL); the result is the same."""
@@ -398,7 +458,7 @@ def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    return _resolve(candidates(lines)).select("line", "kind", "value", "status", "reason")
+    return _resolve(candidates(lines)).select("line", "kind", "value", "status", "reason", "flag")
 
 
 def candidates(lines: pl.DataFrame, starts: bool = False) -> dict[str, pl.DataFrame]:
@@ -423,14 +483,15 @@ def candidates(lines: pl.DataFrame, starts: bool = False) -> dict[str, pl.DataFr
 
 @cache
 def _extract_args() -> tuple[object, ...]:
-    """What the compiled extractors are built from: the context words in the regexes' order,
-    the province names and street markers of addresses, plate provinces and suffixes, the
+    """What the compiled extractors are built from: the context words in the regexes' order
+    (names', addresses', and IDs' in Chinese and in Latin letters), the province names and street markers of addresses, plate provinces and suffixes, the
     fewest digits any digit kind has (shorter runs are no digit kind's run length), the
     width folding, and what a name after a context word is made of."""
     digit_kinds = next(ex.kinds for ex in extractors() if ex.name == "digits")
     return (
         _longest_first(KINDS["person_name"].context_words),
         _longest_first(KINDS["address"].context_words),
+        *map(_longest_first, _id_words()),
         PROVINCE_SHORT_NAMES,
         STREET_MARKERS,
         "".join(PROVINCES),
@@ -471,7 +532,15 @@ def find_spans_many(texts: Sequence[str]) -> list[list[Span]]:
         offset = r["raw"].find(r["cand"]) if r["cand"] else 0
         start = line_start[r["line"]] + r["start"] + max(offset, 0)
         spans[doc[r["line"]]].append(
-            Span(r["kind"], start, start + len(r["cand"]), r["value"], r["status"], r["reason"])
+            Span(
+                r["kind"],
+                start,
+                start + len(r["cand"]),
+                r["value"],
+                r["status"],
+                r["reason"],
+                r["flag"],
+            )
         )
     for found_in in spans:
         found_in.sort(key=lambda s: (s.start, s.kind))

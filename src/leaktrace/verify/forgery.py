@@ -103,9 +103,12 @@ def _count(df: pl.DataFrame, cond: pl.Expr) -> int:
 
 
 def _checked(kind: str, values: pl.Series) -> pl.DataFrame:
-    """``v``, the values, and ``r``, the first check each fails (null when valid), by the
-    kinds' compiled column checks."""
-    return pl.DataFrame({"v": values, "r": check_column(KINDS[kind], values).get_column("reason")})
+    """``v``, the values, ``r``, the first check each fails (null when valid), and ``f``, a
+    valid value's plausibility flag, by the kinds' compiled column checks."""
+    checked = check_column(KINDS[kind], values)
+    return pl.DataFrame(
+        {"v": values, "r": checked.get_column("reason"), "f": checked.get_column("flag")}
+    )
 
 
 def _reason_rate(name: str, label: str, rows: pl.DataFrame, reason: str) -> Signal:
@@ -134,11 +137,11 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
         _signal(
             "id_birth",
             "resident IDs with an impossible or implausible birth date",
+            # a holder over 110 is valid (the standard sets no age limit) but implausible
             _count(
                 date_vis,
-                pl.col("r").is_in(
-                    ["impossible_birth_date", "future_birth_date", "implausible_age"]
-                ),
+                pl.col("r").is_in(["impossible_birth_date", "future_birth_date"])
+                | (pl.col("f") == "implausible_age"),
             ),
             date_vis.height,
             0.0,
