@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
 
-$(STAMP): $(BIN)/python pyproject.toml src/leaktrace/pii/_checks.c src/leaktrace/scan/_extract.c src/leaktrace/_column.h
+$(STAMP): $(BIN)/python pyproject.toml src/leaktrace/pii/_checks.c src/leaktrace/scan/_extract.c src/leaktrace/ingest/_sql.c src/leaktrace/_column.h
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 

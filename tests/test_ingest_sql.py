@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leaktrace.ingest import open_source
-from leaktrace.ingest.sql_values import MYSQL, POSTGRES, copy_row, parse_values
+from leaktrace.ingest.sql_values import END, MYSQL, POSTGRES, copy_rows, insert_rows
 
 
 def mysql_literal(value: str | None) -> str:
@@ -166,6 +166,10 @@ def test_copy_block_cut_off(tmp_path):
     assert [(p.place, p.rows_skipped) for p in source.problems] == [("c.sql line 4 (COPY t)", 1)]
 
 
+def rows_of(parsed) -> list[list[str | None]]:
+    return [list(r) for r in zip(*(c.to_pylist() for c in parsed.columns), strict=True)]
+
+
 _text = st.text(
     alphabet=st.one_of(
         st.sampled_from(list("'\"\\,()\n\r\t;\0 _%")),
@@ -173,24 +177,34 @@ _text = st.text(
     ),
     max_size=15,
 )
-_row = st.lists(st.one_of(st.none(), _text), min_size=1, max_size=6)
+_rows = st.integers(1, 6).flatmap(
+    lambda width: st.lists(
+        st.lists(st.one_of(st.none(), _text), min_size=width, max_size=width),
+        min_size=1,
+        max_size=8,
+    )
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_row, min_size=1, max_size=8))
+@given(_rows)
 def test_mysql_tuple_round_trip(rows):
     text = ",".join("(" + ",".join(mysql_literal(v) for v in r) + ")" for r in rows) + ";"
-    assert parse_values(text, MYSQL) == rows
+    parsed = insert_rows(text.encode(), 0, MYSQL)
+    assert (parsed.state, parsed.bad, rows_of(parsed)) == (END, [], rows)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_row, min_size=1, max_size=8))
+@given(_rows)
 def test_postgres_tuple_round_trip(rows):
     text = ", ".join("(" + ", ".join(pg_literal(v) for v in r) + ")" for r in rows)
-    assert parse_values(text, POSTGRES) == rows
+    parsed = insert_rows(text.encode(), 0, POSTGRES)
+    assert (parsed.state, parsed.bad, rows_of(parsed)) == (END, [], rows)
 
 
 @settings(max_examples=200, deadline=None)
-@given(_row)
-def test_copy_row_round_trip(row):
-    assert copy_row("\t".join(copy_field(v) for v in row)) == row
+@given(_rows)
+def test_copy_row_round_trip(rows):
+    text = "".join("\t".join(copy_field(v) for v in r) + "\n" for r in rows) + "\\.\n"
+    parsed = copy_rows(text.encode(), 0)
+    assert (parsed.state, parsed.bad, rows_of(parsed)) == (END, [], rows)
