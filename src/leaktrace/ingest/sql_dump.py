@@ -6,6 +6,7 @@ row of a COPY block, given what was in force there (``SqlStart``), so it can be 
 
 from __future__ import annotations
 
+import mmap
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,19 +36,19 @@ _NAME = (
     rb"(?:`[^`]+`|\"[^\"]+\"|\[[^\]]+\]|[\w$\x80-\xff]+)"
     rb"(?:\s*\.\s*(?:`[^`]+`|\"[^\"]+\"|[\w$\x80-\xff]+))*"
 )
-_INSERT = re.compile(
+INSERT_HEAD = re.compile(
     rb"(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*INTO\s+("
     + _NAME
     + rb")\s*(?:\(([^)]*)\)\s*)?VALUES?\b",
     re.IGNORECASE,
 )
-_CREATE = re.compile(
+CREATE_HEAD = re.compile(
     rb"CREATE\s+(?:(?:TEMPORARY|TEMP|UNLOGGED|GLOBAL|LOCAL)\s+)*TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?("
     + _NAME
     + rb")\s*\(",
     re.IGNORECASE,
 )
-_COPY = re.compile(
+COPY_HEAD = re.compile(
     rb"COPY\s+(" + _NAME + rb")\s*(?:\(([^)]*)\)\s*)?FROM\s+stdin\b[^\n]*\n", re.IGNORECASE
 )
 _SPACE = re.compile(rb"(?:\s++|--[^\n]*+(?:\n|\Z)|#[^\n]*+(?:\n|\Z)|/\*.*?\*/|;)*+", re.DOTALL)
@@ -73,6 +74,7 @@ class SqlStart:
     dialect: int
     created: dict[str, list[str]]
     copy: tuple[str, list[str] | None] | None = None
+    table_at: int | None = None  # where the table in force began, when before the range
 
 
 def dialect_of(head: bytes) -> int:
@@ -141,12 +143,12 @@ class _Dump:
             text.ensure(_LOOKAHEAD)
             if text.pos >= len(text.buf):
                 break
-            if m := _INSERT.match(text.buf, text.pos):
+            if m := INSERT_HEAD.match(text.buf, text.pos):
                 yield from self._insert(m)
-            elif m := _COPY.match(text.buf, text.pos):
+            elif m := COPY_HEAD.match(text.buf, text.pos):
                 text.pos = m.end()
-                yield from self._copy(_unquote(m.group(1)), _column_list(m.group(2)))
-            elif m := _CREATE.match(text.buf, text.pos):
+                yield from self._copy(unquote(m.group(1)), column_list(m.group(2)))
+            elif m := CREATE_HEAD.match(text.buf, text.pos):
                 self._create(m)
             elif text.buf[text.pos : text.pos + 1] == b"\\":  # a psql meta-command: \connect
                 self._skip_line()
@@ -156,8 +158,8 @@ class _Dump:
 
     def _insert(self, m: re.Match[bytes]) -> Iterator[Batch]:
         text = self.text
-        table = _unquote(m.group(1))
-        columns = _column_list(m.group(2)) or self.created.get(table)
+        table = unquote(m.group(1))
+        columns = column_list(m.group(2)) or self.created.get(table)
         head = m.group(0)
         stmt = text.pos
         stmt_line = text.line(stmt)
@@ -242,7 +244,7 @@ class _Dump:
     def _create(self, m: re.Match[bytes]) -> None:
         """Remember a table's column names; the statement must fit in the size cap."""
         text = self.text
-        table = _unquote(m.group(1))
+        table = unquote(m.group(1))
         body_start = m.end()
         while (end := create_body_end(text.buf, body_start)) is None:
             if len(text.buf) - text.pos > SQL_TUPLE_MAX or not text.more():
@@ -315,10 +317,11 @@ class _Dump:
         text.pos = end + 1
 
 
-def create_body_end(buf: bytes, body_start: int) -> int | None:
-    """The offset of the ')' that closes a CREATE TABLE's definitions, or None if not in buf."""
+def create_body_end(buf: bytes | mmap.mmap, body_start: int, stop: int = -1) -> int | None:
+    """The offset of the ')' that closes a CREATE TABLE's definitions (before ``stop``), or None
+    if it is not in ``buf``."""
     depth = 1
-    for tok in _DEFINITION.finditer(buf, body_start):
+    for tok in _DEFINITION.finditer(buf, body_start, stop if stop >= 0 else len(buf)):
         t = tok.group(0)
         depth += (t == b"(") - (t == b")")
         if depth == 0:
@@ -343,16 +346,16 @@ def definition_names(body: bytes) -> list[str]:
     for part in parts:
         m = _IDENT.match(part)
         if m and (m.group(1)[:1] in (b"`", b'"', b"[") or m.group(1).upper() not in _NOT_COLUMNS):
-            names.append(_unquote(m.group(1)))
+            names.append(unquote(m.group(1)))
     return names
 
 
-def _column_list(names: bytes | None) -> list[str] | None:
+def column_list(names: bytes | None) -> list[str] | None:
     """The names of an INSERT's or COPY's column list, or None without one."""
-    return [_unquote(c) for c in names.split(b",")] if names else None
+    return [unquote(c) for c in names.split(b",")] if names else None
 
 
-def _unquote(name: bytes) -> str:
+def unquote(name: bytes) -> str:
     """`db`.`t` -> db.t; "public"."users" -> public.users; surrounding spaces dropped."""
     parts = re.findall(
         r"`([^`]+)`|\"([^\"]+)\"|\[([^\]]+)\]|([^\s.`\"\[\]]+)", name.decode("utf-8", "replace")
