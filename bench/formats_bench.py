@@ -125,8 +125,11 @@ def _create(quote: str, table: str) -> str:
     return f"CREATE TABLE {table} (\n" + ",\n".join(cols) + "\n);\n"
 
 
-def write_formats(n: int, seed: int, out: Path) -> dict[str, Path]:
-    """The same ``n`` customers in each format; returns the paths by format name."""
+def write_formats(
+    n: int, seed: int, out: Path, statement_bytes: int = STATEMENT_BYTES
+) -> dict[str, Path]:
+    """The same ``n`` customers in each format (MySQL INSERTs of about ``statement_bytes``);
+    returns the paths by format name."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {
         "csv": out / "customers.csv",
@@ -160,7 +163,7 @@ def write_formats(n: int, seed: int, out: Path) -> dict[str, Path]:
         for t in _tuples(frame, _mysql, ","):
             statement.append(t)
             size += len(t) + 1
-            if size >= STATEMENT_BYTES:
+            if size >= statement_bytes:
                 f["mysql_insert"].write(
                     "INSERT INTO `customer` VALUES " + ",".join(statement) + ";\n"
                 )

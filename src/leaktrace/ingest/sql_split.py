@@ -44,13 +44,14 @@ def split_sql(source: Source, parts: int) -> list[Source]:
     """``source`` cut into about ``parts`` ranges; fewer (or one) where no place to cut is found."""
     with open(source.path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         size = len(mm)
+        encoding = source.encoding or "utf-8"
         dialect = dialect_of(mm[:HEAD])
         starts = [_Start(0, None, None)]
         for i in range(1, parts):
-            found = _start_after(mm, max(size * i // parts, starts[-1].offset + 1))
+            found = _start_after(mm, max(size * i // parts, starts[-1].offset + 1), encoding)
             if found is not None and found.offset < size:
                 starts.append(found)
-        created = _creates(mm, starts[-1].offset)
+        created = _creates(mm, starts[-1].offset, encoding)
         lines = _lines_before(mm, [s.offset for s in starts])
     out = []
     ends = [s.offset for s in starts[1:]] + [size]
@@ -83,7 +84,7 @@ def first_batches(parts: list[Source]) -> Iterator[Batch]:
             yield first
 
 
-def _start_after(mm: mmap.mmap, target: int) -> _Start | None:
+def _start_after(mm: mmap.mmap, target: int, encoding: str) -> _Start | None:
     """The first place at or after ``target`` where a range can start, or None."""
     copy = _open_copy(mm, target)
     if copy is not None:
@@ -93,8 +94,8 @@ def _start_after(mm: mmap.mmap, target: int) -> _Start | None:
         row = target if mm[target - 1] == 0x0A else mm.find(b"\n", target) + 1
         if row <= 0:
             return None
-        cols = column_list(m.group(2))
-        return _Start(row, (unquote(m.group(1)), cols), head)
+        cols = column_list(_utf8(m.group(2), encoding))
+        return _Start(row, (unquote(_utf8(m.group(1), encoding)), cols), head)
     pos = target - 1
     while (m := _STATEMENT.search(mm, pos)) is not None:
         at = pos = m.end()
@@ -138,7 +139,7 @@ def _first_line_with(mm: mmap.mmap, head: bytes, before: int) -> int:
     return found + 1 if found >= 0 else before
 
 
-def _creates(mm: mmap.mmap, upto: int) -> list[tuple[int, str, list[str]]]:
+def _creates(mm: mmap.mmap, upto: int, encoding: str) -> list[tuple[int, str, list[str]]]:
     """The CREATE TABLE statements that start a line before ``upto``: offset, table, columns."""
     out = []
     for word in _CREATE_WORD:
@@ -149,7 +150,8 @@ def _creates(mm: mmap.mmap, upto: int) -> list[tuple[int, str, list[str]]]:
                 continue
             end = create_body_end(mm, m.end(), m.end() + SQL_TUPLE_MAX)
             if end is not None:
-                out.append((at, unquote(m.group(1)), definition_names(mm[m.end() : end])))
+                body = _utf8(mm[m.end() : end], encoding)
+                out.append((at, unquote(_utf8(m.group(1), encoding)), definition_names(body)))
     return sorted(out)
 
 
@@ -163,3 +165,10 @@ def _lines_before(mm: mmap.mmap, offsets: list[int]) -> list[int]:
             pos = stop
         out.append(lines)
     return out
+
+
+def _utf8(raw: bytes | None, encoding: str) -> bytes | None:
+    """Names found in the file's bytes, as the reader sees them (it reads UTF-8)."""
+    if raw is None or encoding in ("utf-8", "utf-8-sig", "ascii"):
+        return raw
+    return raw.decode(encoding, "replace").encode()
