@@ -8,7 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leaktrace.ingest import open_source
-from leaktrace.ingest.sql_values import END, MYSQL, POSTGRES, copy_rows, insert_rows
+from leaktrace.ingest.sql_values import (
+    END,
+    ERROR,
+    FULL,
+    MORE,
+    MYSQL,
+    POSTGRES,
+    copy_rows,
+    insert_rows,
+)
 
 
 def mysql_literal(value: str | None) -> str:
@@ -208,3 +217,68 @@ def test_copy_row_round_trip(rows):
     text = "".join("\t".join(copy_field(v) for v in r) + "\n" for r in rows) + "\\.\n"
     parsed = copy_rows(text.encode(), 0)
     assert (parsed.state, parsed.bad, rows_of(parsed)) == (END, [], rows)
+
+
+def test_literals_of_both_dialects():
+    mysql = (
+        "(1,-2.5e3,NULL,null,_utf8mb4'张三',_binary 'b\\'x',X'4142',b'0101',N'李四',"
+        "\"双\"\"引号\\\"\",'多\\n行\\Z\\%','真\n换行;),(', 0x4142 ),\n( 2 ,'',NULL,'','','','','','','','','',''"
+        ");"
+    )
+    got = rows_of(insert_rows(mysql.encode(), 0, MYSQL))
+    assert got[0] == [
+        "1", "-2.5e3", None, None, "张三", "b'x", "0x4142", "0b0101", "李四", '双"引号"',
+        "多\n行\x1a\\%", "真\n换行;),(", "0x4142",
+    ]  # fmt: skip
+    assert got[1][:3] == ["2", "", None]
+    pg = "(1, E'\\x41\\101\\u4e2d\\n''', 'C:\\dir\\''x', X'41', B'01', NULL, e'\\'')"
+    got = rows_of(insert_rows(pg.encode(), 0, POSTGRES))
+    assert got == [["1", "AA中\n'", "C:\\dir\\'x", "0x41", "0b01", None, "'"]]
+
+
+def test_rows_of_another_width_and_broken_tuples_are_placed():
+    buf = b"(1,'a'),(2),(3,'c'),(4,'d' 'e'),(5,'f');"
+    parsed = insert_rows(buf, 0, MYSQL, width=2, fixed=True)
+    assert rows_of(parsed) == [["1", "a"], ["3", "c"]]
+    assert parsed.bad == [(buf.index(b"(2)"), 1)]
+    assert (parsed.state, parsed.pos) == (ERROR, buf.index(b"(4"))
+
+
+INSERT = b"INSERT INTO `t` VALUES"
+
+
+def _read_cut(buf: bytes, start: int, cut: int, max_rows: int, copy: bool) -> list:
+    """Parse as the reader does when its window holds only ``buf[:cut]`` at first: resume from
+    the returned place with the whole buffer, and go on into statements with the same head."""
+    rows, pos, width, view = [], start, -1, buf[:cut]
+    while True:
+        final = len(view) == len(buf)
+        if copy:
+            parsed = copy_rows(view, pos, width=width, max_rows=max_rows, final=final)
+        else:
+            kw = {"head": INSERT, "width": width, "max_rows": max_rows, "final": final}
+            parsed = insert_rows(view, pos, MYSQL, **kw)
+        assert parsed.bad == [] and parsed.state in (END, MORE, FULL)
+        rows += rows_of(parsed)
+        width = parsed.width if parsed.count else width
+        pos = parsed.pos
+        if parsed.state == END and not copy and buf[pos:].lstrip().startswith(INSERT):
+            pos = buf.index(INSERT, pos) + len(INSERT)  # the reader's statement loop
+        elif parsed.state == END or (final and parsed.state == MORE):
+            return rows
+        view = buf if parsed.state == MORE or not final else view
+
+
+@settings(max_examples=200, deadline=None)
+@given(_rows, _rows, st.integers(0, 1000), st.integers(1, 5))
+def test_parse_resumes_where_the_window_was_cut(first, second, cut, max_rows):
+    width = len(first[0])
+    second = [(r + [None] * width)[:width] for r in second]
+    statements = [
+        INSERT + b" " + ",".join("(" + ",".join(map(mysql_literal, r)) + ")" for r in rows).encode()
+        for rows in (first, second)
+    ]
+    buf = b";\n".join(statements) + b";\n"
+    assert _read_cut(buf, len(INSERT), cut, max_rows, False) == first + second
+    copy = "".join("\t".join(map(copy_field, r)) + "\n" for r in first + second).encode()
+    assert _read_cut(copy + b"\\.\n", 0, cut, max_rows, True) == first + second
