@@ -13,6 +13,7 @@ import mmap
 import re
 from collections.abc import Iterator
 
+from leaktrace.ingest import _sql
 from leaktrace.ingest.limits import HEAD, SQL_TUPLE_MAX
 from leaktrace.ingest.source import Batch, Part, Source
 from leaktrace.ingest.sql_dump import (
@@ -28,9 +29,7 @@ from leaktrace.ingest.sql_dump import (
 )
 
 _STATEMENT = re.compile(rb"\n(?=(?:INSERT|REPLACE|COPY|insert|replace|copy)\s)")
-_COPY_LINE = (b"\nCOPY ", b"\ncopy ")
-_CREATE_WORD = (b"CREATE", b"create")
-_STEP = 16 << 20  # bytes counted at a time
+_HEADS = (b"COPY ", b"copy ", b"\\.", b"CREATE", b"create")  # the lines _Survey notes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,17 +41,24 @@ class _Start:
 
 def split_sql(source: Source, parts: int) -> list[Source]:
     """``source`` cut into about ``parts`` ranges; fewer (or one) where no place to cut is found."""
+    encoding = source.encoding or "utf-8"
     with open(source.path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         size = len(mm)
-        encoding = source.encoding or "utf-8"
         dialect = dialect_of(mm[:HEAD])
-        starts = [_Start(0, None, None)]
+        survey = _Survey(mm)
+        starts, lines = [_Start(0, None, None)], [0]
         for i in range(1, parts):
-            found = _start_after(mm, max(size * i // parts, starts[-1].offset + 1), encoding)
-            if found is not None and found.offset < size:
-                starts.append(found)
-        created = _creates(mm, starts[-1].offset, encoding)
-        lines = _lines_before(mm, [s.offset for s in starts])
+            target = max(size * i // parts, starts[-1].offset + 1)
+            if target >= size:
+                break
+            survey.upto(target)
+            found = _start_after(mm, target, survey, encoding)
+            if found is None or found.offset >= size:
+                break
+            survey.upto(found.offset)
+            starts.append(found)
+            lines.append(survey.newlines)
+        created = survey.created(encoding)
     out = []
     ends = [s.offset for s in starts[1:]] + [size]
     for start, end, line in zip(starts, ends, lines, strict=True):
@@ -61,6 +67,43 @@ def split_sql(source: Source, parts: int) -> list[Source]:
         part = Part(start.offset, end, first_line=line + 1, first_row=1, context=context)
         out.append(dataclasses.replace(source, problems=[], part=part))
     return out
+
+
+class _Survey:
+    """One pass over the dump from its start, in steps: newlines counted, and the lines that
+    open a COPY block, close one (``\\.``) or create a table noted (in C, at memchr speed)."""
+
+    def __init__(self, mm: mmap.mmap) -> None:
+        self.mm = mm
+        self.pos = 0
+        self.newlines = 0
+        self.copy = -1  # the last COPY line
+        self.copy_end = -1  # the last line '\\.'
+        self.creates: list[int] = []
+
+    def upto(self, stop: int) -> None:
+        count, heads = _sql.lines(self.mm, self.pos, stop, _HEADS)
+        self.newlines += count
+        for at, kind in heads:
+            if kind <= 1:
+                self.copy = at
+            elif kind == 2:
+                if self.mm[at + 2 : at + 3] in (b"\n", b"") or self.mm[at + 2 : at + 4] == b"\r\n":
+                    self.copy_end = at
+            else:
+                self.creates.append(at)
+        self.pos = max(self.pos, stop)
+
+    def created(self, encoding: str) -> list[tuple[int, str, list[str]]]:
+        """The CREATE TABLE statements seen: offset, table, column names."""
+        out = []
+        for at in self.creates:
+            if m := CREATE_HEAD.match(self.mm, at):
+                end = create_body_end(self.mm, m.end(), m.end() + SQL_TUPLE_MAX)
+                if end is not None:
+                    body = _utf8(self.mm[m.end() : end], encoding)
+                    out.append((at, unquote(_utf8(m.group(1), encoding)), definition_names(body)))
+        return out
 
 
 def first_batches(parts: list[Source]) -> Iterator[Batch]:
@@ -84,18 +127,17 @@ def first_batches(parts: list[Source]) -> Iterator[Batch]:
             yield first
 
 
-def _start_after(mm: mmap.mmap, target: int, encoding: str) -> _Start | None:
-    """The first place at or after ``target`` where a range can start, or None."""
-    copy = _open_copy(mm, target)
-    if copy is not None:
-        head, m = copy
+def _start_after(mm: mmap.mmap, target: int, survey: _Survey, encoding: str) -> _Start | None:
+    """The first place at or after ``target`` where a range can start, or None; ``survey``
+    has seen the lines before ``target``."""
+    if survey.copy > survey.copy_end and (m := COPY_HEAD.match(mm, survey.copy)):
         if target <= m.end():
-            return _Start(head, None, None)
+            return _Start(survey.copy, None, None)
         row = target if mm[target - 1] == 0x0A else mm.find(b"\n", target) + 1
         if row <= 0:
             return None
         cols = column_list(_utf8(m.group(2), encoding))
-        return _Start(row, (unquote(_utf8(m.group(1), encoding)), cols), head)
+        return _Start(row, (unquote(_utf8(m.group(1), encoding)), cols), survey.copy)
     pos = target - 1
     while (m := _STATEMENT.search(mm, pos)) is not None:
         at = pos = m.end()
@@ -107,20 +149,6 @@ def _start_after(mm: mmap.mmap, target: int, encoding: str) -> _Start | None:
             first = _first_line_with(mm, head.group(0), at)
             return _Start(at, None, first if first < at else None)
     return None
-
-
-def _open_copy(mm: mmap.mmap, target: int) -> tuple[int, re.Match[bytes]] | None:
-    """The COPY statement whose block is still open at ``target`` (its offset and head)."""
-    head = max(mm.rfind(word, 0, target) for word in _COPY_LINE) + 1
-    if head == 0 and mm[:5] not in (b"COPY ", b"copy "):
-        return None
-    end = target
-    while (end := mm.rfind(b"\n\\.", head, end)) >= 0:  # a '\\.' line after it closes it
-        after = mm[end + 3 : end + 5]
-        if after[:1] == b"\n" or after == b"\r\n" or end + 3 >= len(mm):
-            return None
-    m = COPY_HEAD.match(mm, head)
-    return (head, m) if m else None
 
 
 def _ends_statement(mm: mmap.mmap, newline: int) -> bool:
@@ -137,34 +165,6 @@ def _first_line_with(mm: mmap.mmap, head: bytes, before: int) -> int:
         return 0
     found = mm.find(b"\n" + head, 0, before)
     return found + 1 if found >= 0 else before
-
-
-def _creates(mm: mmap.mmap, upto: int, encoding: str) -> list[tuple[int, str, list[str]]]:
-    """The CREATE TABLE statements that start a line before ``upto``: offset, table, columns."""
-    out = []
-    for word in _CREATE_WORD:
-        pos = 0
-        while 0 <= (pos := mm.find(word, pos, upto)):
-            at, pos = pos, pos + len(word)
-            if at and mm[at - 1] != 0x0A or not (m := CREATE_HEAD.match(mm, at)):
-                continue
-            end = create_body_end(mm, m.end(), m.end() + SQL_TUPLE_MAX)
-            if end is not None:
-                body = _utf8(mm[m.end() : end], encoding)
-                out.append((at, unquote(_utf8(m.group(1), encoding)), definition_names(body)))
-    return sorted(out)
-
-
-def _lines_before(mm: mmap.mmap, offsets: list[int]) -> list[int]:
-    """The number of newlines before each of ``offsets`` (ascending)."""
-    out, pos, lines = [], 0, 0
-    for offset in offsets:
-        while pos < offset:
-            stop = min(offset, pos + _STEP)
-            lines += mm[pos:stop].count(b"\n")
-            pos = stop
-        out.append(lines)
-    return out
 
 
 def _utf8(raw: bytes | None, encoding: str) -> bytes | None:
