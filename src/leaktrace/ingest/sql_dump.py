@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from leaktrace.ingest.files import ByteStream
-from leaktrace.ingest.limits import BATCH_ROWS, SQL_TUPLE_MAX
+from leaktrace.ingest.limits import BATCH_ROWS, HEAD, SQL_TUPLE_MAX
 from leaktrace.ingest.problems import ProblemLog
 from leaktrace.ingest.sniff import column_names
 from leaktrace.ingest.source import Batch, Source
@@ -78,7 +78,8 @@ class SqlStart:
 
 
 def dialect_of(head: bytes) -> int:
-    """PostgreSQL if the start of the dump says so (pg_dump's banner, COPY, settings), else MySQL."""
+    """PostgreSQL if the first HEAD bytes of the dump say so (pg_dump's banner, a COPY,
+    settings), else MySQL."""
     return POSTGRES if _POSTGRES_HINTS.search(head) else MYSQL
 
 
@@ -99,7 +100,7 @@ def read_sql(source: Source, name: str, table: str) -> Iterator[Batch]:
         text.ensure(_LOOKAHEAD)
         start = part.context if part else None
         if not isinstance(start, SqlStart):
-            start = SqlStart(dialect_of(text.buf), {})
+            start = SqlStart(dialect_of(text.buf[:HEAD]), {})
         yield from _Dump(text, start, log, stream).statements()
     finally:
         stream.close()

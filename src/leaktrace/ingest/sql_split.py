@@ -44,7 +44,7 @@ def split_sql(source: Source, parts: int) -> list[Source]:
     encoding = source.encoding or "utf-8"
     with open(source.path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         size = len(mm)
-        dialect = dialect_of(mm[:HEAD])
+        dialect = dialect_of(_utf8(mm[:HEAD], encoding) or b"")
         survey = _Survey(mm)
         starts, lines = [_Start(0, None, None)], [0]
         for i in range(1, parts):
