@@ -239,9 +239,11 @@ def test_literals_of_both_dialects():
 def test_rows_of_another_width_and_broken_tuples_are_placed():
     buf = b"(1,'a'),(2),(3,'c'),(4,'d' 'e'),(5,'f');"
     parsed = insert_rows(buf, 0, MYSQL, width=2, fixed=True)
-    assert rows_of(parsed) == [["1", "a"], ["3", "c"]]
-    assert parsed.bad == [(buf.index(b"(2)"), 1)]
-    assert (parsed.state, parsed.pos) == (ERROR, buf.index(b"(4"))
+    assert rows_of(parsed) == [["1", "a"], ["3", "c"], ["5", "f"]]
+    assert parsed.bad == [(buf.index(b"(2)"), 1), (buf.index(b"(4"), -1)]  # -1: no tuple
+    assert (parsed.state, parsed.pos) == (END, len(buf))
+    cut = insert_rows(b"(1,'a'),(2,'b", 0, MYSQL)  # the input ends inside a tuple
+    assert (rows_of(cut), cut.state, cut.pos) == ([["1", "a"]], ERROR, 8)
 
 
 INSERT = b"INSERT INTO `t` VALUES"
@@ -282,3 +284,22 @@ def test_parse_resumes_where_the_window_was_cut(first, second, cut, max_rows):
     assert _read_cut(buf, len(INSERT), cut, max_rows, False) == first + second
     copy = "".join("\t".join(map(copy_field, r)) + "\n" for r in first + second).encode()
     assert _read_cut(copy + b"\\.\n", 0, cut, max_rows, True) == first + second
+
+
+def test_a_broken_tuple_costs_only_itself(tmp_path, ingest_people):
+    rows = [[str(i), p[0], p[1], p[3]] for i, p in enumerate(ingest_people)]
+    tuples = ["(" + ",".join(mysql_literal(v) for v in r) + ")" for r in rows]
+    rows[49][3] = "北京市(东城区),(西城区);\n3号"  # a valid value that looks like a tuple's end
+    tuples[49] = "(" + ",".join(mysql_literal(v) for v in rows[49]) + ")"
+    tuples[50] = "(50,'甲' '乙','x','地址')"  # two strings without a comma
+    tuples[120] = "(120,'未闭合的引号,NULL,NULL)"  # a quote never closed within the tuple
+    path = tmp_path / "dump.sql"
+    path.write_text("INSERT INTO `t` VALUES " + ",\n".join(tuples) + ";\n", encoding="utf-8")
+    source = open_source(path)
+    got = tables_of(source)["t"]
+    assert [r[0] for r in got] == [r[0] for r in rows if r[0] not in ("50", "120")]
+    assert got[-1] == rows[-1]
+    assert [(p.place.split(" (")[0], p.rows_skipped) for p in source.problems] == [
+        ("dump.sql line 51", 1),
+        ("dump.sql line 121", 1),
+    ]

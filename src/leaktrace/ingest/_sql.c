@@ -4,8 +4,9 @@
  *
  * Both parsers stop where Python must decide: at the end of a statement that is not followed
  * by the same statement head, at a row cap, where the buffer ends inside a row (Python reads
- * more and calls again from the returned position), or at a syntax error. A row of the wrong
- * width is left out and reported by its byte offset. tests/test_ingest_sql.py holds both to
+ * more and calls again from the returned position), or at a syntax error no later tuple is
+ * found after. A row of the wrong width, or a tuple that does not parse, is left out and
+ * reported by its byte offset. tests/test_ingest_sql.py holds both to
  * round trips of generated values written as mysqldump and pg_dump write them.
  */
 #define PY_SSIZE_T_CLEAN
@@ -95,6 +96,18 @@ static Col *target(Out *o, ssz j) {
     return &o->scratch;
 }
 
+static ssz skip_space(const uc *b, ssz p, ssz n);
+
+static int note_bad(Out *o, ssz offset, ssz width) {
+    PyObject *t = Py_BuildValue("(nn)", offset, width);
+    if (!t || PyList_Append(o->bad, t) < 0) {
+        Py_XDECREF(t);
+        return -1;
+    }
+    Py_DECREF(t);
+    return 0;
+}
+
 /* Keep the row just parsed (``width`` values) if it has the expected width; else undo it. */
 static int finish_row(Out *o, ssz width, ssz offset) {
     if (width == o->ncols) {
@@ -108,13 +121,21 @@ static int finish_row(Out *o, ssz width, ssz offset) {
     }
     for (ssz j = 0; j < o->ncols; j++) o->cols[j].len = o->cols[j].off[o->rows];
     if (width < 0) return 0; /* a row cut short or broken: not reported here */
-    PyObject *t = Py_BuildValue("(nn)", offset, width);
-    if (!t || PyList_Append(o->bad, t) < 0) {
-        Py_XDECREF(t);
-        return -1;
+    return note_bad(o, offset, width);
+}
+
+/* Where parsing goes on after a tuple that does not parse at b[at]: the ',' or ';' after the
+ * next ')' that is followed by one (-1 if none is in the buffer). Quotes are not tracked: a
+ * broken tuple has no trustworthy quoting, and what follows is parsed again anyway. */
+static ssz next_tuple(const uc *b, ssz at, ssz n) {
+    for (ssz p = at + 1; p < n; p++) {
+        if (b[p] != ')') continue;
+        ssz q = skip_space(b, p + 1, n);
+        if (q < n && (b[q] == ';' || (b[q] == ',' && skip_space(b, q + 1, n) < n &&
+                                       b[skip_space(b, q + 1, n)] == '(')))
+            return q;
     }
-    Py_DECREF(t);
-    return 0;
+    return -1;
 }
 
 static int over_cap(const Out *o, ssz max_rows) {
@@ -387,7 +408,8 @@ PyDoc_STRVAR(values_doc,
 "at the end of the input), 1 more input needed (pos: the tuple to parse again), 2 something\n"
 "else follows the tuples (pos: there), 3 syntax error (pos: the tuple), 4 max_rows reached.\n"
 "columns: (offsets, data, validity or None, null count) per column, Arrow string buffers;\n"
-"bad: (byte offset, width) of each row of another width, left out.");
+"bad: (byte offset, width) of each row of another width, left out, and (offset, -1) of each\n"
+"tuple that does not parse, skipped up to the next tuple.");
 
 static PyObject *values(PyObject *self, PyObject *args) {
     Py_buffer view;
@@ -425,9 +447,18 @@ static PyObject *values(PyObject *self, PyObject *args) {
             PyErr_NoMemory();
             goto done;
         }
+        ssz resync = e == -2 ? next_tuple(b, at, n) : -1;
+        if (resync >= 0) { /* a broken tuple costs itself only: on from the next one */
+            finish_row(&o, -1, at);
+            if (note_bad(&o, at, -1) < 0) goto done;
+            p = resync;
+            first_of_statement = 0;
+            goto separator;
+        }
         if (e <= 0) {
             finish_row(&o, -1, at);
             state = e == 0 && !final ? S_MORE : e == 0 && at >= n ? S_END : S_ERROR;
+            if (e == -2 && !final && state == S_ERROR) state = S_MORE; /* its end may follow */
             pos = at;
             break;
         }
@@ -446,6 +477,7 @@ static PyObject *values(PyObject *self, PyObject *args) {
             break;
         }
         if (finish_row(&o, width, at) < 0) goto done;
+    separator:
         if (p >= n) {
             state = S_END;
             pos = p;

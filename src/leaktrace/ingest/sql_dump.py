@@ -263,7 +263,9 @@ class _Dump:
             self.log.add(
                 "sql",
                 f"{self.log.name} line {text.line(offset)} (table {table})",
-                f"{rows.width} values, found {found}; row skipped",
+                f"{rows.width} values, found {found}; row skipped"
+                if found >= 0
+                else "a VALUES tuple; this one skipped, the statement read on",
                 rows_skipped=1,
             )
         if not rows.count:
