@@ -6,15 +6,17 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import hypothesis.strategies as st
 import polars as pl
 import pytest
+from hypothesis import given, settings
 
 from bench.formats_bench import write_formats
 from leaktrace.ingest import open_source
 from leaktrace.ingest.split import split, splittable
 from leaktrace.ingest.sql_dump import SqlStart
 from leaktrace.scan import run
-from tests.test_ingest_sql import mysql_literal
+from tests.test_ingest_sql import copy_field, mysql_literal, pg_literal
 
 
 def _same_as_one_process(tmp_path: Path, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,3 +141,61 @@ def test_irregular_dumps_are_read_whole(ingest_people, tmp_path, monkeypatch):
     packed.write_bytes(gzip.compress(one_statement.read_bytes()))
     assert not splittable(open_source(packed))
     assert run.scan([packed], processes=3).records == len(rows)
+
+
+def _read_parts(parts: list) -> tuple[dict[str, list], list[tuple[str, int]]]:
+    """Every part read in turn in this process: rows per table, and the problems' places."""
+    rows: dict[str, list] = {}
+    problems = []
+    for src in parts:
+        for batch in src.batches():
+            cols = batch.data.to_pydict()
+            rows.setdefault(batch.table, []).extend(zip(*cols.values(), strict=True))
+        problems += [(p.place, p.rows_skipped) for p in src.problems]
+    return rows, problems
+
+
+_value = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(list("张伟北京市;(),'\"\\\n\t 0123456789")), max_size=12),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tables=st.lists(
+        st.lists(st.lists(_value, min_size=3, max_size=3), min_size=1, max_size=40),
+        min_size=1,
+        max_size=3,
+    ),
+    per_statement=st.integers(1, 7),
+    style=st.sampled_from(["mysql", "pg_insert", "pg_copy"]),
+    parts=st.integers(2, 6),
+    broken=st.booleans(),
+)
+def test_parts_read_in_turn_give_the_whole_dump(
+    tmp_path_factory, tables, per_statement, style, parts, broken
+):
+    out = ["-- PostgreSQL database dump\n" if style != "mysql" else "-- MySQL dump\n"]
+    for t, rows in enumerate(tables):
+        out.append(f"CREATE TABLE t{t} (\n  a text,\n  b text,\n  c text\n);\n")
+        if style == "pg_copy":
+            copy = ["\t".join(copy_field(v) for v in r) + "\n" for r in rows]
+            out.append(f"COPY t{t} (a, b, c) FROM stdin;\n{''.join(copy)}\\.\n\n")
+            continue
+        literal = mysql_literal if style == "mysql" else pg_literal
+        for k in range(0, len(rows), per_statement):
+            tuples = ",".join(
+                "(" + ",".join(literal(v) for v in r) + ")" for r in rows[k : k + per_statement]
+            )
+            out.append(f"INSERT INTO t{t} VALUES {tuples};\n")
+        if broken:
+            out.append(f"INSERT INTO t{t} VALUES ('x' 'y', NULL, NULL);\n")
+    path = tmp_path_factory.mktemp("parts") / "d.sql"
+    path.write_text("".join(out), encoding="utf-8")
+    whole = open_source(path)
+    expected = _read_parts([whole])
+    assert _read_parts(split(open_source(path), parts)) == expected
+    assert {t: len(r) for t, r in expected[0].items()} == {
+        f"t{t}": len(rows) for t, rows in enumerate(tables)
+    }
