@@ -32,7 +32,7 @@ SEED = 20261206
 MB = 1_000_000
 CHUNK = 200_000  # records drawn and written at a time
 STATEMENT_BYTES = 1 << 20  # mysqldump's extended INSERTs are cut near --net-buffer-length
-TARGET = 0.80  # every dump format at this share of the CSV's MB/s or more
+TARGET = 0.80  # every dump format (SQL, JSON) at this share of the CSV's MB/s or more
 COLUMNS = ["客户号", "姓名", "身份证号", "手机号", "银行卡号", "邮箱", "地址", "备注"]
 SQL_COLUMNS = ["id", "name", "id_no", "mobile", "card_no", "email", "address", "note"]
 NOTES = [
@@ -231,10 +231,12 @@ def render(results: dict[str, dict[str, object]], n: int, repeat: int) -> str:
             f"| {r['bytes'] / r['cpu_seconds'] / MB:.1f} "  # type: ignore[operator]
             f"| {r['records']:,} | {'yes' if same else 'NO'} |"
         )
-    dumps = [f for f in results if f.startswith(("mysql", "pg"))]
-    worst = min(results[f]["bytes"] / results[f]["seconds"] / MB / csv_mbs for f in dumps)  # type: ignore[operator]
-    lines += ["", f"- Target: every SQL dump format ≥ {TARGET:.0%} of the CSV's MB/s: "
-              f"{'met' if worst >= TARGET else 'not met'} (lowest {worst:.2f})."]  # fmt: skip
+    dumps = [f for f in results if f != "csv"]
+    ratios = [results[f]["bytes"] / results[f]["seconds"] / MB / csv_mbs for f in dumps]  # type: ignore[operator]
+    if ratios:
+        met = "met" if min(ratios) >= TARGET else "not met"
+        lines += ["", f"- Target: every dump format ≥ {TARGET:.0%} of the CSV's MB/s: "
+                  f"{met} (lowest {min(ratios):.2f})."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
