@@ -2,9 +2,10 @@
 line ending in ';') or at a row of a COPY block, each told what is in force there (dialect,
 CREATE TABLE columns, the open COPY block), so that each range can be read by its own process.
 
-The places are found with a few searches of the mapped file, not by parsing it. A dump
-without such places (one huge statement, statements that do not end their lines) is left
-whole, and is read in one process as before."""
+The places are found without parsing: one pass in C over the mapped file's lines, and a
+search from each target for the next statement. A dump without such places (one huge
+statement, statements that do not end their lines) is left whole and read in one process.
+The ranges number each table's rows from 1; the scan adds the rows of the ranges before."""
 
 from __future__ import annotations
 
