@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
 
-$(STAMP): $(BIN)/python pyproject.toml src/leaktrace/pii/_checks.c src/leaktrace/scan/_extract.c src/leaktrace/_column.h
+$(STAMP): $(BIN)/python pyproject.toml src/leaktrace/pii/_checks.c src/leaktrace/scan/_extract.c src/leaktrace/ingest/_sql.c src/leaktrace/_column.h
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -32,6 +32,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.synth_bench
 	$(BIN)/python -m bench.verify_bench
+	$(BIN)/python -m bench.formats_bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -8,7 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leaktrace.ingest import open_source
-from leaktrace.ingest.sql_values import MYSQL, POSTGRES, copy_row, parse_values
+from leaktrace.ingest.sql_values import (
+    END,
+    ERROR,
+    FULL,
+    MORE,
+    MYSQL,
+    POSTGRES,
+    copy_rows,
+    insert_rows,
+)
 
 
 def mysql_literal(value: str | None) -> str:
@@ -166,6 +175,10 @@ def test_copy_block_cut_off(tmp_path):
     assert [(p.place, p.rows_skipped) for p in source.problems] == [("c.sql line 4 (COPY t)", 1)]
 
 
+def rows_of(parsed) -> list[list[str | None]]:
+    return [list(r) for r in zip(*(c.to_pylist() for c in parsed.columns), strict=True)]
+
+
 _text = st.text(
     alphabet=st.one_of(
         st.sampled_from(list("'\"\\,()\n\r\t;\0 _%")),
@@ -173,24 +186,120 @@ _text = st.text(
     ),
     max_size=15,
 )
-_row = st.lists(st.one_of(st.none(), _text), min_size=1, max_size=6)
+_rows = st.integers(1, 6).flatmap(
+    lambda width: st.lists(
+        st.lists(st.one_of(st.none(), _text), min_size=width, max_size=width),
+        min_size=1,
+        max_size=8,
+    )
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_row, min_size=1, max_size=8))
+@given(_rows)
 def test_mysql_tuple_round_trip(rows):
     text = ",".join("(" + ",".join(mysql_literal(v) for v in r) + ")" for r in rows) + ";"
-    assert parse_values(text, MYSQL) == rows
+    parsed = insert_rows(text.encode(), 0, MYSQL)
+    assert (parsed.state, parsed.bad, rows_of(parsed)) == (END, [], rows)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_row, min_size=1, max_size=8))
+@given(_rows)
 def test_postgres_tuple_round_trip(rows):
     text = ", ".join("(" + ", ".join(pg_literal(v) for v in r) + ")" for r in rows)
-    assert parse_values(text, POSTGRES) == rows
+    parsed = insert_rows(text.encode(), 0, POSTGRES)
+    assert (parsed.state, parsed.bad, rows_of(parsed)) == (END, [], rows)
 
 
 @settings(max_examples=200, deadline=None)
-@given(_row)
-def test_copy_row_round_trip(row):
-    assert copy_row("\t".join(copy_field(v) for v in row)) == row
+@given(_rows)
+def test_copy_row_round_trip(rows):
+    text = "".join("\t".join(copy_field(v) for v in r) + "\n" for r in rows) + "\\.\n"
+    parsed = copy_rows(text.encode(), 0)
+    assert (parsed.state, parsed.bad, rows_of(parsed)) == (END, [], rows)
+
+
+def test_literals_of_both_dialects():
+    mysql = (
+        "(1,-2.5e3,NULL,null,_utf8mb4'张三',_binary 'b\\'x',X'4142',b'0101',N'李四',"
+        "\"双\"\"引号\\\"\",'多\\n行\\Z\\%','真\n换行;),(', 0x4142 ),\n( 2 ,'',NULL,'','','','','','','','','',''"
+        ");"
+    )
+    got = rows_of(insert_rows(mysql.encode(), 0, MYSQL))
+    assert got[0] == [
+        "1", "-2.5e3", None, None, "张三", "b'x", "0x4142", "0b0101", "李四", '双"引号"',
+        "多\n行\x1a\\%", "真\n换行;),(", "0x4142",
+    ]  # fmt: skip
+    assert got[1][:3] == ["2", "", None]
+    pg = "(1, E'\\x41\\101\\u4e2d\\n''', 'C:\\dir\\''x', X'41', B'01', NULL, e'\\'')"
+    got = rows_of(insert_rows(pg.encode(), 0, POSTGRES))
+    assert got == [["1", "AA中\n'", "C:\\dir\\'x", "0x41", "0b01", None, "'"]]
+
+
+def test_rows_of_another_width_and_broken_tuples_are_placed():
+    buf = b"(1,'a'),(2),(3,'c'),(4,'d' 'e'),(5,'f');"
+    parsed = insert_rows(buf, 0, MYSQL, width=2, fixed=True)
+    assert rows_of(parsed) == [["1", "a"], ["3", "c"], ["5", "f"]]
+    assert parsed.bad == [(buf.index(b"(2)"), 1), (buf.index(b"(4"), -1)]  # -1: no tuple
+    assert (parsed.state, parsed.pos) == (END, len(buf))
+    cut = insert_rows(b"(1,'a'),(2,'b", 0, MYSQL)  # the input ends inside a tuple
+    assert (rows_of(cut), cut.state, cut.pos) == ([["1", "a"]], ERROR, 8)
+
+
+INSERT = b"INSERT INTO `t` VALUES"
+
+
+def _read_cut(buf: bytes, start: int, cut: int, max_rows: int, copy: bool) -> list:
+    """Parse as the reader does when its window holds only ``buf[:cut]`` at first: resume from
+    the returned place with the whole buffer, and go on into statements with the same head."""
+    rows, pos, width, view = [], start, -1, buf[:cut]
+    while True:
+        final = len(view) == len(buf)
+        if copy:
+            parsed = copy_rows(view, pos, width=width, max_rows=max_rows, final=final)
+        else:
+            kw = {"head": INSERT, "width": width, "max_rows": max_rows, "final": final}
+            parsed = insert_rows(view, pos, MYSQL, **kw)
+        assert parsed.bad == [] and parsed.state in (END, MORE, FULL)
+        rows += rows_of(parsed)
+        width = parsed.width if parsed.count else width
+        pos = parsed.pos
+        if parsed.state == END and not copy and buf[pos:].lstrip().startswith(INSERT):
+            pos = buf.index(INSERT, pos) + len(INSERT)  # the reader's statement loop
+        elif parsed.state == END or (final and parsed.state == MORE):
+            return rows
+        view = buf if parsed.state == MORE or not final else view
+
+
+@settings(max_examples=200, deadline=None)
+@given(_rows, _rows, st.integers(0, 1000), st.integers(1, 5))
+def test_parse_resumes_where_the_window_was_cut(first, second, cut, max_rows):
+    width = len(first[0])
+    second = [(r + [None] * width)[:width] for r in second]
+    statements = [
+        INSERT + b" " + ",".join("(" + ",".join(map(mysql_literal, r)) + ")" for r in rows).encode()
+        for rows in (first, second)
+    ]
+    buf = b";\n".join(statements) + b";\n"
+    assert _read_cut(buf, len(INSERT), cut, max_rows, False) == first + second
+    copy = "".join("\t".join(map(copy_field, r)) + "\n" for r in first + second).encode()
+    assert _read_cut(copy + b"\\.\n", 0, cut, max_rows, True) == first + second
+
+
+def test_a_broken_tuple_costs_only_itself(tmp_path, ingest_people):
+    rows = [[str(i), p[0], p[1], p[3]] for i, p in enumerate(ingest_people)]
+    tuples = ["(" + ",".join(mysql_literal(v) for v in r) + ")" for r in rows]
+    rows[49][3] = "北京市(东城区),(西城区);\n3号"  # a valid value that looks like a tuple's end
+    tuples[49] = "(" + ",".join(mysql_literal(v) for v in rows[49]) + ")"
+    tuples[50] = "(50,'甲' '乙','x','地址')"  # two strings without a comma
+    tuples[120] = "(120,'未闭合的引号,NULL,NULL)"  # a quote never closed within the tuple
+    path = tmp_path / "dump.sql"
+    path.write_text("INSERT INTO `t` VALUES " + ",\n".join(tuples) + ";\n", encoding="utf-8")
+    source = open_source(path)
+    got = tables_of(source)["t"]
+    assert [r[0] for r in got] == [r[0] for r in rows if r[0] not in ("50", "120")]
+    assert got[-1] == rows[-1]
+    assert [(p.place.split(" (")[0], p.rows_skipped) for p in source.problems] == [
+        ("dump.sql line 51", 1),
+        ("dump.sql line 121", 1),
+    ]

@@ -51,6 +51,7 @@ class Part:
     end: int
     first_line: int
     first_row: int
+    context: object = None  # what a reader needs to start there (SQL: tables, an open COPY)
 
 
 @dataclass

@@ -7,17 +7,18 @@ import dataclasses
 import mmap
 
 from leaktrace.ingest.source import Part, Source
+from leaktrace.ingest.sql_split import split_sql
 
 # Encodings in which a newline or a double quote byte is always that character (never part of
 # a multi-byte one): UTF-8 and the GB family.
 _BYTE_SAFE = {"utf-8", "utf-8-sig", "ascii", "gb18030"}
-_FORMATS = {"csv", "tsv", "text"}
+_FORMATS = {"csv", "tsv", "text", "sql"}
 _STEP = 16 << 20  # bytes counted at a time
 
 
 def splittable(source: Source) -> bool:
-    """Whether ``source`` can be read in byte ranges: an uncompressed CSV, TSV or plain text in
-    an encoding where newlines and quotes are single bytes."""
+    """Whether ``source`` can be read in byte ranges: an uncompressed CSV, TSV, plain text or
+    SQL dump in an encoding where newlines and quotes are single bytes."""
     return (
         source.format in _FORMATS
         and source.encoding in _BYTE_SAFE
@@ -62,6 +63,8 @@ def row_starts(path: str, targets: list[int], quoted: bool) -> list[tuple[int, i
 def split(source: Source, parts: int) -> list[Source]:
     """``source`` cut into about ``parts`` ranges of whole rows (fewer when rows are long).
     A CSV's quoting and header come from its sniffed dialect."""
+    if source.format == "sql":
+        return split_sql(source, parts)
     size = source.size
     skip_lines = source.dialect.skip_lines if source.dialect else 0
     quoted = bool(source.dialect and source.dialect.quoted)

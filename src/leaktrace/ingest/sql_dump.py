@@ -1,142 +1,227 @@
-"""Read MySQL and PostgreSQL dumps: INSERT statements and COPY blocks, one table per name."""
+"""Read MySQL and PostgreSQL dumps: INSERT statements and COPY blocks, one table per name.
+
+The statements are found here, on the dump's UTF-8 bytes; their rows are parsed in C
+(``sql_values``). A dump can be read from a byte range that starts at a statement or at a
+row of a COPY block, given what was in force there (``SqlStart``), so it can be split."""
 
 from __future__ import annotations
 
+import mmap
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
 
 from leaktrace.ingest.files import ByteStream
-from leaktrace.ingest.limits import BATCH_ROWS, SQL_TUPLE_MAX
+from leaktrace.ingest.limits import BATCH_ROWS, HEAD, SQL_TUPLE_MAX
 from leaktrace.ingest.problems import ProblemLog
 from leaktrace.ingest.sniff import column_names
-from leaktrace.ingest.source import Batch, Source, string_batch
-from leaktrace.ingest.sql_values import MYSQL, POSTGRES, Row, SqlDialect, copy_row, scan_tuples
+from leaktrace.ingest.source import Batch, Source
+from leaktrace.ingest.sql_values import (
+    END,
+    ERROR,
+    FULL,
+    MORE,
+    MYSQL,
+    POSTGRES,
+    Rows,
+    copy_rows,
+    insert_rows,
+)
 from leaktrace.ingest.textbuf import TextWindow
 from leaktrace.ingest.transcode import utf8_chunks
 
-_NAME = r"(?:`[^`]+`|\"[^\"]+\"|\[[^\]]+\]|[\w$]+)(?:\s*\.\s*(?:`[^`]+`|\"[^\"]+\"|[\w$]+))*"
-_INSERT = re.compile(
-    rf"(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*INTO\s+({_NAME})"
-    r"\s*(?:\(([^)]*)\)\s*)?VALUES?\b",
+_NAME = (
+    rb"(?:`[^`]+`|\"[^\"]+\"|\[[^\]]+\]|[\w$\x80-\xff]+)"
+    rb"(?:\s*\.\s*(?:`[^`]+`|\"[^\"]+\"|[\w$\x80-\xff]+))*"
+)
+INSERT_HEAD = re.compile(
+    rb"(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*INTO\s+("
+    + _NAME
+    + rb")\s*(?:\(([^)]*)\)\s*)?VALUES?\b",
     re.IGNORECASE,
 )
-_CREATE = re.compile(
-    rf"CREATE\s+(?:(?:TEMPORARY|TEMP|UNLOGGED|GLOBAL|LOCAL)\s+)*TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
-    rf"({_NAME})\s*\(",
+CREATE_HEAD = re.compile(
+    rb"CREATE\s+(?:(?:TEMPORARY|TEMP|UNLOGGED|GLOBAL|LOCAL)\s+)*TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?("
+    + _NAME
+    + rb")\s*\(",
     re.IGNORECASE,
 )
-_COPY = re.compile(rf"COPY\s+({_NAME})\s*(?:\(([^)]*)\)\s*)?FROM\s+stdin\b[^\n]*\n", re.IGNORECASE)
-_SPACE = re.compile(r"(?:\s++|--[^\n]*+(?:\n|\Z)|#[^\n]*+(?:\n|\Z)|/\*.*?\*/|;)*+", re.DOTALL)
-_STATEMENT_END = re.compile(r";[ \t]*(?:\r?\n|\Z)")
-_COPY_END = re.compile(r"^\\\.\r?$", re.MULTILINE)
-_DEFINITION = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"[^\"]*\"|`[^`]*`|[(),]|[^'\"`(),]+", re.DOTALL)
-_IDENT = re.compile(r"\s*(`[^`]+`|\"[^\"]+\"|\[[^\]]+\]|[\w$]+)")
+COPY_HEAD = re.compile(
+    rb"COPY\s+(" + _NAME + rb")\s*(?:\(([^)]*)\)\s*)?FROM\s+stdin\b[^\n]*\n", re.IGNORECASE
+)
+_SPACE = re.compile(rb"(?:\s++|--[^\n]*+(?:\n|\Z)|#[^\n]*+(?:\n|\Z)|/\*.*?\*/|;)*+", re.DOTALL)
+_STATEMENT_END = re.compile(rb";[ \t]*(?:\r?\n|\Z)")
+_DEFINITION = re.compile(rb"'(?:[^'\\]|\\.|'')*'|\"[^\"]*\"|`[^`]*`|[(),]|[^'\"`(),]+", re.DOTALL)
+_IDENT = re.compile(rb"\s*(`[^`]+`|\"[^\"]+\"|\[[^\]]+\]|[\w$\x80-\xff]+)")
 _NOT_COLUMNS = {
-    "PRIMARY", "KEY", "UNIQUE", "CONSTRAINT", "INDEX", "FULLTEXT", "SPATIAL", "CHECK",
-    "FOREIGN", "EXCLUDE", "LIKE", "PERIOD",
+    b"PRIMARY", b"KEY", b"UNIQUE", b"CONSTRAINT", b"INDEX", b"FULLTEXT", b"SPATIAL", b"CHECK",
+    b"FOREIGN", b"EXCLUDE", b"LIKE", b"PERIOD",
 }  # fmt: skip
 _POSTGRES_HINTS = re.compile(
-    r"PostgreSQL database dump|standard_conforming_strings|\bCOPY\s+\S+.*FROM\s+stdin|pg_catalog",
+    rb"PostgreSQL database dump|standard_conforming_strings|\bCOPY\s+\S+.*FROM\s+stdin|pg_catalog",
     re.IGNORECASE,
 )
-_LOOKAHEAD = 64 << 10  # characters kept ahead so statement heads match whole
+_LOOKAHEAD = 64 << 10  # bytes kept ahead so statement heads match whole
+
+
+@dataclass(frozen=True)
+class SqlStart:
+    """What is in force where a byte range of a dump starts: the dialect, the column names of
+    the tables created before it, and the COPY block (table, columns) it starts inside."""
+
+    dialect: int
+    created: dict[str, list[str]]
+    copy: tuple[str, list[str] | None] | None = None
+    table_at: int | None = None  # where the table in force began, when before the range
+
+
+def dialect_of(head: bytes) -> int:
+    """PostgreSQL if the first HEAD bytes of the dump say so (pg_dump's banner, a COPY,
+    settings), else MySQL."""
+    return POSTGRES if _POSTGRES_HINTS.search(head) else MYSQL
 
 
 def read_sql(source: Source, name: str, table: str) -> Iterator[Batch]:
     """Yield the rows of every table in a SQL dump; a broken statement is skipped and counted.
 
     Column names come from the INSERT's column list, else the table's CREATE TABLE, else
-    col_N. Extended INSERTs of any length stream: tuples are parsed as the text arrives."""
+    col_N. Extended INSERTs of any length stream: tuples are parsed as the bytes arrive."""
     assert source.encoding is not None
     log = ProblemLog(name, source.problems)
-    stream = ByteStream(source.path, source.compression, log)
+    part = source.part
+    stream = ByteStream(
+        source.path, source.compression, log, (part.start, part.end) if part else None
+    )
+    first_line = part.first_line if part else 1
     try:
-        text = TextWindow(utf8_chunks(stream, source.encoding, log))
+        text = _ByteWindow(utf8_chunks(stream, source.encoding, log, first_line), first_line)
         text.ensure(_LOOKAHEAD)
-        dialect = POSTGRES if _POSTGRES_HINTS.search(text.buf) else MYSQL
-        yield from _Dump(text, dialect, log, stream).statements()
+        start = part.context if part else None
+        if not isinstance(start, SqlStart):
+            start = SqlStart(dialect_of(text.buf[:HEAD]), {})
+        yield from _Dump(text, start, log, stream).statements()
     finally:
         stream.close()
         log.finish()
 
 
+class _ByteWindow(TextWindow):
+    """A TextWindow over the UTF-8 bytes themselves: the C parser reads them in place."""
+
+    newline = b"\n"  # type: ignore[assignment]
+
+    def __init__(self, chunks: Iterator[bytes], first_line: int) -> None:
+        super().__init__(chunks)
+        self.buf = b""  # type: ignore[assignment]
+        self._base_line = self._line_no = first_line
+
+    def decode(self, chunk: bytes) -> bytes:  # type: ignore[override]
+        return chunk
+
+
 class _Dump:
     """The statement loop: INSERT, COPY and CREATE TABLE are read, any other statement skipped."""
 
-    def __init__(self, text: TextWindow, dialect: SqlDialect, log: ProblemLog, stream: ByteStream):
+    def __init__(self, text: _ByteWindow, start: SqlStart, log: ProblemLog, stream: ByteStream):
         self.text = text
-        self.dialect = dialect
+        self.dialect = start.dialect
         self.log = log
         self.stream = stream
-        self.created: dict[str, list[str]] = {}  # table -> columns from CREATE TABLE
-        self.pending: dict[str, tuple[list[str], list[Row]]] = {}
-        self.pending_rows = 0
+        self.start = start
+        self.created: dict[str, list[str]] = dict(start.created)
+        self.pending: dict[str, tuple[list[str], list[pa.RecordBatch]]] = {}
+        self.pending_rows: dict[str, int] = {}
         self.next_row: dict[str, int] = {}
 
     def statements(self) -> Iterator[Batch]:
         text = self.text
+        if self.start.copy is not None:  # the range starts among a COPY block's rows
+            yield from self._copy(*self.start.copy)
         while True:
             text.skip(_SPACE)
             text.ensure(_LOOKAHEAD)
             if text.pos >= len(text.buf):
                 break
-            if m := _INSERT.match(text.buf, text.pos):
+            if m := INSERT_HEAD.match(text.buf, text.pos):
                 yield from self._insert(m)
-            elif m := _COPY.match(text.buf, text.pos):
-                yield from self._copy(m)
-            elif m := _CREATE.match(text.buf, text.pos):
+            elif m := COPY_HEAD.match(text.buf, text.pos):
+                text.pos = m.end()
+                yield from self._copy(unquote(m.group(1)), column_list(m.group(2)))
+            elif m := CREATE_HEAD.match(text.buf, text.pos):
                 self._create(m)
-            elif text.peek() == "\\":  # a psql meta-command such as \connect
+            elif text.buf[text.pos : text.pos + 1] == b"\\":  # a psql meta-command: \connect
                 self._skip_line()
             else:
                 self._skip_statement()
         yield from self._flush_all()
 
-    def _insert(self, m: re.Match[str]) -> Iterator[Batch]:
+    def _insert(self, m: re.Match[bytes]) -> Iterator[Batch]:
         text = self.text
-        table = _unquote(m.group(1))
-        line = text.line(text.pos)
-        listed = [_unquote(c) for c in m.group(2).split(",")] if m.group(2) else None
-        columns = listed or self.created.get(table)
+        table = unquote(m.group(1))
+        columns = column_list(m.group(2)) or self.created.get(table)
+        head = m.group(0)
+        stmt = text.pos
+        stmt_line = text.line(stmt)
+        width = len(columns) if columns else -1
         text.pos = m.end()
         while True:
-            rows, text.pos, state = scan_tuples(text.buf, text.pos, self.dialect, text.eof)
-            for row in rows:
-                columns = columns or column_names([], len(row))
-                yield from self._add(table, columns, row, line)
-            if state == "more" and len(text.buf) - text.pos < SQL_TUPLE_MAX:
-                text.more()  # at the end of the input, the next scan is final
+            rows = insert_rows(
+                text.buf,
+                text.pos,
+                self.dialect,
+                head=head,
+                width=width,
+                fixed=columns is not None,
+                stmt=stmt,
+                max_rows=BATCH_ROWS - self.pending_rows.get(table, 0),
+                final=text.eof,
+            )
+            if rows.stmt != stmt and rows.stmt >= 0:
+                stmt, stmt_line = rows.stmt, text.line(rows.stmt)
+            yield from self._rows(table, columns, rows)
+            width = rows.width if columns or rows.count else width
+            text.pos = rows.pos
+            if rows.state == FULL:
                 continue
-            if state in ("error", "more"):
+            if rows.state == MORE and len(text.buf) - text.pos < SQL_TUPLE_MAX:
+                if stmt >= 0:
+                    stmt_line = text.line(stmt)
+                stmt = -1  # the window drops what is before pos
+                text.more()  # at the end of the input, the next parse is final
+                continue
+            if rows.state in (ERROR, MORE):
                 self.log.add(
                     "sql",
-                    f"{self.log.name} line {text.line(text.pos)} (INSERT into {table} from line {line})",
+                    f"{self.log.name} line {text.line(text.pos)} "
+                    f"(INSERT into {table} from line {stmt_line})",
                     "a VALUES tuple; rest of the statement skipped",
                     rows_skipped=1,
                 )
-            if state != "end":
+            if rows.state != END:
                 self._skip_statement()
             return
 
-    def _copy(self, m: re.Match[str]) -> Iterator[Batch]:
+    def _copy(self, table: str, columns: list[str] | None) -> Iterator[Batch]:
         text = self.text
-        table = _unquote(m.group(1))
-        columns = [_unquote(c) for c in m.group(2).split(",")] if m.group(2) else None
         columns = columns or self.created.get(table)
-        text.pos = m.end()
+        width = len(columns) if columns else -1
         while True:
-            end = _COPY_END.search(text.buf, text.pos)
-            stop = end.start() if end else text.buf.rfind("\n", text.pos) + 1
-            first_line = text.line(text.pos)
-            block = text.buf[text.pos : stop]
-            for i, line in enumerate(block.split("\n")[:-1] if block else []):
-                row = copy_row(line.removesuffix("\r"))
-                columns = columns or column_names([], len(row))
-                yield from self._add(table, columns, row, first_line + i)
-            if end:
-                text.pos = end.end()
-                return
-            text.pos = max(stop, text.pos)
+            rows = copy_rows(
+                text.buf,
+                text.pos,
+                width=width,
+                max_rows=BATCH_ROWS - self.pending_rows.get(table, 0),
+                final=text.eof,
+            )
+            yield from self._rows(table, columns, rows)
+            width = rows.width if columns or rows.count else width
+            text.pos = rows.pos
+            if rows.state in (END, FULL):
+                if rows.state == END:
+                    return
+                continue
             if len(text.buf) - text.pos > SQL_TUPLE_MAX:
                 self.log.add(
                     "sql",
@@ -157,61 +242,56 @@ class _Dump:
                 text.pos = len(text.buf)
                 return
 
-    def _create(self, m: re.Match[str]) -> None:
+    def _create(self, m: re.Match[bytes]) -> None:
         """Remember a table's column names; the statement must fit in the size cap."""
         text = self.text
-        table = _unquote(m.group(1))
+        table = unquote(m.group(1))
         body_start = m.end()
-        depth, end = 1, None
-        while end is None:
-            for tok in _DEFINITION.finditer(text.buf, body_start):
-                t = tok.group(0)
-                depth += (t == "(") - (t == ")")
-                if depth == 0:
-                    end = tok.start()
-                    break
-            if end is None:
-                if len(text.buf) - text.pos > SQL_TUPLE_MAX or not text.more():
-                    break
-                body_start, depth = text.pos + (m.end() - m.start()), 1
+        while (end := create_body_end(text.buf, body_start)) is None:
+            if len(text.buf) - text.pos > SQL_TUPLE_MAX or not text.more():
+                break
+            body_start = text.pos + (m.end() - m.start())
         if end is not None:
-            self.created[table] = _definition_names(text.buf[body_start:end])
+            self.created[table] = definition_names(text.buf[body_start:end])
             text.pos = end + 1
         self._skip_statement()
 
-    def _add(self, table: str, columns: list[str], row: Row, line: int) -> Iterator[Batch]:
-        if len(row) != len(columns):
+    def _rows(self, table: str, columns: list[str] | None, rows: Rows) -> Iterator[Batch]:
+        """Count the rows left out for their width; hold the rest for the table's next batch."""
+        text = self.text
+        for offset, found in rows.bad:
             self.log.add(
                 "sql",
-                f"{self.log.name} line {line} (table {table})",
-                f"{len(columns)} values, found {len(row)}; row skipped",
+                f"{self.log.name} line {text.line(offset)} (table {table})",
+                f"{rows.width} values, found {found}; row skipped"
+                if found >= 0
+                else "a VALUES tuple; this one skipped, the statement read on",
                 rows_skipped=1,
             )
+        if not rows.count:
             return
+        names = columns or column_names([], rows.width)
         held = self.pending.get(table)
-        if held is not None and held[0] != columns:
+        if held is not None and held[0] != names:
             yield from self._flush(table)
             held = None
         if held is None:
-            held = self.pending[table] = (columns, [])
-        held[1].append(row)
-        self.pending_rows += 1
-        if len(held[1]) >= BATCH_ROWS:
+            held = self.pending[table] = (names, [])
+        held[1].append(pa.record_batch(rows.columns, names=names))
+        self.pending_rows[table] = self.pending_rows.get(table, 0) + rows.count
+        if self.pending_rows[table] >= BATCH_ROWS:
             yield from self._flush(table)
-        elif self.pending_rows >= 2 * BATCH_ROWS:
+        elif sum(self.pending_rows.values()) >= 2 * BATCH_ROWS:
             yield from self._flush_all()
 
     def _flush(self, table: str) -> Iterator[Batch]:
         held = self.pending.pop(table, None)
-        if not held or not held[1]:
+        count = self.pending_rows.pop(table, 0)
+        if not held or not count:
             return
-        columns, rows = held
-        self.pending_rows -= len(rows)
-        data = string_batch(
-            {c: list(v) for c, v in zip(columns, zip(*rows, strict=False), strict=True)}
-        )
+        data = held[1][0] if len(held[1]) == 1 else pa.concat_batches(held[1])
         first = self.next_row.get(table, 1)
-        self.next_row[table] = first + len(rows)
+        self.next_row[table] = first + count
         yield Batch(table, data, first, self.stream.bytes_done)
 
     def _flush_all(self) -> Iterator[Batch]:
@@ -233,34 +313,54 @@ class _Dump:
 
     def _skip_line(self) -> None:
         text = self.text
-        while (end := text.buf.find("\n", text.pos)) < 0:
+        while (end := text.buf.find(b"\n", text.pos)) < 0:
             text.pos = len(text.buf)
             if not text.more():
                 return
         text.pos = end + 1
 
 
-def _definition_names(body: str) -> list[str]:
+def create_body_end(buf: bytes | mmap.mmap, body_start: int, stop: int = -1) -> int | None:
+    """The offset of the ')' that closes a CREATE TABLE's definitions (before ``stop``), or None
+    if it is not in ``buf``."""
+    depth = 1
+    for tok in _DEFINITION.finditer(buf, body_start, stop if stop >= 0 else len(buf)):
+        t = tok.group(0)
+        depth += (t == b"(") - (t == b")")
+        if depth == 0:
+            return tok.start()
+    return None
+
+
+def definition_names(body: bytes) -> list[str]:
     """Column names from the inside of CREATE TABLE ( … ): the first word of each definition."""
-    parts, depth, current = [], 0, []
+    parts: list[bytes] = []
+    depth, current = 0, []
     for tok in _DEFINITION.finditer(body):
         t = tok.group(0)
-        if t == "," and depth == 0:
-            parts.append("".join(current))
+        if t == b"," and depth == 0:
+            parts.append(b"".join(current))
             current = []
             continue
-        depth += (t == "(") - (t == ")")
+        depth += (t == b"(") - (t == b")")
         current.append(t)
-    parts.append("".join(current))
+    parts.append(b"".join(current))
     names = []
     for part in parts:
         m = _IDENT.match(part)
-        if m and (m.group(1)[0] in '`"[' or m.group(1).upper() not in _NOT_COLUMNS):
-            names.append(_unquote(m.group(1)))
+        if m and (m.group(1)[:1] in (b"`", b'"', b"[") or m.group(1).upper() not in _NOT_COLUMNS):
+            names.append(unquote(m.group(1)))
     return names
 
 
-def _unquote(name: str) -> str:
+def column_list(names: bytes | None) -> list[str] | None:
+    """The names of an INSERT's or COPY's column list, or None without one."""
+    return [unquote(c) for c in names.split(b",")] if names else None
+
+
+def unquote(name: bytes) -> str:
     """`db`.`t` -> db.t; "public"."users" -> public.users; surrounding spaces dropped."""
-    parts = re.findall(r"`([^`]+)`|\"([^\"]+)\"|\[([^\]]+)\]|([^\s.`\"\[\]]+)", name)
+    parts = re.findall(
+        r"`([^`]+)`|\"([^\"]+)\"|\[([^\]]+)\]|([^\s.`\"\[\]]+)", name.decode("utf-8", "replace")
+    )
     return ".".join(next(p for p in groups if p) for groups in parts)

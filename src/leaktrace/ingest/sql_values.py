@@ -1,186 +1,72 @@
-"""Parse the VALUES tuples of SQL INSERTs and the rows of PostgreSQL COPY blocks into strings.
+"""The rows of SQL INSERT tuples and PostgreSQL COPY blocks as Arrow string columns.
 
-The tuple parser is a two-state machine (expect a tuple / after a tuple) whose tokens are
-recognised by compiled regular expressions with possessive quantifiers: a whole tuple is
-matched in one call, in linear time, so a statement is parsed at C speed, not char by char."""
+The parsing is done in C (``_sql.c``) over the dump's UTF-8 bytes: values are unescaped
+straight into Arrow buffers, so no Python object is made per value."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-_BARE = r"[^\s'\"(),;]++"
-_MY_STRING = r"(?:_\w+\s*+|[xXbBnN])?'[^'\\]*+(?:(?:\\.|'')[^'\\]*+)*+'"
-_MY_DQ_STRING = r'"[^"\\]*+(?:(?:\\.|"")[^"\\]*+)*+"'
-_PG_STRING = r"[eE]'[^'\\]*+(?:(?:\\.|'')[^'\\]*+)*+'|[xXbBnN]?'[^']*+(?:''[^']*+)*+'"
+import pyarrow as pa
 
-_MY_ESCAPES = {
-    "0": "\0",
-    "b": "\b",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "Z": "\x1a",
-    "%": "\\%",
-    "_": "\\_",
-}
-_PG_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-_MY_ESCAPE = re.compile(r"\\(.)|''|\"\"", re.DOTALL)
-_PG_E_ESCAPE = re.compile(
-    r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|u([0-9a-fA-F]{4})|(.))|''", re.DOTALL
-)
-_COPY_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))", re.DOTALL)
+from leaktrace.ingest import _sql
 
-Row = list[str | None]
+MYSQL, POSTGRES = 0, 1  # how string literals are written: backslash escapes, or doubled quotes
+END, MORE, OTHER, ERROR, FULL = range(5)  # why a parse stopped (see _sql.values)
 
 
-@dataclass(frozen=True)
-class SqlDialect:
-    """How string literals are written: MySQL escapes with backslashes, PostgreSQL doubles quotes.
+@dataclass
+class Rows:
+    """What one call of the C parser gave: rows as columns, and where and why it stopped.
 
-    ``token`` finds a tuple's values as (plain string body, other string, bare word) groups,
-    so the common plain string needs no Python-level conversion."""
+    ``bad`` holds the byte offset and width of each row left out for its width; ``stmt`` is the
+    offset of the INSERT statement in progress (-1 once it lies before the buffer)."""
 
-    token: re.Pattern[str]
-    tuple: re.Pattern[str]
+    state: int
+    pos: int
+    stmt: int
+    width: int
+    columns: list[pa.Array]
+    bad: list[tuple[int, int]]
 
-
-def _dialect(plain: str, string: str) -> SqlDialect:
-    value = f"{string}|{_BARE}"
-    tuple_re = rf"\s*+\(\s*+((?:{value})(?:\s*+,\s*+(?:{value}))*+)?\s*+\)\s*+([,;])?"
-    token = rf"{plain}(?!')|({string})|({_BARE})"
-    return SqlDialect(re.compile(token, re.DOTALL), re.compile(tuple_re, re.DOTALL))
-
-
-MYSQL = _dialect(r"'([^'\\]*+)'", f"{_MY_STRING}|{_MY_DQ_STRING}")
-POSTGRES = _dialect(r"'([^']*+)'", _PG_STRING)
-_NULLS = {"NULL", "null", "Null"}
+    @property
+    def count(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
 
 
-def scan_tuples(buf: str, pos: int, dialect: SqlDialect, final: bool) -> tuple[list[Row], int, str]:
-    """Parse ``(…), (…)`` tuples from ``buf[pos:]`` until the statement ends.
+def insert_rows(
+    buf: bytes,
+    pos: int,
+    dialect: int,
+    *,
+    head: bytes = b"",
+    width: int = -1,
+    fixed: bool = False,
+    stmt: int = -1,
+    max_rows: int = 1 << 62,
+    final: bool = True,
+) -> Rows:
+    """The VALUES tuples from ``buf[pos:]``; statements that start with exactly ``head`` after
+    a ';' continue them. ``width`` -1 takes the first row's; ``fixed`` says it is the table's."""
+    return _rows(_sql.values(buf, pos, dialect, head, width, fixed, stmt, max_rows, final))
 
-    Returns the rows, the position after them, and the state: 'end' (a ';' or the end of the
-    input), 'more' (the text stops inside a tuple: call again with more text from the returned
-    position), 'other' (something else follows, e.g. ON DUPLICATE KEY), 'error' (not a tuple)."""
-    rows: list[Row] = []
-    end = len(buf)
-    match_tuple = dialect.tuple.match
-    convert = _mysql_value if dialect is MYSQL else _pg_value
-    findall = dialect.token.findall
-    while True:
-        m = match_tuple(buf, pos)
-        if m is not None and m.end() == end and not final:
-            return rows, pos, "more"  # the separator after it is not read yet
-        if m is None:
-            if not final and _cut_short(buf, pos):
-                return rows, pos, "more"
-            return rows, pos, "end" if buf[pos:].strip() in ("", ";") else "error"
-        body = m.group(1)
-        rows.append(
-            [
-                plain if not (string or bare) else convert(string) if string else _bare(bare)
-                for plain, string, bare in findall(body)
-            ]
-            if body
-            else []
+
+def copy_rows(
+    buf: bytes, pos: int, *, width: int = -1, max_rows: int = 1 << 62, final: bool = True
+) -> Rows:
+    """The rows of a COPY … FROM stdin block from ``buf[pos:]`` up to its ``\\.`` line."""
+    return _rows(_sql.copy(buf, pos, width, max_rows, final))
+
+
+def _rows(raw: tuple) -> Rows:
+    state, pos, stmt, width, count, columns, bad = raw
+    arrays = [
+        pa.Array.from_buffers(
+            pa.string(),
+            count,
+            [pa.py_buffer(validity) if validity else None, pa.py_buffer(off), pa.py_buffer(data)],
+            null_count=nulls,
         )
-        pos = m.end()
-        separator = m.group(2)
-        if separator == ",":
-            continue
-        if separator == ";" or pos >= end:
-            return rows, pos, "end"
-        return rows, pos, "other"
-
-
-def _bare(word: str) -> str | None:
-    return None if word in _NULLS else word
-
-
-def _cut_short(buf: str, pos: int) -> bool:
-    """Whether a tuple that does not parse may just be cut by the end of the text window."""
-    return re.search(r";[ \t]*\r?\n", buf[pos:]) is None
-
-
-def _mysql_value(token: str) -> str | None:
-    first = token[0]
-    if first == "'" or first == '"':
-        return _unescape_mysql(token[1:-1])
-    quote = token.find("'")
-    if quote > 0:
-        prefix = token[:quote].strip().lower()
-        if prefix == "x":
-            return "0x" + token[quote + 1 : -1]
-        if prefix == "b":
-            return "0b" + token[quote + 1 : -1]
-        return _unescape_mysql(token[quote + 1 : -1])  # _binary '…', _utf8mb4 '…', N'…'
-    return None if token.upper() == "NULL" else token
-
-
-def _unescape_mysql(s: str) -> str:
-    if "\\" not in s and "''" not in s and '""' not in s:
-        return s
-    return _MY_ESCAPE.sub(_mysql_escape, s)
-
-
-def _mysql_escape(m: re.Match[str]) -> str:
-    char = m.group(1)
-    if char is None:
-        return m.group(0)[0]  # '' -> ', "" -> "
-    return _MY_ESCAPES.get(char, char)
-
-
-def _pg_value(token: str) -> str | None:
-    first = token[0]
-    if first == "'":
-        body = token[1:-1]
-        return body.replace("''", "'") if "''" in body else body
-    if token[1:2] == "'":
-        body = token[2:-1]
-        if first in "eE":
-            return _PG_E_ESCAPE.sub(_pg_escape, body)
-        if first in "xX":
-            return "0x" + body
-        if first in "bB":
-            return "0b" + body
-        return body.replace("''", "'")
-    return None if token.upper() == "NULL" else token
-
-
-def _pg_escape(m: re.Match[str]) -> str:
-    octal, hexa, uni, char = m.groups()
-    if octal:
-        return chr(int(octal, 8))
-    if hexa:
-        return chr(int(hexa, 16))
-    if uni:
-        return chr(int(uni, 16))
-    if char is None:
-        return "'"
-    return _PG_ESCAPES.get(char, char)
-
-
-def copy_row(line: str) -> Row:
-    """One row of a PostgreSQL COPY … FROM stdin block: tab-separated, \\N is NULL."""
-    return [
-        None if f == "\\N" else _COPY_ESCAPE.sub(_copy_escape, f) if "\\" in f else f
-        for f in line.split("\t")
+        for off, data, validity, nulls in columns
     ]
-
-
-def _copy_escape(m: re.Match[str]) -> str:
-    octal, hexa, char = m.groups()
-    if octal:
-        return chr(int(octal, 8))
-    if hexa:
-        return chr(int(hexa, 16))
-    return _PG_ESCAPES.get(char, char)
-
-
-def parse_values(text: str, dialect: SqlDialect = MYSQL) -> list[Row]:
-    """All rows of a complete VALUES list (``(1,'a'),(2,'b');``); ValueError if it is malformed."""
-    rows, pos, state = scan_tuples(text, 0, dialect, final=True)
-    if state != "end":
-        raise ValueError(f"not a VALUES list at character {pos}")
-    return rows
+    return Rows(state, pos, stmt, width, arrays if count else [], bad)

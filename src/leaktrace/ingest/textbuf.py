@@ -12,6 +12,8 @@ class TextWindow:
     ``more`` drops the text before ``pos`` and appends the next chunk, so memory holds only
     the unparsed rest; ``line`` gives the file line number of a position in ``buf``."""
 
+    newline = "\n"  # (a window of bytes counts b"\n")
+
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self.chunks = chunks
         self.buf = ""
@@ -28,10 +30,14 @@ class TextWindow:
             self.eof = True
             return False
         self._base_line = self.line(self.pos)
-        self.buf = self.buf[self.pos :] + chunk.decode()
+        self.buf = self.buf[self.pos :] + self.decode(chunk)
         self.pos = 0
         self._line_pos, self._line_no = 0, self._base_line
         return True
+
+    def decode(self, chunk: bytes) -> str:
+        """The text of a chunk (a window of bytes keeps them as they are)."""
+        return chunk.decode()
 
     def ensure(self, size: int) -> None:
         """Read until ``size`` characters follow ``pos`` or the input ends."""
@@ -52,6 +58,6 @@ class TextWindow:
         """1-based line number of ``buf[pos]``; cheap for increasing positions."""
         if pos < self._line_pos:
             self._line_pos, self._line_no = 0, self._base_line
-        self._line_no += self.buf.count("\n", self._line_pos, pos)
+        self._line_no += self.buf.count(self.newline, self._line_pos, pos)
         self._line_pos = pos
         return self._line_no

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leaktrace.errors import InputError
@@ -21,6 +23,7 @@ from leaktrace.ingest.expand import Container, expand, expected_text
 from leaktrace.ingest.source import Problem, Source
 from leaktrace.ingest.split import split, splittable
 from leaktrace.ingest.spool import Spool
+from leaktrace.ingest.sql_split import first_batches
 from leaktrace.pii import KINDS
 from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport
 from leaktrace.scan.scanner import (
@@ -142,6 +145,21 @@ def _first_columns(src: Source, report: SourceReport) -> list[ColumnReport] | No
     return typing_for(report)(first) if first is not None else None
 
 
+def _table_columns(parts: list[Source], report: SourceReport) -> dict[str, list[ColumnReport]]:
+    """The column types of each table a SQL range starts inside, from the table's first batch
+    (as a scan in one process types it); the workers type the tables that begin in their range."""
+    typing = typing_for(report)
+    return {batch.table: typing(batch) for batch in first_batches(parts)}
+
+
+def _renumbered(batch: pa.RecordBatch, rows_before: dict[str, int]) -> pa.RecordBatch:
+    """A SQL range numbers each table's rows from 1: add the rows of the ranges before it."""
+    frame = pl.from_arrow(batch)
+    assert isinstance(frame, pl.DataFrame)
+    shift = pl.col("table").replace_strict(rows_before, default=0, return_dtype=pl.Int64)
+    return frame.with_columns(pl.col("row") + shift).to_arrow().cast(batch.schema).to_batches()[0]
+
+
 def _scan_split(
     src: Source,
     processes: int,
@@ -163,7 +181,7 @@ def _scan_split(
                 tmp = Path(writer.where).with_name(f"{Path(writer.where).name}.part{i}.tmp")
             w.start(parts[i] if i < len(parts) else None, tmp)
         workers = [w for w in started if w.started]
-        cols = _first_columns(src, report)
+        cols = _table_columns(parts, report) if src.format == "sql" else _first_columns(src, report)
         if src.kind == "table":
             for w in workers:
                 w.send(cols)
@@ -174,6 +192,7 @@ def _scan_split(
         stats: dict[str, KindStats] = {}
         records = 0
         problems: list[Problem] = []
+        rows_before: dict[str, int] = {}  # SQL: each table's rows in the ranges before
         for w in workers:
             payload = w.result(progress)
             merge_stats(stats, payload["stats"])
@@ -183,7 +202,10 @@ def _scan_split(
                 report.columns.setdefault(table, table_cols)
             if writer is not None and w.tmp is not None:
                 for batch in pq.ParquetFile(w.tmp).iter_batches(batch_size=1 << 16):
-                    writer.write_batch(batch)
+                    writer.write_batch(_renumbered(batch, rows_before) if rows_before else batch)
+            if src.format == "sql":
+                for table, count in payload["table_rows"].items():
+                    rows_before[table] = rows_before.get(table, 0) + count
         return stats, records, problems
     finally:
         for w in started:

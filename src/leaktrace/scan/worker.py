@@ -2,7 +2,7 @@
 
 Its orders come pickled on stdin: (source, tmp), the source being one of ``split``'s ranges
 (format, encoding and dialect as the parent sniffed them), then the column types (or None to
-type its own). Progress and the result go back pickled on file descriptor FD."""
+type its own; for SQL, a dict of the types of the tables begun before its range). Progress and the result go back pickled on file descriptor FD."""
 
 from __future__ import annotations
 
@@ -35,13 +35,21 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
         report = SourceReport(str(src.path), src.format, src.encoding, src.kind, src.size)
         own_typing = typing_for(report)
         state: dict[str, Any] = {}
+        table_rows: dict[str, int] = {}  # rows numbered per table (SQL ranges count from 1)
 
         def typing(batch: Any) -> list[ColumnReport]:
+            last = batch.first_row + batch.data.num_rows - 1
+            table_rows[batch.table] = max(table_rows.get(batch.table, 0), last)
             if "cols" not in state:
                 state["cols"] = pickle.load(orders)
-                if state["cols"] is not None:
+                if isinstance(state["cols"], list):
                     report.columns[batch.table] = list(state["cols"])
             cols = state["cols"]
+            if isinstance(cols, dict):  # SQL: types of the tables begun before this range
+                if batch.table not in cols:
+                    return own_typing(batch)
+                report.columns.setdefault(batch.table, list(cols[batch.table]))
+                return list(cols[batch.table])
             return list(cols) if cols is not None else own_typing(batch)
 
         writer = pq.ParquetWriter(tmp, OUT_SCHEMA, compression="zstd") if tmp else None
@@ -57,6 +65,7 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
                 "records": records,
                 "problems": src.problems,
                 "columns": report.columns,
+                "table_rows": table_rows,
             },
         )
     except InputError as exc:  # its message names places and shapes only: passed on whole
