@@ -39,10 +39,10 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
         def typing(batch: Any) -> list[ColumnReport]:
             if "cols" not in state:
                 state["cols"] = pickle.load(orders)
-                if state["cols"] is not None:
-                    report.columns[batch.table] = list(state["cols"])
             cols = state["cols"]
-            return list(cols) if cols is not None else own_typing(batch)
+            if cols is None or batch.free_text:  # the parent's types are the table's own
+                return own_typing(batch)
+            return list(report.columns.setdefault(batch.table, list(cols)))
 
         writer = pq.ParquetWriter(tmp, OUT_SCHEMA, compression="zstd") if tmp else None
         try:
