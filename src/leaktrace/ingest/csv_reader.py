@@ -20,7 +20,7 @@ from leaktrace.ingest.files import ByteStream
 from leaktrace.ingest.limits import BATCH_ROWS, CSV_BLOCK, TABLE_LINE_MAX
 from leaktrace.ingest.lines import LineChunk, line_chunks
 from leaktrace.ingest.problems import ProblemLog
-from leaktrace.ingest.quote_rows import QUOTED_LINES_MAX, Rows, settle
+from leaktrace.ingest.quote_rows import QUOTED_LINES_MAX, Layout, Rows, layout_of, settle
 from leaktrace.ingest.sniff import TableDialect
 from leaktrace.ingest.source import Batch, Source
 from leaktrace.ingest.transcode import utf8_chunks
@@ -56,7 +56,8 @@ def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
             f"a header with one name per field; it has {dialect.header_fields} names "
             f"but rows have {len(names)} fields (unnamed columns are col_N)",
         )
-    parse = _Parser(names, dialect, log)
+    layout = layout_of(dialect.delimiter, len(names), source.encoding)
+    parse = _Parser(names, dialect, layout, log)
     row = part.first_row if part else 1
     first_line = part.first_line if part else 1
     # ragged rows are numbered from the range's first line: unique across a file's ranges
@@ -68,7 +69,7 @@ def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
             skip = dialect.skip_lines if at_start else 0
             chunks = utf8_chunks(stream, source.encoding, log, first_line)
             lines = line_chunks(chunks, TABLE_LINE_MAX, first_line)
-            for block in _blocks(lines, dialect.quoted, log, first_line, skip):
+            for block in _blocks(lines, dialect.quoted, layout, log, first_line, skip):
                 job = worker.submit(parse, block)
                 if ahead is not None:
                     parsed = ahead.result()
@@ -131,8 +132,11 @@ class _Parser:
     into, else (a block it rejects, or reads otherwise) row by row with Python's csv module, so
     one bad row costs at most itself. Ragged rows are kept as text and reported by line."""
 
-    def __init__(self, names: list[str], dialect: TableDialect, log: ProblemLog) -> None:
+    def __init__(
+        self, names: list[str], dialect: TableDialect, layout: Layout, log: ProblemLog
+    ) -> None:
         self.names = names
+        self.layout = layout
         self.width = len(names)
         self.delimiter = dialect.delimiter
         self.quoted = dialect.quoted
@@ -154,7 +158,7 @@ class _Parser:
     def __call__(self, block: _Block) -> _Parsed:
         if block.broken:
             return self._broken(block)
-        rows = settle(block.data, final=True, quoted=self.quoted)
+        rows = settle(block.data, final=True, quoted=self.quoted, layout=self.layout)
         starts = _nonempty(block.data, rows.ends, rows.starts())
         self.invalid = []
         read_options = pacsv.ReadOptions(
@@ -260,7 +264,12 @@ def _nonempty(data: bytes, ends: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _blocks(
-    chunks: Iterator[LineChunk], quoted: bool, log: ProblemLog, first_line: int, skip: int
+    chunks: Iterator[LineChunk],
+    quoted: bool,
+    layout: Layout,
+    log: ProblemLog,
+    first_line: int,
+    skip: int,
 ) -> Iterator[_Block]:
     """Regroup line chunks into blocks of about CSV_BLOCK bytes that end between rows, after
     skipping ``skip`` lines (title and header).
@@ -272,12 +281,12 @@ def _blocks(
     pending = b""  # lines not settled yet (a quoted field that may go on)
     for data in _lines_kept(chunks, log, skip):
         data = pending + data
-        rows = settle(data, final=False, quoted=quoted)
+        rows = settle(data, final=False, quoted=quoted, layout=layout)
         end = int(rows.ends[rows.done - 1]) if rows.done else 0
         yield from out.add(data[:end], rows)
         pending = data[end:]
     if pending:  # the data ended: settle the last rows for good
-        yield from out.add(pending, settle(pending, final=True, quoted=quoted))
+        yield from out.add(pending, settle(pending, final=True, quoted=quoted, layout=layout))
     yield from out.flush()
 
 

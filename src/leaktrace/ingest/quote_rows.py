@@ -4,7 +4,10 @@ A row ends at a newline preceded by an even number of double quotes. A line that
 open starts a row spanning lines; if no later line closes it within ``QUOTED_LINES_MAX`` lines
 (or before the data ends), the quote is taken for an ordinary character: that line is a row of
 its own ("broken") and reading goes on from the next line as if the quote had not been there.
-The reader and the splitter both use this one rule, so a file read whole and one read in byte
+A quote that closes within the limit is still taken as broken when a line between its opening
+and closing lines looks like a whole row (as many delimiters as a row has): a quote opened by
+mistake pairs with the next real multi-line field, and the rows between are not one field.
+The reader and the splitter both use these rules, so a file read whole and one read in byte
 ranges agree on every row, however damaged its quoting."""
 
 from __future__ import annotations
@@ -16,6 +19,22 @@ import numpy as np
 QUOTED_LINES_MAX = 16
 """Lines one quoted row may span. Addresses and remarks of a few lines stay far below it; a
 quote opened by mistake is found within it, so it costs one row, never the rest of the file."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a whole row looks like: ``fields`` fields, separated by the byte ``delimiter``
+    (None when a line cannot be judged by its bytes, as "|" inside GBK characters)."""
+
+    delimiter: bytes | None = None
+    fields: int = 0
+
+    def holds_a_row(self, line: bytes) -> bool:
+        return (
+            self.delimiter is not None
+            and self.fields >= 3
+            and line.count(self.delimiter) >= self.fields - 1
+        )
 
 
 @dataclass(frozen=True)
@@ -35,12 +54,13 @@ class Rows:
         return np.flatnonzero(begins)
 
 
-def settle(data: bytes, final: bool, quoted: bool = True) -> Rows:
+def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layout()) -> Rows:
     """Group the lines of ``data`` (which starts at a row start) into rows; without ``quoted``
     each line is a row.
 
     Without ``final`` the last line counted is the last one ending in a newline, and a quote
-    still open near the end is left unsettled; with it, the data ends the file (or range)."""
+    still open near the end is left unsettled; with it, the data ends the file (or range).
+    ``layout`` tells lines that look like whole rows (see the module's rules)."""
     arr = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(arr == 0x0A) + 1
     if final and arr.size and (ends.size == 0 or ends[-1] != arr.size):
@@ -57,12 +77,25 @@ def settle(data: bytes, final: bool, quoted: bool = True) -> Rows:
     k = 0
     while k < len(odd):
         first = odd[k]
-        if k + 1 < len(odd) and odd[k + 1] - first < QUOTED_LINES_MAX:
-            spans.append((first, odd[k + 1]))
-            k += 2
+        last = odd[k + 1] if k + 1 < len(odd) else lines
+        if last < lines and last - first < QUOTED_LINES_MAX:
+            if any(layout.holds_a_row(data[ends[j - 1] : ends[j]]) for j in range(first + 1, last)):
+                broken.append(first)
+                k += 1
+            else:
+                spans.append((first, last))
+                k += 2
         elif final or lines - first >= QUOTED_LINES_MAX:
             broken.append(first)
             k += 1
         else:
             return Rows(ends, first, broken, spans)
     return Rows(ends, lines, broken, spans)
+
+
+def layout_of(delimiter: str, fields: int, encoding: str | None) -> Layout:
+    """The layout rows of a file have, judged on its bytes in ``encoding`` and in UTF-8 alike:
+    an ASCII delimiter below 0x40 is never part of a GBK character; "|" may be."""
+    if encoding not in (None, "utf-8", "utf-8-sig", "ascii") and ord(delimiter) >= 0x40:
+        return Layout()
+    return Layout(delimiter.encode(), fields)
