@@ -4,10 +4,9 @@ A row ends at a newline preceded by an even number of double quotes. A line that
 open starts a row spanning lines; if no later line closes it within ``QUOTED_LINES_MAX`` lines
 (or before the data ends), the quote is taken for an ordinary character: that line is a row of
 its own ("broken") and reading goes on from the next line as if the quote had not been there.
-A quote that closes within the limit is still taken as broken when a line between its opening
-and closing lines looks like a whole row (as many delimiters as a row has): a quote opened by
-mistake pairs with the next real multi-line field, and the rows between are not one field.
-The reader and the splitter both use these rules, so a file read whole and one read in byte
+A quote that closes within the limit is still taken as broken when the row it makes has not
+the table's number of fields: a quote opened by mistake pairs with the next real multi-line
+field, and the rows between are not one row. The reader and the splitter both use these rules, so a file read whole and one read in byte
 ranges agree on every row, however damaged its quoting."""
 
 from __future__ import annotations
@@ -24,17 +23,17 @@ quote opened by mistake is found within it, so it costs one row, never the rest 
 @dataclass(frozen=True)
 class Layout:
     """What a whole row looks like: ``fields`` fields, separated by the byte ``delimiter``
-    (None when a line cannot be judged by its bytes, as "|" inside GBK characters)."""
+    (None when rows cannot be judged by their bytes, as "|" inside GBK characters)."""
 
     delimiter: bytes | None = None
     fields: int = 0
 
-    def holds_a_row(self, line: bytes) -> bool:
-        return (
-            self.delimiter is not None
-            and self.fields >= 3
-            and line.count(self.delimiter) >= self.fields - 1
-        )
+    def fits(self, row: bytes) -> bool:
+        """Whether ``row`` has the table's number of fields (delimiters outside quotes)."""
+        if self.delimiter is None:
+            return True
+        outside = row.split(b'"')[::2]
+        return 1 + sum(part.count(self.delimiter) for part in outside) == self.fields
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layou
 
     Without ``final`` the last line counted is the last one ending in a newline, and a quote
     still open near the end is left unsettled; with it, the data ends the file (or range).
-    ``layout`` tells lines that look like whole rows (see the module's rules)."""
+    ``layout`` tells rows of the table's shape (see the module's rules)."""
     arr = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(arr == 0x0A) + 1
     if final and arr.size and (ends.size == 0 or ends[-1] != arr.size):
@@ -79,12 +78,12 @@ def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layou
         first = odd[k]
         last = odd[k + 1] if k + 1 < len(odd) else lines
         if last < lines and last - first < QUOTED_LINES_MAX:
-            if any(layout.holds_a_row(data[ends[j - 1] : ends[j]]) for j in range(first + 1, last)):
-                broken.append(first)
-                k += 1
-            else:
+            if layout.fits(data[ends[first - 1] if first else 0 : ends[last]]):
                 spans.append((first, last))
                 k += 2
+            else:
+                broken.append(first)
+                k += 1
         elif final or lines - first >= QUOTED_LINES_MAX:
             broken.append(first)
             k += 1
