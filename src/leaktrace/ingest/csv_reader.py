@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from leaktrace.ingest.files import ByteStream
@@ -175,7 +176,7 @@ class _Parser:
             )
         except pa.ArrowInvalid:
             parsed = None
-        if parsed is None or parsed.num_rows + len(self.invalid) != starts.size:
+        if parsed is None or not self._agrees(block.data, parsed, rows, starts):
             return self._row_by_row(block, rows, starts)
         ragged = []
         for number, found, text in self.invalid:
@@ -183,6 +184,27 @@ class _Parser:
             ragged.append(text)
         batches = parsed.combine_chunks().to_batches(max_chunksize=BATCH_ROWS)
         return _Parsed([b for b in batches if b.num_rows], ragged)
+
+    def _agrees(self, data: bytes, parsed: pa.Table, rows: Rows, starts: np.ndarray) -> bool:
+        """Whether pyarrow read the rows the block was cut into: as many, each ragged one's
+        text where its row is, and the quoted newlines inside values where the spans are."""
+        if parsed.num_rows + len(self.invalid) != starts.size:
+            return False
+        if b'"' not in data or not self.quoted:
+            return True  # no quote: every row is one line
+        newlines = sum(text.count("\n") for _, _, text in self.invalid)
+        for column in parsed.columns:
+            newlines += pc.sum(pc.count_substring(column, "\n")).as_py() or 0
+        if newlines != sum(last - first for first, last in rows.spans):
+            return False
+        bounds = np.concatenate(([0], rows.ends))
+        for number, _, text in self.invalid:
+            if not 0 < number <= starts.size:
+                return False
+            end = starts[number] if number < starts.size else rows.ends.size
+            if data[bounds[starts[number - 1]] : bounds[end]].decode().rstrip("\r\n") != text:
+                return False
+        return True
 
     def _keep_invalid(self, row: pacsv.InvalidRow) -> str:
         self.invalid.append((row.number or 0, row.actual_columns, row.text))
@@ -195,13 +217,13 @@ class _Parser:
         bounds = np.concatenate(([0], rows.ends))
         for i, first in enumerate(starts.tolist()):
             last = starts[i + 1] if i + 1 < starts.size else rows.ends.size
-            text = block.data[bounds[first] : bounds[last]].decode()
+            text = block.data[bounds[first] : bounds[last]].decode().rstrip("\r\n")
             fields = self._fields(text)
             if fields is not None and len(fields) == self.width:
                 good.append(fields)
             else:
                 self._ragged(block.first_line + first, len(fields) if fields else 1)
-                ragged.append(text.rstrip("\r\n"))
+                ragged.append(text)
         return _Parsed(self._batch(good), ragged)
 
     def _broken(self, block: _Block) -> _Parsed:
@@ -233,6 +255,7 @@ class _Parser:
             )
         except csv.Error:
             return None
+        records = [r for r in records if r]
         return records[0] if len(records) == 1 else None
 
     def _batch(self, rows: list[list[str]]) -> list[pa.RecordBatch]:

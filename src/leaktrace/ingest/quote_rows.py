@@ -1,13 +1,15 @@
 """Where the rows of a quoted delimited file begin and end, as a careful reader sees them.
 
-A row ends at a newline preceded by an even number of double quotes. A line that leaves a quote
-open starts a row spanning lines; if no later line closes it within ``QUOTED_LINES_MAX`` lines
-(or before the data ends), the quote is taken for an ordinary character: that line is a row of
-its own ("broken") and reading goes on from the next line as if the quote had not been there.
-A quote that closes within the limit is still taken as broken when the row it makes has not
-the table's number of fields: a quote opened by mistake pairs with the next real multi-line
-field, and the rows between are not one row. The reader and the splitter both use these rules, so a file read whole and one read in byte
-ranges agree on every row, however damaged its quoting."""
+A quote counts when it stands at the edge of a field (next to a delimiter, a line end or
+another quote); one inside an unquoted value (张"三) is an ordinary character, as CSV parsers
+read it. A row ends at a newline preceded by an even number of counted quotes. A line that
+leaves a quote open starts a row spanning lines; the quote is taken for an ordinary character
+when no later line closes it within ``QUOTED_LINES_MAX`` lines (or before the data ends), or
+when the row it closes has not the table's number of fields (a quote opened by mistake pairs
+with the next real multi-line field, and the rows between are not one row). Such a line is a
+row of its own ("broken") and reading goes on from the next line as if the quote had not been
+there. The reader and the splitter both use these rules, so a file read whole and one read in
+byte ranges agree on every row, however damaged its quoting."""
 
 from __future__ import annotations
 
@@ -23,17 +25,28 @@ quote opened by mistake is found within it, so it costs one row, never the rest 
 @dataclass(frozen=True)
 class Layout:
     """What a whole row looks like: ``fields`` fields, separated by the byte ``delimiter``
-    (None when rows cannot be judged by their bytes, as "|" inside GBK characters)."""
+    (None when rows cannot be judged by their bytes, as "|" inside GBK characters: then every
+    quote counts and any number of fields fits)."""
 
     delimiter: bytes | None = None
     fields: int = 0
 
-    def fits(self, row: bytes) -> bool:
-        """Whether ``row`` has the table's number of fields (delimiters outside quotes)."""
+    def counted(self, arr: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+        """The quotes (positions in ``arr``) at the edge of a field."""
+        if self.delimiter is None:
+            return quotes
+        edge = np.array([0x0A, 0x0D, 0x22, self.delimiter[0]], np.uint8)
+        before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 0x0A)
+        after = np.where(quotes + 1 < arr.size, arr[np.minimum(quotes + 1, arr.size - 1)], 0x0A)
+        return quotes[np.isin(before, edge) | np.isin(after, edge)]
+
+    def fits(self, arr: np.ndarray, quotes: np.ndarray, lo: int, hi: int) -> bool:
+        """Whether the row ``arr[lo:hi]`` (its counted ``quotes``) has the table's fields."""
         if self.delimiter is None:
             return True
-        outside = row.split(b'"')[::2]
-        return 1 + sum(part.count(self.delimiter) for part in outside) == self.fields
+        delims = np.flatnonzero(arr[lo:hi] == self.delimiter[0]) + lo
+        inside = (np.searchsorted(quotes, delims) - np.searchsorted(quotes, lo)) % 2 == 1
+        return 1 + int(delims.size - inside.sum()) == self.fields
 
 
 @dataclass(frozen=True)
@@ -59,18 +72,18 @@ def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layou
 
     Without ``final`` the last line counted is the last one ending in a newline, and a quote
     still open near the end is left unsettled; with it, the data ends the file (or range).
-    ``layout`` tells rows of the table's shape (see the module's rules)."""
+    ``layout`` tells which quotes count and which rows have the table's shape."""
     arr = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(arr == 0x0A) + 1
     if final and arr.size and (ends.size == 0 or ends[-1] != arr.size):
         ends = np.append(ends, arr.size)
-    quotes = np.flatnonzero(arr == 0x22) if quoted else np.empty(0, np.int64)
-    if quotes.size == 0:
-        return Rows(ends, int(ends.size), [], [])
-    quotes = quotes[quotes < (ends[-1] if ends.size else 0)]
-    per_line = np.bincount(np.searchsorted(ends, quotes, side="right"), minlength=ends.size)
-    odd = np.flatnonzero(per_line & 1).tolist()
     lines = int(ends.size)
+    quotes = np.flatnonzero(arr[: ends[-1] if lines else 0] == 0x22) if quoted else None
+    if quotes is None or quotes.size == 0:
+        return Rows(ends, lines, [], [])
+    quotes = layout.counted(arr, quotes)
+    per_line = np.bincount(np.searchsorted(ends, quotes, side="right"), minlength=lines)
+    odd = np.flatnonzero(per_line & 1).tolist()
     broken: list[int] = []
     spans: list[tuple[int, int]] = []
     k = 0
@@ -78,17 +91,17 @@ def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layou
         first = odd[k]
         last = odd[k + 1] if k + 1 < len(odd) else lines
         if last < lines and last - first < QUOTED_LINES_MAX:
-            if layout.fits(data[ends[first - 1] if first else 0 : ends[last]]):
+            lo = int(ends[first - 1]) if first else 0
+            if layout.fits(arr, quotes, lo, int(ends[last])):
                 spans.append((first, last))
                 k += 2
-            else:
-                broken.append(first)
-                k += 1
+                continue
+            broken.append(first)
         elif final or lines - first >= QUOTED_LINES_MAX:
             broken.append(first)
-            k += 1
         else:
             return Rows(ends, first, broken, spans)
+        k += 1
     return Rows(ends, lines, broken, spans)
 
 
