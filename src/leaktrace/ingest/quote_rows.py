@@ -40,10 +40,15 @@ class Layout:
         after = np.where(quotes + 1 < arr.size, arr[np.minimum(quotes + 1, arr.size - 1)], 0x0A)
         return quotes[np.isin(before, edge) | np.isin(after, edge)]
 
-    def fits(self, arr: np.ndarray, quotes: np.ndarray, lo: int, hi: int) -> bool:
-        """Whether the row ``arr[lo:hi]`` (its counted ``quotes``) has the table's fields."""
+    def fits(self, arr: np.ndarray, quotes: np.ndarray, lo: int, closing: int, hi: int) -> bool:
+        """Whether the row ``arr[lo:hi]`` (its counted ``quotes``), its quoted field spanning
+        lines up to the line starting at ``closing``, has the table's fields, and that field
+        closes with a quote that can end a field (not one that opens the next)."""
         if self.delimiter is None:
             return True
+        shut = int(quotes[np.searchsorted(quotes, closing)]) + 1
+        if shut < arr.size and arr[shut] not in (0x0A, 0x0D, 0x22, self.delimiter[0]):
+            return False
         delims = np.flatnonzero(arr[lo:hi] == self.delimiter[0]) + lo
         inside = (np.searchsorted(quotes, delims) - np.searchsorted(quotes, lo)) % 2 == 1
         return 1 + int(delims.size - inside.sum()) == self.fields
@@ -92,7 +97,7 @@ def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layou
         last = odd[k + 1] if k + 1 < len(odd) else lines
         if last < lines and last - first < QUOTED_LINES_MAX:
             lo = int(ends[first - 1]) if first else 0
-            if layout.fits(arr, quotes, lo, int(ends[last])):
+            if layout.fits(arr, quotes, lo, int(ends[last - 1]), int(ends[last])):
                 spans.append((first, last))
                 k += 2
                 continue

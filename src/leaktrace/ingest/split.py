@@ -46,9 +46,8 @@ def row_starts(
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             pos = lines = 0  # a row start, and the newlines before it
             for target in targets:
-                pos, lines = _next_row_start(
-                    mm, size, pos, lines, min(max(target, 0), size), quoted
-                )
+                target = min(max(target, 0), size)
+                pos, lines = _next_row_start(mm, size, pos, lines, target, quoted, layout)
                 out.append((pos, lines))
     return out
 
