@@ -8,6 +8,7 @@ what they are. Each is reported with its line."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ class _Block:
 
     data: bytes
     first_line: int
+    rows: Rows | None = None  # how its lines group into rows, when already known
     broken: bool = False
 
 
@@ -159,7 +161,7 @@ class _Parser:
     def __call__(self, block: _Block) -> _Parsed:
         if block.broken:
             return self._broken(block)
-        rows = settle(block.data, final=True, quoted=self.quoted, layout=self.layout)
+        rows = block.rows or settle(block.data, final=True, quoted=self.quoted, layout=self.layout)
         starts = _nonempty(block.data, rows.ends, rows.starts())
         self.invalid = []
         read_options = pacsv.ReadOptions(
@@ -300,48 +302,42 @@ def _blocks(
     An over-long line becomes an empty line (so line numbers stay right) and is counted. Rows
     are found by ``quote_rows.settle``; a line whose quote never closes comes as a block of its
     own, marked broken."""
-    out = _BlockCutter(first_line + skip)
+    line = first_line + skip  # number of the first line not yet in a block
     pending = b""  # lines not settled yet (a quoted field that may go on)
+    gathered: list[bytes] = []
+    size = 0
     for data in _lines_kept(chunks, log, skip):
-        data = pending + data
+        gathered.append(data)
+        size += len(data)
+        if size < CSV_BLOCK:
+            continue
+        data = pending + b"".join(gathered)
+        gathered, size = [], 0
         rows = settle(data, final=False, quoted=quoted, layout=layout)
         end = int(rows.ends[rows.done - 1]) if rows.done else 0
-        yield from out.add(data[:end], rows)
+        yield from _cut(data[:end], rows, line)
+        line += rows.done
         pending = data[end:]
-    if pending:  # the data ended: settle the last rows for good
-        yield from out.add(pending, settle(pending, final=True, quoted=quoted, layout=layout))
-    yield from out.flush()
+    data = pending + b"".join(gathered)
+    if data:  # the data ended: settle the last rows for good
+        yield from _cut(data, settle(data, final=True, quoted=quoted, layout=layout), line)
 
 
-class _BlockCutter:
-    """Gathers settled rows into blocks of about CSV_BLOCK bytes; broken lines go alone."""
-
-    def __init__(self, first_line: int) -> None:
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.line = first_line  # number of the first line in parts
-
-    def add(self, settled: bytes, rows: Rows) -> Iterator[_Block]:
-        start = 0
-        for b in rows.broken:
-            lo = int(rows.ends[b - 1]) if b else 0
-            hi = int(rows.ends[b])
-            self.parts.append(settled[start:lo])
-            yield from self.flush()
-            yield _Block(settled[lo:hi], self.line, broken=True)
-            self.line += 1
-            start = hi
-        self.parts.append(settled[start:])
-        self.size += len(settled) - start
-        if self.size >= CSV_BLOCK:
-            yield from self.flush()
-
-    def flush(self) -> Iterator[_Block]:
-        data = b"".join(self.parts)
-        if data:
-            yield _Block(data, self.line)
-            self.line += data.count(b"\n")
-        self.parts, self.size = [], 0
+def _cut(data: bytes, rows: Rows, line: int) -> Iterator[_Block]:
+    """The settled rows of ``data`` (from file line ``line``) as one block, or as the pieces
+    between its broken lines and each broken line alone."""
+    if not rows.broken:
+        if rows.done:
+            yield _Block(data, line, dataclasses.replace(rows, ends=rows.ends[: rows.done]))
+        return
+    bounds = [0, *rows.ends[: rows.done].tolist()]
+    start = 0
+    for b in [*rows.broken, rows.done]:
+        if bounds[b] > bounds[start]:
+            yield _Block(data[bounds[start] : bounds[b]], line + start)
+        if b < rows.done:
+            yield _Block(data[bounds[b] : bounds[b + 1]], line + b, broken=True)
+        start = b + 1
 
 
 def _lines_kept(chunks: Iterator[LineChunk], log: ProblemLog, skip: int) -> Iterator[bytes]:

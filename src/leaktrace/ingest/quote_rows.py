@@ -35,23 +35,27 @@ class Layout:
         """The quotes (positions in ``arr``) at the edge of a field."""
         if self.delimiter is None:
             return quotes
-        edge = np.array([0x0A, 0x0D, 0x22, self.delimiter[0]], np.uint8)
-        before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 0x0A)
-        after = np.where(quotes + 1 < arr.size, arr[np.minimum(quotes + 1, arr.size - 1)], 0x0A)
-        return quotes[np.isin(before, edge) | np.isin(after, edge)]
+        padded = np.concatenate(([0x0A], arr, [0x0A])).astype(np.uint8)
+        keep = np.zeros(quotes.size, dtype=bool)
+        for side in (padded[quotes], padded[quotes + 2]):  # the bytes before and after
+            for edge in (0x0A, 0x0D, 0x22, self.delimiter[0]):
+                keep |= side == edge
+        return quotes[keep]
 
-    def fits(self, arr: np.ndarray, quotes: np.ndarray, lo: int, closing: int, hi: int) -> bool:
-        """Whether the row ``arr[lo:hi]`` (its counted ``quotes``), its quoted field spanning
-        lines up to the line starting at ``closing``, has the table's fields, and that field
-        closes with a quote that can end a field (not one that opens the next)."""
+    def fits(self, data: bytes, closer: int, lo: int, hi: int, counted: int) -> bool:
+        """Whether the row ``data[lo:hi]``, whose ``counted`` quotes all count and whose
+        multi-line field ends at the quote at ``closer``, has the table's fields; and whether
+        that quote can end a field (rather than open the next)."""
         if self.delimiter is None:
             return True
-        shut = int(quotes[np.searchsorted(quotes, closing)]) + 1
-        if shut < arr.size and arr[shut] not in (0x0A, 0x0D, 0x22, self.delimiter[0]):
+        after = data[closer + 1 : closer + 2]
+        if after not in (b"", b"\n", b"\r", b'"', self.delimiter):
             return False
-        delims = np.flatnonzero(arr[lo:hi] == self.delimiter[0]) + lo
-        inside = (np.searchsorted(quotes, delims) - np.searchsorted(quotes, lo)) % 2 == 1
-        return 1 + int(delims.size - inside.sum()) == self.fields
+        row = data[lo:hi]
+        if row.count(b'"') != counted:  # a quote inside a value: judge by field edges only
+            return True
+        outside = b"".join(row.split(b'"')[::2])
+        return 1 + outside.count(self.delimiter) == self.fields
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,15 @@ def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layou
         return Rows(ends, lines, [], [])
     quotes = layout.counted(arr, quotes)
     per_line = np.bincount(np.searchsorted(ends, quotes, side="right"), minlength=lines)
-    odd = np.flatnonzero(per_line & 1).tolist()
+    odd_lines = np.flatnonzero(per_line & 1)
+    odd = odd_lines.tolist()
+    before = np.concatenate(([0], np.cumsum(per_line)))  # counted quotes before each line
+    # for each odd line: where its line starts, the first quote on it, quotes before it
+    starts_at = np.concatenate(([0], ends))[odd_lines].tolist()
+    firsts = quotes[np.minimum(before[odd_lines], quotes.size - 1)].tolist()
+    counts = before[odd_lines].tolist()
+    after = (before[odd_lines + 1]).tolist()  # counted quotes up to each odd line's end
+    line_ends = ends[odd_lines].tolist()
     broken: list[int] = []
     spans: list[tuple[int, int]] = []
     k = 0
@@ -96,8 +108,8 @@ def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layou
         first = odd[k]
         last = odd[k + 1] if k + 1 < len(odd) else lines
         if last < lines and last - first < QUOTED_LINES_MAX:
-            lo = int(ends[first - 1]) if first else 0
-            if layout.fits(arr, quotes, lo, int(ends[last - 1]), int(ends[last])):
+            counted = after[k + 1] - counts[k]
+            if layout.fits(data, firsts[k + 1], starts_at[k], line_ends[k + 1], counted):
                 spans.append((first, last))
                 k += 2
                 continue
