@@ -175,6 +175,19 @@ def test_a_real_multiline_field_at_the_limit_is_kept(tmp_path):
     assert got == rows and source.problems == []
 
 
+def test_a_quoted_field_past_the_limit_is_read_line_by_line(tmp_path):
+    remark = "\n".join(f"第{i}行" for i in range(QUOTED_LINES_MAX + 1))
+    rows = people(30)
+    texts = row_texts(tuple((*r[:5], remark if i == 8 else r[5]) for i, r in enumerate(rows)))
+    path = write(tmp_path / "over.csv", texts)
+    result = run.scan([path], processes=1)
+    source = result.sources[0]
+    assert result.kinds["resident_id"].valid == 30 and source.rows_skipped == 0
+    # row 8's first line is a row, its other lines ragged text: every line is scanned
+    assert source.records == 30 + QUOTED_LINES_MAX
+    assert source.problems[0]["place"] == f"over.csv line {line_of(texts, 8)}"
+
+
 def test_every_data_line_is_scanned_or_counted(tmp_path):
     rows = people(1200)
     texts = [t for t in row_texts(rows) if "\n" not in t[:-1]]  # one line per row here

@@ -234,8 +234,8 @@ class _Parser:
         self.log.add(
             "open quote",
             f"{self.log.name} line {block.first_line}",
-            f"a quote closed within {QUOTED_LINES_MAX} lines; "
-            "read with the quote as an ordinary character",
+            f"a quoted field closed within {QUOTED_LINES_MAX} lines, in a row of "
+            f"{self.width} fields; found none: the quote was read as an ordinary character",
         )
         text = block.data.decode().rstrip("\r\n")
         for fields in (self._fields(text), text.split(self.delimiter)):
