@@ -230,3 +230,32 @@ def test_row_starts_agree_with_the_whole_read(tmp_path_factory, rows, at):
     ):
         assert offset == next(b for b in begins if b >= min(target, len(data)))
         assert before == data[:offset].count(b"\n")
+
+
+def test_row_starts_found_near_the_target_agree_with_the_whole_read(tmp_path):
+    # Rows with rare multi-line remarks leave long stretches with no quote open: a row start
+    # is found near each target without walking from the file's start, and must be the one
+    # the whole read has there, damage or not.
+    rng = random.Random(9)
+    rows = []
+    for i in range(20000):
+        note = "来电\n改号" if rng.random() < 0.01 else f"客户{i}"
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow([f"张{i}", ID, f"138{i:08d}", note])
+        text = out.getvalue()
+        if rng.random() < 0.003:
+            text = text.replace(",", ',"', 1)
+        rows.append(text)
+    data = ("姓名,身份证号,手机号,备注\n" + "".join(rows)).encode()
+    path = tmp_path / "rare.csv"
+    path.write_bytes(data)
+    layout = Layout(b",", 4)
+    whole = settle(data, final=True, layout=layout)
+    ends = [0, *whole.ends.tolist()]
+    begins = sorted({ends[i] for i in whole.starts().tolist()} | {len(data)})
+    targets = sorted(rng.randrange(len(data)) for _ in range(60))
+    for target, (offset, before) in zip(
+        targets, row_starts(str(path), targets, True, layout), strict=True
+    ):
+        assert offset == next(b for b in begins if b >= target)
+        assert before == data[:offset].count(b"\n")

@@ -122,6 +122,23 @@ def settle(data: bytes, final: bool, quoted: bool = True, layout: Layout = Layou
     return Rows(ends, lines, broken, spans)
 
 
+def resync(data: bytes, layout: Layout) -> int | None:
+    """The offset of the last certain row start in ``data`` (which starts at a line start)
+    without knowing what came before it: the end of a line that is one of QUOTED_LINES_MAX or
+    more lines in a row with no quote left open. A quote opened before them has been closed or
+    taken as ordinary by then, whatever came before. None if there is none."""
+    arr = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(arr == 0x0A) + 1
+    quotes = layout.counted(arr, np.flatnonzero(arr[: ends[-1] if ends.size else 0] == 0x22))
+    per_line = np.bincount(np.searchsorted(ends, quotes, side="right"), minlength=ends.size)
+    odd = np.concatenate(([-1], np.flatnonzero(per_line & 1), [ends.size]))
+    runs = np.flatnonzero(np.diff(odd) - 1 >= QUOTED_LINES_MAX)
+    if runs.size == 0:
+        return None
+    line = int(odd[runs[-1] + 1])  # the line after the last such run
+    return int(ends[line - 1])
+
+
 def layout_of(delimiter: str, fields: int, encoding: str | None) -> Layout:
     """The layout rows of a file have, judged on its bytes in ``encoding`` and in UTF-8 alike:
     an ASCII delimiter below 0x40 is never part of a GBK character; "|" may be."""

@@ -8,7 +8,7 @@ import mmap
 
 import numpy as np
 
-from leaktrace.ingest.quote_rows import Layout, layout_of, settle
+from leaktrace.ingest.quote_rows import Layout, layout_of, resync, settle
 from leaktrace.ingest.source import Part, Source
 
 # Encodings in which a newline or a double quote byte is always that character (never part of
@@ -16,6 +16,7 @@ from leaktrace.ingest.source import Part, Source
 _BYTE_SAFE = {"utf-8", "utf-8-sig", "ascii", "gb18030"}
 _FORMATS = {"csv", "tsv", "text"}
 _STEP = 16 << 20  # bytes counted at a time
+_RESYNC_SPANS = (1 << 20, 4 << 20)  # bytes before a target searched for a certain row start
 
 
 def splittable(source: Source) -> bool:
@@ -47,9 +48,31 @@ def row_starts(
             pos = lines = 0  # a row start, and the newlines before it
             for target in targets:
                 target = min(max(target, 0), size)
-                pos, lines = _next_row_start(mm, size, pos, lines, target, quoted, layout)
+                near = _certain_start(mm, pos, target, quoted, layout)
+                lines += sum(
+                    mm[i : min(i + _STEP, near)].count(b"\n") for i in range(pos, near, _STEP)
+                )
+                pos, lines = _next_row_start(mm, size, near, lines, target, quoted, layout)
                 out.append((pos, lines))
     return out
+
+
+def _certain_start(mm: mmap.mmap, pos: int, target: int, quoted: bool, layout: Layout) -> int:
+    """A row start at or before ``target`` and at or after the row start ``pos``, found near
+    the target where the lines before it leave no doubt (``quote_rows.resync``), so the file
+    is not walked from its start (else ``pos``, to walk from)."""
+    if not quoted:
+        return max(pos, mm.rfind(b"\n", pos, target) + 1)
+    for span in _RESYNC_SPANS:
+        lo = max(pos, target - span)
+        if lo > pos:  # from a line start
+            lo = mm.find(b"\n", lo, target) + 1 or target
+        found = resync(mm[lo:target], layout)
+        if found is not None:
+            return lo + found
+        if lo == pos:
+            break
+    return pos
 
 
 def _next_row_start(
