@@ -20,9 +20,11 @@ from leaktrace.ingest.source import Source
 
 
 def rows_of(source: Source) -> list[list[str | None]]:
-    """All rows of a one-table source, as lists in column order."""
+    """All rows of a one-table source, as lists in column order (its ragged rows left out)."""
     out: list[list[str | None]] = []
     for batch in source.batches():
+        if batch.free_text:
+            continue
         cols = batch.data.to_pydict()
         out.extend(map(list, zip(*cols.values(), strict=True)))
     return out
@@ -101,16 +103,26 @@ def test_quoted_fields_with_newlines_and_delimiters(tmp_path, ingest_people):
     assert rows_of(open_source(path)) == rows
 
 
-def test_ragged_rows_skipped_with_line_numbers(ingest_header, tmp_path, ingest_people):
+def ragged_of(source: Source) -> list[str]:
+    """The texts of a source's ragged rows, from its free-text batches."""
+    return [t for b in source.batches() if b.free_text for t in b.data.column("text").to_pylist()]
+
+
+def test_ragged_rows_kept_as_text_with_line_numbers(ingest_header, tmp_path, ingest_people):
     lines = [",".join(ingest_header)] + [",".join(r) for r in ingest_people[:10]]
     lines[4] += ",extra"  # line 5
     lines[7] = ",".join(ingest_people[6][:3])  # line 8
     path = tmp_path / "ragged.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     source = open_source(path)
-    rows = rows_of(source)
-    assert len(rows) == 8
-    assert source.rows_skipped == 2
+    batches = list(source.batches())
+    assert [b.table for b in batches] == ["ragged", "ragged#ragged"]
+    assert batches[0].data.num_rows == 8
+    assert batches[1].free_text and batches[1].data.column("text").to_pylist() == [
+        lines[4],
+        lines[7],
+    ]
+    assert source.rows_skipped == 0  # scanned as text, not lost
     places = [p.place for p in source.problems]
     assert places == ["ragged.csv line 5", "ragged.csv line 8"]
     assert source.problems[0].expected.startswith("5 fields, found 6")
@@ -126,7 +138,8 @@ def test_many_ragged_rows_are_summarised(tmp_path):
     path.write_text("姓名,手机,地址\n" + body)
     source = open_source(path, format="csv")
     assert len(rows_of(source)) == 750
-    assert source.rows_skipped == 250
+    assert len(ragged_of(open_source(path, format="csv"))) == 250
+    assert source.rows_skipped == 0
     assert len(source.problems) == 51  # 50 one by one, then one summary
 
 
@@ -265,7 +278,7 @@ def test_csv_round_trip(tmp_path, rows):
     assert rows_of(source) == rows
 
 
-def test_unclosed_quote_is_skipped_not_fatal(tmp_path, ingest_people):
+def test_unclosed_quote_is_read_as_an_ordinary_character(tmp_path, ingest_people):
     path = tmp_path / "openq.csv"
     with path.open("wb") as f:
         f.write("姓名,地址\n".encode())
@@ -276,11 +289,14 @@ def test_unclosed_quote_is_skipped_not_fatal(tmp_path, ingest_people):
             f.write(filler)
     source = open_source(path)
     rows = rows_of(source)
-    assert rows[0] == [ingest_people[0][0], ingest_people[0][3]]
-    assert 0 < len(rows) - 1 < 40 * 1024  # lines after the skipped stretch are read again
-    assert any(
-        p.place == "openq.csv line 3" and "closing quote" in p.expected for p in source.problems
-    )
+    assert rows[:2] == [
+        [ingest_people[0][0], ingest_people[0][3]],
+        [ingest_people[1][0], "never closed"],
+    ]
+    assert len(rows) == 2 + 40 * 1024  # every line after the quote is read, none skipped
+    assert source.rows_skipped == 0
+    assert [p.place for p in source.problems] == ["openq.csv line 3"]
+    assert "ordinary character" in source.problems[0].expected
 
 
 def test_abandoned_iteration_exits_cleanly(tmp_path):

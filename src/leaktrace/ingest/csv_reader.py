@@ -1,27 +1,40 @@
-"""Read delimited text (CSV, TSV, | or ; separated) with pyarrow's CSV parser, all columns as strings."""
+"""Read delimited text (CSV, TSV, | or ; separated) with pyarrow's CSV parser, all columns as strings.
+
+Nothing is dropped: rows whose quoting is broken are re-read with the quote as an ordinary
+character (``quote_rows``), and rows with more or fewer fields than the header (ragged rows)
+are kept whole as free text in a second table, ``<table>#ragged``, scanned for identifiers by
+what they are. Each is reported with its line."""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from leaktrace.ingest.files import ByteStream
-from leaktrace.ingest.limits import BATCH_ROWS, CSV_BLOCK, QUOTED_ROW_MAX, TABLE_LINE_MAX
+from leaktrace.ingest.limits import BATCH_ROWS, CSV_BLOCK, TABLE_LINE_MAX
 from leaktrace.ingest.lines import LineChunk, line_chunks
 from leaktrace.ingest.problems import ProblemLog
+from leaktrace.ingest.quote_rows import QUOTED_LINES_MAX, Layout, Rows, layout_of, settle
 from leaktrace.ingest.sniff import TableDialect
 from leaktrace.ingest.source import Batch, Source
 from leaktrace.ingest.transcode import utf8_chunks
 
+RAGGED = "#ragged"  # suffix of the table that holds a file's ragged rows, one text per row
+
 
 def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
-    """Yield the rows of a delimited file as string batches; ragged rows are skipped and counted.
+    """Yield the rows of a delimited file as string batches, then its ragged rows as text.
 
     The bytes are transcoded to UTF-8 and cut into blocks of whole rows here, so encoding
-    errors, over-long lines and unclosed quotes are counted with their line numbers; each block
+    errors, over-long lines and broken quotes are counted with their line numbers; each block
     is parsed by pyarrow synchronously (no reader thread calls back into Python)."""
     assert source.encoding is not None and source.dialect is not None
     dialect = source.dialect
@@ -45,49 +58,99 @@ def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
             f"a header with one name per field; it has {dialect.header_fields} names "
             f"but rows have {len(names)} fields (unnamed columns are col_N)",
         )
-    parse = _Parser(names, dialect, log)
+    layout = layout_of(dialect.delimiter, len(names), source.encoding)
+    parse = _Parser(names, dialect, layout, log)
     row = part.first_row if part else 1
     first_line = part.first_line if part else 1
+    # ragged rows are numbered from the range's first line: unique across a file's ranges
+    ragged = _RaggedRows(table + RAGGED, first_line)
     try:
         # Parse block k (pyarrow, without the GIL) while the next block is transcoded and cut.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaktrace-csv") as worker:
-            ahead: Future[list[pa.RecordBatch]] | None = None
+            ahead: Future[_Parsed] | None = None
             skip = dialect.skip_lines if at_start else 0
             chunks = utf8_chunks(stream, source.encoding, log, first_line)
             lines = line_chunks(chunks, TABLE_LINE_MAX, first_line)
-            for block, block_line in _blocks(lines, dialect.quoted, log, first_line):
-                job = worker.submit(parse, block, block_line, skip)
-                skip = 0
+            for block in _blocks(lines, dialect.quoted, layout, log, first_line, skip):
+                job = worker.submit(parse, block)
                 if ahead is not None:
-                    for batch in ahead.result():
+                    parsed = ahead.result()
+                    for batch in parsed.batches:
                         yield Batch(table, batch, row, stream.bytes_done)
                         row += batch.num_rows
+                    yield from ragged.add(parsed.ragged, stream.bytes_done)
                 ahead = job
-            for batch in ahead.result() if ahead is not None else ():
-                yield Batch(table, batch, row, stream.bytes_done)
-                row += batch.num_rows
+            if ahead is not None:
+                parsed = ahead.result()
+                for batch in parsed.batches:
+                    yield Batch(table, batch, row, stream.bytes_done)
+                    row += batch.num_rows
+                yield from ragged.add(parsed.ragged, stream.bytes_done)
+            yield from ragged.flush(stream.bytes_done)
     finally:
         stream.close()
         log.finish()
 
 
-class _Parser:
-    """Parses one block of whole rows with pyarrow; the block's first line number is added to
-    pyarrow's row numbers so skipped rows are reported by their line in the file."""
+@dataclass
+class _RaggedRows:
+    """Ragged rows gathered into free-text batches of up to BATCH_ROWS rows."""
 
-    def __init__(self, names: list[str], dialect: TableDialect, log: ProblemLog) -> None:
+    table: str
+    row: int
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, texts: list[str], done: int) -> Iterator[Batch]:
+        self.texts += texts
+        if len(self.texts) >= BATCH_ROWS:
+            yield from self.flush(done)
+
+    def flush(self, done: int) -> Iterator[Batch]:
+        if self.texts:
+            data = pa.record_batch({"text": pa.array(self.texts, pa.string())})
+            yield Batch(self.table, data, self.row, done, free_text=True)
+            self.row += len(self.texts)
+            self.texts = []
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Whole rows of the file from line ``first_line``; ``broken``: one line whose quote never
+    closed, to be read with that quote as an ordinary character."""
+
+    data: bytes
+    first_line: int
+    rows: Rows | None = None  # how its lines group into rows, when already known
+    broken: bool = False
+
+
+@dataclass
+class _Parsed:
+    batches: list[pa.RecordBatch]
+    ragged: list[str]  # texts of the block's ragged rows
+
+
+class _Parser:
+    """Parses one block of whole rows: with pyarrow when it sees the rows the block was cut
+    into, else (a block it rejects, or reads otherwise) row by row with Python's csv module, so
+    one bad row costs at most itself. Ragged rows are kept as text and reported by line."""
+
+    def __init__(
+        self, names: list[str], dialect: TableDialect, layout: Layout, log: ProblemLog
+    ) -> None:
         self.names = names
-        self.log = log
-        self.first_line = 1
+        self.layout = layout
+        self.width = len(names)
+        self.delimiter = dialect.delimiter
         self.quoted = dialect.quoted
-        self.block = b""
-        self.cursor = (1, 0, 0, 0)  # (row, byte offset of its start, lines before, quotes)
+        self.log = log
+        self.invalid: list[tuple[int, int, str]] = []  # pyarrow's (row number, fields, text)
         self.parse_options = pacsv.ParseOptions(
             delimiter=dialect.delimiter,
             quote_char='"' if dialect.quoted else False,
             double_quote=True,
             newlines_in_values=dialect.quoted,
-            invalid_row_handler=self._skip_ragged,
+            invalid_row_handler=self._keep_invalid,
         )
         self.convert_options = pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
@@ -95,80 +158,191 @@ class _Parser:
             strings_can_be_null=False,
         )
 
-    def __call__(self, block: bytes, first_line: int, skip: int) -> list[pa.RecordBatch]:
-        self.first_line = first_line
-        self.block, self.cursor = block, (1, 0, 0, 0)
+    def __call__(self, block: _Block) -> _Parsed:
+        if block.broken:
+            return self._broken(block)
+        rows = block.rows or settle(block.data, final=True, quoted=self.quoted, layout=self.layout)
+        starts = _nonempty(block.data, rows.ends, rows.starts())
+        self.invalid = []
         read_options = pacsv.ReadOptions(
             use_threads=False,
-            block_size=len(block) + 1,  # one block: rows never straddle blocks
+            block_size=len(block.data) + 1,  # one block: rows never straddle blocks
             column_names=self.names,
-            skip_rows=skip,
         )
         try:
             parsed = pacsv.read_csv(
-                pa.BufferReader(block),
+                pa.BufferReader(block.data),
                 read_options=read_options,
                 parse_options=self.parse_options,
                 convert_options=self.convert_options,
             )
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV file" not in str(exc):
-                count = block.count(b"\n") or 1
-                self.log.add(
-                    "block",
-                    f"{self.log.name} lines {first_line}-{first_line + count - 1}",
-                    "rows the CSV parser accepts; these lines were skipped",
-                    rows_skipped=count - skip,
-                )
-            return []
+        except pa.ArrowInvalid:
+            parsed = None
+        if parsed is None or not self._agrees(block.data, parsed, rows, starts):
+            return self._row_by_row(block, rows, starts)
+        ragged = []
+        for number, found, text in self.invalid:
+            self._ragged(block.first_line + int(starts[number - 1]), found)
+            ragged.append(text)
         batches = parsed.combine_chunks().to_batches(max_chunksize=BATCH_ROWS)
-        return [batch for batch in batches if batch.num_rows]
+        return _Parsed([b for b in batches if b.num_rows], ragged)
 
-    def _line_of(self, number: int) -> int:
-        """The line on which the block's row ``number`` (pyarrow's, from 1) starts: rows with
-        quoted newlines span several lines, so they are walked, from where the last one was."""
-        if not self.quoted:
-            return self.first_line + number - 1
-        row, pos, lines, quotes = self.cursor
-        block = self.block
-        while row < number:
-            newline = block.find(b"\n", pos)
-            if newline < 0:
-                break
-            quotes += block.count(b'"', pos, newline)
-            lines += 1
-            pos = newline + 1
-            if quotes % 2 == 0:
-                row += 1
-        self.cursor = (row, pos, lines, quotes)
-        return self.first_line + lines
+    def _agrees(self, data: bytes, parsed: pa.Table, rows: Rows, starts: np.ndarray) -> bool:
+        """Whether pyarrow read the rows the block was cut into: as many, each ragged one's
+        text where its row is, and the quoted newlines inside values where the spans are."""
+        if parsed.num_rows + len(self.invalid) != starts.size:
+            return False
+        if b'"' not in data or not self.quoted:
+            return True  # no quote: every row is one line
+        newlines = sum(text.count("\n") for _, _, text in self.invalid)
+        for column in parsed.columns:
+            newlines += pc.sum(pc.count_substring(column, "\n")).as_py() or 0
+        if newlines != sum(last - first for first, last in rows.spans):
+            return False
+        bounds = np.concatenate(([0], rows.ends))
+        for number, _, text in self.invalid:
+            if not 0 < number <= starts.size:
+                return False
+            end = starts[number] if number < starts.size else rows.ends.size
+            if data[bounds[starts[number - 1]] : bounds[end]].decode().rstrip("\r\n") != text:
+                return False
+        return True
 
-    def _skip_ragged(self, row: pacsv.InvalidRow) -> str:
-        place = self.log.name
-        if row.number is not None:
-            place += f" line {self._line_of(row.number)}"
+    def _keep_invalid(self, row: pacsv.InvalidRow) -> str:
+        self.invalid.append((row.number or 0, row.actual_columns, row.text))
+        return "skip"
+
+    def _row_by_row(self, block: _Block, rows: Rows, starts: np.ndarray) -> _Parsed:
+        """Read each row of the block on its own with Python's csv module."""
+        good: list[list[str]] = []
+        ragged: list[str] = []
+        bounds = np.concatenate(([0], rows.ends))
+        for i, first in enumerate(starts.tolist()):
+            last = starts[i + 1] if i + 1 < starts.size else rows.ends.size
+            text = block.data[bounds[first] : bounds[last]].decode().rstrip("\r\n")
+            fields = self._fields(text)
+            if fields is not None and len(fields) == self.width:
+                good.append(fields)
+            else:
+                self._ragged(block.first_line + first, len(fields) if fields else 1)
+                ragged.append(text)
+        return _Parsed(self._batch(good), ragged)
+
+    def _broken(self, block: _Block) -> _Parsed:
+        """A line whose quote never closed: its fields as Python's csv reads the line alone, or
+        split at each delimiter (the quote taken as an ordinary character); else ragged text."""
+        self.log.add(
+            "open quote",
+            f"{self.log.name} line {block.first_line}",
+            f"a quoted field closed within {QUOTED_LINES_MAX} lines, in a row of "
+            f"{self.width} fields; found none: the quote was read as an ordinary character",
+        )
+        text = block.data.decode().rstrip("\r\n")
+        for fields in (self._fields(text), text.split(self.delimiter)):
+            if fields is not None and len(fields) == self.width:
+                return _Parsed(self._batch([fields]), [])
+        self._ragged(block.first_line, len(text.split(self.delimiter)))
+        return _Parsed([], [text])
+
+    def _fields(self, text: str) -> list[str] | None:
+        """The fields of one row's text, or None if it is not exactly one row."""
+        lines = text.split("\n")
+        try:
+            records = list(
+                csv.reader(
+                    [line + "\n" for line in lines[:-1]] + lines[-1:],
+                    delimiter=self.delimiter,
+                    quoting=csv.QUOTE_MINIMAL if self.quoted else csv.QUOTE_NONE,
+                )
+            )
+        except csv.Error:
+            return None
+        records = [r for r in records if r]
+        return records[0] if len(records) == 1 else None
+
+    def _batch(self, rows: list[list[str]]) -> list[pa.RecordBatch]:
+        if not rows:
+            return []
+        columns = [pa.array(col, pa.string()) for col in zip(*rows, strict=True)]
+        return [pa.RecordBatch.from_arrays(columns, names=self.names)]
+
+    def _ragged(self, line: int, found: int) -> None:
         self.log.add(
             "ragged",
-            place,
-            f"{row.expected_columns} fields, found {row.actual_columns}; row skipped",
-            rows_skipped=1,
+            f"{self.log.name} line {line}",
+            f"{self.width} fields, found {found}; the row is scanned as free text",
         )
-        return "skip"
+
+
+def _nonempty(data: bytes, ends: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The row starts whose row is not an empty line (pyarrow reads no row from those)."""
+    if starts.size == 0:
+        return starts
+    arr = np.frombuffer(data, np.uint8)
+    begin = np.concatenate(([0], ends[:-1]))[starts]
+    length = ends[starts] - begin
+    last = arr[np.maximum(ends[starts] - 1, 0)]
+    before = arr[np.maximum(ends[starts] - 2, 0)]
+    empty = (length == 0) | ((length == 1) & ((last == 0x0A) | (last == 0x0D)))
+    empty |= (length == 2) & (last == 0x0A) & (before == 0x0D)
+    return starts[~empty]
 
 
 def _blocks(
-    chunks: Iterator[LineChunk], quoted: bool, log: ProblemLog, first_line: int = 1
-) -> Iterator[tuple[bytes, int]]:
-    """Regroup line chunks into blocks of about CSV_BLOCK bytes that end between rows.
+    chunks: Iterator[LineChunk],
+    quoted: bool,
+    layout: Layout,
+    log: ProblemLog,
+    first_line: int,
+    skip: int,
+) -> Iterator[_Block]:
+    """Regroup line chunks into blocks of about CSV_BLOCK bytes that end between rows, after
+    skipping ``skip`` lines (title and header).
 
-    An over-long line becomes an empty line (so line numbers stay right) and is counted. With
-    quoting, a block ends only after a newline preceded by an even number of quotes, so quoted
-    newlines stay inside their row; a quote left open over QUOTED_ROW_MAX is skipped, counted."""
-    parts: list[bytes] = []
+    An over-long line becomes an empty line (so line numbers stay right) and is counted. Rows
+    are found by ``quote_rows.settle``; a line whose quote never closes comes as a block of its
+    own, marked broken."""
+    line = first_line + skip  # number of the first line not yet in a block
+    pending = b""  # lines not settled yet (a quoted field that may go on)
+    gathered: list[bytes] = []
     size = 0
-    lines = 0  # newlines in parts
-    pending = b""  # the start of a row whose quoted field goes on
-    # first_line: line number of the block's first line
+    for data in _lines_kept(chunks, log, skip):
+        gathered.append(data)
+        size += len(data)
+        if size < CSV_BLOCK:
+            continue
+        data = pending + b"".join(gathered)
+        gathered, size = [], 0
+        rows = settle(data, final=False, quoted=quoted, layout=layout)
+        end = int(rows.ends[rows.done - 1]) if rows.done else 0
+        yield from _cut(data[:end], rows, line)
+        line += rows.done
+        pending = data[end:]
+    data = pending + b"".join(gathered)
+    if data:  # the data ended: settle the last rows for good
+        yield from _cut(data, settle(data, final=True, quoted=quoted, layout=layout), line)
+
+
+def _cut(data: bytes, rows: Rows, line: int) -> Iterator[_Block]:
+    """The settled rows of ``data`` (from file line ``line``) as one block, or as the pieces
+    between its broken lines and each broken line alone."""
+    if not rows.broken:
+        if rows.done:
+            yield _Block(data, line, dataclasses.replace(rows, ends=rows.ends[: rows.done]))
+        return
+    bounds = [0, *rows.ends[: rows.done].tolist()]
+    start = 0
+    for b in [*rows.broken, rows.done]:
+        if bounds[b] > bounds[start]:
+            yield _Block(data[bounds[start] : bounds[b]], line + start)
+        if b < rows.done:
+            yield _Block(data[bounds[b] : bounds[b + 1]], line + b, broken=True)
+        start = b + 1
+
+
+def _lines_kept(chunks: Iterator[LineChunk], log: ProblemLog, skip: int) -> Iterator[bytes]:
+    """The data of whole lines, less the first ``skip``; a line over TABLE_LINE_MAX becomes an
+    empty line, counted as a skipped row."""
     for chunk in chunks:
         if chunk.piece:
             if not chunk.last:
@@ -183,40 +357,9 @@ def _blocks(
             data = b"\n"
         else:
             data = chunk.data
-        if quoted:
-            data = pending + data
-            cut = _even_quote_cut(data)
-            data, pending = data[:cut], data[cut:]
-            if len(pending) > QUOTED_ROW_MAX:
-                skipped = pending.count(b"\n")
-                start = first_line + lines + data.count(b"\n")
-                log.add(
-                    "open quote",
-                    f"{log.name} line {start}",
-                    f"a closing quote within {QUOTED_ROW_MAX >> 20} MB; {skipped} lines skipped",
-                    rows_skipped=1,
-                )
-                data += b"\n" * skipped  # keeps line numbers; empty lines are no rows
-                pending = pending[pending.rfind(b"\n") + 1 :]
-        parts.append(data)
-        size += len(data)
-        lines += data.count(b"\n")
-        if size >= CSV_BLOCK:
-            yield b"".join(parts), first_line
-            first_line += lines
-            parts, size, lines = [], 0, 0
-    parts.append(pending)
-    if any(parts):
-        yield b"".join(parts), first_line
-
-
-def _even_quote_cut(data: bytes) -> int:
-    """Index after the last newline that has an even number of quotes before it (0 if none)."""
-    quotes = data.count(b'"')
-    end = len(data)
-    while (newline := data.rfind(b"\n", 0, end)) >= 0:
-        quotes -= data.count(b'"', newline + 1, end)
-        if quotes % 2 == 0:
-            return newline + 1
-        end = newline
-    return 0
+        while skip and data:
+            cut = data.find(b"\n") + 1 or len(data)
+            data = data[cut:]
+            skip -= 1
+        if data:
+            yield data

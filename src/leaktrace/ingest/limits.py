@@ -9,7 +9,6 @@ HEAD = 64 << 10  # bytes sampled from the start of a file to detect its encoding
 TEXT_LINE_MAX = 1 << 20  # text lines longer than this are read in pieces
 TABLE_LINE_MAX = 8 << 20  # CSV/JSONL lines longer than this are skipped
 CSV_BLOCK = 8 << 20  # CSV bytes parsed at a time (about 64k rows of a typical leak)
-QUOTED_ROW_MAX = 32 << 20  # a CSV quote still open after this many bytes is taken as broken
 JSON_VALUE_MAX = 64 << 20  # one element of a JSON array, or a whole non-array JSON document
 SQL_TUPLE_MAX = 64 << 20  # one row of an INSERT, or one CREATE TABLE statement
 PROBLEMS_PER_KIND = 50  # problems recorded one by one per kind; the rest are summarised

@@ -37,6 +37,7 @@ class Batch:
     data: pa.RecordBatch  # (a pa.Table of several chunks once the scanner coalesces batches)
     first_row: int
     bytes_done: int  # bytes of the file consumed so far, for progress bars
+    free_text: bool = False  # one column of free text (a CSV's ragged rows): typed as text
 
 
 @dataclass(frozen=True)

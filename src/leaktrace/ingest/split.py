@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import mmap
 
+import numpy as np
+
+from leaktrace.ingest.quote_rows import Layout, layout_of, resync, settle
 from leaktrace.ingest.source import Part, Source
 from leaktrace.ingest.sql_split import split_sql
 
@@ -14,6 +17,7 @@ from leaktrace.ingest.sql_split import split_sql
 _BYTE_SAFE = {"utf-8", "utf-8-sig", "ascii", "gb18030"}
 _FORMATS = {"csv", "tsv", "text", "sql"}
 _STEP = 16 << 20  # bytes counted at a time
+_RESYNC_SPANS = (1 << 20, 4 << 20)  # bytes before a target searched for a certain row start
 
 
 def splittable(source: Source) -> bool:
@@ -27,37 +31,75 @@ def splittable(source: Source) -> bool:
     )
 
 
-def row_starts(path: str, targets: list[int], quoted: bool) -> list[tuple[int, int]]:
+def row_starts(
+    path: str, targets: list[int], quoted: bool, layout: Layout = Layout()
+) -> list[tuple[int, int]]:
     """For each target offset (ascending), the first row start at or after it, with the number
     of newlines before that start: ``(offset, lines_before)``.
 
-    A row starts after a newline; with ``quoted``, only after a newline preceded by an even
-    number of double quotes (a newline inside a quoted field does not end the row)."""
+    A row starts after a newline; with ``quoted``, only after a row as ``quote_rows.settle``
+    groups lines, counted from the file's start: a newline inside a quoted field does not end
+    the row, and a quote that never closes is an ordinary character, as the reader takes it."""
     out: list[tuple[int, int]] = []
     with open(path, "rb") as f:
         size = f.seek(0, 2)
         if size == 0:
             return [(0, 0) for _ in targets]
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            pos = lines = quotes = 0
+            pos = lines = 0  # a row start, and the newlines before it
             for target in targets:
                 target = min(max(target, 0), size)
-                # count up to the target, then on to the next row start: after a newline,
-                # outside quotes
-                while pos < target or (
-                    0 < pos < size and (mm[pos - 1] != 0x0A or (quoted and quotes % 2))
-                ):
-                    if pos < target:
-                        stop = min(target, pos + _STEP)
-                    else:
-                        newline = mm.find(b"\n", pos)
-                        stop = size if newline < 0 else newline + 1
-                    piece = mm[pos:stop]
-                    lines += piece.count(b"\n")
-                    quotes += piece.count(b'"') if quoted else 0
-                    pos = stop
+                near = _certain_start(mm, pos, target, quoted, layout)
+                lines += sum(
+                    mm[i : min(i + _STEP, near)].count(b"\n") for i in range(pos, near, _STEP)
+                )
+                pos, lines = _next_row_start(mm, size, near, lines, target, quoted, layout)
                 out.append((pos, lines))
     return out
+
+
+def _certain_start(mm: mmap.mmap, pos: int, target: int, quoted: bool, layout: Layout) -> int:
+    """A row start at or before ``target`` and at or after the row start ``pos``, found near
+    the target where the lines before it leave no doubt (``quote_rows.resync``), so the file
+    is not walked from its start (else ``pos``, to walk from)."""
+    if not quoted:
+        return max(pos, mm.rfind(b"\n", pos, target) + 1)
+    for span in _RESYNC_SPANS:
+        lo = max(pos, target - span)
+        if lo > pos:  # from a line start
+            lo = mm.find(b"\n", lo, target) + 1 or target
+        found = resync(mm[lo:target], layout)
+        if found is not None:
+            return lo + found
+        if lo == pos:
+            break
+    return pos
+
+
+def _next_row_start(
+    mm: mmap.mmap, size: int, pos: int, lines: int, target: int, quoted: bool, layout: Layout
+) -> tuple[int, int]:
+    """The first row start at or after ``target``, walking on from the row start ``pos``."""
+    step = _STEP
+    while pos < target:
+        stop = min(size, pos + step)
+        final = stop == size
+        data = mm[pos:stop]
+        if not final:
+            data = data[: data.rfind(b"\n") + 1]
+        rows = settle(data, final, quoted, layout)
+        if rows.done == 0 and not final:  # no row settled yet: look further
+            step *= 2
+            continue
+        offsets = np.concatenate(([0], rows.ends[: rows.done]))
+        begins = np.append(rows.starts(), rows.done)  # the line after the last settled row too
+        after = np.flatnonzero(pos + offsets[begins] >= target)
+        if after.size:
+            line = int(begins[after[0]])
+            return pos + int(offsets[line]), lines + line
+        pos, lines = pos + int(offsets[rows.done]), lines + rows.done
+        step = _STEP
+    return pos, lines
 
 
 def split(source: Source, parts: int) -> list[Source]:
@@ -67,9 +109,13 @@ def split(source: Source, parts: int) -> list[Source]:
         return split_sql(source, parts)
     size = source.size
     skip_lines = source.dialect.skip_lines if source.dialect else 0
-    quoted = bool(source.dialect and source.dialect.quoted)
+    dialect = source.dialect
+    quoted = bool(dialect and dialect.quoted)
+    layout = (
+        layout_of(dialect.delimiter, len(dialect.names), source.encoding) if dialect else Layout()
+    )
     targets = [size * i // parts for i in range(1, parts)]
-    starts = [(0, 0), *row_starts(str(source.path), targets, quoted), (size, -1)]
+    starts = [(0, 0), *row_starts(str(source.path), targets, quoted, layout), (size, -1)]
     out = []
     for (start, before), (end, _) in zip(starts, starts[1:], strict=False):
         if end <= start:

@@ -347,7 +347,10 @@ def typing_for(report: SourceReport) -> Callable[[Batch], list[ColumnReport]]:
 
 def _typing(report: SourceReport, batch: Batch) -> list[ColumnReport]:
     """The table's column kinds, inferred from its first batch; keys first seen in a later batch
-    (JSON) are typed then."""
+    (JSON) are typed then. A free-text batch's columns are text, without guessing."""
+    if batch.free_text:
+        cols = [ColumnReport(name, "text", 1.0) for name in batch.data.schema.names]
+        return list(report.columns.setdefault(batch.table, cols))
     cols = report.columns.setdefault(batch.table, [])
     known = {c.name for c in cols}
     if new := [c for c in batch.data.schema.names if c not in known]:

@@ -42,15 +42,14 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
             table_rows[batch.table] = max(table_rows.get(batch.table, 0), last)
             if "cols" not in state:
                 state["cols"] = pickle.load(orders)
-                if isinstance(state["cols"], list):
-                    report.columns[batch.table] = list(state["cols"])
             cols = state["cols"]
+            if cols is None or batch.free_text:  # the parent's types are the table's own
+                return own_typing(batch)
             if isinstance(cols, dict):  # SQL: types of the tables begun before this range
                 if batch.table not in cols:
                     return own_typing(batch)
-                report.columns.setdefault(batch.table, list(cols[batch.table]))
-                return list(cols[batch.table])
-            return list(cols) if cols is not None else own_typing(batch)
+                cols = cols[batch.table]
+            return list(report.columns.setdefault(batch.table, list(cols)))
 
         writer = pq.ParquetWriter(tmp, OUT_SCHEMA, compression="zstd") if tmp else None
         try:
