@@ -87,9 +87,21 @@ def test_unclosed_quote_early_in_a_long_file_loses_no_later_row(tmp_path):
     assert ids.valid == 3000 and ids.found == 3000
     assert result.kinds["mobile"].valid == 3000
     assert source.records == 3000 and source.rows_skipped == 0
-    assert [Path(p["place"]).name for p in source.problems] == [f"客户.csv line {line_of(texts, 4)}"]
+    assert [Path(p["place"]).name for p in source.problems] == [
+        f"客户.csv line {line_of(texts, 4)}"
+    ]
     assert "ordinary character" in source.problems[0]["expected"]
     assert set(records.get_column("resident_id")) == {r[1] for r in rows}
+
+
+def test_the_quote_that_broke_a_row_is_not_part_of_its_value(tmp_path):
+    rows = people(200)
+    texts = row_texts(rows)
+    texts[4] = texts[4].replace(f",{rows[4][1]},", f',"{rows[4][1]},')  # before the ID
+    path = write(tmp_path / "客户.csv", texts)
+    result, records = scanned(path, tmp_path)
+    assert result.kinds["resident_id"].valid == 200 and result.kinds["resident_id"].invalid == 0
+    assert rows[4][1] in set(records.get_column("resident_id"))
 
 
 def test_stray_quote_inside_a_field_derails_nothing(tmp_path):
@@ -143,7 +155,9 @@ def test_row_pyarrow_reads_otherwise_costs_only_itself(tmp_path):
     source = result.sources[0]
     assert result.kinds["resident_id"].valid == 400
     assert source.records == 400 and source.rows_skipped == 0
-    assert [Path(p["place"]).name for p in source.problems] == [f"odd.csv line {line_of(texts, 30)}"]
+    assert [Path(p["place"]).name for p in source.problems] == [
+        f"odd.csv line {line_of(texts, 30)}"
+    ]
     main = records.filter(pl.col("table") == "odd")
     assert main.height == 399 and rows[30][1] not in set(main.get_column("resident_id"))
 

@@ -238,7 +238,10 @@ class _Parser:
             f"{self.width} fields; found none: the quote was read as an ordinary character",
         )
         text = block.data.decode().rstrip("\r\n")
-        for fields in (self._fields(text), text.split(self.delimiter)):
+        # split at each delimiter, the quote that opened a field and never closed is dropped:
+        # it is the damage, not the value ('"110105…' is the ID 110105…)
+        split = [_unopened(f) for f in text.split(self.delimiter)]
+        for fields in (self._fields(text), split):
             if fields is not None and len(fields) == self.width:
                 return _Parsed(self._batch([fields]), [])
         self._ragged(block.first_line, len(text.split(self.delimiter)))
@@ -272,6 +275,11 @@ class _Parser:
             f"{self.log.name} line {line}",
             f"{self.width} fields, found {found}; the row is scanned as free text",
         )
+
+
+def _unopened(field: str) -> str:
+    """A field without the quote that opened it when nothing closes it."""
+    return field[1:] if field.startswith('"') and not field.endswith('"') else field
 
 
 def _nonempty(data: bytes, ends: np.ndarray, starts: np.ndarray) -> np.ndarray:
