@@ -4,7 +4,7 @@ read (and scanned) by its own process."""
 from __future__ import annotations
 
 import dataclasses
-import mmap
+import os
 
 from leaktrace.ingest.source import Part, Source
 
@@ -31,31 +31,37 @@ def row_starts(path: str, targets: list[int], quoted: bool) -> list[tuple[int, i
     of newlines before that start: ``(offset, lines_before)``.
 
     A row starts after a newline; with ``quoted``, only after a newline preceded by an even
-    number of double quotes (a newline inside a quoted field does not end the row)."""
+    number of double quotes (a newline inside a quoted field does not end the row). The file
+    is read in steps of _STEP bytes, not mapped: pages of a mapping stay in this process's
+    memory (RSS) until it is unmapped, which made the parent grow with the file."""
     out: list[tuple[int, int]] = []
-    with open(path, "rb") as f:
-        size = f.seek(0, 2)
-        if size == 0:
-            return [(0, 0) for _ in targets]
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            pos = lines = quotes = 0
-            for target in targets:
-                target = min(max(target, 0), size)
-                # count up to the target, then on to the next row start: after a newline,
-                # outside quotes
-                while pos < target or (
-                    0 < pos < size and (mm[pos - 1] != 0x0A or (quoted and quotes % 2))
-                ):
-                    if pos < target:
-                        stop = min(target, pos + _STEP)
-                    else:
-                        newline = mm.find(b"\n", pos)
-                        stop = size if newline < 0 else newline + 1
-                    piece = mm[pos:stop]
-                    lines += piece.count(b"\n")
-                    quotes += piece.count(b'"') if quoted else 0
-                    pos = stop
-                out.append((pos, lines))
+    with open(path, "rb", buffering=0) as f:
+        size = os.fstat(f.fileno()).st_size
+        pos = lines = quotes = 0
+        data, base = b"", 0  # the step read last: bytes [base, base + len(data)) of the file
+        after_newline = True  # whether the byte before pos is a newline (or pos is 0)
+        for target in targets:
+            target = min(max(target, 0), size)
+            # count up to the target, then on to the next row start: after a newline,
+            # outside quotes
+            while pos < target or (
+                pos < size and (not after_newline or (quoted and quotes % 2 == 1))
+            ):
+                if pos == base + len(data):
+                    data, base = f.read(_STEP), pos
+                    if not data:  # the file shrank since it was sized
+                        break
+                i = pos - base
+                if pos < target:
+                    stop = min(target - base, len(data))
+                else:
+                    newline = data.find(b"\n", i)
+                    stop = len(data) if newline < 0 else newline + 1
+                lines += data.count(b"\n", i, stop)
+                quotes += data.count(b'"', i, stop) if quoted else 0
+                after_newline = data[stop - 1] == 0x0A
+                pos = base + stop
+            out.append((pos, lines))
     return out
 
 
