@@ -35,6 +35,9 @@ class Batch:
     data: pa.RecordBatch  # (a pa.Table of several chunks once the scanner coalesces batches)
     first_row: int
     bytes_done: int  # bytes of the file consumed so far, for progress bars
+    # a piece of an over-long text line: the characters [start, end) of its one row that are
+    # its own; the rest overlaps its neighbours, which answer for matches starting there
+    own: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
