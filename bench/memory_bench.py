@@ -194,8 +194,16 @@ def main(argv: list[str] | None = None) -> None:
         default=OUT_DIR / "memory",
         help="where the dumps and outputs are written (default bench/out/memory)",
     )
+    parser.add_argument(
+        "--modes",
+        default="plain,out",
+        help="scan without --out (plain) and/or with it (out), comma-separated (default both)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the dumps for the next run")
     args = parser.parse_args(argv)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or set(modes) - {"plain", "out"}:
+        parser.error("--modes takes plain and/or out")
     sizes = sorted({float(s) for s in args.sizes.split(",") if s.strip()})
     if not sizes or min(sizes) <= 0:
         parser.error("--sizes needs positive sizes")
@@ -209,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = []
     try:
         for gib in sizes:
-            for out in (None, work / "scan_out.parquet"):
+            for out in [work / "scan_out.parquet" if m == "out" else None for m in modes]:
                 log(f"scan {paths[gib].name}{' --out' if out else ''}")
                 runs.append(measure(paths[gib], out))
                 if out is not None:
