@@ -76,21 +76,28 @@ class _LongLine:
         self.length = 0
 
     def feed(self, data: bytes) -> Iterator[LineChunk]:
-        """Take more of the line; yield the pieces whose own bytes and overlap are complete."""
+        """Take more of the line; yield the pieces whose own bytes and overlap are complete.
+        Without overlap, pieces go as the data comes (nothing is held back)."""
         self.length += len(data)
-        self.rest += data
-        while len(self.rest) > self.max_line + self.overlap:
-            yield self._piece()
+        buf = self.rest + data if self.rest else data
+        hold = self.max_line + self.overlap if self.overlap else 0
+        at = 0
+        while len(buf) - at > hold:
+            piece, at = self._piece(buf, at)
+            yield piece
+        self.rest = buf[at:]
 
     def finish(self) -> Iterator[LineChunk]:
         """The line has ended: yield what is left, the final piece marked ``last``."""
-        while len(self.rest) > self.max_line:
-            yield self._piece()
-        if not self.rest:  # the pieces so far hold the whole line
+        buf, at = self.rest, 0
+        while len(buf) - at > self.max_line:
+            piece, at = self._piece(buf, at)
+            yield piece
+        if at == len(buf):  # the pieces so far hold the whole line
             yield LineChunk(b"", self.line, piece=True, last=True, length=self.length)
             return
         yield LineChunk(
-            self.lead + self.rest,
+            self.lead + buf[at:],
             self.line,
             piece=True,
             last=True,
@@ -98,21 +105,21 @@ class _LongLine:
             lead=len(self.lead),
         )
 
-    def _piece(self) -> LineChunk:
-        cut = _char_start(self.rest, self.max_line)
-        ahead = self.rest[cut : _char_start(self.rest, cut + self.overlap)]
-        own = self.rest[:cut]
+    def _piece(self, buf: bytes, at: int) -> tuple[LineChunk, int]:
+        """The piece owning ``buf[at:]`` up to max_line bytes, and where the next one starts."""
+        cut = _char_start(buf, at + self.max_line)
+        ahead = buf[cut : _char_start(buf, cut + self.overlap)]
+        own = buf[at:cut]
         piece = LineChunk(
             self.lead + own + ahead, self.line, piece=True, lead=len(self.lead), ahead=len(ahead)
         )
         if self.overlap:
-            done = self.lead + own
-            start = max(0, len(done) - self.overlap)
+            done = own if len(own) >= self.overlap else self.lead + own
+            start = len(done) - min(len(done), self.overlap)
             while start < len(done) and 0x80 <= done[start] < 0xC0:  # a whole first character
                 start += 1
             self.lead = done[start:]
-        self.rest = self.rest[cut:]
-        return piece
+        return piece, cut
 
 
 def _char_start(data: bytes, at: int) -> int:
