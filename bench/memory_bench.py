@@ -88,9 +88,12 @@ def _repeat_rows(base: Path, path: Path, size: int) -> None:
                 if not src.read(1):
                     raise SystemExit(f"{base} has no rows to repeat")
                 src.seek(len(head))
-                while written < size and (step := src.read(COPY_STEP)):
-                    if written + len(step) > size:
-                        step = step[: step.rfind(b"\n", 0, size - written) + 1] or step
+                while step := src.read(COPY_STEP):
+                    room = size - written
+                    if len(step) >= room:  # the rows that still fit, then the file is full
+                        dst.write(step[: step.rfind(b"\n", 0, room) + 1])
+                        written = size
+                        break
                     dst.write(step)
                     written += len(step)
         os.replace(tmp, path)
