@@ -90,3 +90,98 @@ def test_zip_archive_is_refused(tmp_path):
         z.writestr("a.csv", "x,y\n1,2\n")
     with pytest.raises(InputError, match="zip archive"):
         open_source(path)
+
+
+def sheet_tables(path) -> tuple[dict[str, dict[str, list[str]]], list]:
+    """Each sheet's rows as {column: values}, and the problems met."""
+    source = open_source(path)
+    tables: dict[str, dict[str, list[str]]] = {}
+    for batch in source.batches():
+        table = tables.setdefault(batch.table, {})
+        for column, values in batch.data.to_pydict().items():
+            table.setdefault(column, []).extend(values)
+    return tables, source.problems
+
+
+def test_header_below_a_merged_title_and_blank_rows(tmp_path, ingest_header, ingest_people):
+    people = ingest_people[:40]
+    book = xlsxwriter.Workbook(str(tmp_path / "客户信息.xlsx"))
+    sheet = book.add_worksheet("Sheet1")
+    sheet.merge_range(0, 0, 0, len(ingest_header) - 1, "客户信息表")  # title over the columns
+    sheet.write_row(1, 0, ["导出日期：2024年6月"])  # a second title line
+    sheet.write_row(4, 0, ingest_header)  # rows 3 and 4 blank
+    for i, row in enumerate(people):
+        sheet.write_row(5 + i, 0, row)
+    book.close()
+    tables, problems = sheet_tables(tmp_path / "客户信息.xlsx")
+    data = tables["客户信息:Sheet1"]
+    assert list(data) == ingest_header
+    assert data["身份证号"] == [r[1] for r in people]  # no header cell, no title among values
+    assert data["姓名"] == [r[0] for r in people]
+    assert [(p.place, p.rows_skipped) for p in problems] == [
+        ("客户信息.xlsx sheet Sheet1 rows 1-2", 0)
+    ]
+    assert "title rows" in problems[0].expected
+
+
+def test_sheets_of_different_layouts_each_find_their_header(tmp_path, ingest_header, ingest_people):
+    people = ingest_people[:10]
+    write_book(
+        tmp_path / "导出.xlsx",
+        {
+            "plain": [ingest_header, *people],
+            "titled": [["贷款客户名单"], [], ingest_header[:3], *[r[:3] for r in people]],
+            "blank_top": [[], [], [], *[r[:4] for r in people]],  # no header at all
+            "late_header": [
+                [],
+                [],
+                [],
+                [],
+                [],
+                [],
+                [],
+                ingest_header[1:],
+                *[r[1:] for r in people],
+            ],
+        },
+    )
+    tables, problems = sheet_tables(tmp_path / "导出.xlsx")
+    assert tables["导出:plain"]["手机"] == [r[2] for r in people]
+    assert list(tables["导出:titled"]) == ingest_header[:3]
+    assert tables["导出:titled"]["姓名"] == [r[0] for r in people]
+    # blank rows above headerless data are no records; the data keep col_N names
+    assert tables["导出:blank_top"] == {f"col_{j + 1}": [r[j] for r in people] for j in range(4)}
+    assert list(tables["导出:late_header"]) == ingest_header[1:]
+    assert tables["导出:late_header"]["卡号"] == [r[4] for r in people]
+    assert [p.place for p in problems] == ["导出.xlsx sheet titled row 1"]
+
+
+def test_a_sheet_of_values_only_keeps_its_first_row(tmp_path, ingest_people):
+    people = ingest_people[:8]
+    write_book(tmp_path / "无表头.xlsx", {"Sheet1": [[], *[[r[0], r[2]] for r in people]]})
+    tables, problems = sheet_tables(tmp_path / "无表头.xlsx")
+    assert tables["无表头:Sheet1"] == {
+        "col_1": [r[0] for r in people],
+        "col_2": [r[2] for r in people],
+    }
+    assert problems == []
+
+
+def test_header_cells_are_never_counted_as_values(tmp_path, ingest_header, ingest_people):
+    from leaktrace.scan import scan
+
+    people = ingest_people[:50]
+    book = xlsxwriter.Workbook(str(tmp_path / "名单.xlsx"))
+    sheet = book.add_worksheet("名单")
+    sheet.merge_range(0, 0, 0, 4, "客户信息表")
+    sheet.write_row(2, 0, ingest_header)
+    for i, row in enumerate(people):
+        sheet.write_row(3 + i, 0, row)
+    book.close()
+    result = scan([tmp_path / "名单.xlsx"])
+    (report,) = result.sources
+    assert report.records == len(people)
+    kinds = {c.name: c.kind for c in report.columns["名单:名单"]}
+    assert kinds["身份证号"] == "resident_id" and kinds["姓名"] == "person_name"
+    assert result.kinds["resident_id"].found == len(people)
+    assert result.kinds["person_name"].found == len(people)

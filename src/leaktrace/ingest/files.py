@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import mmap
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,3 +138,11 @@ def read_head(path: Path, compression: str | None, size: int) -> tuple[bytes, bo
     finally:
         stream.close()
     return head, at_eof
+
+
+def release_pages(mm: mmap.mmap, start: int, stop: int) -> None:
+    """Let go of the mapped pages of ``[start, stop)`` once read: pages of a mapping stay in
+    the process's memory until released, which made a scan's parent grow with the file."""
+    page = start - start % mmap.PAGESIZE
+    if stop > page:
+        mm.madvise(mmap.MADV_DONTNEED, page, stop - page)

@@ -7,6 +7,11 @@ BATCH_BYTES = 16 << 20  # input bytes gathered into one Batch at most (about)
 CHUNK = 4 << 20  # bytes read from disk at a time
 HEAD = 64 << 10  # bytes sampled from the start of a file to detect its encoding and format
 TEXT_LINE_MAX = 1 << 20  # text lines longer than this are read in pieces
+# Bytes each piece of a long text line shares with its neighbours on either side, so that no
+# identifier is cut: at least the longest match of the scanner's extractors (1018 characters,
+# scan.text.longest_match: an e-mail's open-ended runs each taken as long as the longest
+# e-mail, 254) in 4-byte UTF-8 characters; a test holds the two together.
+PIECE_OVERLAP = 8 << 10
 TABLE_LINE_MAX = 8 << 20  # CSV/JSONL lines longer than this are skipped
 CSV_BLOCK = 8 << 20  # CSV bytes parsed at a time (about 64k rows of a typical leak)
 JSON_VALUE_MAX = 64 << 20  # one element of a JSON array, or a whole non-array JSON document

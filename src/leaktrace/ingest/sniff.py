@@ -224,15 +224,8 @@ def _try_delimiter(body: str, at_eof: bool, delim: str) -> TableDialect:
         return TableDialect(delim, quoted, False, ("col_1",), 0, 0, 0, 0.0)
     width = Counter(len(r) for r in rows[1:] or rows).most_common(1)[0][0]
     consistency = sum(len(r) == width for r in rows) / len(rows)
-    preamble = 0  # title lines above the table, such as "客户信息表" alone on line 1
-    while (
-        width > 1
-        and preamble < min(_MAX_PREAMBLE, len(rows) - 1)
-        and sum(bool(c.strip()) for c in rows[preamble]) <= 1
-    ):
-        preamble += 1
-    first, rest = rows[preamble], rows[preamble + 1 :]
-    header = looks_like_header(first, rest)
+    preamble, header = table_start(rows, width)
+    first = rows[preamble]
     skip = ends[preamble] if header else ends[preamble - 1] if preamble else 0
     return TableDialect(
         delimiter=delim,
@@ -244,6 +237,21 @@ def _try_delimiter(body: str, at_eof: bool, delim: str) -> TableDialect:
         skip_lines=skip,
         consistency=consistency,
     )
+
+
+def table_start(rows: Sequence[Sequence[str]], width: int) -> tuple[int, bool]:
+    """Where a table begins in its first ``rows`` (CSV lines or sheet rows) of ``width``
+    fields: how many rows above it are titles ("客户信息表" alone on its row) or blank, and
+    whether the row after them is a header. At most _MAX_PREAMBLE titles are passed over;
+    blank rows do not count towards that."""
+    preamble = titles = 0
+    while width > 1 and preamble < len(rows) - 1:
+        filled = sum(bool(c.strip()) for c in rows[preamble])
+        if filled > 1 or (filled == 1 and titles == _MAX_PREAMBLE):
+            break
+        titles += filled
+        preamble += 1
+    return preamble, looks_like_header(rows[preamble], rows[preamble + 1 :])
 
 
 def looks_like_header(first: Sequence[str], body: Sequence[Sequence[str]]) -> bool:

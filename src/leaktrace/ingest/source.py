@@ -38,6 +38,9 @@ class Batch:
     first_row: int
     bytes_done: int  # bytes of the file consumed so far, for progress bars
     free_text: bool = False  # one column of free text (a CSV's ragged rows): typed as text
+    # a piece of an over-long text line: the characters [start, end) of its one row that are
+    # its own; the rest overlaps its neighbours, which answer for matches starting there
+    own: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

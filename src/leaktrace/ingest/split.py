@@ -8,6 +8,7 @@ import mmap
 
 import numpy as np
 
+from leaktrace.ingest.files import release_pages
 from leaktrace.ingest.quote_rows import Layout, layout_of, resync, settle
 from leaktrace.ingest.source import Part, Source
 from leaktrace.ingest.sql_split import split_sql
@@ -50,12 +51,20 @@ def row_starts(
             for target in targets:
                 target = min(max(target, 0), size)
                 near = _certain_start(mm, pos, target, quoted, layout)
-                lines += sum(
-                    mm[i : min(i + _STEP, near)].count(b"\n") for i in range(pos, near, _STEP)
-                )
+                lines += _count_lines(mm, pos, near)
                 pos, lines = _next_row_start(mm, size, near, lines, target, quoted, layout)
                 out.append((pos, lines))
     return out
+
+
+def _count_lines(mm: mmap.mmap, start: int, stop: int) -> int:
+    """The newlines in ``mm[start:stop]``, read a step at a time and released after."""
+    lines = 0
+    for i in range(start, stop, _STEP):
+        end = min(i + _STEP, stop)
+        lines += mm[i:end].count(b"\n")
+        release_pages(mm, i, end)
+    return lines
 
 
 def _certain_start(mm: mmap.mmap, pos: int, target: int, quoted: bool, layout: Layout) -> int:
@@ -85,6 +94,7 @@ def _next_row_start(
         stop = min(size, pos + step)
         final = stop == size
         data = mm[pos:stop]
+        release_pages(mm, pos, stop)
         if not final:
             data = data[: data.rfind(b"\n") + 1]
         rows = settle(data, final, quoted, layout)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 
 from leaktrace.ingest import _sql
+from leaktrace.ingest.files import release_pages
 from leaktrace.ingest.limits import HEAD, SQL_TUPLE_MAX
 from leaktrace.ingest.source import Batch, Part, Source
 from leaktrace.ingest.sql_dump import (
@@ -85,6 +86,7 @@ class _Survey:
     def upto(self, stop: int) -> None:
         count, heads = _sql.lines(self.mm, self.pos, stop, _HEADS)
         self.newlines += count
+        release_pages(self.mm, self.pos, stop)
         for at, kind in heads:
             if kind <= 1:
                 self.copy = at

@@ -13,7 +13,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from leaktrace.errors import InputError
 from leaktrace.ingest.limits import BATCH_ROWS
 from leaktrace.ingest.problems import ProblemLog
-from leaktrace.ingest.sniff import column_names, looks_like_header
+from leaktrace.ingest.sniff import column_names, table_start
 from leaktrace.ingest.source import Batch, Source, string_batch
 
 _HEADER_SAMPLE = 50  # rows looked at to decide whether the first is a header
@@ -68,7 +68,9 @@ def read_spreadsheet(source: Source, name: str, table: str) -> Iterator[Batch]:
 def _sheet_batches(
     rows: Iterator[list[Any]], table: str, name: str, sheet: str, log: ProblemLog, source: Source
 ) -> Iterator[Batch]:
-    """Convert a sheet's rows to string batches, deciding on a header from the first rows."""
+    """Convert a sheet's rows to string batches. The first rows decide where the table starts
+    (below title and blank rows, as in a CSV) and whether it has a header; the header's cells
+    name the columns and are never values."""
     long_numbers: Counter[int] = Counter()
 
     def convert(raw: list[Any]) -> list[str]:
@@ -81,11 +83,19 @@ def _sheet_batches(
     if not head:
         return
     width = max(len(r) for r in head)
-    has_header = looks_like_header(head[0], head[1:])
+    preamble, has_header = table_start(head, width)
+    titles = [i + 1 for i, row in enumerate(head[:preamble]) if any(c.strip() for c in row)]
+    if titles:
+        rows_at = f"row {titles[0]}" if len(titles) == 1 else f"rows {titles[0]}-{titles[-1]}"
+        log.add(
+            "preamble",
+            f"{name} sheet {sheet} {rows_at}",
+            "table rows; found title rows above the table, skipped",
+        )
     source.has_header = (
         has_header if source.has_header is None else source.has_header and has_header
     )
-    names = column_names(head[0] if has_header else [], width)
+    names = column_names(head[preamble] if has_header else [], width)
     columns: list[list[str | None]] = [[] for _ in names]
     next_row = 1
 
@@ -93,7 +103,7 @@ def _sheet_batches(
         for j, column in enumerate(columns):
             column.append(cells[j] if j < len(cells) else "")
 
-    for row in head[1:] if has_header else head:
+    for row in head[preamble + 1 :] if has_header else head[preamble:]:
         add(row)
     for raw in rows:
         add(convert(raw))

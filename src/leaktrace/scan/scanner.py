@@ -18,7 +18,7 @@ from leaktrace.pii import KINDS
 from leaktrace.pii.columns import EMPTY, check_column
 from leaktrace.scan.columns import infer_columns
 from leaktrace.scan.result import ColumnReport, KindStats, SourceReport
-from leaktrace.scan.text import find_in_lines
+from leaktrace.scan.text import find_in_lines, find_in_piece
 
 SAMPLE_ROWS = 5000
 MAX_SAMPLES = 3
@@ -199,6 +199,8 @@ def coalesce(batches: Iterable[Batch], rows: int = COALESCE_ROWS) -> Iterator[Ba
     for batch in batches:
         joinable = (
             pending
+            and batch.own is None
+            and pending[-1].own is None
             and batch.table == pending[0].table
             and batch.data.schema == pending[0].data.schema
             and batch.first_row == pending[-1].first_row + pending[-1].data.num_rows
@@ -295,16 +297,22 @@ def count_records(found: pl.DataFrame) -> int:
 
 
 def scan_text_batch(
-    data: pa.RecordBatch | pa.Table, first_row: int, source: str, table: str, keep: bool
+    data: pa.RecordBatch | pa.Table,
+    first_row: int,
+    source: str,
+    table: str,
+    keep: bool,
+    own: tuple[int, int] | None = None,
 ) -> BatchResult:
     """Find identifiers in one batch of lines; a record is one person's line (two IDs on one
-    line are two records). Pure, like :func:`scan_table_batch`."""
+    line are two records). ``own``: the batch is a piece of a long line that overlaps its
+    neighbours (see Batch). Pure, like :func:`scan_table_batch`."""
     lines = pl.from_arrow(data)
     assert isinstance(lines, pl.DataFrame)
     lines = lines.with_row_index("line", offset=first_row).select(
         pl.col("line").cast(pl.Int64), pl.col(lines.columns[0]).alias("text")
     )
-    found = find_in_lines(lines)
+    found = find_in_lines(lines) if own is None else find_in_piece(lines, own)
     if found.height == 0:
         return BatchResult({}, 0, None)
     if not keep:
@@ -330,7 +338,9 @@ def scan_batches(
             cols = typing(batch)
             res = scan_table_batch(batch.data, batch.first_row, cols, src.name, batch.table, keep)
         else:
-            res = scan_text_batch(batch.data, batch.first_row, src.name, batch.table, keep)
+            res = scan_text_batch(
+                batch.data, batch.first_row, src.name, batch.table, keep, batch.own
+            )
         merge_stats(stats, res.stats)
         records += res.records
         if writer is not None and res.out is not None:

@@ -59,6 +59,7 @@ _NAME_STOP = "(?:" + "|".join(_NAME_STOP_WORDS) + ")"
 # it there anyway; so "联系您的…" is no name and the search goes on to "联系人王芳" after it.
 _NAME_BREAKS = "".join(w for w in _NAME_STOP_WORDS if len(w) == 1)
 NAME_MAX = 16  # characters a name after a context word may have (minority names are long)
+EMAIL_MAX = 254  # characters of the longest e-mail address (RFC 5321), the longest value
 
 
 @dataclass(frozen=True)
@@ -443,6 +444,50 @@ def _threads() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="leaktrace-scan")
 
 
+FOUND = ("line", "kind", "value", "status", "reason", "flag")  # the columns of what is found
+
+
+def find_in_piece(piece: pl.DataFrame, own: tuple[int, int]) -> pl.DataFrame:
+    """:func:`find_in_lines` for one piece of an over-long line (``piece`` holds one line) that
+    overlaps its neighbours: only matches starting in its ``own`` characters ``[start, end)``
+    are kept, so a value in an overlap is found once, whole, by the piece it starts in."""
+    lo, hi = own
+    cands = {
+        name: frame.filter(pl.col("start").is_between(lo, hi, closed="left")).drop("start")
+        for name, frame in candidates(piece, starts=True).items()
+    }
+    return _resolve(cands).select(FOUND)
+
+
+def longest_match() -> int:
+    """The most characters one extractor's match can span and still give an identifier: its
+    pattern's widest match, each open-ended repeat (a run of digits, separators or an
+    e-mail's characters) taken as at most the longest value of any kind, an e-mail address
+    of 254 characters (RFC 5321, the email kind's own limit)."""
+    return max(_widest(re._parser.parse(ex.pattern), EMAIL_MAX) for ex in extractors())  # type: ignore[attr-defined]
+
+
+def _widest(pattern: object, open_ended: int) -> int:
+    """The widest match of a parsed regex (``re._parser``), an unbounded repeat counting
+    ``open_ended`` characters in all."""
+    total = 0
+    for op, arg in pattern:  # type: ignore[attr-defined]
+        name = str(op)
+        if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY"):
+            total += 1
+        elif name == "SUBPATTERN":
+            total += _widest(arg[-1], open_ended)
+        elif name == "BRANCH":
+            total += max(_widest(branch, open_ended) for branch in arg[1])
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            _, high, item = arg
+            unbounded = high == re._parser.MAXREPEAT  # type: ignore[attr-defined]
+            total += open_ended if unbounded else high * _widest(item, open_ended)
+        elif name == "ATOMIC_GROUP":
+            total += _widest(arg, open_ended)
+    return total
+
+
 def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """Bulk span finding. ``lines`` has ``line`` (int) and ``text``; returns one row per
     identifier with ``line, kind, value, status, reason, flag``.
@@ -458,7 +503,7 @@ def find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _find_in_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    return _resolve(candidates(lines)).select("line", "kind", "value", "status", "reason", "flag")
+    return _resolve(candidates(lines)).select(FOUND)
 
 
 def candidates(lines: pl.DataFrame, starts: bool = False) -> dict[str, pl.DataFrame]:
