@@ -17,25 +17,7 @@ if have_server; then
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "ensure_postgres: no PostgreSQL server binaries and no apt-get; install a PostgreSQL" \
-        "server and set LEAKTRACE_PG_BIN to the directory holding initdb" >&2
-    exit 1
-fi
-
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-        echo "ensure_postgres: not root and no sudo; run: apt-get install postgresql" >&2
-        exit 1
-    fi
-    as_root=(sudo)
-fi
-
-echo "ensure_postgres: installing Debian's postgresql package (server for the tests)" >&2
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends postgresql >/dev/null
+"$(dirname "$0")/apt_install.sh" ensure_postgres postgresql "server for the tests"
 
 if ! have_server; then
     echo "ensure_postgres: postgresql installed but /usr/lib/postgresql/*/bin/initdb is missing" >&2

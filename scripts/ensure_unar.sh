@@ -9,24 +9,7 @@ if command -v unar >/dev/null 2>&1; then
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "ensure_unar: no unar and no apt-get; install unar (or libarchive-tools' bsdtar)" >&2
-    exit 1
-fi
-
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-        echo "ensure_unar: not root and no sudo; run: apt-get install unar" >&2
-        exit 1
-    fi
-    as_root=(sudo)
-fi
-
-echo "ensure_unar: installing Debian's unar package (rar archives)" >&2
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends unar >/dev/null
+"$(dirname "$0")/apt_install.sh" ensure_unar unar "rar archives"
 
 if ! command -v unar >/dev/null 2>&1; then
     echo "ensure_unar: apt-get ran but unar is still missing" >&2

@@ -91,7 +91,7 @@ def test_title_line_above_the_table(tmp_path, ingest_people):
     (batch,) = list(source.batches())
     assert batch.data.schema.names == ["姓名", "身份证号", "手机"]
     assert batch.data.num_rows == 10
-    assert source.problems[0].place == "export.csv lines 1-1"
+    assert source.problems[0].place == "export.csv line 1"
 
 
 def test_column_names_unique_and_padded():

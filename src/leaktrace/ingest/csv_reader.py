@@ -48,7 +48,7 @@ def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
     if dialect.preamble and at_start:
         log.add(
             "preamble",
-            f"{name} lines 1-{dialect.preamble}",
+            f"{name} line 1" if dialect.preamble == 1 else f"{name} lines 1-{dialect.preamble}",
             "table rows; found title lines above the table, skipped",
         )
     if dialect.has_header and dialect.header_fields != len(names) and at_start:
@@ -64,6 +64,14 @@ def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
     first_line = part.first_line if part else 1
     # ragged rows are numbered from the range's first line: unique across a file's ranges
     ragged = _RaggedRows(table + RAGGED, first_line)
+
+    def emit(parsed: _Parsed) -> Iterator[Batch]:
+        nonlocal row
+        for batch in parsed.batches:
+            yield Batch(table, batch, row, stream.bytes_done)
+            row += batch.num_rows
+        yield from ragged.add(parsed.ragged, stream.bytes_done)
+
     try:
         # Parse block k (pyarrow, without the GIL) while the next block is transcoded and cut.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaktrace-csv") as worker:
@@ -74,18 +82,10 @@ def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
             for block in _blocks(lines, dialect.quoted, layout, log, first_line, skip):
                 job = worker.submit(parse, block)
                 if ahead is not None:
-                    parsed = ahead.result()
-                    for batch in parsed.batches:
-                        yield Batch(table, batch, row, stream.bytes_done)
-                        row += batch.num_rows
-                    yield from ragged.add(parsed.ragged, stream.bytes_done)
+                    yield from emit(ahead.result())
                 ahead = job
             if ahead is not None:
-                parsed = ahead.result()
-                for batch in parsed.batches:
-                    yield Batch(table, batch, row, stream.bytes_done)
-                    row += batch.num_rows
-                yield from ragged.add(parsed.ragged, stream.bytes_done)
+                yield from emit(ahead.result())
             yield from ragged.flush(stream.bytes_done)
     finally:
         stream.close()
