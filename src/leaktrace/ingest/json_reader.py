@@ -205,10 +205,18 @@ def read_json(source: Source, name: str, table: str) -> Iterator[Batch]:
     chunks = utf8_chunks(stream, source.encoding, log, part.first_line if part else 1)
     try:
         text = TextWindow(chunks, part.first_line if part else 1)
-        if part is not None and part.start > 0:  # elements in the middle of an array
-            yield from _array(text, tables, "", log, stream, closed=part.end == source.size)
+        closed = part is None or part.end == source.size  # the array's ']' is in the range
+        if part is not None and part.start > 0:  # elements from the middle of an array
+            yield from _array(text, tables, "", log, stream, closed)
+            text.skip(_WHITESPACE)
+            if text.peek():
+                log.add(
+                    "json",
+                    f"{name} line {text.line(text.pos)}",
+                    "elements of the array up to the end of the range; found its end early",
+                )
         else:
-            yield from _documents(text, tables, log, stream)
+            yield from _documents(text, tables, log, stream, closed)
         yield from tables.take(stream.bytes_done)
     finally:
         stream.close()
@@ -216,9 +224,10 @@ def read_json(source: Source, name: str, table: str) -> Iterator[Batch]:
 
 
 def _documents(
-    text: TextWindow, tables: _Tables, log: ProblemLog, stream: ByteStream
+    text: TextWindow, tables: _Tables, log: ProblemLog, stream: ByteStream, closed: bool
 ) -> Iterator[Batch]:
-    """Read the JSON values of the input one after the other (usually one document)."""
+    """Read the JSON values of the input one after the other (usually one document).
+    ``closed``: the input is whole (not the first range of an array)."""
     while True:
         text.skip(_WHITESPACE)
         head = text.peek()
@@ -226,7 +235,7 @@ def _documents(
             return
         if head == "[":
             text.pos += 1
-            yield from _array(text, tables, "", log, stream, closed=True)
+            yield from _array(text, tables, "", log, stream, closed)
             continue
         text.ensure(_WHOLE_MAX)
         start = text.pos

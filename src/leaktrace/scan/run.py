@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,11 @@ import pyarrow.parquet as pq
 from leaktrace.errors import InputError
 from leaktrace.ingest import open_source
 from leaktrace.ingest.source import Problem, Source
-from leaktrace.ingest.split import split, splittable
+from leaktrace.ingest.split import json_splittable, split, split_json, splittable
 from leaktrace.pii import KINDS
 from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport
 from leaktrace.scan.scanner import (
+    OUT_SCHEMA,
     Progress,
     atomic_parquet,
     merge_stats,
@@ -76,6 +77,8 @@ def _scan_sources(
 
         if processes > 1 and src.size >= SPLIT_MIN and splittable(src):
             stats, records, problems = _scan_split(src, processes, report, writer, on_bytes)
+        elif processes > 1 and src.size >= SPLIT_MIN and json_splittable(src):
+            stats, records, problems = _scan_json_split(src, processes, report, writer, on_bytes)
         else:
             stats, records = scan_batches(src, typing_for(report), writer, on_bytes)
             problems = src.problems
@@ -103,12 +106,49 @@ def _first_columns(src: Source, report: SourceReport) -> list[ColumnReport] | No
     return typing_for(report)(first) if first is not None else None
 
 
+def _scan_json_split(
+    src: Source,
+    processes: int,
+    report: SourceReport,
+    writer: pq.ParquetWriter | None,
+    on_bytes: Progress,
+) -> tuple[dict[str, KindStats], int, list[Problem]]:
+    """Scan JSON Lines, or a JSON array, in ranges as ``_scan_split`` does. An array's ranges
+    start where an element seems to: if a range met a problem (as one cut inside an element
+    does), the file is scanned again in one process and the ranges' results are dropped
+    (their rows are held in a file of their own until then)."""
+    if src.format == "jsonl":
+        return _scan_split(src, processes, report, writer, on_bytes, split_json)
+    held_path = held = None
+    if writer is not None:
+        held_path = Path(writer.where).with_name(f"{Path(writer.where).name}.json.tmp")
+        held = pq.ParquetWriter(held_path, OUT_SCHEMA, compression="zstd")
+    try:
+        got = _scan_split(src, processes, report, held, on_bytes, split_json)
+        if held is not None:
+            held.close()
+        if not got[2]:
+            if writer is not None and held_path is not None:
+                for batch in pq.ParquetFile(held_path).iter_batches(batch_size=1 << 16):
+                    writer.write_batch(batch)
+            return got
+    finally:
+        if held is not None:
+            held.close()
+        if held_path is not None:
+            held_path.unlink(missing_ok=True)
+    report.columns.clear()
+    stats, records = scan_batches(src, typing_for(report), writer, on_bytes)
+    return stats, records, src.problems
+
+
 def _scan_split(
     src: Source,
     processes: int,
     report: SourceReport,
     writer: pq.ParquetWriter | None,
     on_bytes: Progress,
+    cut: Callable[[Source, int], list[Source]] = split,
 ) -> tuple[dict[str, KindStats], int, list[Problem]]:
     """Scan the ranges of ``src`` in worker processes, one thread each (a process per core
     is faster than threads that contend). They are started first and import while the ranges
@@ -117,7 +157,7 @@ def _scan_split(
     try:
         for _ in range(processes):
             started.append(_Worker())
-        parts = split(src, processes)
+        parts = cut(src, processes)
         for i, w in enumerate(started):
             tmp = None
             if writer is not None and i < len(parts):

@@ -41,8 +41,9 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
                 state["cols"] = pickle.load(orders)
                 if state["cols"] is not None:
                     report.columns[batch.table] = list(state["cols"])
-            cols = state["cols"]
-            return list(cols) if cols is not None else own_typing(batch)
+            # the parent's types for its first table; other tables and keys first seen later
+            # (JSON) are typed here
+            return own_typing(batch)
 
         writer = pq.ParquetWriter(tmp, OUT_SCHEMA, compression="zstd") if tmp else None
         try:
