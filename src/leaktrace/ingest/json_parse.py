@@ -42,10 +42,11 @@ def decode_lines(data: bytes) -> list[Any] | None:
         return None
 
 
-def decode_array(text: str) -> list[Any] | None:
-    """``text``, a JSON array, decoded by the fast decoder; None if it fails (or nests deep)."""
+def decode_array(data: bytes) -> list[Any] | None:
+    """``data``, a JSON array in UTF-8, decoded by the fast decoder; None if it fails (or nests
+    too deep for it)."""
     try:
-        value = _FAST.decode(text)
+        value = _FAST.decode(data)
     except (msgspec.DecodeError, RecursionError):
         return None
     return value if isinstance(value, list) else None

@@ -32,6 +32,7 @@ _NEXT_ELEMENT = re.compile(r"[}\]]\s*,\s*(?=[{\[])")
 _ELEMENT_END = re.compile(r"[}\]][ \t\r\n]*,")
 _WINDOW = CHUNK  # characters of an array's elements decoded at once
 _TAIL = 1 << 16  # an element's end is looked for in the window's last characters
+_OPENING = re.compile(rb'\{[ \t\r\n]*"(?:[^"\\]|\\.)*"[ \t\r\n]*:')  # an object up to its first key
 # A JSON document up to this size is decoded whole; a larger object is walked as a stream.
 _WHOLE_MAX = TABLE_LINE_MAX
 
@@ -72,6 +73,7 @@ class _Tables:
         self.tables: dict[str, _Rows] = {}
         self.rows = 0
         self.size = 0  # input characters gathered since the last batch (about)
+        self.text_fields: set[str] = set()  # read as text, not as the dates Arrow takes them for
 
     def get(self, path: str) -> _Rows:
         table = f"{self.table}:{path}" if path else self.table
@@ -142,7 +144,6 @@ def read_jsonl(source: Source, name: str, table: str) -> Iterator[Batch]:
         source.path, source.compression, log, (part.start, part.end) if part else None
     )
     tables = _Tables(table, part.first_row if part else 1)
-    text_fields: set[str] = set()  # fields read as text, not as the dates Arrow takes them for
     chunks = utf8_chunks(stream, source.encoding, log, first_line)
     try:
         for chunk in line_chunks(chunks, TABLE_LINE_MAX, first_line):
@@ -156,7 +157,7 @@ def read_jsonl(source: Source, name: str, table: str) -> Iterator[Batch]:
                         rows_skipped=1,
                     )
                 continue
-            fast = lines_table(chunk.data, text_fields)
+            fast = lines_table(chunk.data, tables.text_fields)
             if fast is not None:
                 yield from tables.add_table(fast, "", stream.bytes_done)
             else:
@@ -296,9 +297,12 @@ def _array(
         head = text.peek()
         if head in ("{", "[") and slow <= 0:
             start = text.pos
-            values = _elements(text)
-            if values:
-                yield from tables.add_values(values, path, False, stream.bytes_done)
+            found = _elements(text, tables.text_fields)
+            if isinstance(found, pa.Table):
+                yield from tables.add_table(found, path, stream.bytes_done)
+            elif found is not None:
+                yield from tables.add_values(found, path, False, stream.bytes_done)
+            if found is not None:
                 tables.size += text.pos - start
                 if tables.full():
                     yield from tables.take(stream.bytes_done)
@@ -339,11 +343,15 @@ def _array(
             yield from tables.take(stream.bytes_done)
 
 
-def _elements(text: TextWindow) -> list[Any] | None:
+def _elements(text: TextWindow, text_fields: set[str]) -> pa.Table | list[Any] | None:
     """The whole elements in the window from ``pos`` (an element's start) up to the last one
-    followed by a comma, decoded at once, with ``pos`` moved past that comma; None if there
-    are none or they do not decode (then elements are read one by one). Sound: a cut inside
-    a string or a nested value leaves the text unbalanced, so it cannot decode."""
+    followed by a comma, read at once, with ``pos`` moved past that comma: as a string table
+    when Arrow reads them as lines (each element put on a line of its own), else decoded;
+    None if there are none or they do not decode (then elements are read one by one).
+
+    Sound: a cut inside a string or a nested value leaves some line, or the window, not
+    one whole JSON value, so it does not read. Elements laid out on several lines each are
+    only decoded (Arrow's reader takes one value per line)."""
     text.ensure(_WINDOW)
     buf, pos = text.buf, text.pos
     last = None
@@ -351,10 +359,19 @@ def _elements(text: TextWindow) -> list[Any] | None:
         pass
     if last is None:
         return None
-    values = decode_array(f"[{buf[pos : last.start() + 1]}]")
-    if values is not None:
+    data = buf[pos : last.start() + 1].encode()
+    table = None
+    opening = _OPENING.match(data)  # elements are cut where one opens as the first does
+    between = opening and re.search(rb"[}\]][ \t\r\n]*,[ \t\r\n]*" + re.escape(opening[0]), data)
+    if between:  # the elements' layout, as between the first two: compact, or one per line
+        cuts = data.count(between[0])
+        lines = data.replace(between[0], between[0][:1] + b"\n" + opening[0])
+        if lines.count(b"\n") == cuts:  # each element on a line of its own
+            table = lines_table(lines, text_fields)
+    found = table if table is not None else decode_array(b"[" + data + b"]")
+    if found is not None:
         text.pos = last.end()
-    return values
+    return found
 
 
 def _resync(text: TextWindow, start: int) -> bool:
