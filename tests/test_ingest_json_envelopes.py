@@ -80,14 +80,15 @@ def test_several_arrays_and_a_record_with_a_list(tmp_path, ingest_people):
     assert tables_of(one) == {"one": [flatten(records[0])]}
 
 
-def test_envelope_per_line_in_json_lines(tmp_path, ingest_people):
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])
+def test_envelope_per_line_in_json_lines(tmp_path, ingest_people, encoding):
     records = people(ingest_people, 12)
     lines = [
         json.dumps({"code": 0, "data": {"list": records[i : i + 3]}}, ensure_ascii=False)
         for i in range(0, 12, 3)
     ]
     path = tmp_path / "pages.jsonl"
-    path.write_text("\n".join(lines) + "\n", "gb18030")
+    path.write_text("\n".join(lines) + "\n", encoding)
     assert open_source(path).format == "jsonl"
     tables = tables_of(path)
     assert [r["idCard"] for r in tables["pages:data.list[]"]] == [p["idCard"] for p in records]
@@ -215,3 +216,15 @@ def test_envelope_found_whatever_its_keys(records, key, meta):
 def test_envelope_keys():
     assert all(envelope_key(k) for k in ["code", "msg", "errMsg", "total", "page_no", "hasMore"])
     assert not any(envelope_key(k) for k in ["name", "mobile", "idCard", "身份证", "address"])
+
+
+@pytest.mark.parametrize("name", ["bad.json", "bad.jsonl"])
+def test_lone_surrogate_escape_is_replaced(tmp_path, ingest_people, name):
+    """A "\\ud800" escape decodes to a character UTF-8 cannot hold: replaced, row kept."""
+    mobile = ingest_people[0][2]
+    rows = [{"note": "\ud800备注", "mobile": mobile}, {"note": "正常", "mobile": mobile}]
+    text = json.dumps(rows) if name.endswith(".json") else "\n".join(map(json.dumps, rows))
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    got = [r for t in tables_of(path).values() for r in t]
+    assert got == [{"note": "?备注", "mobile": mobile}, {"note": "正常", "mobile": mobile}]

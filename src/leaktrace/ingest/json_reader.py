@@ -57,10 +57,19 @@ class _Rows:
         """Yield the gathered rows as one batch (nothing if none) and start afresh."""
         if not self.rows:
             return
-        data = string_batch({c: [r.get(c) for r in self.rows] for c in self.columns})
+        columns = {c: [r.get(c) for r in self.rows] for c in self.columns}
+        try:
+            data = string_batch(columns)
+        except UnicodeEncodeError:  # a lone surrogate escape ("\ud800") has no UTF-8 form
+            data = string_batch({_utf8(c): [_utf8(v) for v in vs] for c, vs in columns.items()})
         yield Batch(self.table, data, self.next_row, bytes_done)
         self.next_row += len(self.rows)
         self.rows = []
+
+
+def _utf8(value: str | None) -> str | None:
+    """``value`` with what UTF-8 cannot hold (lone surrogates) replaced by '?'."""
+    return value if value is None else value.encode("utf-8", "replace").decode()
 
 
 class _Tables:
