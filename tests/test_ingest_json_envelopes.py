@@ -228,3 +228,29 @@ def test_lone_surrogate_escape_is_replaced(tmp_path, ingest_people, name):
     path.write_text(text, "utf-8")
     got = [r for t in tables_of(path).values() for r in t]
     assert got == [{"note": "?备注", "mobile": mobile}, {"note": "正常", "mobile": mobile}]
+
+
+@given(
+    st.lists(st.dictionaries(_keys, _scalars, min_size=1, max_size=3), min_size=1, max_size=6),
+    st.dictionaries(st.sampled_from(["code", "msg", "total", "pageSize"]), _scalars),
+    st.booleans(),
+)
+@settings(max_examples=60, deadline=None)
+def test_streamed_envelope_reads_as_decoded(tmp_path_factory, records, meta, pretty):
+    """An envelope walked as a stream gives the records that decoding it whole gives."""
+    doc = {**meta, "data": {"list": records, "total": len(records)}}
+    path = tmp_path_factory.mktemp("env") / "resp.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1 if pretty else None), "utf-8")
+    whole = tables_of(path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(json_reader, "_WHOLE_MAX", 8)
+        streamed = tables_of(path)
+
+    def cells(tables):
+        return {
+            t: [{k: v for k, v in r.items() if v is not None} for r in rs]
+            for t, rs in tables.items()
+        }
+
+    assert cells(streamed) == cells(whole)
+    assert len(whole["resp:data.list[]"]) == len(records)
