@@ -8,6 +8,7 @@ import string
 from pathlib import Path
 
 import hypothesis.strategies as st
+import polars as pl
 import pytest
 from hypothesis import given, settings
 
@@ -154,9 +155,11 @@ def test_scan_counts_every_record_of_an_envelope(tmp_path, ingest_people):
     path = tmp_path / "resp.json"
     doc = {"code": 0, "msg": "ok", "data": {"list": records, "total": 50}}
     path.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
-    result = scan([path])
+    result = scan([path], out=tmp_path / "out.parquet")
     assert result.records == 50
     assert result.kinds["resident_id"].found == 50
+    out = pl.read_parquet(tmp_path / "out.parquet")  # what verify reads: one row a record
+    assert out.height == 50 and set(out["table"]) == {"resp:data.list[]"}
     assert result.kinds["mobile"].found == 100  # each record's own and its contact's
 
 
