@@ -257,3 +257,17 @@ def test_streamed_envelope_reads_as_decoded(tmp_path_factory, records, meta, pre
 
     assert cells(streamed) == cells(whole)
     assert len(whole["resp:data.list[]"]) == len(records)
+
+
+def test_deep_value_across_lines_of_json_lines(tmp_path, ingest_people):
+    """A value nested 20,000 deep over as many lines (not JSON Lines) never reaches Arrow's
+    recursive parser: its lines are counted as skipped, the good ones read."""
+    good = [json.dumps({"idCard": r[1]}) for r in ingest_people[:2]]
+    deep = '{"a":\n' * DEPTH + '"x"' + "}\n" * DEPTH
+    path = tmp_path / "multi.jsonl"
+    path.write_text(good[0] + "\n" + deep + good[1] + "\n", "utf-8")
+    source = open_source(path)
+    rows = [r for b in source.batches() for r in b.data.to_pylist()]
+    assert [r["idCard"] for r in rows] == [r[1] for r in ingest_people[:2]]
+    assert source.rows_skipped == 2 * DEPTH
+    assert source.problems[0].place == "multi.jsonl line 2"

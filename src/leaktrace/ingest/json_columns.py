@@ -11,7 +11,7 @@ import pyarrow.json as pj
 
 _AS_TEXT = (pa.types.is_string, pa.types.is_integer, pa.types.is_boolean, pa.types.is_null)
 _DATES = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_time)
-# Arrow's JSON parser recurses: lines with more opening brackets than this are not given to it.
+# Arrow's JSON parser recurses: a line with more opening brackets than this is not given to it.
 _ARROW_BRACKETS = 256
 
 
@@ -19,7 +19,7 @@ def lines_table(data: bytes, text_fields: set[str]) -> pa.Table | None:
     """Whole JSON Lines ``data`` (UTF-8) read by Arrow's JSON reader as ``records_table``
     would give them; None where that needs the record-by-record path. Fields Arrow takes for
     dates are read again as text, and added to ``text_fields`` for the next call."""
-    if not data.strip() or _most_brackets(data) > _ARROW_BRACKETS:
+    if not data.strip() or not _arrow_safe(data):
         return None
     read = pj.ReadOptions(use_threads=False, block_size=len(data) + 1)
     order: list[str] = []  # the fields in the order the data has them
@@ -40,14 +40,26 @@ def lines_table(data: bytes, text_fields: set[str]) -> pa.Table | None:
         text_fields |= dates
 
 
-def _most_brackets(data: bytes) -> int:
-    """The most '{' and '[' any one line of ``data`` holds (a bound on its nesting depth)."""
+def _arrow_safe(data: bytes) -> bool:
+    """Whether Arrow's JSON parser, which recurses, may be given ``data``: every line opens
+    an object ('{' first) and ends with a closing bracket (before a '\\r'), so no value it
+    parses goes on past its line (a '{' cannot follow a value inside an open one), and no
+    line holds more than _ARROW_BRACKETS opening brackets, which bounds the nesting."""
     codes = np.frombuffer(data, np.uint8)
+    body = codes[:-1] if codes[-1] == 0x0A else codes
+    if not len(body) or body[0] != 0x7B or body[-1] == 0x0A:
+        return False
+    breaks = np.flatnonzero(body == 0x0A)
+    if not (body[breaks + 1] == 0x7B).all():
+        return False
+    last = np.append(breaks - 1, len(body) - 1)  # each line's last byte
+    last -= body[last] == 0x0D
+    if not ((body[last] == 0x7D) | (body[last] == 0x5D)).all():
+        return False
     opens = np.flatnonzero((codes == 0x7B) | (codes == 0x5B))
     if len(opens) <= _ARROW_BRACKETS:
-        return len(opens)
-    lines = np.searchsorted(np.flatnonzero(codes == 0x0A), opens)
-    return int(np.bincount(lines).max())
+        return True
+    return int(np.bincount(np.searchsorted(breaks, opens)).max()) <= _ARROW_BRACKETS
 
 
 def records_table(values: list[Any]) -> pa.Table | None:
