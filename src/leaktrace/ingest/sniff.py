@@ -171,7 +171,7 @@ def sniff_text(text: str, name: str, at_eof: bool) -> str:
     if _JSON_ARRAY.match(text):
         return "json"
     if text.lstrip().startswith("{"):
-        return "jsonl" if _first_line_is_object(text) else "json"
+        return "jsonl" if _is_json_lines(text) else "json"
     if suffix == ".sql" or (_SQL_START.match(text) and _SQL_DATA.search(text)):
         return "sql"
     if suffix in {".html", ".htm"} or _HTML.match(text):
@@ -287,10 +287,13 @@ def column_names(header: Sequence[str], width: int) -> list[str]:
     return names
 
 
-def _first_line_is_object(text: str) -> bool:
-    """JSON Lines starts with a line that is a whole JSON object."""
-    line = text.lstrip().split("\n", 1)[0]
+def _is_json_lines(text: str) -> bool:
+    """JSON Lines: a line that is a whole JSON object, then another line opening one. A
+    single line (such as a compact API response) is a JSON document."""
+    first, _, rest = text.lstrip().partition("\n")
+    if not rest.lstrip().startswith("{"):
+        return False
     try:
-        return isinstance(json.loads(line), dict)
-    except ValueError:
+        return isinstance(json.loads(first), dict)
+    except (ValueError, RecursionError):
         return False

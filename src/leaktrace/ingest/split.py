@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import mmap
+import re
 
 import numpy as np
 
@@ -132,4 +133,86 @@ def split(source: Source, parts: int) -> list[Source]:
             continue
         part = Part(start, end, first_line=before + 1, first_row=max(1, before + 1 - skip_lines))
         out.append(dataclasses.replace(source, problems=[], part=part))
+    return out
+
+
+_JSON_FORMATS = {"json", "jsonl"}
+_JSON_HEAD = 1 << 16  # bytes read to find where a JSON array's first element starts
+_JSON_WS = rb"[ \t\r\n]*"
+
+
+def json_splittable(source: Source) -> bool:
+    """Whether ``source`` can be read in byte ranges: uncompressed JSON Lines, or a JSON array
+    whose first element starts within the head, in an encoding where brackets, quotes and
+    newlines are single bytes."""
+    return (
+        source.format in _JSON_FORMATS
+        and source.encoding in _BYTE_SAFE
+        and source.part is None
+        and source.compression is None
+        and (source.format == "jsonl" or _element_start(str(source.path)) is not None)
+    )
+
+
+def split_json(source: Source, parts: int) -> list[Source]:
+    """``source`` cut into about ``parts`` ranges: JSON Lines at line starts; a JSON array
+    where an element seems to start (after '},' or '],', opening as the first element does).
+
+    A JSON string never holds a raw newline, so line starts are sound. An array's cut may
+    fall inside an element (in a string or a nested list): then the range before it ends in
+    a cut-off element, which its reader reports as a problem, and the caller reads the file
+    whole instead. Rows are numbered from the range's first byte + 1 (a record takes two
+    bytes at least, so numbers stay unique and increasing across ranges)."""
+    size = source.size
+    targets = [size * i // parts for i in range(1, parts)]
+    if source.format == "jsonl":
+        starts = [(0, 0), *row_starts(str(source.path), targets, quoted=False), (size, -1)]
+    else:
+        starts = [(0, 0), *_element_starts(str(source.path), targets), (size, -1)]
+    out = []
+    for (start, before), (end, _) in zip(starts, starts[1:], strict=False):
+        if end <= start:
+            continue
+        part = Part(start, end, first_line=before + 1, first_row=start + 1)
+        out.append(dataclasses.replace(source, problems=[], part=part))
+    return out
+
+
+def _element_start(path: str) -> bytes | None:
+    """How the first element of the JSON array in ``path`` opens: '[' for a row, or '{' up to
+    its first key's colon (with the layout between); None if the file is not such an array."""
+    with open(path, "rb") as f:
+        head = f.read(_JSON_HEAD)
+    m = re.match(
+        rb"(?:\xef\xbb\xbf)?"
+        + _JSON_WS
+        + rb"\["
+        + _JSON_WS
+        + rb'(\[|\{[ \t\r\n]*"[^"\\]*"[ \t\r\n]*:)',
+        head,
+    )
+    return m[1] if m else None
+
+
+def _element_starts(path: str, targets: list[int]) -> list[tuple[int, int]]:
+    """For each target offset (ascending), the first place at or after it where an element of
+    the array seems to start (see ``split_json``), with the newlines before it."""
+    opening = _element_start(path)
+    assert opening is not None
+    boundary = re.compile(
+        rb"[}\]]" + _JSON_WS + rb"," + _JSON_WS + rb"(?=" + re.escape(opening) + rb")"
+    )
+    out: list[tuple[int, int]] = []
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            pos = lines = 0
+            for target in targets:
+                found = boundary.search(mm, max(target, pos))
+                start = found.end() if found else size
+                while pos < start:
+                    stop = min(start, pos + _STEP)
+                    lines += mm[pos:stop].count(b"\n")
+                    pos = stop
+                out.append((pos, lines))
     return out

@@ -14,14 +14,14 @@ class TextWindow:
 
     newline = "\n"  # (a window of bytes counts b"\n")
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes], first_line: int = 1) -> None:
         self.chunks = chunks
         self.buf = ""
         self.pos = 0
         self.eof = False
-        self._base_line = 1  # line number of buf[0]
+        self._base_line = first_line  # line number of buf[0]
         self._line_pos = 0  # a position in buf whose line number is known: _line_no
-        self._line_no = 1
+        self._line_no = first_line
 
     def more(self) -> bool:
         """Append the next chunk (dropping parsed text); False at the end of the input."""
@@ -53,6 +53,14 @@ class TextWindow:
 
     def peek(self) -> str:
         return self.buf[self.pos : self.pos + 1]
+
+    def peek_past(self, pattern: re.Pattern[str], offset: int) -> str:
+        """The character after what ``pattern`` matches from ``pos + offset`` ('' at the end),
+        reading more as needed without moving ``pos``."""
+        while True:
+            end = pattern.match(self.buf, self.pos + offset).end()  # type: ignore[union-attr]
+            if end < len(self.buf) or not self.more():
+                return self.buf[end : end + 1]
 
     def line(self, pos: int) -> int:
         """1-based line number of ``buf[pos]``; cheap for increasing positions."""

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,13 @@ import pyarrow.parquet as pq
 from leaktrace.errors import InputError
 from leaktrace.ingest.expand import Container, expand, expected_text
 from leaktrace.ingest.source import Problem, Source
-from leaktrace.ingest.split import split, splittable
+from leaktrace.ingest.split import json_splittable, split, split_json, splittable
 from leaktrace.ingest.spool import Spool
 from leaktrace.ingest.sql_split import first_batches
 from leaktrace.pii import KINDS
 from leaktrace.scan.result import ColumnReport, KindStats, ScanResult, SourceReport
 from leaktrace.scan.scanner import (
+    OUT_SCHEMA,
     Progress,
     atomic_parquet,
     merge_stats,
@@ -100,6 +101,10 @@ def _scan_sources(
         try:
             if processes > 1 and src.size >= SPLIT_MIN and splittable(src):
                 stats, records, problems = _scan_split(src, processes, report, writer, on_bytes)
+            elif processes > 1 and src.size >= SPLIT_MIN and json_splittable(src):
+                stats, records, problems = _scan_json_split(
+                    src, processes, report, writer, on_bytes
+                )
             else:
                 stats, records = scan_batches(src, typing_for(report), writer, on_bytes)
                 problems = src.problems
@@ -132,17 +137,17 @@ def _set_problems(report: SourceReport, problems: list[Problem]) -> None:
     ]
 
 
-def _first_columns(src: Source, report: SourceReport) -> list[ColumnReport] | None:
-    """The column types of a table, from its first batch (as a scan in one process types
-    them); None for text. Read from a copy, so its problems are not counted twice."""
+def _first_columns(src: Source, report: SourceReport) -> dict[str, list[ColumnReport]]:
+    """The column types of a file's first table, from its first batch (as a scan in one process
+    types them); none for text. Read from a copy, so its problems are not counted twice."""
     if src.kind != "table":
-        return None
+        return {}
     batches = dataclasses.replace(src, problems=[]).batches()
     try:
         first = next(batches, None)
     finally:
         batches.close()  # type: ignore[attr-defined]
-    return typing_for(report)(first) if first is not None else None
+    return {first.table: typing_for(report)(first)} if first is not None else {}
 
 
 def _table_columns(parts: list[Source], report: SourceReport) -> dict[str, list[ColumnReport]]:
@@ -160,12 +165,49 @@ def _renumbered(batch: pa.RecordBatch, rows_before: dict[str, int]) -> pa.Record
     return frame.with_columns(pl.col("row") + shift).to_arrow().cast(batch.schema).to_batches()[0]
 
 
+def _scan_json_split(
+    src: Source,
+    processes: int,
+    report: SourceReport,
+    writer: pq.ParquetWriter | None,
+    on_bytes: Progress,
+) -> tuple[dict[str, KindStats], int, list[Problem]]:
+    """Scan JSON Lines, or a JSON array, in ranges as ``_scan_split`` does. An array's ranges
+    start where an element seems to: if a range met a problem (as one cut inside an element
+    does), the file is scanned again in one process and the ranges' results are dropped
+    (their rows are held in a file of their own until then)."""
+    if src.format == "jsonl":
+        return _scan_split(src, processes, report, writer, on_bytes, split_json)
+    held_path = held = None
+    if writer is not None:
+        held_path = Path(writer.where).with_name(f"{Path(writer.where).name}.json.tmp")
+        held = pq.ParquetWriter(held_path, OUT_SCHEMA, compression="zstd")
+    try:
+        got = _scan_split(src, processes, report, held, on_bytes, split_json)
+        if held is not None:
+            held.close()
+        if not got[2]:
+            if writer is not None and held_path is not None:
+                for batch in pq.ParquetFile(held_path).iter_batches(batch_size=1 << 16):
+                    writer.write_batch(batch)
+            return got
+    finally:
+        if held is not None:
+            held.close()
+        if held_path is not None:
+            held_path.unlink(missing_ok=True)
+    report.columns.clear()
+    stats, records = scan_batches(src, typing_for(report), writer, on_bytes)
+    return stats, records, src.problems
+
+
 def _scan_split(
     src: Source,
     processes: int,
     report: SourceReport,
     writer: pq.ParquetWriter | None,
     on_bytes: Progress,
+    cut: Callable[[Source, int], list[Source]] = split,
 ) -> tuple[dict[str, KindStats], int, list[Problem]]:
     """Scan the ranges of ``src`` in worker processes, one thread each (a process per core
     is faster than threads that contend). They are started first and import while the ranges
@@ -174,7 +216,7 @@ def _scan_split(
     try:
         for _ in range(processes):
             started.append(_Worker())
-        parts = split(src, processes)
+        parts = cut(src, processes)
         for i, w in enumerate(started):
             tmp = None
             if writer is not None and i < len(parts):
@@ -182,9 +224,8 @@ def _scan_split(
             w.start(parts[i] if i < len(parts) else None, tmp)
         workers = [w for w in started if w.started]
         cols = _table_columns(parts, report) if src.format == "sql" else _first_columns(src, report)
-        if src.kind == "table":
-            for w in workers:
-                w.send(cols)
+        for w in workers:
+            w.send(cols)
 
         def progress() -> None:
             on_bytes(sum(w.done for w in workers))

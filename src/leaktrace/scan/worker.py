@@ -1,8 +1,9 @@
 """A scan worker: ``python -m leaktrace.scan.worker FD`` scans one byte range of a file.
 
 Its orders come pickled on stdin: (source, tmp), the source being one of ``split``'s ranges
-(format, encoding and dialect as the parent sniffed them), then the column types (or None to
-type its own; for SQL, a dict of the types of the tables begun before its range). Progress and the result go back pickled on file descriptor FD."""
+(format, encoding and dialect as the parent sniffed them), then the column types the parent
+found, by table (the file's first table; for SQL, the tables begun before the range). Progress
+and the result go back pickled on file descriptor FD."""
 
 from __future__ import annotations
 
@@ -42,14 +43,12 @@ def run(orders: BinaryIO, frames: BinaryIO) -> None:
             table_rows[batch.table] = max(table_rows.get(batch.table, 0), last)
             if "cols" not in state:
                 state["cols"] = pickle.load(orders)
-            cols = state["cols"]
-            if cols is None or batch.free_text:  # the parent's types are the table's own
-                return own_typing(batch)
-            if isinstance(cols, dict):  # SQL: types of the tables begun before this range
-                if batch.table not in cols:
-                    return own_typing(batch)
-                cols = cols[batch.table]
-            return list(report.columns.setdefault(batch.table, list(cols)))
+            given = state["cols"].get(batch.table)
+            if given is not None and not batch.free_text:
+                report.columns.setdefault(batch.table, list(given))
+            # the parent's types where it gave them (the first table; for SQL, the tables begun
+            # before this range); other tables, ragged rows and keys first seen later are typed here
+            return own_typing(batch)
 
         writer = pq.ParquetWriter(tmp, OUT_SCHEMA, compression="zstd") if tmp else None
         try:
