@@ -7,12 +7,11 @@ import csv
 import dataclasses
 import io
 import random
-from pathlib import Path
 
 import hypothesis.strategies as st
-import polars as pl
 import pytest
 from hypothesis import given, settings
+from same_scan import assert_split_matches_one_process
 
 from leaktrace.ingest import open_source
 from leaktrace.ingest.quote_rows import Layout, settle
@@ -23,40 +22,18 @@ from leaktrace.synth.corpus import write_table_dump, write_text_dump
 ID = "11010519491231002X"
 
 
-def _same(tmp_path: Path, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run, "SPLIT_MIN", 1)
-    one = run.scan([path], out=tmp_path / "one.parquet", processes=1)
-    two = run.scan([path], out=tmp_path / "two.parquet", processes=3)
-    assert one.records == two.records > 0
-    counts = {k: (s.found, s.valid, s.invalid, s.masked, s.reasons) for k, s in one.kinds.items()}
-    assert counts == {
-        k: (s.found, s.valid, s.invalid, s.masked, s.reasons) for k, s in two.kinds.items()
-    }
-    a, b = one.sources[0], two.sources[0]
-    # the kinds agree; confidences may not, as the parts' first batches are smaller samples
-    assert {t: [(c.name, c.kind) for c in cs] for t, cs in a.columns.items()} == {
-        t: [(c.name, c.kind) for c in cs] for t, cs in b.columns.items()
-    }
-    # the same problems; a range's ragged rows follow its own rows, not the whole file's
-    assert sorted(a.problems, key=str) == sorted(b.problems, key=str)
-    assert a.rows_skipped == b.rows_skipped
-    left = pl.read_parquet(tmp_path / "one.parquet").drop("row", "more")
-    right = pl.read_parquet(tmp_path / "two.parquet").drop("row", "more")
-    assert left.sort(left.columns).equals(right.sort(right.columns))
-
-
 def test_split_table_scan_matches_one_process(tmp_path, monkeypatch):
     path = tmp_path / "leak.csv"
     write_table_dump(path, 400_000, seed=7)  # ~ 0.4 MB of bank-export rows
     with path.open("a", encoding="utf-8") as f:
         f.write("only,three,fields\n")  # a ragged row near the end: counted once, same line
-    _same(tmp_path, path, monkeypatch)
+    assert_split_matches_one_process(tmp_path, path, monkeypatch, in_file_order=False)
 
 
 def test_split_text_scan_matches_one_process(tmp_path, monkeypatch):
     path = tmp_path / "post.txt"
     write_text_dump(path, 300_000, seed=8)
-    _same(tmp_path, path, monkeypatch)
+    assert_split_matches_one_process(tmp_path, path, monkeypatch, in_file_order=False)
 
 
 def test_split_gb18030_table(tmp_path, monkeypatch):
@@ -65,7 +42,7 @@ def test_split_gb18030_table(tmp_path, monkeypatch):
     path = tmp_path / "gbk.csv"
     path.write_bytes(src.read_text(encoding="utf-8").encode("gb18030"))
     assert open_source(path).encoding == "gb18030"
-    _same(tmp_path, path, monkeypatch)
+    assert_split_matches_one_process(tmp_path, path, monkeypatch, in_file_order=False)
 
 
 def test_quoted_newlines_never_split_a_row(tmp_path, monkeypatch):
@@ -87,7 +64,7 @@ def test_quoted_newlines_never_split_a_row(tmp_path, monkeypatch):
         assert p.part is not None
         assert data[: p.part.start].count(b'"') % 2 == 0
         assert p.part.first_line == data[: p.part.start].count(b"\n") + 1
-    _same(tmp_path, path, monkeypatch)
+    assert_split_matches_one_process(tmp_path, path, monkeypatch, in_file_order=False)
 
 
 @settings(max_examples=200, deadline=None)
@@ -206,7 +183,7 @@ def test_split_damaged_csv_matches_one_process(tmp_path, monkeypatch, encoding):
     row_begins = {ends[i] for i in layout_rows.starts().tolist()}
     for part in split(src, 7):
         assert part.part is not None and part.part.start in row_begins
-    _same(tmp_path, path, monkeypatch)
+    assert_split_matches_one_process(tmp_path, path, monkeypatch, in_file_order=False)
 
 
 _TOKENS = ["a", '"q"', '"x\ny"', '"open', 'b"c', '"', "1", 'z"', '"a""b"']

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from same_scan import assert_split_matches_one_process
 
 from leaktrace.ingest import open_source
 from leaktrace.ingest.split import json_splittable, split_json
-from leaktrace.scan import run
 from leaktrace.synth.corpus import write_table_dump
 
 
@@ -26,26 +26,6 @@ def _records(tmp_path: Path, size: int, seed: int) -> list[dict]:
     ]
 
 
-def _same(tmp_path: Path, path: Path, monkeypatch: pytest.MonkeyPatch) -> run.ScanResult:
-    monkeypatch.setattr(run, "SPLIT_MIN", 1)
-    one = run.scan([path], out=tmp_path / "one.parquet", processes=1)
-    two = run.scan([path], out=tmp_path / "two.parquet", processes=3)
-    assert one.records == two.records > 0
-    counts = {k: (s.found, s.valid, s.invalid, s.masked, s.reasons) for k, s in one.kinds.items()}
-    assert counts == {
-        k: (s.found, s.valid, s.invalid, s.masked, s.reasons) for k, s in two.kinds.items()
-    }
-    a, b = one.sources[0], two.sources[0]
-    assert {t: [(c.name, c.kind) for c in cs] for t, cs in a.columns.items()} == {
-        t: [(c.name, c.kind) for c in cs] for t, cs in b.columns.items()
-    }
-    assert a.problems == b.problems and a.rows_skipped == b.rows_skipped
-    left = pl.read_parquet(tmp_path / "one.parquet").drop("row", "more")
-    right = pl.read_parquet(tmp_path / "two.parquet").drop("row", "more")
-    assert left.equals(right)
-    return one
-
-
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_split_jsonl_matches_one_process(tmp_path, monkeypatch, encoding):
     records = _records(tmp_path, 300_000, seed=11)
@@ -55,7 +35,7 @@ def test_split_jsonl_matches_one_process(tmp_path, monkeypatch, encoding):
     path.write_text("\n".join(lines) + "\n", encoding)
     src = open_source(path)
     assert json_splittable(src) and len(split_json(src, 3)) == 3
-    one = _same(tmp_path, path, monkeypatch)
+    one = assert_split_matches_one_process(tmp_path, path, monkeypatch)
     assert one.records == len(records) - 1
     assert [Path(p["place"]).name for p in one.sources[0].problems] == [
         f"dump.jsonl line {len(lines) // 2 + 1}"
@@ -70,7 +50,7 @@ def test_split_json_array_matches_one_process(tmp_path, monkeypatch, indent):
     src = open_source(path)
     parts = split_json(src, 3)
     assert len(parts) == 3 and all(p.part is not None for p in parts)
-    one = _same(tmp_path, path, monkeypatch)
+    one = assert_split_matches_one_process(tmp_path, path, monkeypatch)
     assert one.records == len(records)
 
 
@@ -82,5 +62,5 @@ def test_array_cut_inside_an_element_is_scanned_whole(tmp_path, monkeypatch):
         r["亲属"] = [{"姓名": r["姓名"], "seq": 0}, {"姓名": r["姓名"], "seq": 1}]
     path = tmp_path / "nested.json"
     path.write_text(json.dumps(records, ensure_ascii=False), "utf-8")
-    one = _same(tmp_path, path, monkeypatch)
+    one = assert_split_matches_one_process(tmp_path, path, monkeypatch)
     assert one.records == len(records) and one.sources[0].problems == []

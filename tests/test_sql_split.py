@@ -7,9 +7,9 @@ import gzip
 from pathlib import Path
 
 import hypothesis.strategies as st
-import polars as pl
 import pytest
 from hypothesis import given, settings
+from same_scan import assert_split_matches_one_process
 
 from bench.formats_bench import write_formats
 from leaktrace.ingest import open_source
@@ -17,25 +17,6 @@ from leaktrace.ingest.split import split, splittable
 from leaktrace.ingest.sql_dump import SqlStart
 from leaktrace.scan import run
 from tests.test_ingest_sql import copy_field, mysql_literal, pg_literal
-
-
-def _same_as_one_process(tmp_path: Path, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run, "SPLIT_MIN", 1)
-    one = run.scan([path], out=tmp_path / "one.parquet", processes=1)
-    three = run.scan([path], out=tmp_path / "three.parquet", processes=3)
-    assert one.records == three.records > 0
-    assert {
-        k: (s.found, s.valid, s.invalid, s.masked, s.reasons) for k, s in one.kinds.items()
-    } == {k: (s.found, s.valid, s.invalid, s.masked, s.reasons) for k, s in three.kinds.items()}
-    a, b = one.sources[0], three.sources[0]
-    assert {t: [(c.name, c.kind) for c in cs] for t, cs in a.columns.items()} == {
-        t: [(c.name, c.kind) for c in cs] for t, cs in b.columns.items()
-    }
-    assert a.problems == b.problems and a.rows_skipped == b.rows_skipped
-    # row numbers included: each table's rows are numbered as one process numbers them
-    assert pl.read_parquet(tmp_path / "one.parquet").equals(
-        pl.read_parquet(tmp_path / "three.parquet")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +43,7 @@ def test_split_dump_matches_one_process(dumps, fmt, tmp_path, monkeypatch):
             assert p.part.context.copy is not None and p.part.context.copy[0] == "public.customer"
         else:
             assert data[p.part.start :].startswith(b"INSERT INTO ")
-    _same_as_one_process(tmp_path, dumps[fmt], monkeypatch)
+    assert_split_matches_one_process(tmp_path, dumps[fmt], monkeypatch, same_row_numbers=True)
 
 
 def _customer_rows(people: list[tuple[str, str, str, str]], first: int) -> list[list[str | None]]:
@@ -111,7 +92,7 @@ def test_two_tables_and_a_broken_statement(ingest_people, tmp_path, monkeypatch)
     src = open_source(path)
     contexts = [p.part.context for p in split(src, 3)]
     assert [c.table_at is not None for c in contexts] == [False, True, True]
-    _same_as_one_process(tmp_path, path, monkeypatch)
+    assert_split_matches_one_process(tmp_path, path, monkeypatch, same_row_numbers=True)
     one = run.scan([path], processes=1)
     (problem,) = one.sources[0].problems
     line = text[: text.index("(9999")].count("\n") + 1
@@ -125,7 +106,7 @@ def test_gb18030_dump_splits(ingest_people, tmp_path, monkeypatch):
     path.write_bytes(_two_table_dump(people).encode("gb18030"))
     src = open_source(path)
     assert src.encoding == "gb18030" and splittable(src) and len(split(src, 3)) == 3
-    _same_as_one_process(tmp_path, path, monkeypatch)
+    assert_split_matches_one_process(tmp_path, path, monkeypatch, same_row_numbers=True)
 
 
 def test_irregular_dumps_are_read_whole(ingest_people, tmp_path, monkeypatch):
@@ -136,7 +117,7 @@ def test_irregular_dumps_are_read_whole(ingest_people, tmp_path, monkeypatch):
     one_statement.write_text(f"insert into t\nvalues\n{values};\n", encoding="utf-8")
     src = open_source(one_statement)
     assert len(split(src, 3)) == 1
-    _same_as_one_process(tmp_path, one_statement, monkeypatch)
+    assert_split_matches_one_process(tmp_path, one_statement, monkeypatch, same_row_numbers=True)
     packed = tmp_path / "packed.sql.gz"
     packed.write_bytes(gzip.compress(one_statement.read_bytes()))
     assert not splittable(open_source(packed))
