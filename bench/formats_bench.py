@@ -81,16 +81,20 @@ def customers(n: int, seed: int) -> Iterator[pl.DataFrame]:
         yield frame
 
 
+def _escaped(col: str, escapes: tuple[tuple[str, str], ...]) -> pl.Expr:
+    """A string column with each character of ``escapes`` replaced, backslash first."""
+    e = pl.col(col)
+    for char, escape in escapes:
+        e = e.str.replace_all(char, escape, literal=True)
+    return e
+
+
+_LINE_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"))
+
+
 def _mysql(col: str) -> pl.Expr:
     """A column as mysqldump writes a string value: backslash escapes, NULL bare."""
-    escaped = (
-        pl.col(col)
-        .str.replace_all("\\", "\\\\", literal=True)
-        .str.replace_all("'", "\\'", literal=True)
-        .str.replace_all('"', '\\"', literal=True)
-        .str.replace_all("\n", "\\n", literal=True)
-        .str.replace_all("\r", "\\r", literal=True)
-    )
+    escaped = _escaped(col, (*_LINE_ESCAPES, ("'", "\\'"), ('"', '\\"')))
     return pl.when(pl.col(col).is_null()).then(pl.lit("NULL")).otherwise("'" + escaped + "'")
 
 
@@ -102,13 +106,7 @@ def _pg(col: str) -> pl.Expr:
 
 def _copy(col: str) -> pl.Expr:
     """A column as COPY text format writes it: \\N for NULL, backslash escapes."""
-    escaped = (
-        pl.col(col)
-        .str.replace_all("\\", "\\\\", literal=True)
-        .str.replace_all("\t", "\\t", literal=True)
-        .str.replace_all("\n", "\\n", literal=True)
-        .str.replace_all("\r", "\\r", literal=True)
-    )
+    escaped = _escaped(col, (*_LINE_ESCAPES, ("\t", "\\t")))
     return pl.when(pl.col(col).is_null()).then(pl.lit("\\N")).otherwise(escaped)
 
 

@@ -35,6 +35,7 @@ def zip_members(path: Path, name: str, password: str | None) -> Generator[Member
     then as GB18030, the code page older Chinese tools encrypt with)."""
     try:
         zf = pyzipper.AESZipFile(path)
+    # NotImplementedError: zipfile's word for a part of the format it lacks (multi-disk archives)
     except (pyzipper.BadZipFile, OSError, ValueError, NotImplementedError):
         raise InputError(name, "a readable zip archive", "a damaged or truncated one") from None
     with zf:
@@ -83,9 +84,10 @@ def _zip_chunks(
             break
         except RuntimeError:  # "Bad password for file"
             continue
-        except NotImplementedError:
+        except NotImplementedError:  # zipfile lacks the method (Deflate64, implode, PPMd…)
             raise MemberError(
-                "a compression or encryption method leaktrace reads", "another"
+                "a compression method leaktrace reads (stored, deflate, bzip2, lzma)",
+                f"zip method {info.compress_type}",
             ) from None
     if f is None:
         raise MemberError(WRONG_PASSWORD)

@@ -18,7 +18,7 @@ from leaktrace.errors import InputError
 from leaktrace.ingest import limits
 from leaktrace.ingest.archives import rar_members, tar_members, zip_members
 from leaktrace.ingest.docx_reader import docx_members
-from leaktrace.ingest.files import check_file, compression_of, read_head
+from leaktrace.ingest.files import check_file, compression_in, read_head
 from leaktrace.ingest.mail_reader import eml_members, mbox_members
 from leaktrace.ingest.member import Member, MemberError
 from leaktrace.ingest.opener import open_source
@@ -113,7 +113,7 @@ def _kind(path: Path, name: str) -> str | None:
     """What ``path`` holds: a container format, xlsx/ods, "binary", or None (text, tables)."""
     with path.open("rb") as f:
         head = f.read(limits.HEAD)
-    compression = compression_of(path) if head else None
+    compression = compression_in(head)
     tar_head = read_head(path, compression, 1024)[0] if compression else None
     kind = sniff_container(head, tar_head, name)
     if kind == "zip":

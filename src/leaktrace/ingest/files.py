@@ -31,8 +31,12 @@ def check_file(path: Path) -> int:
 def compression_of(path: Path) -> str | None:
     """Name the compression of ``path`` from its magic bytes (gzip, bz2, xz), or None."""
     with path.open("rb") as f:
-        magic = f.read(6)
-    return next((name for sig, name in _MAGIC if magic.startswith(sig)), None)
+        return compression_in(f.read(6))
+
+
+def compression_in(head: bytes) -> str | None:
+    """The compression whose magic bytes ``head`` (a file's first bytes) starts with, or None."""
+    return next((name for sig, name in _MAGIC if head.startswith(sig)), None)
 
 
 def inner_name(path: Path, compression: str | None) -> str:

@@ -22,8 +22,9 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 # A holder older than this today is flagged as implausible, not invalid: the standard sets no
 # age limit, leaks can be decades old, and an old customer's ID is real. 110: verified
-# supercentenarians are a handful, so genuine lists hold such IDs only as old records or
-# placeholder dates, each worth a look (verify counts them as a forgery signal).
+# supercentenarians are a handful, so genuine lists hold such IDs only as old records or as
+# filler birth dates (1900-01-01 and the like), each worth a look (verify counts them as a
+# forgery signal).
 PLAUSIBLE_AGE = 110
 # Separators dropped, masks to '*', x to X (a check character, or a mask elsewhere).
 _CHARS = CharMap(drop=" \t\r\n-", to_star="●#", extra={"x": "X"})
