@@ -71,9 +71,10 @@ class Extractor:
     kinds: tuple[str, ...]
     strip_prefix: str | None = None  # regex removed from the start of a match (context words)
     strip_suffix: str | None = None  # regex removed from the end (where the value stops)
-    # Every failing value of its kinds is reported (invalid), not only near misses: a context
-    # word said what the value is; the same value is then not typed again by another extractor.
-    all_failures: bool = False
+    # Classified together with this extractor's candidates (one pass), where every failing value
+    # of its own kinds is reported (invalid), not only near misses: a context word said what the
+    # value is, and the other extractor's match of the same text is dropped.
+    typed_with: str | None = None
     anchored: bool = False  # keep only on lines that also hold an identifier of another kind
     shape: str | None = None  # keep a match only when the whole of it has this shape
 
@@ -149,7 +150,7 @@ def extractors() -> tuple[Extractor, ...]:
             rf"{id_ctx}[:：=#\s]*(?:是|为)?[:：=#\s]*(?:{_SPACED_ID}|{_DIGIT_RUN})",
             ("resident_id",),
             strip_prefix="^[^0-9]*",
-            all_failures=True,
+            typed_with="digits",
         ),
         Extractor("digits", digits, ("resident_id", "mobile", "bank_card", "landline")),
         Extractor("email", KINDS["email"].pattern, ("email",)),
@@ -207,11 +208,12 @@ def _failing_tiers(kind: str, all_failures: bool) -> tuple[dict[str, int | None]
 
 
 def classify(
-    cands: pl.DataFrame, kinds: tuple[str, ...], all_failures: bool = False
+    cands: pl.DataFrame, kinds: tuple[str, ...], named: tuple[str, ...] = ()
 ) -> pl.DataFrame:
     """Give each candidate (column ``cand``) the first kind it is valid for, else the first it is
-    masked for, else the first it is a near miss of (right structure, wrong check digit), or
-    with ``all_failures`` the first it fails any other check of.
+    masked for, else the first it is a near miss of (right structure, wrong check digit).
+    Candidates whose ``_ctx`` is true were named by a context word as one of ``named``: they are
+    that kind whenever they have its shape, whatever check they fail.
 
     Kinds with ``run_lengths`` only see candidates with that many digits, so most numbers in a
     text (prices, dates, order numbers) never reach a validator. Returns the candidates that
@@ -219,9 +221,11 @@ def classify(
     value's plausibility flag) added.
     """
     cands = cands.with_row_index("_cid")
+    if "_ctx" not in cands.columns:
+        named = ()
     decided = None
     if any(KINDS[k].run_lengths for k in kinds):
-        decided, cands = _decided_by_codes(cands, kinds, all_failures)
+        decided, cands = _decided_by_codes(cands, kinds, named)
     parts = []
     for order, k in enumerate(kinds):
         kind = KINDS[k]
@@ -229,16 +233,11 @@ def classify(
         if kind.run_lengths:
             sub = sub.filter(pl.col("_len").is_in(sorted(kind.run_lengths)))
         checked = check_column(kind, sub.get_column("cand"))
-        failing, other = _failing_tiers(k, all_failures)
-        tier = (
-            pl.when(pl.col("reason").is_null())
-            .then(0)
-            .otherwise(
-                pl.col("reason").replace_strict(
-                    list(failing), list(failing.values()), default=other, return_dtype=pl.Int64
-                )
+        tier = _tier_expr(k, False)
+        if k in named:  # a named candidate of its shape is this kind before any other
+            tier = (
+                pl.when(pl.col("_ctx") & _tier_expr(k, True).is_not_null()).then(-1).otherwise(tier)
             )
-        )
         sub = (
             sub.with_columns(checked.select("value", "reason", "flag"))
             .with_columns(kind=pl.lit(k), _rank=tier * len(kinds) + order)
@@ -246,14 +245,28 @@ def classify(
         )
         parts.append(sub)
     best = pl.concat(parts).sort("_rank").unique("_cid", keep="first")
-    best = best.drop([c for c in ("_len", "_rank") if c in best.columns])
+    best = best.drop([c for c in ("_len", "_rank", "_ctx") if c in best.columns])
     if decided is not None and decided.height:
         best = pl.concat([best, decided.select(best.columns)])
     return best.sort("_cid").drop("_cid")
 
 
+def _tier_expr(kind: str, all_failures: bool) -> pl.Expr:
+    """The tier (:func:`_failing_tiers`) of a checked candidate, from its ``reason``."""
+    failing, other = _failing_tiers(kind, all_failures)
+    return (
+        pl.when(pl.col("reason").is_null())
+        .then(0)
+        .otherwise(
+            pl.col("reason").replace_strict(
+                list(failing), list(failing.values()), default=other, return_dtype=pl.Int64
+            )
+        )
+    )
+
+
 def _decided_by_codes(
-    cands: pl.DataFrame, kinds: tuple[str, ...], all_failures: bool
+    cands: pl.DataFrame, kinds: tuple[str, ...], named: tuple[str, ...]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Classify candidates by the kinds' compiled codes alone (the same ranking as
     :func:`classify`, in numpy); return those that got a kind, with ``value``, ``reason``,
@@ -269,6 +282,7 @@ def _decided_by_codes(
     best_code = np.zeros(size, np.uint8)
     left = np.zeros(size, bool)
     values: dict[int, pa.Array] = {}
+    ctx = cands.get_column("_ctx").to_numpy() if named else None
     for order, k in enumerate(kinds):
         kind = KINDS[k]
         applies = np.isin(n_digits, sorted(kind.run_lengths)) if kind.run_lengths else True
@@ -281,10 +295,15 @@ def _decided_by_codes(
         left |= applies & ((codes == SLOW_CODE) | (codes == FINISH_CODE))
         tier = np.full(size, none, np.int64)
         tier[(codes == 0) | _flag_codes(kind, codes)] = 0
-        failing, other = _failing_tiers(k, all_failures)
+        failing, other = _failing_tiers(k, False)
+        failing_all, other_all = _failing_tiers(k, True)
         for i, reason in enumerate(kind.FAST_REASONS, 1):
             if (rank := failing.get(reason, other)) is not None:
                 tier[codes == i] = rank
+            if ctx is not None and k in named and failing_all.get(reason, other_all) is not None:
+                tier[(codes == i) & ctx] = -1
+        if ctx is not None and k in named:
+            tier[ctx & (tier == 0)] = -1
         rank = np.where(applies & (tier < none), tier * len(kinds) + order, none)
         better = rank < best
         best = np.where(better, rank, best)
@@ -358,26 +377,22 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
     and a value a context word typed is not typed again as another kind."""
     done: list[pl.DataFrame] = []
     anchors: list[np.ndarray] = []  # lines with a valid or masked identifier other than a name
-    claimed: list[tuple[frozenset[str], pl.DataFrame]] = []  # kinds, and (line, cand) typed
+    cands = _with_named(cands)
     for ex in sorted(extractors(), key=lambda e: e.anchored):  # anchored ones last
         sub = cands.get(ex.name)
-        if sub is None or sub.height == 0:
+        if ex.typed_with or sub is None or sub.height == 0:
             continue
         if ex.anchored:
             sub = _on_lines(sub, anchors)
+        if "cand" not in sub.columns:
+            sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
         if ex.kinds == ("person_name",):
-            sub = sub.with_columns(cand=_post(ex, pl.col("raw"))).filter(
+            sub = sub.filter(
                 ~pl.col("cand").str.replace(_compound_surname(), "").str.contains(_NOT_NAME)
             )
-        else:
-            sub = sub.with_columns(cand=_post(ex, pl.col("raw")))
         if ex.kinds[0] in STRONG:
-            got = classify(sub, ex.kinds, ex.all_failures)
-            for kinds_of, typed in claimed:
-                if typed.height and kinds_of & set(ex.kinds):
-                    got = got.join(typed, on=["line", "cand"], how="anti", maintain_order="left")
-            if ex.all_failures:
-                claimed.append((frozenset(ex.kinds), got.select("line", "cand")))
+            named = tuple(k for e in extractors() if e.typed_with == ex.name for k in e.kinds)
+            got = classify(sub, ex.kinds, named)
         else:
             # Names and addresses repeat (common names, one street for many people): classify
             # each distinct candidate once.
@@ -393,20 +408,53 @@ def _resolve(cands: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return found.with_columns(status=status_expr(pl.col("reason")))
 
 
+def _with_named(cands: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Put each context extractor's candidates (an ID after "身份证号") first among those of the
+    extractor it is typed with, marked ``_ctx``, with ``cand`` set; that extractor's match of
+    the same text in the same line is dropped, so the value is classified once."""
+    cands = dict(cands)
+    by_name = {ex.name: ex for ex in extractors()}
+    for ex in extractors():
+        named = cands.get(ex.name)
+        if ex.typed_with is None or named is None or named.height == 0:
+            continue
+        named = named.with_columns(cand=_post(ex, pl.col("raw")), _ctx=pl.lit(True))
+        other = cands.get(ex.typed_with)
+        if other is not None and other.height:
+            other = other.with_columns(
+                cand=_post(by_name[ex.typed_with], pl.col("raw")), _ctx=pl.lit(False)
+            )
+            near = _line_mask(other, [named.get_column("line").to_numpy()])
+            if near.any():  # only rows on lines with a named value can repeat one
+                at = np.flatnonzero(near)
+                both = pl.concat([named.select("line", "cand"), other[at].select("line", "cand")])
+                first = both.select(pl.struct("line", "cand").is_first_distinct()).to_series()
+                near[at] = ~first.to_numpy()[named.height :]
+                other = other.filter(pl.Series(~near))
+            named = pl.concat([named, other.select(named.columns)])
+        cands[ex.typed_with] = named
+    return cands
+
+
 def _on_lines(sub: pl.DataFrame, lines: list[np.ndarray]) -> pl.DataFrame:
-    """The rows of ``sub`` whose ``line`` is among ``lines`` (line numbers of one batch, so a
-    mask over their range replaces a hash join)."""
+    """The rows of ``sub`` whose ``line`` is among ``lines``."""
+    return sub.filter(pl.Series(_line_mask(sub, lines)))
+
+
+def _line_mask(sub: pl.DataFrame, lines: list[np.ndarray]) -> np.ndarray:
+    """Where the ``line`` of ``sub`` is among ``lines`` (line numbers of one batch, so a mask
+    over their range replaces a hash join)."""
     wanted = np.concatenate(lines) if lines else np.empty(0, np.int64)
+    line = sub.get_column("line").to_numpy()
+    keep = np.zeros(line.size, bool)
     if wanted.size == 0:
-        return sub.clear()
+        return keep
     lo, hi = int(wanted.min()), int(wanted.max())
     mask = np.zeros(hi - lo + 1, bool)
     mask[wanted - lo] = True
-    line = sub.get_column("line").to_numpy()
     inside = (line >= lo) & (line <= hi)
-    keep = np.zeros(line.size, bool)
     keep[inside] = mask[line[inside] - lo]
-    return sub.filter(pl.Series(keep))
+    return keep
 
 
 def _drop_repeats(found: pl.DataFrame) -> pl.DataFrame:
