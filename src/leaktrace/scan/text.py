@@ -458,15 +458,23 @@ def _line_mask(sub: pl.DataFrame, lines: list[np.ndarray]) -> np.ndarray:
 
 
 def _drop_repeats(found: pl.DataFrame) -> pl.DataFrame:
-    """Keep the first row of each (line, kind, value). Rows whose hash of the three is unique
-    are unique; only the rest are compared in full."""
-    h = pl.col("line").hash(1) ^ pl.col("kind").hash(2) ^ pl.col("value").hash(3)
-    maybe = found.select(h.is_duplicated()).to_series()
+    """Keep the first row of each (line, kind, value). A row alone with its kind in its line is
+    unique (counted over line and kind codes in numpy); only the rest are compared in full."""
+    if found.height < 2:
+        return found
+    line = found.get_column("line").to_numpy()
+    kind = found.get_column("kind").cast(pl.Enum(list(KINDS))).to_physical().to_numpy()
+    lo = int(line.min())
+    key = (line - lo) * len(KINDS) + kind
+    maybe = np.bincount(key)[key] > 1
     if not maybe.any():
         return found
-    keep = (~maybe).to_numpy().copy()
-    first = found.filter(maybe).select(pl.struct("line", "kind", "value").is_first_distinct())
-    keep[np.flatnonzero(maybe.to_numpy())] = first.to_series().to_numpy()
+    at = np.flatnonzero(maybe)
+    first = found.select("line", "kind", "value")[at].select(
+        pl.struct("line", "kind", "value").is_first_distinct()
+    )
+    keep = ~maybe
+    keep[at] = first.to_series().to_numpy()
     return found.filter(pl.Series(keep))
 
 
