@@ -54,13 +54,17 @@ class TableDialect:
     consistency: float  # share of sampled rows having len(names) fields
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # a zip archive's first local file header (xlsx, docx, ods are zips)
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE2 compound file (xls)
+
+
 def sniff_binary(head: bytes, name: str) -> str | None:
     """Spreadsheet and archive formats by magic bytes: xlsx, ods, xls, docx, zip; None for text.
 
     Zip-based formats are told apart by the parts named in the head; :func:`sniff_zip` decides
     surely from the archive's directory."""
     suffix = PurePath(name).suffix.lower()
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(ZIP_MAGIC):
         if b"opendocument.spreadsheet" in head[:200]:
             return "ods"
         if b"word/document.xml" in head or suffix == ".docx":
@@ -72,7 +76,7 @@ def sniff_binary(head: bytes, name: str) -> str | None:
         ):
             return "xlsx"
         return "zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    if head.startswith(OLE_MAGIC):
         return "xls"
     return None
 
@@ -97,7 +101,7 @@ def sniff_container(head: bytes, tar_head: bytes | None, name: str) -> str | Non
     eml, mbox; "binary" for other non-text data; None for text and spreadsheets.
 
     ``tar_head`` is the head after gzip/bzip2/xz decompression (None if not compressed)."""
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(ZIP_MAGIC):
         return "zip"
     for magic, kind in _MAGICS:
         if head.startswith(magic):
@@ -108,7 +112,7 @@ def sniff_container(head: bytes, tar_head: bytes | None, name: str) -> str | Non
         return None  # a compressed file: its content is read as text
     if b"%PDF-" in head[:1024]:
         return "pdf"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    if head.startswith(OLE_MAGIC):
         return None  # xls
     mail = _sniff_mail(head, PurePath(name).suffix.lower())
     if mail:
