@@ -515,3 +515,40 @@ def test_a_zipcrypto_password_set_on_chinese_windows(tmp_path, table_bytes):
     )
     result = scan([archive], processes=1, password="资料")
     assert by_name(result)[f"{archive}!客户.csv"].records == 120
+
+
+RAR_FILES = Path(__file__).parent / "data" / "rar"  # made by WinRAR: see SOURCE.md there
+
+
+@pytest.mark.parametrize(
+    ("name", "password"),
+    [("rar5-solid.rar", None), ("rar5-psw.rar", "password"), ("rar5-hpsw.rar", "password")],
+)
+def test_compressed_and_encrypted_rar_made_by_winrar(tmp_path, name, password, monkeypatch):
+    """Compressed, solid and AES-encrypted RAR5 archives are unpacked by the Debian tool:
+    both members are read whole (2048 bytes each, the CRC checked by the tool), nothing reported."""
+    monkeypatch.delenv("LEAKTRACE_PASSWORD", raising=False)
+    archive = tmp_path / name
+    archive.write_bytes((RAR_FILES / name).read_bytes())
+    result = scan([archive], processes=1, password=password)
+    assert problems(result) == []
+    for member in ("stest1.txt", "stest2.txt"):
+        assert by_name(result)[f"{archive}!{member}"].bytes == 2048
+        assert by_name(result)[f"{archive}!{member}"].format == "text"
+
+
+@pytest.mark.parametrize("name", ["rar5-psw.rar", "rar5-hpsw.rar"])
+@pytest.mark.parametrize("password", [None, "错误"])
+def test_a_rar_with_a_missing_or_wrong_password_is_reported(tmp_path, name, password, monkeypatch):
+    monkeypatch.delenv("LEAKTRACE_PASSWORD", raising=False)
+    archive = tmp_path / name
+    archive.write_bytes((RAR_FILES / name).read_bytes())
+    result = scan([archive], processes=1, password=password)
+    assert result.records == 0
+    found = problems(result)
+    assert found and all("password" in p["expected"] for p in found)
+    assert {p["place"] for p in found} <= {
+        str(archive),
+        f"{archive}!stest1.txt",
+        f"{archive}!stest2.txt",
+    }

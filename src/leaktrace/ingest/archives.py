@@ -152,6 +152,8 @@ def rar_members(path: Path, name: str, password: str | None) -> Generator[Member
         rf = rarfile.RarFile(str(path))
         if rf.needs_password() and password:
             rf.setpassword(password)
+        elif rf.needs_password() and not rf.infolist():  # names encrypted: nothing listed
+            raise rarfile.PasswordRequired
     except rarfile.PasswordRequired:
         raise InputError(name, NEED_PASSWORD, "a rar archive with encrypted names") from None
     except rarfile.RarWrongPassword:
