@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from leaktrace.ingest import open_source
 from leaktrace.ingest.json_reader import flatten
 
@@ -51,6 +53,29 @@ def test_json_array_nested_and_exact_numbers(tmp_path, ingest_people):
     assert rows[0]["contact.addr.full"] == ingest_people[0][3]
     assert rows[1]["vip"] == "false" and rows[0]["vip"] == "true"
     assert rows[0]["cards[]"] == ingest_people[0][4]
+
+
+@pytest.mark.parametrize("layout", ["indent2", "indent4_crlf", "tabs"])
+def test_pretty_printed_arrays_read_as_the_compact_ones(tmp_path, ingest_people, layout):
+    """Elements laid out over many lines (as json.dumps(indent=...) and API tools write them),
+    with strings that hold a separator and a key, give the rows the compact array gives."""
+    data = [
+        {
+            "姓名": name,
+            "证件": {"号码": rid, "备注": 'x"}, {"姓名": 1'},
+            "contacts": [{"phone": mobile}, {"phone": None}],
+            "addr": addr,
+        }
+        for name, rid, mobile, addr, *_ in ingest_people
+    ] * 300
+    text = json.dumps(data, ensure_ascii=False, indent="\t" if layout == "tabs" else 2)
+    if layout == "indent4_crlf":
+        text = json.dumps(data, ensure_ascii=False, indent=4).replace("\n", "\r\n")
+    pretty, compact = tmp_path / "pretty.json", tmp_path / "compact.json"
+    pretty.write_text(text, encoding="utf-8")
+    compact.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert table_rows(open_source(pretty)) == table_rows(open_source(compact))
+    assert len(table_rows(open_source(pretty))) == len(data)
 
 
 def test_json_array_streams_in_batches(tmp_path):

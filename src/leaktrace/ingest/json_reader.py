@@ -359,8 +359,8 @@ def _elements(text: TextWindow, text_fields: set[str]) -> pa.Table | list[Any] |
     None if there are none or they do not decode (then elements are read one by one).
 
     Sound: a cut inside a string or a nested value leaves some line, or the window, not
-    one whole JSON value, so it does not read. Elements laid out on several lines each are
-    only decoded (Arrow's reader takes one value per line)."""
+    one whole JSON value, so it does not read. Elements laid out on several lines each
+    (pretty-printed) are first put on one line each: Arrow's reader takes a value a line."""
     text.ensure(_WINDOW)
     buf, pos = text.buf, text.pos
     last = None
@@ -369,18 +369,32 @@ def _elements(text: TextWindow, text_fields: set[str]) -> pa.Table | list[Any] |
     if last is None:
         return None
     data = buf[pos : last.start() + 1].encode()
-    table = None
-    opening = _OPENING.match(data)  # elements are cut where one opens as the first does
-    between = opening and re.search(rb"[}\]][ \t\r\n]*,[ \t\r\n]*" + re.escape(opening[0]), data)
-    if between:  # the elements' layout, as between the first two: compact, or one per line
-        cuts = data.count(between[0])
-        lines = data.replace(between[0], between[0][:1] + b"\n" + opening[0])
-        if lines.count(b"\n") == cuts:  # each element on a line of its own
-            table = lines_table(lines, text_fields)
+    lines = _one_per_line(data)
+    if lines is None and b"\n" in data:
+        # Elements laid out on several lines (pretty-printed): a line break in JSON is only
+        # ever whitespace between tokens, where a space does as well.
+        lines = _one_per_line(data.translate(_BREAKS_TO_SPACES))
+    table = lines_table(lines, text_fields) if lines is not None else None
     found = table if table is not None else decode_array(b"[" + data + b"]")
     if found is not None:
         text.pos = last.end()
     return found
+
+
+_BREAKS_TO_SPACES = bytes.maketrans(b"\r\n", b"  ")
+
+
+def _one_per_line(data: bytes) -> bytes | None:
+    """The elements in ``data`` each on a line of its own, cut where one opens as the first
+    does (the layout between the first two: compact, or one per line); None where the cuts
+    do not give one element a line (then the elements are decoded)."""
+    opening = _OPENING.match(data)
+    between = opening and re.search(rb"[}\]][ \t\r\n]*,[ \t\r\n]*" + re.escape(opening[0]), data)
+    if not between:
+        return None
+    cuts = data.count(between[0])
+    lines = data.replace(between[0], between[0][:1] + b"\n" + opening[0])
+    return lines if lines.count(b"\n") == cuts else None
 
 
 def _resync(text: TextWindow, start: int) -> bool:
