@@ -136,6 +136,7 @@ def write_formats(
         "pg_copy": out / "customers_pg_copy.sql",
         "pg_insert": out / "customers_pg_insert.sql",
         "json": out / "customers.json",
+        "json_pretty": out / "customers_pretty.json",
         "jsonl": out / "customers.jsonl",
     }
     files = {k: p.open("w", encoding="utf-8", newline="") for k, p in paths.items()}
@@ -154,6 +155,7 @@ def write_formats(
     )
     f["pg_insert"].write(pg_head + _create("", "public.customer"))
     f["json"].write("[")
+    f["json_pretty"].write("[\n")
     first = True
     for frame in customers(n, seed):
         f["csv"].write(frame.write_csv(include_header=first))
@@ -177,10 +179,14 @@ def write_formats(
         lines = frame.write_ndjson()
         f["jsonl"].write(lines)
         f["json"].write(("" if first else ",\n") + ",\n".join(lines.splitlines()))
+        # as json.dumps(indent=2) and API tools write arrays: every key on a line of its own
+        pretty = json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2)[2:-2]
+        f["json_pretty"].write(("" if first else ",\n") + pretty)
         first = False
     f["mysql_insert"].write("/*!40000 ALTER TABLE `customer` ENABLE KEYS */;\nUNLOCK TABLES;\n")
     f["pg_copy"].write("\\.\n\n")
     f["json"].write("]\n")
+    f["json_pretty"].write("\n]\n")
     for handle in files.values():
         handle.close()
     return paths
@@ -248,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = OUT_DIR / str(args.records)
     stamp = out / "done.json"
-    if stamp.exists() and json.loads(stamp.read_text())["seed"] == SEED:
-        paths = {k: Path(v) for k, v in json.loads(stamp.read_text())["paths"].items()}
+    done = json.loads(stamp.read_text()) if stamp.exists() else {}
+    if done.get("seed") == SEED and "json_pretty" in done["paths"]:
+        paths = {k: Path(v) for k, v in done["paths"].items()}
     else:
         paths = write_formats(args.records, SEED, out)
         stamp.write_text(json.dumps({"seed": SEED, "paths": {k: str(v) for k, v in paths.items()}}))
