@@ -1,0 +1,166 @@
+"""Tampering of our own records: the linked records' values against the master's values for the
+same customers.
+
+A genuine leak copies our values, current or earlier ones, with a few typing errors. A list
+built on our customers and then altered holds values that disagree with ours in ways typing
+does not explain: resident IDs, mobiles or cards failing a check that our value for the same
+customer passes, mobiles replaced by number sequences, values moved from another customer.
+Each is a rate over the linked records where it can be measured, tested one-sided against
+``TAMPER_MAX`` (what typing and genuine changes reach at most), as the forgery signals are.
+Only values that disagree with both the current and every earlier value count, so customers
+who changed numbers are not taken for tampering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from leaktrace.pii import KINDS
+from leaktrace.pii.columns import check_column
+from leaktrace.verify.engines import Engine
+from leaktrace.verify.forgery import Signal, neighbours, rate_signal
+
+# Share of linked records whose values a genuine leak alters (typing, carriers recycling
+# numbers, customers sharing a household's mobile) at most; tested one-sided, as check digits.
+TAMPER_MAX = 0.05
+CHECKED = {"id": "resident_id", "mobile": "mobile", "card": "bank_card"}
+LABELS = {"id": "resident IDs", "mobile": "mobile numbers", "card": "card numbers"}
+MOVABLE = ("id", "mobile", "card", "email", "addr")  # fields a shuffle moves between customers
+COMPARED = ("current", "historical", "disagrees")
+
+
+@dataclass
+class Tampering:
+    """The tampering signals of the linked records, and how many of them trip a flagged one."""
+
+    signals: list[Signal] = field(default_factory=list)
+    altered: int = 0  # linked records tripping at least one flagged signal
+    compared: int = 0  # linked records with at least one of MOVABLE compared with ours
+
+    @property
+    def flagged(self) -> list[Signal]:
+        return [s for s in self.signals if s.flagged]
+
+
+def _values_sql(fields: list[str], status: str, leak: str, ours: str) -> str:
+    """Per linked record and compared field: its status, the leak's value and ours."""
+    pick = " ".join(f"WHEN '{f}' THEN {{t}}.{f}" for f in fields)
+    listed = ", ".join(f"'{f}'" for f in fields)
+    states = ", ".join(f"'{s}'" for s in COMPARED)
+    return f"""
+SELECT s.rid, s.mid, s.field, s.status,
+  CASE s.field {pick.format(t="l")} END AS leak_value,
+  CASE s.field {pick.format(t="c")} END AS our_value
+FROM {status} s JOIN {leak} l ON l.rid = s.rid JOIN {ours} c ON c.mid = s.mid
+WHERE s.field IN ({listed}) AND s.status IN ({states})"""
+
+
+def _moved_sql(fields: list[str], values: str, master: str) -> str:
+    """Linked records whose disagreeing value of a field is another customer's current one."""
+    return " UNION ".join(
+        f"SELECT t.rid FROM {values} t JOIN {master} m ON m.{f} = t.leak_value "
+        f"AND m.mid <> t.mid WHERE t.field = '{f}' AND t.status = 'disagrees' "
+        f"AND t.leak_value NOT LIKE '%*%'"
+        for f in fields
+    )
+
+
+def _fails(kind: str, values: pl.Series) -> pl.Series:
+    """Whether each value fails the kind's checks (nulls and empties do not)."""
+    reason = check_column(KINDS[kind], values).get_column("reason")
+    return reason.is_not_null() & (reason != "<empty>")
+
+
+def tampering(
+    engine: Engine,
+    fields: list[str],
+    leak_mobiles: pl.Series | None,
+    *,
+    status: str,
+    leak: str,
+    ours: str,
+    master: str,
+) -> Tampering:
+    """The tampering signals of the linked records (``status``: rid, mid, field, status per
+    linked record, as :func:`leaktrace.verify.fields.field_status` makes it), comparing the
+    ``leak``'s values with the ``ours`` rows of the same customers and with the whole
+    ``master``; ``leak_mobiles`` are every mobile of the leak (sequences span linked and
+    unlinked records)."""
+    movable = [f for f in MOVABLE if f in fields]
+    if not movable:
+        return Tampering()
+    engine.create("tamper_values", _values_sql(movable, status, leak, ours))
+    got = pl.from_arrow(engine.fetch("SELECT * FROM tamper_values"))
+    moved = pl.from_arrow(engine.fetch(_moved_sql(movable, "tamper_values", master)))
+    assert isinstance(got, pl.DataFrame) and isinstance(moved, pl.DataFrame)
+    got = got.with_columns(
+        full=pl.col("leak_value").is_not_null()
+        & ~pl.col("leak_value").str.contains("*", literal=True),
+        disagrees=pl.col("status") == "disagrees",
+    )
+    signals: list[Signal] = []
+    marked: list[pl.Series] = []
+    for fld, kind in CHECKED.items():
+        rows = got.filter((pl.col("field") == fld) & pl.col("full"))
+        if not rows.height:
+            continue
+        rows = rows.filter(~_fails(kind, rows["our_value"]))
+        bad = rows.filter(pl.col("disagrees")).filter(
+            _fails(kind, rows.filter(pl.col("disagrees"))["leak_value"])
+        )
+        signals.append(
+            rate_signal(
+                f"linked_{fld}_invalid",
+                f"linked {LABELS[fld]} failing a check ours pass for the same customer",
+                bad.height,
+                rows.height,
+                0.0,
+                TAMPER_MAX,
+                TAMPER_MAX,
+                "upper",
+                True,
+                "compared with our value for the same customer",
+            )
+        )
+        marked.append(bad["rid"])
+    mob = got.filter((pl.col("field") == "mobile") & pl.col("full"))
+    if mob.height and leak_mobiles is not None:
+        seq = mob.filter(pl.col("disagrees") & pl.col("leak_value").is_in(neighbours(leak_mobiles)))
+        signals.append(
+            rate_signal(
+                "linked_mobile_sequences",
+                "linked mobile numbers, not ours, whose neighbour (±1) is also listed",
+                seq.height,
+                mob.height,
+                0.0,
+                TAMPER_MAX,
+                TAMPER_MAX,
+                "upper",
+                True,
+                "a genuine changed number is not next to another listed one",
+            )
+        )
+        marked.append(seq["rid"])
+    compared = got["rid"].n_unique()
+    signals.append(
+        rate_signal(
+            "linked_moved",
+            "linked records holding another customer's value, not their own",
+            moved["rid"].n_unique(),
+            compared,
+            0.0,
+            TAMPER_MAX,
+            TAMPER_MAX,
+            "upper",
+            True,
+            "fields shuffled between customers",
+        )
+    )
+    marked.append(moved["rid"])
+    altered = pl.concat(
+        [m.cast(pl.Int64) for m, s in zip(marked, signals, strict=True) if s.flagged]
+        or [pl.Series([], dtype=pl.Int64)]
+    )
+    return Tampering(signals, altered.n_unique(), compared)
