@@ -136,6 +136,7 @@ def verify(
                 leak="lk",
                 ours=res.near,
                 master="mbase",
+                history="hist" if history is not None else None,
             )
             seconds["tampering"] = time.perf_counter() - t0
         finally:

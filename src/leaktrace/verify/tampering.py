@@ -57,14 +57,21 @@ FROM {status} s JOIN {leak} l ON l.rid = s.rid JOIN {ours} c ON c.mid = s.mid
 WHERE s.field IN ({listed}) AND s.status IN ({states})"""
 
 
-def _moved_sql(fields: list[str], values: str, master: str) -> str:
-    """Linked records whose disagreeing value of a field is another customer's current one."""
-    return " UNION ".join(
+def _moved_sql(fields: list[str], values: str, master: str, history: str | None) -> str:
+    """Linked records whose disagreeing value of a field is another customer's, current or
+    (with a ``history``: mid, field, value) earlier."""
+    where = "t.status = 'disagrees' AND t.leak_value NOT LIKE '%*%'"
+    parts = [
         f"SELECT t.rid FROM {values} t JOIN {master} m ON m.{f} = t.leak_value "
-        f"AND m.mid <> t.mid WHERE t.field = '{f}' AND t.status = 'disagrees' "
-        f"AND t.leak_value NOT LIKE '%*%'"
+        f"AND m.mid <> t.mid WHERE t.field = '{f}' AND {where}"
         for f in fields
-    )
+    ]
+    if history:
+        parts.append(
+            f"SELECT t.rid FROM {values} t JOIN {history} h ON h.field = t.field "
+            f"AND h.value = t.leak_value AND h.mid <> t.mid WHERE {where}"
+        )
+    return " UNION ".join(parts)
 
 
 def _fails(kind: str, values: pl.Series) -> pl.Series:
@@ -82,18 +89,19 @@ def tampering(
     leak: str,
     ours: str,
     master: str,
+    history: str | None,
 ) -> Tampering:
     """The tampering signals of the linked records (``status``: rid, mid, field, status per
     linked record, as :func:`leaktrace.verify.fields.field_status` makes it), comparing the
     ``leak``'s values with the ``ours`` rows of the same customers and with the whole
-    ``master``; ``leak_mobiles`` are every mobile of the leak (sequences span linked and
+    ``master`` and its ``history``; ``leak_mobiles`` are every mobile of the leak (sequences span linked and
     unlinked records)."""
     movable = [f for f in MOVABLE if f in fields]
     if not movable:
         return Tampering()
     engine.create("tamper_values", _values_sql(movable, status, leak, ours))
     got = pl.from_arrow(engine.fetch("SELECT * FROM tamper_values"))
-    moved = pl.from_arrow(engine.fetch(_moved_sql(movable, "tamper_values", master)))
+    moved = pl.from_arrow(engine.fetch(_moved_sql(movable, "tamper_values", master, history)))
     assert isinstance(got, pl.DataFrame) and isinstance(moved, pl.DataFrame)
     got = got.with_columns(
         full=pl.col("leak_value").is_not_null()
@@ -127,7 +135,9 @@ def tampering(
         marked.append(bad["rid"])
     mob = got.filter((pl.col("field") == "mobile") & pl.col("full"))
     if mob.height and leak_mobiles is not None:
-        seq = mob.filter(pl.col("disagrees") & pl.col("leak_value").is_in(neighbours(leak_mobiles)))
+        seq = mob.filter(
+            pl.col("disagrees") & pl.col("leak_value").is_in(neighbours(leak_mobiles).implode())
+        )
         signals.append(
             rate_signal(
                 "linked_mobile_sequences",
