@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from rich.console import Console
 
+from leaktrace.report.verify_html import render_html
+from leaktrace.report.verify_terminal import render_verify
 from leaktrace.synth.leaks import Leak, _corrupt_check, make_leak
 from leaktrace.synth.world import World, make_world
 from leaktrace.synth.writers import write_leak
@@ -118,6 +122,22 @@ def test_sequential_mobiles_and_broken_ids_are_called_out_with_their_share(
     assert v.tampered.low <= v.tampered.value <= v.tampered.high < 1.0 + 1e-9
     assert any("values altered in" in r and "95% CI" in r for r in v.reasons)
     assert report.to_dict()["verdict"]["tampered"]["records"] == v.tampered.records
+    buf = io.StringIO()
+    render_verify(report, Console(file=buf, width=140))
+    for shown in (buf.getvalue(), render_html(report)):
+        assert "tampered" in shown and f"{100 * v.tampered.value:.1f}%" in shown
+        assert "altered values" in shown and "值被篡改" in shown
+        assert "Tampering: linked records against our values" in shown
+        assert rows["resident_id"][0] not in shown  # counts only, no personal values
+
+
+def test_reports_of_an_untampered_leak_say_nothing_of_tampering(world: World, ours: Leak) -> None:
+    report = verify(write_leak(ours, world.path.parent / "ours.csv", "csv"), world.path)
+    buf = io.StringIO()
+    render_verify(report, Console(file=buf, width=140))
+    assert "altered" not in buf.getvalue() and "篡改" not in buf.getvalue()
+    html = render_html(report)
+    assert "值被篡改" not in html and "Tampering: linked records" in html  # signals, unflagged
 
 
 def test_broken_check_characters_alone_are_called_out(

@@ -121,7 +121,7 @@ def tampering(
         signals.append(
             rate_signal(
                 f"linked_{fld}_invalid",
-                f"linked {LABELS[fld]} failing a check ours pass for the same customer",
+                f"linked {LABELS[fld]} failing checks ours pass",
                 bad.height,
                 rows.height,
                 0.0,
@@ -141,7 +141,7 @@ def tampering(
         signals.append(
             rate_signal(
                 "linked_mobile_sequences",
-                "linked mobile numbers, not ours, whose neighbour (±1) is also listed",
+                "linked mobile numbers, not ours, with a listed neighbour (±1)",
                 seq.height,
                 mob.height,
                 0.0,
@@ -157,7 +157,7 @@ def tampering(
     signals.append(
         rate_signal(
             "linked_moved",
-            "linked records holding another customer's value, not their own",
+            "linked records holding another customer's value",
             moved["rid"].n_unique(),
             compared,
             0.0,
