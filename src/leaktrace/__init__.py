@@ -1,19 +1,26 @@
 """leaktrace: find, verify and trace leaked Chinese personal data.
 
-The public API: ``scan`` (what identifiers a dump holds), ``open_source`` (bytes to rows) and the
-identifier rules ``normalize``, ``validate``, ``derive``.
+The public API: ``scan`` (what identifiers a dump holds), ``verify`` (is a leak real, and is it
+ours: a :class:`VerifyReport`), ``open_source`` (bytes to rows) and the identifier rules
+``normalize``, ``validate``, ``derive``.
+
+``scan`` and ``verify`` here are the functions; their packages' modules are imported by their
+full names (``from leaktrace.verify.api import ...``, ``from leaktrace.verify import api``).
 """
 
 from leaktrace.errors import InputError, LeaktraceError
 from leaktrace.ingest import open_source
 from leaktrace.pii import derive, normalize, validate
 from leaktrace.scan import find_spans, find_spans_many, scan
+from leaktrace.verify import Label, VerifyReport, verify
 
 __version__ = "0.1.0"
 
 __all__ = [
     "InputError",
+    "Label",
     "LeaktraceError",
+    "VerifyReport",
     "derive",
     "find_spans",
     "find_spans_many",
@@ -21,4 +28,5 @@ __all__ = [
     "open_source",
     "scan",
     "validate",
+    "verify",
 ]

@@ -15,7 +15,6 @@ from functools import cache
 
 import numpy as np
 import polars as pl
-from scipy.stats import binom
 
 from leaktrace.pii import KINDS
 from leaktrace.pii.bank_card import issuer
@@ -72,12 +71,16 @@ def rate_signal(
     if n == 0:
         return Signal(name, label, None, lo, hi, None, 0, decisive, False, note or "not measurable")
     value = k / n
+    # Binomial tails (bdtrc(k - 1) = P(X >= k), bdtr(k) = P(X <= k)), imported here: scipy
+    # takes a second to import and ``import leaktrace`` should not pay it before a verify.
+    from scipy.special import bdtr, bdtrc
+
     if tail == "upper":
-        p = float(binom.sf(k - 1, n, p0))
+        p = float(bdtrc(k - 1, n, p0))
     elif tail == "lower":
-        p = float(binom.cdf(k, n, p0))
+        p = float(bdtr(k, n, p0))
     else:
-        p = float(min(1.0, 2 * min(binom.cdf(k, n, p0), binom.sf(k - 1, n, p0))))
+        p = float(min(1.0, 2 * min(bdtr(k, n, p0), bdtrc(k - 1, n, p0))))
     flagged = n >= MIN_N and not lo <= value <= hi and p < ALPHA
     return Signal(name, label, value, lo, hi, p, n, decisive, flagged, note)
 
