@@ -80,6 +80,11 @@ def _fails(kind: str, values: pl.Series) -> pl.Series:
     return reason.is_not_null() & (reason != "<empty>")
 
 
+def _rate(name: str, label: str, k: int, n: int, note: str) -> Signal:
+    """A tampering signal: ``k`` of ``n`` linked records, tested against TAMPER_MAX."""
+    return rate_signal(name, label, k, n, 0.0, TAMPER_MAX, TAMPER_MAX, "upper", True, note)
+
+
 def tampering(
     engine: Engine,
     fields: list[str],
@@ -94,80 +99,48 @@ def tampering(
     """The tampering signals of the linked records (``status``: rid, mid, field, status per
     linked record, as :func:`leaktrace.verify.fields.field_status` makes it), comparing the
     ``leak``'s values with the ``ours`` rows of the same customers and with the whole
-    ``master`` and its ``history``; ``leak_mobiles`` are every mobile of the leak (sequences span linked and
-    unlinked records)."""
+    ``master`` and its ``history``. ``leak_mobiles``: every mobile of the leak (a sequence
+    spans linked and unlinked records). Only disagreeing values leave the engine."""
     movable = [f for f in MOVABLE if f in fields]
     if not movable:
         return Tampering()
     engine.create("tamper_values", _values_sql(movable, status, leak, ours))
-    got = pl.from_arrow(engine.fetch("SELECT * FROM tamper_values"))
+    full = "leak_value NOT LIKE '%*%'"
+    per_field = engine.fetch(
+        f"SELECT field, count(*) AS n FROM tamper_values WHERE {full} GROUP BY field"
+    ).to_pylist()
+    counts = {r["field"]: int(r["n"]) for r in per_field}
+    distinct = engine.fetch("SELECT count(DISTINCT rid) AS n FROM tamper_values")
+    compared = int(distinct.column(0)[0].as_py())
+    got = pl.from_arrow(
+        engine.fetch(
+            "SELECT rid, field, leak_value, our_value FROM tamper_values "
+            f"WHERE status = 'disagrees' AND {full}"
+        )
+    )
     moved = pl.from_arrow(engine.fetch(_moved_sql(movable, "tamper_values", master, history)))
     assert isinstance(got, pl.DataFrame) and isinstance(moved, pl.DataFrame)
-    got = got.with_columns(
-        full=pl.col("leak_value").is_not_null()
-        & ~pl.col("leak_value").str.contains("*", literal=True),
-        disagrees=pl.col("status") == "disagrees",
-    )
     signals: list[Signal] = []
-    marked: list[pl.Series] = []
+    marked: list[pl.Series] = []  # per signal, the records tripping it
     for fld, kind in CHECKED.items():
-        rows = got.filter((pl.col("field") == fld) & pl.col("full"))
-        if not rows.height:
+        if not counts.get(fld):
             continue
-        rows = rows.filter(~_fails(kind, rows["our_value"]))
-        bad = rows.filter(pl.col("disagrees")).filter(
-            _fails(kind, rows.filter(pl.col("disagrees"))["leak_value"])
-        )
-        signals.append(
-            rate_signal(
-                f"linked_{fld}_invalid",
-                f"linked {LABELS[fld]} failing checks ours pass",
-                bad.height,
-                rows.height,
-                0.0,
-                TAMPER_MAX,
-                TAMPER_MAX,
-                "upper",
-                True,
-                "compared with our value for the same customer",
-            )
-        )
+        rows = got.filter(pl.col("field") == fld)
+        bad = rows.filter(_fails(kind, rows["leak_value"]) & ~_fails(kind, rows["our_value"]))
+        label = f"linked {LABELS[fld]} failing checks ours pass"
+        note = "compared with our value for the same customer"
+        signals.append(_rate(f"linked_{fld}_invalid", label, bad.height, counts[fld], note))
         marked.append(bad["rid"])
-    mob = got.filter((pl.col("field") == "mobile") & pl.col("full"))
-    if mob.height and leak_mobiles is not None:
-        seq = mob.filter(
-            pl.col("disagrees") & pl.col("leak_value").is_in(neighbours(leak_mobiles).implode())
-        )
-        signals.append(
-            rate_signal(
-                "linked_mobile_sequences",
-                "linked mobile numbers, not ours, with a listed neighbour (±1)",
-                seq.height,
-                mob.height,
-                0.0,
-                TAMPER_MAX,
-                TAMPER_MAX,
-                "upper",
-                True,
-                "a genuine changed number is not next to another listed one",
-            )
-        )
+    if counts.get("mobile") and leak_mobiles is not None:
+        listed = neighbours(leak_mobiles).implode()
+        seq = got.filter((pl.col("field") == "mobile") & pl.col("leak_value").is_in(listed))
+        label = "linked mobile numbers, not ours, with a listed neighbour (±1)"
+        note = "a genuine changed number is not next to another listed one"
+        signals.append(_rate("linked_mobile_sequences", label, seq.height, counts["mobile"], note))
         marked.append(seq["rid"])
-    compared = got["rid"].n_unique()
-    signals.append(
-        rate_signal(
-            "linked_moved",
-            "linked records holding another customer's value",
-            moved["rid"].n_unique(),
-            compared,
-            0.0,
-            TAMPER_MAX,
-            TAMPER_MAX,
-            "upper",
-            True,
-            "fields shuffled between customers",
-        )
-    )
+    label = "linked records holding another customer's value"
+    k = moved["rid"].n_unique()
+    signals.append(_rate("linked_moved", label, k, compared, "fields shuffled between customers"))
     marked.append(moved["rid"])
     altered = pl.concat(
         [m.cast(pl.Int64) for m, s in zip(marked, signals, strict=True) if s.flagged]
