@@ -69,3 +69,17 @@ def test_readme_python_snippet_runs(tmp_path, monkeypatch, demo):
     assert isinstance(report, VerifyReport) and report.verdict.label == Label.MIXED
     ours = report.verdict.shares["ours"]
     assert ours.records == 300 and round(ours.low, 3) == 0.725 and round(ours.high, 3) == 0.808
+
+
+def test_public_names_are_the_functions_and_the_modules_stay_importable():
+    import inspect
+
+    import leaktrace
+    from leaktrace import scan, verify
+    from leaktrace.scan import run
+    from leaktrace.verify import api
+    from leaktrace.verify.result import VerifyReport as Report
+
+    assert inspect.isfunction(verify) and inspect.isfunction(scan)
+    assert leaktrace.verify is api.verify and leaktrace.scan is run.scan
+    assert leaktrace.VerifyReport is Report

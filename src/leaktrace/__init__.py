@@ -4,8 +4,10 @@ The public API: ``scan`` (what identifiers a dump holds), ``verify`` (is a leak 
 ours: a :class:`VerifyReport`), ``open_source`` (bytes to rows) and the identifier rules
 ``normalize``, ``validate``, ``derive``.
 
-``scan`` and ``verify`` here are the functions; their packages' modules are imported by their
-full names (``from leaktrace.verify.api import ...``, ``from leaktrace.verify import api``).
+``scan`` and ``verify`` here are the functions, so their packages' modules are reached with
+``from``: ``from leaktrace.verify import api`` or ``from leaktrace.verify.api import ...``
+(``import leaktrace.verify.api as api`` looks ``verify`` up on this package and finds the
+function).
 """
 
 from leaktrace.errors import InputError, LeaktraceError
