@@ -41,6 +41,7 @@ class Tampering:
 
     @property
     def flagged(self) -> list[Signal]:
+        """The signals beyond what a genuine list reaches."""
         return [s for s in self.signals if s.flagged]
 
 
