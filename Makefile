@@ -11,12 +11,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
 
+# The tests run the Spark engine and PostgreSQL masters too: both extras are installed.
 $(STAMP): $(BIN)/python pyproject.toml src/leaktrace/pii/_checks.c src/leaktrace/scan/_extract.c src/leaktrace/ingest/_sql.c src/leaktrace/_column.h
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark,postgres]'
 	touch $@
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -e '.[dev,spark,postgres,bench]'
 	touch $@
 
 demo: $(STAMP)

@@ -1,4 +1,4 @@
-"""The verdict's stale-or-current call from the snapshot estimate."""
+"""The verdict's stale-or-current call from the snapshot estimate, and its tampered call."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leaktrace.verify.forgery import rate_signal
 from leaktrace.verify.snapshot import SnapshotEstimate, estimate_snapshot
+from leaktrace.verify.tampering import Tampering
 from leaktrace.verify.verdict import STALE_CALL, STALE_DAYS, Label, decide
 
 AS_OF = dt.date(2025, 6, 30)
@@ -103,3 +105,33 @@ def test_staleness_needs_a_master_date_and_a_linked_leak() -> None:
     assert decide(200, 200, [], est, None).label == Label.AUTHENTIC_OURS
     assert decide(200, 120, [], est, AS_OF).label == Label.MIXED
     assert decide(200, 200, [], None, AS_OF).label == Label.AUTHENTIC_OURS
+
+
+def _tampering(altered: int, compared: int) -> Tampering:
+    """Tampering of ``altered`` of ``compared`` linked records, measured as forgery.py does."""
+    sig = rate_signal("linked_id_invalid", "IDs", altered, compared, 0.0, 0.05, 0.05, "upper", True)
+    return Tampering([sig], altered if sig.flagged else 0, compared)
+
+
+def test_tampering_turns_ours_stale_or_mixed_into_tampered_with_its_share() -> None:
+    est = _estimate(dt.date(2022, 3, 1), 200, until=dt.date(2022, 4, 1))
+    t = _tampering(60, 200)
+    for matched, before in ((200, Label.STALE), (120, Label.MIXED)):
+        assert decide(200, matched, [], est, AS_OF).label == before
+        v = decide(200, matched, [], est, AS_OF, t)
+        assert v.label == Label.TAMPERED and v.shares["ours"].records == matched
+        assert v.tampered is not None and v.tampered.value == 0.3
+        assert 0.24 < v.tampered.low < 0.3 < v.tampered.high < 0.37  # Wilson, 95%
+        assert any("60 of 200 linked records" in r and "95% CI" in r for r in v.reasons)
+
+
+def test_a_few_altered_values_or_a_leak_not_ours_keep_their_label() -> None:
+    """Typing errors stay under the tolerance: no reason, no label; a leak that is not ours
+    keeps its label, the altered linked records said in the reasons."""
+    v = decide(400, 400, [], None, AS_OF, _tampering(10, 400))
+    assert v.label == Label.AUTHENTIC_OURS and v.tampered is None
+    assert not any("altered" in r for r in v.reasons)
+    fab = [rate_signal("id_checksum", "IDs", 700, 960, 0.0, 0.01, 0.01, "upper", True)]
+    v = decide(1000, 40, fab, None, AS_OF, _tampering(30, 40))
+    assert v.label == Label.FABRICATED and v.tampered is not None
+    assert any("altered" in r for r in v.reasons)

@@ -11,6 +11,8 @@ import html
 from pathlib import Path
 
 from leaktrace.report.files import write_atomic
+from leaktrace.report.verify_words import tampered_lines
+from leaktrace.verify.forgery import Signal
 from leaktrace.verify.result import VerifyReport
 
 W = 640
@@ -120,12 +122,12 @@ def _signals(report: VerifyReport) -> str:
     )
 
 
-def _signal_table(report: VerifyReport) -> str:
+def _signal_table(signals: list[Signal]) -> str:
     rows = "".join(
         f"<tr><td>{_e(s.label)}</td><td>{_pct(s.value)}</td><td>{_pct(s.expected_low)}–{_pct(s.expected_high)}</td>"
         f"<td>{'—' if s.p_value is None else f'{s.p_value:.2g}'}</td><td>{s.n:,}</td>"
         f"<td class=flag>{'FLAG' if s.flagged else ''}</td></tr>"
-        for s in report.signals
+        for s in signals
     )
     return f"<table><tr><th>signal</th><th>value</th><th>genuine</th><th>p</th><th>n</th><th></th></tr>{rows}</table>"
 
@@ -138,6 +140,10 @@ def render_html(report: VerifyReport) -> str:
         for k, s in v.shares.items()
     )
     reasons = "".join(f"<li>{_e(r)}</li>" for r in v.reasons)
+    tampered = ""
+    if v.tampered:
+        en, zh = tampered_lines(v.tampered)
+        tampered = f"<p class=flag>{_e(en)}</p><p class=flag lang=zh>{_e(zh)}</p>"
     linked = ""
     if report.linkage:
         lk = report.linkage
@@ -152,13 +158,18 @@ def render_html(report: VerifyReport) -> str:
         f"<p class=verdict>Verdict: {_e(v.label.value.replace('_', ' '))}"
         + (f" (as of about {v.stale_as_of})" if v.stale_as_of else "")
         + "</p>",
-        f"<ul>{shares}</ul><ul class=muted>{reasons}</ul>",
+        f"<ul>{shares}</ul>{tampered}<ul class=muted>{reasons}</ul>",
         linked,
     ]
     if report.master:
         parts += ["<h2>Match rate by field</h2>", _field_bars(report)]
         parts += ["<h2>When was the data taken?</h2>", _timeline(report)]
-    parts += ["<h2>Forgery signals</h2>", _signals(report), _signal_table(report)]
+    if report.tamper_signals:
+        parts += [
+            "<h2>Tampering: linked records against our values</h2>",
+            _signal_table(report.tamper_signals),
+        ]
+    parts += ["<h2>Forgery signals</h2>", _signals(report), _signal_table(report.signals)]
     parts.append(
         f"<p class=muted>engine {_e(report.engine)} · {report.records:,} records · generated {dt.date.today()}</p>"
     )

@@ -5,12 +5,15 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from leaktrace.report.verify_words import tampered_lines
+from leaktrace.verify.forgery import Signal
 from leaktrace.verify.result import VerifyReport
 
 COLOURS = {
     "authentic_ours": "red",
     "stale": "yellow",
     "mixed": "yellow",
+    "tampered": "magenta",
     "fabricated": "green",
     "authentic_not_ours": "cyan",
     "plausible": "cyan",
@@ -32,6 +35,9 @@ def render_verify(report: VerifyReport, console: Console) -> None:
             f"  {name.replace('_', ' ')}: {_pct(s.value)} "
             f"(95% CI {_pct(s.low)}–{_pct(s.high)}, {s.records:,} records)"
         )
+    if v.tampered:
+        for line in tampered_lines(v.tampered):
+            console.print(f"  [bold magenta]{line}[/]")
     if v.stale_as_of:
         console.print(f"  values as of about {v.stale_as_of.isoformat()}")
     for r in v.reasons:
@@ -63,17 +69,26 @@ def render_verify(report: VerifyReport, console: Console) -> None:
             f"[bold]Snapshot[/] about {s.date.isoformat()} (window {s.low.isoformat()} – "
             f"{s.high.isoformat()}; {s.consistent:,} of {s.constraints:,} dated values consistent){bound}"
         )
+    if v.tampered:
+        console.print(
+            _signal_table("Tampering: linked records against our values", report.tamper_signals)
+        )
     if report.signals:
-        t = Table(title="Forgery signals", title_justify="left")
-        for col in ("signal", "value", "genuine range", "p-value", "n", ""):
-            t.add_column(col, justify="left" if col == "signal" else "right")
-        for s in report.signals:
-            t.add_row(
-                s.label,
-                _pct(s.value),
-                f"{_pct(s.expected_low)}–{_pct(s.expected_high)}",
-                "—" if s.p_value is None else f"{s.p_value:.2g}",
-                f"{s.n:,}",
-                "[red]FLAG[/]" if s.flagged else "",
-            )
-        console.print(t)
+        console.print(_signal_table("Forgery signals", report.signals))
+
+
+def _signal_table(title: str, signals: list[Signal]) -> Table:
+    """Signals with their values against the genuine ranges, flagged ones marked."""
+    t = Table(title=title, title_justify="left")
+    for col in ("signal", "value", "genuine range", "p-value", "n", ""):
+        t.add_column(col, justify="left" if col == "signal" else "right")
+    for s in signals:
+        t.add_row(
+            s.label,
+            _pct(s.value),
+            f"{_pct(s.expected_low)}–{_pct(s.expected_high)}",
+            "—" if s.p_value is None else f"{s.p_value:.2g}",
+            f"{s.n:,}",
+            "[red]FLAG[/]" if s.flagged else "",
+        )
+    return t

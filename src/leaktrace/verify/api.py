@@ -29,6 +29,7 @@ from leaktrace.verify.profile import (
 from leaktrace.verify.result import LinkageSummary, VerifyReport
 from leaktrace.verify.snapshot import estimate_snapshot
 from leaktrace.verify.sql import History
+from leaktrace.verify.tampering import tampering
 from leaktrace.verify.verdict import decide
 
 Progress = Callable[[str, float], None]
@@ -124,6 +125,20 @@ def verify(
             )
             snap = estimate_snapshot(constraints, mi.as_of)
             seconds["fields"] = time.perf_counter() - t0
+            # Tampering: the linked records' values against ours for the same customers.
+            t0 = time.perf_counter()
+            mobiles = leak_df["mobile"] if "mobile" in present else None
+            tamper = tampering(
+                eng,
+                sorted(present),
+                mobiles,
+                status="field_status",
+                leak="lk",
+                ours=res.near,
+                master="mbase",
+                history="hist" if history is not None else None,
+            )
+            seconds["tampering"] = time.perf_counter() - t0
         finally:
             eng.close()
         t0 = time.perf_counter()
@@ -135,7 +150,7 @@ def verify(
             signals_rest = signals
         else:
             signals_rest = forgery_signals(rest, today, claimed_bank) if rest.height else []
-        verdict = decide(lk.rows, linked.height, signals_rest, snap, mi.as_of)
+        verdict = decide(lk.rows, linked.height, signals_rest, snap, mi.as_of, tamper)
         seconds["signals"] = time.perf_counter() - t0
         tick("done", 1.0)
         summary = LinkageSummary(
@@ -158,6 +173,7 @@ def verify(
             records=lk.rows,
             verdict=verdict,
             signals=signals,
+            tamper_signals=tamper.signals,
             linkage=summary,
             fields=fields,
             snapshot=snap,

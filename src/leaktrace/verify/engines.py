@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leaktrace.errors import LeaktraceError
+from leaktrace.extras import require
 from leaktrace.verify.sql import transpile
 
 ENGINES = ("duckdb", "spark")
@@ -96,13 +97,10 @@ class SparkEngine(Engine):
     name = "spark"
 
     def __init__(self, master: str = "local[*]") -> None:
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError as e:  # pragma: no cover - depends on the installation
-            raise LeaktraceError("the spark engine needs pyspark installed") from e
+        spark_sql = require("pyspark.sql", "spark")
         self._tmp = tempfile.TemporaryDirectory(prefix="leaktrace-spark-")
         self.spark = (
-            SparkSession.builder.master(master)
+            spark_sql.SparkSession.builder.master(master)
             .appName("leaktrace-verify")
             .config("spark.sql.shuffle.partitions", str(max(2, (os.cpu_count() or 2) * 2)))
             .config("spark.ui.enabled", "false")

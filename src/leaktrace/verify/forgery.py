@@ -15,7 +15,6 @@ from functools import cache
 
 import numpy as np
 import polars as pl
-from scipy.stats import binom
 
 from leaktrace.pii import KINDS
 from leaktrace.pii.bank_card import issuer
@@ -53,10 +52,10 @@ FAILURE_MAX = 0.01  # genuine lists fail a check-digit or allocation check this 
 def _failure_rate(name: str, label: str, k: int, n: int) -> Signal:
     """A check that genuine data fails at most 1% of the time (check digits, allocation):
     decisive, tested one-sided against that rate."""
-    return _signal(name, label, k, n, 0.0, FAILURE_MAX, FAILURE_MAX, "upper", True)
+    return rate_signal(name, label, k, n, 0.0, FAILURE_MAX, FAILURE_MAX, "upper", True)
 
 
-def _signal(
+def rate_signal(
     name: str,
     label: str,
     k: int,
@@ -72,12 +71,16 @@ def _signal(
     if n == 0:
         return Signal(name, label, None, lo, hi, None, 0, decisive, False, note or "not measurable")
     value = k / n
+    # Binomial tails (bdtrc(k - 1) = P(X >= k), bdtr(k) = P(X <= k)), imported here: scipy
+    # takes a second to import and ``import leaktrace`` should not pay it before a verify.
+    from scipy.special import bdtr, bdtrc
+
     if tail == "upper":
-        p = float(binom.sf(k - 1, n, p0))
+        p = float(bdtrc(k - 1, n, p0))
     elif tail == "lower":
-        p = float(binom.cdf(k, n, p0))
+        p = float(bdtr(k, n, p0))
     else:
-        p = float(min(1.0, 2 * min(binom.cdf(k, n, p0), binom.sf(k - 1, n, p0))))
+        p = float(min(1.0, 2 * min(bdtr(k, n, p0), bdtrc(k - 1, n, p0))))
     flagged = n >= MIN_N and not lo <= value <= hi and p < ALPHA
     return Signal(name, label, value, lo, hi, p, n, decisive, flagged, note)
 
@@ -134,7 +137,7 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
             ),
             code_vis.height,
         ),
-        _signal(
+        rate_signal(
             "id_birth",
             "resident IDs with an impossible or implausible birth date",
             # a holder over 110 is valid (the standard sets no age limit) but implausible
@@ -150,7 +153,7 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
             "upper",
             True,
         ),
-        _signal(
+        rate_signal(
             "sex_ratio",
             "share of men (ID sequence parity)",
             _count(sex_vis, pl.col("v").str.slice(16, 1).cast(pl.Int32) % 2 == 1),
@@ -168,7 +171,7 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
         years.is_not_null() & (today.year - years >= 18) & (today.year - years <= 110)
     )
     out.append(
-        _signal(
+        rate_signal(
             "age_60_plus",
             "share of adults aged 60 or more",
             int((today.year - adult >= 60).sum()),
@@ -196,7 +199,7 @@ def _region_signal(ids: pl.Series, addrs: pl.Series) -> Signal:
         )
         .filter(pl.col("idp").str.contains("^[0-9]{2}$") & pl.col("ap").is_not_null())
     )
-    return _signal(
+    return rate_signal(
         "region_consistency",
         "records whose address lies in the province of the resident ID",
         _count(df, pl.col("idp") == pl.col("ap")),
@@ -210,16 +213,14 @@ def _region_signal(ids: pl.Series, addrs: pl.Series) -> Signal:
     )
 
 
-def _neighbours(values: pl.Series) -> int:
-    """How many values have their numeric neighbour (±1) in the list too."""
+def neighbours(values: pl.Series) -> pl.Series:
+    """The distinct numeric values (as digit strings) whose neighbour (±1) is listed too."""
     nums = np.unique(values.cast(pl.Int64, strict=False).drop_nulls().to_numpy())
-    if len(nums) < 2:
-        return 0
     adj = np.diff(nums) == 1
     hit = np.zeros(len(nums), bool)
     hit[1:] |= adj
     hit[:-1] |= adj
-    return int(hit.sum())
+    return pl.Series("v", nums[hit], pl.Int64).cast(pl.String)
 
 
 def forgery_signals(
@@ -247,7 +248,7 @@ def forgery_signals(
             known = [b[1][0] for b in banks if b]
             other = sum(1 for b in known if claimed_bank not in b)
             out.append(
-                _signal(
+                rate_signal(
                     "card_other_bank",
                     f"cards whose BIN belongs to a bank other than {claimed_bank}",
                     other,
@@ -275,10 +276,10 @@ def forgery_signals(
         if full.len():
             p0 = min(0.5, max(2 * full.len() / MOBILE_SPACE, 1e-6))
             out.append(
-                _signal(
+                rate_signal(
                     "mobile_sequences",
                     "mobile numbers whose neighbour (±1) is also listed",
-                    _neighbours(full),
+                    neighbours(full).len(),
                     full.len(),
                     0.0,
                     max(0.01, 5 * p0),
@@ -297,7 +298,7 @@ def forgery_signals(
         )
         dup = int(vals.is_duplicated().sum())
         out.append(
-            _signal(
+            rate_signal(
                 "duplicates",
                 f"records repeating another's {key}",
                 dup,

@@ -45,6 +45,7 @@ class VerifyReport:
     records: int
     verdict: Verdict
     signals: list[Signal]
+    tamper_signals: list[Signal] = field(default_factory=list)  # linked records against ours
     linkage: LinkageSummary | None = None
     fields: list[FieldAgreement] = field(default_factory=list)
     snapshot: SnapshotEstimate | None = None

@@ -5,6 +5,12 @@ Shares get Wilson score intervals (95%). The verdict is only as strong as its ev
 records, or no decisive forgery signal measurable on the unmatched part, gives
 ``inconclusive`` rather than a confident guess.
 
+A leak of our customers whose values were altered (:mod:`leaktrace.verify.tampering`: linked
+records' values failing checks ours pass, in sequences, or another customer's) is ``tampered``
+rather than ours, stale or mixed, whenever a part of it is ours: the breach is real but the list
+was worked on, and what else the verdict found (stale values, unlinked records) stays in the
+reasons. The altered share of the linked records is given with its interval.
+
 Stale or current is decided on the snapshot estimate's posterior: the leak is stale when the
 chance that it is older than ``STALE_DAYS`` before the master's date reaches ``STALE_CALL``,
 whether or not a later value bounded it. The two mistakes do not cost the same: a live leak
@@ -23,6 +29,7 @@ from enum import StrEnum
 
 from leaktrace.verify.forgery import MIN_N, Signal
 from leaktrace.verify.snapshot import SnapshotEstimate
+from leaktrace.verify.tampering import Tampering
 
 OURS_MIN = 0.95  # linked share from which the leak is "ours" (below it, "mixed")
 OTHER_MAX = 0.05  # linked share up to which the leak is "not ours"
@@ -37,6 +44,7 @@ class Label(StrEnum):
     FABRICATED = "fabricated"
     MIXED = "mixed"
     STALE = "stale"
+    TAMPERED = "tampered"  # our customers' records with values altered
     PLAUSIBLE = "plausible"  # no master data given; nothing suggests forgery
     INCONCLUSIVE = "inconclusive"
 
@@ -58,6 +66,7 @@ class Verdict:
     stale_as_of: dt.date | None = None
     reasons: list[str] = field(default_factory=list)
     stale_chance: float | None = None  # chance the snapshot is older than STALE_DAYS
+    tampered: Share | None = None  # linked records with altered values, when called out
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> Share:
@@ -89,9 +98,38 @@ def decide(
     signals_rest: list[Signal],
     snapshot: SnapshotEstimate | None,
     as_of: dt.date | None,
+    tampering: Tampering | None = None,
 ) -> Verdict:
     """The verdict from the linked count (None without master data), the forgery signals of
-    the records not linked (all records without master data), and the snapshot estimate."""
+    the records not linked (all records without master data), the snapshot estimate and the
+    linked records' tampering signals."""
+    v = _decide(records, matched, signals_rest, snapshot, as_of)
+    if matched and tampering is not None and tampering.flagged:
+        _tampered(v, tampering)
+    return v
+
+
+def _tampered(v: Verdict, t: Tampering) -> None:
+    """Call out altered linked records in ``v``: a reason with their share and interval, and
+    the label ``tampered`` unless the leak is not ours."""
+    v.tampered = wilson(t.altered, t.compared)
+    s = v.tampered
+    v.reasons.append(
+        f"values altered in {t.altered:,} of {t.compared:,} linked records "
+        f"({s.value:.1%}, 95% CI {s.low:.1%}–{s.high:.1%}): {_names(t.flagged)}"
+    )
+    if v.label not in (Label.AUTHENTIC_NOT_OURS, Label.FABRICATED, Label.INCONCLUSIVE):
+        v.label = Label.TAMPERED
+
+
+def _decide(
+    records: int,
+    matched: int | None,
+    signals_rest: list[Signal],
+    snapshot: SnapshotEstimate | None,
+    as_of: dt.date | None,
+) -> Verdict:
+    """The verdict without tampering (see :func:`decide`)."""
     if matched is None:
         forged = _forged(signals_rest)
         if forged:

@@ -1,0 +1,55 @@
+"""Spark and PostgreSQL are extras: a missing one is named with the command that installs it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from leaktrace import verify
+from leaktrace.extras import MissingExtraError, require
+from leaktrace.synth.leaks import make_leak
+from leaktrace.synth.world import make_world
+from leaktrace.synth.writers import write_leak
+from leaktrace.verify.engines import make_engine
+
+
+def _uninstall(monkeypatch: pytest.MonkeyPatch, package: str) -> None:
+    """Make ``package`` and its loaded modules unimportable, as if it were not installed."""
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, package, None)
+
+
+@pytest.mark.parametrize(
+    "module, extra",
+    [("pyspark.sql", "spark"), ("psycopg", "postgres"), ("psycopg.sql", "postgres")],
+)
+def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch, module: str, extra: str) -> None:
+    assert require(module, extra).__name__ == module  # installed: the module itself
+    _uninstall(monkeypatch, module.split(".")[0])
+    with pytest.raises(MissingExtraError, match=rf"pip install 'leaktrace\[{extra}\]'"):
+        require(module, extra)
+
+
+def test_an_installed_package_missing_its_own_dependency_is_not_called_an_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A broken installation shows its own error: the extra is there, something under it is not."""
+    (tmp_path / "half_installed.py").write_text("import its_missing_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError, match="its_missing_dependency"):
+        require("half_installed", "spark")
+
+
+def test_spark_engine_without_pyspark_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _uninstall(monkeypatch, "pyspark")
+    with pytest.raises(MissingExtraError, match=r"leaktrace\[spark\]"):
+        make_engine("spark")
+    world = make_world(500, seed=2, out=tmp_path / "world")
+    leak = write_leak(make_leak(world, "share", seed=1), tmp_path / "leak.csv", "csv")
+    with pytest.raises(MissingExtraError, match=r"pip install 'leaktrace\[spark\]'"):
+        verify(leak, world.path, engine="spark")
