@@ -53,3 +53,21 @@ def test_spark_engine_without_pyspark_names_the_extra(
     leak = write_leak(make_leak(world, "share", seed=1), tmp_path / "leak.csv", "csv")
     with pytest.raises(MissingExtraError, match=r"pip install 'leaktrace\[spark\]'"):
         verify(leak, world.path, engine="spark")
+
+
+def test_the_command_line_prints_the_extra_with_its_brackets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Error texts are printed as they are, not read as rich markup ('[spark]' kept)."""
+    from typer.testing import CliRunner
+
+    from leaktrace.cli import app
+
+    world = make_world(300, seed=3, out=tmp_path / "world")
+    leak = write_leak(make_leak(world, "share", seed=1), tmp_path / "leak[1].csv", "csv")
+    _uninstall(monkeypatch, "pyspark")
+    res = CliRunner().invoke(
+        app, ["verify", str(leak), "--against", str(world.path), "--engine", "spark"]
+    )
+    assert res.exit_code == 1
+    assert "pip install 'leaktrace[spark]'" in " ".join(res.output.split())

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -253,7 +254,9 @@ def _print_json(doc: object) -> None:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]error:[/] {message}", highlight=False)
+    """Print an error (its text as it is: ``[spark]`` or a file named ``leak[1].csv`` is no
+    markup) and exit with 1."""
+    err.print(f"[red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(1)
 
 
