@@ -1,0 +1,55 @@
+"""Dates as bank exports write them (2020-06-30, 2020/6/30, 2020.6.30, 20200630, 2020年6月30日,
+timestamps such as 2020-06-30 12:01:02 or 2020-06-30T12:01:02Z) read into polars Dates, and how
+much of a column reads as dates."""
+
+from __future__ import annotations
+
+import polars as pl
+
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
+# year, month, day as the first three groups; each alternative anchored at both ends
+PATTERNS = (
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$",
+    r"^(\d{4})/(\d{1,2})/(\d{1,2})" + _TIME + "$",
+    r"^(\d{4})\.(\d{1,2})\.(\d{1,2})" + _TIME + "$",
+    r"^(\d{4})年(\d{1,2})月(\d{1,2})日?" + _TIME + "$",
+    r"^(\d{4})(\d{2})(\d{2})(?:\d{6})?$",  # 20200630 (and 20200630120102)
+)
+# A column is a date column when this share of its non-empty values are dates.
+MIN_DATE_SHARE = 0.9
+# Dates from this year on mean "no end" (9999-12-31 closes no version).
+OPEN_END_YEAR = 9000
+
+
+def _parse_text(text: pl.Expr) -> pl.Expr:
+    """Dates from text in any of PATTERNS; null where none fits or the day does not exist."""
+    text = text.str.strip_chars()
+    found = []
+    for pattern in PATTERNS:
+        parts = [text.str.extract(pattern, i) for i in (1, 2, 3)]
+        iso = pl.concat_str(
+            parts[0], pl.lit("-"), parts[1].str.zfill(2), pl.lit("-"), parts[2].str.zfill(2)
+        )
+        found.append(iso)
+    return pl.coalesce(found).str.to_date("%Y-%m-%d", strict=False)
+
+
+def to_date(col: str, dtype: pl.DataType) -> pl.Expr:
+    """Column ``col`` (of ``dtype``) as Dates: Date as it is, timestamps cut to their day,
+    text and integers (20200630) parsed; null where no date can be read."""
+    e = pl.col(col)
+    if dtype == pl.Date:
+        return e
+    if isinstance(dtype, pl.Datetime):
+        return e.dt.date()
+    return _parse_text(e.cast(pl.String))
+
+
+def date_share(values: pl.Series) -> float:
+    """Share of the non-empty values of ``values`` that read as dates (0 when none is set)."""
+    s = values.cast(pl.String).str.strip_chars()
+    s = s.filter(s.is_not_null() & (s != ""))
+    if s.is_empty():
+        return 0.0
+    df = s.to_frame("v")
+    return float(df.select(_parse_text(pl.col("v")).is_not_null().mean()).item())
