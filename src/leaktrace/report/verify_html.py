@@ -11,6 +11,7 @@ import html
 from pathlib import Path
 
 from leaktrace.report.files import write_atomic
+from leaktrace.report.verify_terminal import as_of_line
 from leaktrace.verify.result import VerifyReport
 
 W = 640
@@ -158,6 +159,7 @@ def render_html(report: VerifyReport) -> str:
     if report.master:
         parts += ["<h2>Match rate by field</h2>", _field_bars(report)]
         parts += ["<h2>When was the data taken?</h2>", _timeline(report)]
+        parts.append(f"<p class=muted>{_e(as_of_line(report) or '')}</p>")
     parts += ["<h2>Forgery signals</h2>", _signals(report), _signal_table(report)]
     parts.append(
         f"<p class=muted>engine {_e(report.engine)} · {report.records:,} records · generated {dt.date.today()}</p>"
