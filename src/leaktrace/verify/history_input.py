@@ -189,6 +189,13 @@ def recognise(
             raise unsure(place, "field", best, columns, OPTION)
         roles["field"] = best[0]
     dates = [c for c in free() if date_share(sample[c]) >= MIN_DATE_SHARE]
+    fld = _field_of(pl.col(roles["field"]))
+    fits = {c: _share(sample, _valid(pl.col(c), fld)) for c in free() if c not in dates}
+    fitting = [c for c in fits if fits[c] >= MIN_VALUE_SHARE]
+    # no header said: one date and two columns of values is a change (old, new, date)
+    wide = wide or (
+        not {"value", "from", "to"} & set(roles) and len(dates) == 1 and len(fitting) >= 2
+    )
     for role in ("date",) if wide else ("from", "to"):
         if role in roles:
             _dates_checked(sample, roles[role], place)
@@ -197,27 +204,26 @@ def recognise(
             if len(dates) != 1:
                 raise unsure(place, "date", dates, columns, OPTION)
             roles["date"] = dates[0]
-    elif "from" not in roles and "to" not in roles:
-        if len(dates) != 2:
-            raise unsure(place, "from", dates, columns, OPTION)
-        a, b = (to_date(c, pl.String) for c in dates)
-        first = _share(sample, (a <= b).fill_null(True)) >= 0.5
-        roles["from"], roles["to"] = dates if first else dates[::-1]
-    fld = _field_of(pl.col(roles["field"]))
-    fits = {c: _share(sample, _valid(pl.col(c), fld)) for c in free() if c not in dates}
-    fitting = [c for c in fits if fits[c] >= MIN_VALUE_SHARE]
-    if wide:
-        for role in ("old", "new"):
-            if role not in roles:
-                left = [c for c in fitting if c not in roles.values()]
-                if not left:
-                    raise unsure(place, role, [], columns, OPTION)
-                roles[role] = left[0]  # by order: old before new, as exports write them
-    elif "value" not in roles:
-        best = max(fitting, key=lambda c: fits[c], default=None)
-        if best is None:
-            raise unsure(place, "value", [], columns, OPTION)
-        roles["value"] = best
+        # by order where headers do not say: old before new, as exports write them
+        left = [c for c in fitting if c not in roles.values()]
+        if "old" not in roles:
+            if not left:
+                raise unsure(place, "old", [], columns, OPTION)
+            roles["old"] = left.pop(0)
+        if "new" not in roles and left:
+            roles["new"] = left[0]
+    else:
+        if "from" not in roles and "to" not in roles:
+            if len(dates) != 2:
+                raise unsure(place, "from", dates, columns, OPTION)
+            a, b = (to_date(c, pl.String) for c in dates)
+            first = _share(sample, (a <= b).fill_null(True)) >= 0.5
+            roles["from"], roles["to"] = dates if first else dates[::-1]
+        if "value" not in roles:
+            best = max(fitting, key=lambda c: fits[c], default=None)
+            if best is None:
+                raise unsure(place, "value", [], columns, OPTION)
+            roles["value"] = best
     return roles
 
 
