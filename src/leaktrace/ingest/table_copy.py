@@ -107,15 +107,14 @@ def _from_ingest(path: Path, table: str | None, out: Path) -> TableCopy:
     free_rows = 0
     try:
         for batch in src.batches():
+            if batch.free_text:  # a CSV's ragged rows: not records of the table
+                free_rows += batch.data.num_rows
+                continue
             name = batch.table
-            named = table is None or table in (name, name.rsplit(":", 1)[-1])
-            if chosen is None and named and not batch.free_text:
+            if chosen is None and (table is None or table in (name, name.rsplit(":", 1)[-1])):
                 chosen = name
             if name != chosen:
                 others[name] = others.get(name, 0) + batch.data.num_rows
-                continue
-            if batch.free_text:  # a CSV's ragged rows: not records of the table
-                free_rows += batch.data.num_rows
                 continue
             data = batch.data
             if isinstance(data, pa.RecordBatch):
