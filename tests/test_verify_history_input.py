@@ -203,3 +203,28 @@ def test_any_text_reads_as_a_date_or_null(text: str) -> None:
     assert got is None or isinstance(got, dt.date)
     if got is not None:
         assert str(got.year) in text
+
+
+def test_history_from_a_postgres_table(
+    world: World, truth: pl.DataFrame, tmp_path: Path, postgres: object
+) -> None:
+    """A PostgreSQL history table with Chinese columns, dates as timestamps and an open end
+    written 9999-12-31 (a version still in force: no end)."""
+    import psycopg
+
+    url = postgres.create_database("hist")  # type: ignore[attr-defined]
+    h = world.history.collect()
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "CREATE TABLE 变更历史 (客户号 bigint, 字段 text, 旧值 text, 起 timestamp, 止 timestamp)"
+        )
+        with conn.cursor().copy("COPY 变更历史 FROM STDIN") as copy:
+            for cid, fld, value, frm, to in h.iter_rows():
+                copy.write_row((cid, CHINESE_FIELDS[fld], value, frm, to))
+            copy.write_row(
+                (1, "手机号", "13800138000", dt.datetime(2025, 6, 1), dt.datetime(9999, 12, 31))
+            )
+    got = _read(world, url, tmp_path, table="变更历史")  # type: ignore[arg-type]
+    still = got.filter(pl.col("valid_to").is_null())
+    assert still.height == 1 and still["customer_id"].item() == 1
+    assert got.filter(pl.col("valid_to").is_not_null()).equals(truth)
