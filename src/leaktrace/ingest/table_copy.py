@@ -18,19 +18,17 @@ from leaktrace.errors import InputError
 from leaktrace.ingest.opener import open_source
 from leaktrace.ingest.postgres import is_postgres_url, postgres_place, read_postgres_table
 from leaktrace.ingest.problems import ProblemLog
-from leaktrace.ingest.source import Problem
 
 DUCKDB_SUFFIXES = (".duckdb", ".db", ".ddb")
 
 
 @dataclass
 class TableCopy:
-    """The table as Parquet, what it was read from, and the trouble met reading it."""
+    """The table as Parquet, how messages name its source, and what of it was not read."""
 
     path: Path
     place: str  # how messages name the source (a PostgreSQL URL without its password)
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # rows skipped and tables not read
 
 
 def table_place(source: str | Path, table: str | None = None) -> str:
@@ -153,11 +151,15 @@ def _from_ingest(path: Path, table: str | None, out: Path) -> TableCopy:
         for p in parts:
             p.unlink()
     os.replace(tmp, out)
-    notes = []
+    notes = [
+        f"{q.place}: expected {q.expected} ({q.rows_skipped} rows skipped)"
+        for q in src.problems
+        if q.rows_skipped
+    ]
     if others:
         notes.append(
             f"{src.name}: read table {chosen}; not read: "
             + ", ".join(f"{t} ({n} rows)" for t, n in others.items())
             + " (name one with --table)"
         )
-    return TableCopy(out, src.name, src.problems, notes)
+    return TableCopy(out, src.name, notes)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from leaktrace.errors import InputError
+
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
 # year, month, day as the first three groups; each alternative anchored at both ends
 PATTERNS = (
@@ -17,6 +19,7 @@ PATTERNS = (
 )
 # A column is a date column when this share of its non-empty values are dates.
 MIN_DATE_SHARE = 0.9
+DATE_HELP = "dates such as 2020-06-30, 2020/6/30, 20200630, 2020年6月30日 or timestamps"
 # Dates from this year on mean "no end" (9999-12-31 closes no version).
 OPEN_END_YEAR = 9000
 
@@ -53,3 +56,15 @@ def date_share(values: pl.Series) -> float:
         return 0.0
     df = s.to_frame("v")
     return float(df.select(_parse_text(pl.col("v")).is_not_null().mean()).item())
+
+
+def check_dates(sample: pl.DataFrame, col: str, place: str) -> None:
+    """A column taken as dates (by its header or a mapping) must read as dates: else a clear
+    InputError naming the column and the formats known."""
+    share = date_share(sample[col])
+    if share < MIN_DATE_SHARE:
+        raise InputError(
+            f"{place} column {col}",
+            DATE_HELP,
+            f"{share:.0%} of the first {sample.height} values read as dates",
+        )

@@ -23,7 +23,13 @@ from leaktrace.verify.columns import (
     sample_strings,
     unsure,
 )
-from leaktrace.verify.dates import MIN_DATE_SHARE, OPEN_END_YEAR, date_share, to_date
+from leaktrace.verify.dates import (
+    MIN_DATE_SHARE,
+    OPEN_END_YEAR,
+    check_dates,
+    date_share,
+    to_date,
+)
 
 OPTION = "--history-columns"
 LONG = ("customer", "field", "value", "from", "to")
@@ -107,7 +113,6 @@ HISTORY_FIELDS = {"mobile": "mobile", "address": "addr", "addr": "addr", "email"
 MIN_CUSTOMER_SHARE = 0.5
 MIN_FIELD_SHARE = 0.8
 MIN_VALUE_SHARE = 0.5
-DATE_HELP = "dates such as 2020-06-30, 2020/6/30, 20200630, 2020年6月30日 or timestamps"
 
 
 @dataclass
@@ -198,7 +203,7 @@ def recognise(
     )
     for role in ("date",) if wide else ("from", "to"):
         if role in roles:
-            _dates_checked(sample, roles[role], place)
+            check_dates(sample, roles[role], place)
     if wide:
         if "date" not in roles:
             if len(dates) != 1:
@@ -225,17 +230,6 @@ def recognise(
                 raise unsure(place, "value", [], columns, OPTION)
             roles["value"] = best
     return roles
-
-
-def _dates_checked(sample: pl.DataFrame, col: str, place: str) -> None:
-    """A column taken as dates must read as dates."""
-    share = date_share(sample[col])
-    if share < MIN_DATE_SHARE:
-        raise InputError(
-            f"{place} column {col}",
-            DATE_HELP,
-            f"{share:.0%} of the first {sample.height} values read as dates",
-        )
 
 
 def _date(col: str | None, schema: pl.Schema) -> pl.Expr:
@@ -324,13 +318,7 @@ def prepare_history(
     sub = work / "history"
     sub.mkdir(exist_ok=True)
     copy = copy_table(history, sub / "raw.parquet", table, default="history")
-    place = copy.place
-    notes = list(copy.notes)
-    notes += [
-        f"{q.place}: expected {q.expected} ({q.rows_skipped} rows skipped)"
-        for q in copy.problems
-        if q.rows_skipped
-    ]
+    place, notes = copy.place, list(copy.notes)
     sample = sample_strings(copy.path)
     if sample.height == 0:
         raise InputError(place, "at least one history row", "no rows")

@@ -12,6 +12,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from leaktrace.errors import InputError
+from leaktrace.ingest.postgres import is_postgres_url
 from leaktrace.ingest.table_copy import copy_table, table_place
 from leaktrace.pii import KINDS
 from leaktrace.scan.columns import header_kind, infer_columns
@@ -23,7 +24,7 @@ from leaktrace.verify.columns import (
     sample_strings,
     unsure,
 )
-from leaktrace.verify.dates import MIN_DATE_SHARE, date_share, to_date
+from leaktrace.verify.dates import MIN_DATE_SHARE, check_dates, date_share, to_date
 from leaktrace.verify.history_input import prepare_history
 from leaktrace.verify.leak_input import CANON_KIND, LEAK_COLUMNS
 
@@ -125,17 +126,6 @@ def _pick(candidates: list[str], role: str, place: str, columns: list[str]) -> s
     raise unsure(place, _role(role), candidates, columns, OPTION)
 
 
-def _dates_checked(sample: pl.DataFrame, col: str, place: str) -> None:
-    """A column taken as dates (by header or mapping) must read as dates."""
-    share = date_share(sample[col])
-    if share < MIN_DATE_SHARE:
-        raise InputError(
-            f"{place} column {col}",
-            "dates such as 2020-06-30, 2020/6/30, 20200630, 2020年6月30日 or timestamps",
-            f"{share:.0%} of the first {sample.height} values read as dates",
-        )
-
-
 def _birth_by_values(sample: pl.DataFrame, dates: list[str], id_col: str | None) -> str | None:
     """The date column holding the birth dates the resident IDs carry (most rows agreeing)."""
     if id_col is None:
@@ -159,7 +149,7 @@ def recognise(
     notes: list[str] = []
     for role in ("birth", "opened"):
         if role in roles:
-            _dates_checked(sample, roles[role], place)
+            check_dates(sample, roles[role], place)
     typed = {
         r.name: LEAK_COLUMNS[r.kind]
         for r in infer_columns(sample.select(c for c in columns if c not in roles.values()))
@@ -187,7 +177,7 @@ def recognise(
         if len(named) > 1:
             raise unsure(place, role, named, columns, OPTION)
         if named:
-            _dates_checked(sample, named[0], place)
+            check_dates(sample, named[0], place)
             roles[role] = named[0]
         elif role == "birth":
             if hit := _birth_by_values(sample, dates, roles.get("id")):
@@ -303,7 +293,7 @@ def prepare_master(
     and ``history_columns`` map roles to columns where recognition should not decide;
     ``master_date`` is when the master was extracted (else its own latest date)."""
     hist: str | Path | None = history
-    p = None if str(master).startswith(("postgresql://", "postgres://")) else Path(master)
+    p = None if is_postgres_url(master) else Path(master)
     if p is not None and p.is_dir():
         if not (p / "customers.parquet").exists():
             raise InputError(str(p), "a directory holding customers.parquet (a leaktrace world)")
@@ -312,11 +302,6 @@ def prepare_master(
         master = p / "customers.parquet"
     copy = copy_table(master, work / "master.parquet", table, default="customers")
     place, notes = copy.place, list(copy.notes)
-    notes += [
-        f"{q.place}: expected {q.expected} ({q.rows_skipped} rows skipped)"
-        for q in copy.problems
-        if q.rows_skipped
-    ]
     rows = pq.ParquetFile(copy.path).metadata.num_rows
     if rows == 0:
         raise InputError(place, "at least one customer record", "no rows")
