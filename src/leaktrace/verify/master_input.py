@@ -140,10 +140,15 @@ def _birth_by_values(sample: pl.DataFrame, dates: list[str], id_col: str | None)
 
 
 def recognise(
-    sample: pl.DataFrame, place: str, explicit: dict[str, str] | None = None
+    sample: pl.DataFrame,
+    place: str,
+    explicit: dict[str, str] | None = None,
+    not_text: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, str], list[str]]:
     """Role -> column for the master whose first rows are ``sample`` (text), and notes on
-    what was left out. The mapping given wins; then values decide (headers break ties)."""
+    what was left out. The mapping given wins; then values decide (headers break ties).
+    ``not_text`` columns were stored as dates, floats or booleans: no identifier is typed in
+    them."""
     columns = list(sample.columns)
     roles = check_mapping(explicit or {}, ALIASES, columns, place, OPTION)
     notes: list[str] = []
@@ -152,7 +157,9 @@ def recognise(
             check_dates(sample, roles[role], place)
     typed = {
         r.name: LEAK_COLUMNS[r.kind]
-        for r in infer_columns(sample.select(c for c in columns if c not in roles.values()))
+        for r in infer_columns(
+            sample.select(c for c in columns if c not in roles.values() and c not in not_text)
+        )
         if r.kind in LEAK_COLUMNS
     }
     for role in VALUE_ROLES:
@@ -305,13 +312,17 @@ def prepare_master(
     rows = pq.ParquetFile(copy.path).metadata.num_rows
     if rows == 0:
         raise InputError(place, "at least one customer record", "no rows")
-    roles, found = recognise(sample_strings(copy.path), place, columns)
+    schema = pl.scan_parquet(copy.path).collect_schema()
+    not_text = frozenset(
+        c for c, t in schema.items() if t.is_temporal() or t.is_float() or t == pl.Boolean
+    )
+    roles, found = recognise(sample_strings(copy.path), place, columns, not_text)
     notes += found
     if not set(roles) & set(LINKABLE):
         raise InputError(
             place,
             "columns to link on: resident_id, mobile, card_no or name",
-            "columns: " + ", ".join(pq.read_schema(copy.path).names),
+            "columns: " + ", ".join(schema.names()),
         )
     path, normalised = _normalised(copy.path, roles, work)
     notes += normalised
