@@ -138,13 +138,14 @@ def test_headers_that_say_nothing(
 ) -> None:
     """Columns named A, B, C … are typed by their values: IDs, mobiles, names, addresses,
     cards; the birth dates are the ones the IDs carry; the other dates are openings; the
-    customer number is the column of unique values that are no identifier."""
+    customer number is the column of unique codes that are no identifier (not the amounts)."""
     df = _export(world, CHINESE)
     # branch and sex columns: neither unique nor identifiers
     c = world.customers.collect()
-    df = df.with_columns(c["branch_id"], c["sex"]).select(
-        "手机号码", "开户日期", "branch_id", "证件号码", "姓名", "客户号", "sex", "出生日期",
-        "地址", "银行卡号",
+    amounts = (c["customer_id"] * 317 + 1000).cast(pl.String) + ".25"  # unique, but no id
+    df = df.with_columns(c["branch_id"], c["sex"], amounts.alias("balance")).select(
+        "手机号码", "开户日期", "branch_id", "balance", "证件号码", "姓名", "客户号", "sex",
+        "出生日期", "地址", "银行卡号",
     )  # fmt: skip
     letters = {name: chr(ord("A") + i) for i, name in enumerate(df.columns)}
     path = tmp_path / "export.csv"
@@ -166,6 +167,10 @@ def test_values_outrank_headers(world: World, tmp_path: Path) -> None:
     )
     roles, _ = recognise(df, "m.csv")
     assert roles["id"] == "手机" and roles["mobile"] == "备注" and roles["customer"] == "客户号"
+    # a master keyed by resident ID: the header names the customer column, values the ID
+    keyed = df.select(客户号=pl.col("手机"), 姓名="姓名", 手机号=pl.col("备注"))
+    roles, _ = recognise(keyed, "m.csv")
+    assert roles["customer"] == roles["id"] == "客户号" and roles["mobile"] == "手机号"
 
 
 def test_unsure_customer_column_names_the_option(world: World, tmp_path: Path) -> None:

@@ -201,32 +201,27 @@ def recognise(
                 )
         used = set(roles.values())
     if "customer" not in roles:
-        roles["customer"] = _customer_by_values(sample, place, columns, used, typed, dates)
+        free = [c for c in columns if c not in used and c not in typed and c not in dates]
+        unique = _unique_codes(sample, free)
+        # else a column of identifiers a header names the customer's (keyed by resident ID)
+        named = unique or by_header(columns, HEADERS["customer"])
+        if len(named) != 1:
+            raise unsure(place, "customer", named, columns, OPTION)
+        roles["customer"] = named[0]
     return roles, notes
 
 
-def _customer_by_values(
-    sample: pl.DataFrame,
-    place: str,
-    columns: list[str],
-    used: set[str],
-    typed: dict[str, str],
-    dates: list[str],
-) -> str:
-    """The customer id column when no header names it: the one column of unique values that
-    are no identifier and no date."""
-    unique = [
+def _unique_codes(sample: pl.DataFrame, columns: list[str]) -> list[str]:
+    """The columns whose sampled values are all set, unique and shaped like codes (letters,
+    digits, ``-``, ``_``, ``/``; not amounts such as 1234.56 nor free text): customer ids."""
+    code = r"^[0-9A-Za-z][0-9A-Za-z_\-/]{0,39}$"
+    return [
         c
         for c in columns
-        if c not in used
-        and c not in typed
-        and c not in dates
-        and sample[c].null_count() == 0
+        if sample[c].null_count() == 0
         and sample[c].n_unique() == sample.height
+        and bool(sample[c].str.strip_chars().str.contains(code).all())
     ]
-    if len(unique) != 1:
-        raise unsure(place, "customer", unique, columns, OPTION)
-    return unique[0]
 
 
 def _needs_normalising(path: Path, col: str, kind: str) -> bool:
