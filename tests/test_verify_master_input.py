@@ -234,8 +234,10 @@ def test_master_date_turns_current_into_stale(world: World, tmp_path: Path) -> N
     doc = json.loads(res.stdout)
     assert doc["verdict"]["label"] == "stale"
     assert doc["master_as_of"] == later.isoformat() and doc["master_as_of_source"] == "given"
-    shown = runner.invoke(app, [*args, "--master-date", later.isoformat()])
-    assert f"Master data as of {later.isoformat()} (given with --master-date)" in shown.stdout
+    page = tmp_path / "verify.html"
+    shown = runner.invoke(app, [*args, "--master-date", later.isoformat(), "--report", str(page)])
+    line = f"Master data as of {later.isoformat()} (given with --master-date)"
+    assert line in shown.stdout and line in page.read_text(encoding="utf-8")
     bad = runner.invoke(app, [*args, "--master-date", "30/06/2029"])
     assert bad.exit_code == 2
 

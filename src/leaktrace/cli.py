@@ -126,8 +126,8 @@ def verify_cmd(
         str | None,
         typer.Option(
             "--against",
-            help="Master data: Parquet, CSV, a DuckDB file, a synth world directory, or a "
-            "PostgreSQL URL (postgresql://user@host:port/db; the password from PGPASSWORD or "
+            help="Master data: any table file scan reads (CSV/TSV in any encoding, XLSX, JSON, "
+            "a SQL dump), Parquet, a DuckDB file, a synth world directory, or a PostgreSQL URL (postgresql://user@host:port/db; the password from PGPASSWORD or "
             "~/.pgpass) with --table. Without it only the forgery signals run.",
         ),
     ] = None,
@@ -135,8 +135,8 @@ def verify_cmd(
         str | None,
         typer.Option(
             "--table",
-            help="The master's table in the PostgreSQL database or DuckDB file: NAME or "
-            "SCHEMA.NAME.",
+            help="The master's table in the PostgreSQL database or DuckDB file (NAME or "
+            "SCHEMA.NAME), or its sheet in a workbook or table in a SQL dump.",
         ),
     ] = None,
     history: Annotated[
