@@ -30,6 +30,7 @@ from leaktrace.verify.dates import (
     date_share,
     to_date,
 )
+from leaktrace.verify.profile import HISTORICAL  # fields whose earlier values linkage uses
 
 OPTION = "--history-columns"
 LONG = ("customer", "field", "value", "from", "to")
@@ -106,7 +107,6 @@ FIELD_KIND = {
     "id": "resident_id",
     "card": "bank_card",
 }
-HISTORICAL = ("mobile", "addr", "email")  # fields whose earlier values linkage uses
 HISTORY_FIELDS = {"mobile": "mobile", "address": "addr", "addr": "addr", "email": "email"}
 # Shares of sampled values that make a column the customer ids (found in the master), the
 # field names, or the values (valid for their row's field).
