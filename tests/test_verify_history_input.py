@@ -90,9 +90,17 @@ def test_long_chinese(
     assert got.equals(truth)
 
 
-@pytest.mark.parametrize("fmt", ["iso", "timestamp", "digits"])
-def test_long_english(world: World, truth: pl.DataFrame, tmp_path: Path, fmt: str) -> None:
-    headers = ("cust_id", "field_name", "old_value", "start_date", "end_date")
+@pytest.mark.parametrize(
+    ("headers", "fmt"),
+    [
+        (("customer_id", "field", "value", "valid_from", "valid_to"), "iso"),  # our own, as CSV
+        (("cust_id", "field_name", "old_value", "start_date", "end_date"), "timestamp"),
+        (("Customer ID", "Field", "Value", "Start", "End"), "digits"),
+    ],
+)
+def test_long_english(
+    world: World, truth: pl.DataFrame, tmp_path: Path, headers: tuple[str, ...], fmt: str
+) -> None:
     df = _long(world, headers, ENGLISH_FIELDS, DATE_FORMATS[fmt])
     assert _read(world, _write(df, tmp_path / "history", "utf-8"), tmp_path).equals(truth)
 
@@ -105,7 +113,9 @@ def test_long_recognised_by_values(world: World, truth: pl.DataFrame, tmp_path: 
     assert _read(world, _write(df, tmp_path / "h", "gbk"), tmp_path).equals(truth)
 
 
-def _wide(world: World, headers: tuple[str, ...], fmt: str) -> pl.DataFrame:
+def _wide(
+    world: World, headers: tuple[str, ...], fmt: str, fields: dict[str, str] = CHINESE_FIELDS
+) -> pl.DataFrame:
     """One row per change: the value before and after it, and its date."""
     h = world.history.collect().sort(ORDER)
     cur = world.customers.collect().unpivot(
@@ -117,7 +127,7 @@ def _wide(world: World, headers: tuple[str, ...], fmt: str) -> pl.DataFrame:
     )
     out = w.select(
         pl.col("customer_id").cast(pl.String),
-        pl.col("field").replace_strict(CHINESE_FIELDS),
+        pl.col("field").replace_strict(fields),
         "value",
         "new",
         pl.col("valid_to").cast(pl.Datetime).dt.strftime(fmt),
@@ -125,12 +135,26 @@ def _wide(world: World, headers: tuple[str, ...], fmt: str) -> pl.DataFrame:
     return out.rename(dict(zip(out.columns, headers, strict=True)))
 
 
-@pytest.mark.parametrize("how", ["gbk", "xlsx"])
-def test_wide(world: World, truth: pl.DataFrame, tmp_path: Path, how: str) -> None:
-    """客户号, 变更字段, 变更前, 变更后, 变更日期: each old value held up to its change, from
-    the previous change (unknown before the first)."""
-    headers = ("客户号", "变更字段", "变更前", "变更后", "变更日期")
-    df = _wide(world, headers, DATE_FORMATS["chinese"])
+@pytest.mark.parametrize(
+    ("headers", "fields", "fmt", "how"),
+    [
+        (("客户号", "变更字段", "变更前", "变更后", "变更日期"), CHINESE_FIELDS, "chinese", "gbk"),
+        (("客户号", "变更字段", "变更前", "变更后", "变更日期"), CHINESE_FIELDS, "slashes", "xlsx"),
+        (("customer_id", "field", "old_value", "new_value", "changed_at"), ENGLISH_FIELDS, "iso_t", "utf-8"),
+    ],
+)  # fmt: skip
+def test_wide(
+    world: World,
+    truth: pl.DataFrame,
+    tmp_path: Path,
+    headers: tuple[str, ...],
+    fields: dict[str, str],
+    fmt: str,
+    how: str,
+) -> None:
+    """One row per change: each old value held up to its change, from the previous change
+    (unknown before the first)."""
+    df = _wide(world, headers, DATE_FORMATS[fmt], fields)
     got = _read(world, _write(df, tmp_path / "变更", how), tmp_path)
     first = pl.int_range(pl.len()).over("customer_id", "field", order_by="valid_to") == 0
     expected = truth.with_columns(
