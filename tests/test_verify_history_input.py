@@ -252,3 +252,31 @@ def test_history_from_a_postgres_table(
     still = got.filter(pl.col("valid_to").is_null())
     assert still.height == 1 and still["customer_id"].item() == 1
     assert got.filter(pl.col("valid_to").is_not_null()).equals(truth)
+
+
+def test_rows_not_used_are_counted(world: World, truth: pl.DataFrame, tmp_path: Path) -> None:
+    """Rows of other fields, unknown field names, foreign customer ids and unreadable dates
+    are counted in the notes (places and counts, no values); the rest reads as before."""
+    df = _long(world, ("客户号", "字段", "旧值", "起", "止"), CHINESE_FIELDS, "%Y-%m-%d")
+    extra = pl.DataFrame(
+        {
+            "客户号": ["1", "2", "K0001", "3"],
+            "字段": ["姓名", "积分等级", "手机号", "手机号"],
+            "旧值": ["王芳", "A", "13800138000", "13900139000"],
+            "起": ["2020-01-01"] * 4,
+            "止": ["2021-01-01", "2021-01-01", "2021-01-01", "去年"],
+        }
+    )
+    path = _write(pl.concat([df, extra]), tmp_path / "h", "utf-8")
+    master = world.path / "customers.parquet"  # type: ignore[operator]
+    hi = prepare_history(path, tmp_path, master=master, customer="customer_id")
+    notes = " | ".join(hi.notes)
+    assert "1 rows of fields whose earlier values linkage does not use" in notes
+    assert "1 rows whose field name is not one leaktrace knows" in notes
+    assert "1 rows whose customer id is not of the master's type" in notes
+    assert "1 unreadable dates in column 止" in notes
+    assert "13800138000" not in notes and "积分等级" not in notes
+    got = (
+        pl.read_parquet(hi.path).drop_nulls("customer_id").filter(pl.col("valid_to").is_not_null())
+    )
+    assert got.sort(ORDER).equals(truth)

@@ -278,7 +278,8 @@ def _long(lf: pl.LazyFrame, roles: dict[str, str], cust: pl.DataType) -> pl.Lazy
         pl.when(pl.col("field") == f).then(KINDS[FIELD_KIND[f]].normalize_expr(value))
         for f in HISTORICAL
     )
-    return out.filter(pl.col("field").is_in(HISTORICAL) & (value != "")).select(
+    kept = pl.col("field").is_in(HISTORICAL) & pl.col("customer_id").is_not_null() & (value != "")
+    return out.filter(kept).select(
         "customer_id",
         "field",
         pl.coalesce(norm, value).alias("value"),
@@ -340,17 +341,21 @@ def prepare_history(
         tmp = sub / "history.parquet.tmp"
         _long(lf, roles, cust).sink_parquet(tmp)
         tmp.rename(out)
-        notes += _losses(lf, roles, place)
+        notes += _losses(lf, roles, cust, place)
     latest = pl.scan_parquet(out).select(pl.col("valid_to").max()).collect().item()
     return HistoryInput(out, latest, notes)
 
 
-def _losses(lf: pl.LazyFrame, roles: dict[str, str], place: str) -> list[str]:
+def _losses(lf: pl.LazyFrame, roles: dict[str, str], cust: pl.DataType, place: str) -> list[str]:
     """What of the history was not used, counted: rows of fields without history use or of
-    unknown field names, and dates that did not read."""
+    unknown field names, customer ids unlike the master's, and dates that did not read."""
     schema = lf.collect_schema()
     fld = _field_of(pl.col(roles["field"]))
+    raw = pl.col(roles["customer"])
     counts = {
+        "rows whose customer id is not of the master's type (ignored)": (
+            raw.is_not_null() & raw.cast(cust, strict=False).is_null()
+        ).sum(),
         "rows of fields whose earlier values linkage does not use": (
             fld.is_not_null() & ~fld.is_in(HISTORICAL)
         ).sum(),
@@ -361,7 +366,7 @@ def _losses(lf: pl.LazyFrame, roles: dict[str, str], place: str) -> list[str]:
             text = pl.col(col).cast(pl.String).str.strip_chars()
             bad = text.is_not_null() & (text != "") & to_date(col, schema[col]).is_null()
             counts[f"unreadable dates in column {col} (taken as unknown)"] = bad.sum()
-    got = lf.select(**{k: v for k, v in counts.items()}).collect().row(0, named=True)
+    got = lf.select(**counts).collect().row(0, named=True)
     return [f"{place}: {n} {what}" for what, n in got.items() if n]
 
 
