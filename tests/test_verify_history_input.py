@@ -280,3 +280,11 @@ def test_rows_not_used_are_counted(world: World, truth: pl.DataFrame, tmp_path: 
         pl.read_parquet(hi.path).drop_nulls("customer_id").filter(pl.col("valid_to").is_not_null())
     )
     assert got.sort(ORDER).equals(truth)
+
+
+@pytest.mark.parametrize(
+    "text", ["2020063", "20201301", "2020-02-30", "12345678", "2020-6", "上月"]
+)
+def test_not_dates(text: str) -> None:
+    """Customer numbers, impossible days and partial dates are not dates."""
+    assert pl.DataFrame({"d": [text]}).select(to_date("d", pl.String)).item() is None

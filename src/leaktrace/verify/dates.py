@@ -9,13 +9,11 @@ import polars as pl
 from leaktrace.errors import InputError
 
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
-# year, month, day as the first three groups; each alternative anchored at both ends
+# year, month, day as groups 1-3: with separators (2020-06-30, 2020/6/30, 2020.6.30,
+# 2020年6月30日) and a time (12:01:02, T12:01:02Z), or digits only (20200630, 20200630120102)
 PATTERNS = (
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + "$",
-    r"^(\d{4})/(\d{1,2})/(\d{1,2})" + _TIME + "$",
-    r"^(\d{4})\.(\d{1,2})\.(\d{1,2})" + _TIME + "$",
-    r"^(\d{4})年(\d{1,2})月(\d{1,2})日?" + _TIME + "$",
-    r"^(\d{4})(\d{2})(\d{2})(?:\d{6})?$",  # 20200630 (and 20200630120102)
+    r"^(\d{4})(?:[-/.]|年)(\d{1,2})(?:[-/.]|月)(\d{1,2})日?" + _TIME + "$",
+    r"^(\d{4})(\d{2})(\d{2})(?:\d{6})?$",
 )
 # A column is a date column when this share of its non-empty values are dates.
 MIN_DATE_SHARE = 0.9
@@ -25,15 +23,12 @@ OPEN_END_YEAR = 9000
 
 
 def _parse_text(text: pl.Expr) -> pl.Expr:
-    """Dates from text in any of PATTERNS; null where none fits or the day does not exist."""
+    """Dates from text in one of PATTERNS; null where none fits or the day does not exist."""
     text = text.str.strip_chars()
     found = []
     for pattern in PATTERNS:
-        parts = [text.str.extract(pattern, i) for i in (1, 2, 3)]
-        iso = pl.concat_str(
-            parts[0], pl.lit("-"), parts[1].str.zfill(2), pl.lit("-"), parts[2].str.zfill(2)
-        )
-        found.append(iso)
+        y, m, d = (text.str.extract(pattern, i) for i in (1, 2, 3))
+        found.append(pl.concat_str(y, m.str.zfill(2), d.str.zfill(2), separator="-"))
     return pl.coalesce(found).str.to_date("%Y-%m-%d", strict=False)
 
 
