@@ -24,7 +24,7 @@ from leaktrace.synth.leaks import make_leak
 from leaktrace.synth.world import World, make_world
 from leaktrace.synth.writers import write_leak
 from leaktrace.verify import verify
-from leaktrace.verify.inputs import prepare_master
+from leaktrace.verify.master_input import prepare_master
 
 PASSWORD = "Pw-s3cr3t!x"  # percent-encoded in URLs as Pw-s3cr3t%21x
 HOSTILE = 'cust"omers; DROP TABLE customers; --'

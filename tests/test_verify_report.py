@@ -12,7 +12,7 @@ from leaktrace.report.verify_terminal import render_verify
 from leaktrace.synth.leaks import make_leak
 from leaktrace.synth.world import make_world
 from leaktrace.synth.writers import write_leak
-from leaktrace.verify import cli_run
+from leaktrace.verify import verify
 
 
 def test_reports_hold_no_personal_values(tmp_path: Path) -> None:
@@ -20,7 +20,8 @@ def test_reports_hold_no_personal_values(tmp_path: Path) -> None:
     leak = make_leak(world, "padded", seed=1, size=1.0)
     path = write_leak(leak, tmp_path / "leak.csv", "csv")
     out = tmp_path / "r" / "report.html"
-    report = cli_run(path, world.path, None, out, "duckdb", None)
+    report = verify(path, world.path)
+    write_html(report, out)
     text = out.read_text(encoding="utf-8")
     assert "<svg" in text and "Verdict: mixed" in text
     assert not list(out.parent.glob(".*tmp"))
@@ -32,5 +33,5 @@ def test_reports_hold_no_personal_values(tmp_path: Path) -> None:
             for v in leak.rows[col].drop_nulls().head(50).to_list():
                 assert v not in shown
     write_html(report, out)  # overwriting works too
-    only_signals = cli_run(path, None, None, None, "duckdb", None)
+    only_signals = verify(path)
     assert only_signals.linkage is None and only_signals.verdict.label == "plausible"

@@ -6,6 +6,7 @@ JSON goes to stdout alone; progress and messages go to stderr.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -126,8 +127,8 @@ def verify_cmd(
         str | None,
         typer.Option(
             "--against",
-            help="Master data: Parquet, CSV, a DuckDB file, a synth world directory, or a "
-            "PostgreSQL URL (postgresql://user@host:port/db; the password from PGPASSWORD or "
+            help="Master data: any table file scan reads (CSV/TSV in any encoding, XLSX, JSON, "
+            "a SQL dump), Parquet, a DuckDB file, a synth world directory, or a PostgreSQL URL (postgresql://user@host:port/db; the password from PGPASSWORD or "
             "~/.pgpass) with --table. Without it only the forgery signals run.",
         ),
     ] = None,
@@ -135,12 +136,52 @@ def verify_cmd(
         str | None,
         typer.Option(
             "--table",
-            help="The master's table in the PostgreSQL database or DuckDB file: NAME or "
-            "SCHEMA.NAME.",
+            help="The master's table in the PostgreSQL database or DuckDB file (NAME or "
+            "SCHEMA.NAME), or its sheet in a workbook or table in a SQL dump.",
         ),
     ] = None,
     history: Annotated[
-        Path | None, typer.Option("--history", help="Past values with their dates (Parquet).")
+        str | None,
+        typer.Option(
+            "--history",
+            help="Past values with their dates: any table file scan reads, Parquet, a DuckDB "
+            "file or a PostgreSQL URL (with --history-table); long (customer, field, value, "
+            "from, to) or wide (customer, field, old, new, change date).",
+        ),
+    ] = None,
+    history_table: Annotated[
+        str | None,
+        typer.Option("--history-table", help="The history's table in a database or workbook."),
+    ] = None,
+    master_columns: Annotated[
+        dict[str, str] | None,
+        typer.Option(
+            "--master-columns",
+            parser=lambda text: _mapping(text, "--master-columns"),
+            metavar="ROLE=COLUMN,...",
+            help="Name master columns where recognition is unsure: customer, resident_id, "
+            "mobile, name, address, card, email, birth, opened (e.g. "
+            "customer=KHH,resident_id=ZJHM,mobile=SJHM).",
+        ),
+    ] = None,
+    history_columns: Annotated[
+        dict[str, str] | None,
+        typer.Option(
+            "--history-columns",
+            parser=lambda text: _mapping(text, "--history-columns"),
+            metavar="ROLE=COLUMN,...",
+            help="Name history columns: customer, field, value, from, to (long) or customer, "
+            "field, old, new, date (wide); e.g. customer=客户号,field=字段,value=旧值,from=起,to=止.",
+        ),
+    ] = None,
+    master_date: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--master-date",
+            formats=["%Y-%m-%d"],
+            help="When the master was extracted (YYYY-MM-DD); without it, its latest opening "
+            "or change date.",
+        ),
     ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report here.")
@@ -159,10 +200,12 @@ def verify_cmd(
         leaktrace verify leak.csv --against world/ --report verify.html
 
         leaktrace verify leak.csv --against postgresql://audit@db.bank.internal/crm --table public.customers
+
+        leaktrace verify leak.csv --against master.xlsx --history changes.csv --master-date 2026-12-01 --master-columns customer=KHH,resident_id=ZJHM
     """
+    from leaktrace.ingest.postgres import is_postgres_url
     from leaktrace.report.verify_terminal import render_verify
-    from leaktrace.verify import cli_run
-    from leaktrace.verify.inputs import is_postgres_url
+    from leaktrace.verify import verify
 
     if engine not in ("duckdb", "spark"):
         err.print(f"[red]error:[/] --engine: expected duckdb or spark, found {engine!r}")
@@ -176,7 +219,8 @@ def verify_cmd(
             "[yellow]warning:[/] --against: the URL holds a password, which other users of "
             "this machine can read in its process list; give it in PGPASSWORD or ~/.pgpass"
         )
-    for p in (leak, None if from_postgres else against, history):
+    local_history = None if history is None or is_postgres_url(history) else history
+    for p in (leak, None if from_postgres else against, local_history):
         if p is not None and not Path(p).exists():
             _fail(f"{p}: expected an existing file or directory")
     with _user_errors(), _progress(in_bytes=False) as bar:
@@ -186,13 +230,41 @@ def verify_cmd(
             bar.update(task, description=name, completed=share)
 
         master = against if from_postgres or against is None else Path(against)
-        result = cli_run(leak, master, history, report, engine, step, table=table)
+        result = verify(
+            leak,
+            master,
+            history,
+            engine,
+            master_table=table,
+            master_columns=master_columns,
+            history_columns=history_columns,
+            history_table=history_table,
+            master_date=master_date.date() if master_date else None,
+            progress=step,
+        )
+        if report is not None:
+            from leaktrace.report.verify_html import write_html
+
+            write_html(result, report)
     if as_json:
         _print_json(result.to_dict())
     else:
         render_verify(result, Console())
         if report is not None:
             Console().print(f"HTML report written to [bold]{report}[/]")
+
+
+def _mapping(text: str, option: str) -> dict[str, str]:
+    """``customer=客户号,field=字段`` as a dict (a malformed item is wrong usage)."""
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        role, sep, col = item.partition("=")
+        if not sep or not role.strip() or not col.strip():
+            raise typer.BadParameter(
+                f"expected ROLE=COLUMN items separated by commas, found {item!r}", param_hint=option
+            )
+        out[role.strip()] = col.strip()
+    return out
 
 
 def _url_has_password(url: str) -> bool:

@@ -15,10 +15,11 @@ from rich.rule import Rule
 from leaktrace.report.files import write_atomic
 from leaktrace.report.scan_html import render_scan_html
 from leaktrace.report.terminal import render_scan, render_synth
+from leaktrace.report.verify_html import write_html
 from leaktrace.report.verify_terminal import render_verify
 from leaktrace.scan import scan
 from leaktrace.synth.bundle import synth_to_dir
-from leaktrace.verify import cli_run
+from leaktrace.verify import verify
 
 CUSTOMERS = 20_000
 SEED = 2026
@@ -38,7 +39,8 @@ def run(out_dir: Path, console: Console) -> None:
     for name in ("old_snapshot_gbk.csv", "padded_dump.sql", "fabricated.json"):
         console.print(Rule(f"3. Is {name} real, and is it ours? (leaktrace verify)"))
         report = out_dir / f"verify-{Path(name).stem}.html"
-        checked = cli_run(out_dir / "leaks" / name, out_dir / "world", None, report, "duckdb", None)
+        checked = verify(out_dir / "leaks" / name, out_dir / "world")
+        write_html(checked, report)
         render_verify(checked, console)
         console.print(f"HTML report: [bold]{report}[/]")
 

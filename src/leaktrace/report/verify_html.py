@@ -11,6 +11,7 @@ import html
 from pathlib import Path
 
 from leaktrace.report.files import write_atomic
+from leaktrace.report.verify_terminal import as_of_line
 from leaktrace.report.verify_words import tampered_lines
 from leaktrace.verify.forgery import Signal
 from leaktrace.verify.result import VerifyReport
@@ -164,6 +165,7 @@ def render_html(report: VerifyReport) -> str:
     if report.master:
         parts += ["<h2>Match rate by field</h2>", _field_bars(report)]
         parts += ["<h2>When was the data taken?</h2>", _timeline(report)]
+        parts.append(f"<p class=muted>{_e(as_of_line(report) or '')}</p>")
     if report.tamper_signals:
         parts += [
             "<h2>Tampering: linked records against our values</h2>",

@@ -21,6 +21,26 @@ COLOURS = {
 }
 
 
+# How the report words where the master's date came from (VerifyReport.master_as_of_source).
+AS_OF_SOURCES = {
+    "given": "given with --master-date",
+    "latest_opening": "the latest opening date in the master; state it with --master-date",
+    "latest_change": "the latest change in the history; state it with --master-date",
+}
+
+
+def as_of_line(report: VerifyReport) -> str | None:
+    """The master's date and why it was taken; None when verification had no master."""
+    if report.master is None:
+        return None
+    if report.master_as_of is None:
+        return (
+            "Master data as of: unknown (no opening dates or history; state it with --master-date)"
+        )
+    why = AS_OF_SOURCES.get(report.master_as_of_source or "", "")
+    return f"Master data as of {report.master_as_of.isoformat()}" + (f" ({why})" if why else "")
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
@@ -62,6 +82,8 @@ def render_verify(report: VerifyReport, console: Console) -> None:
                 _pct(f.agree_rate),
             )
         console.print(t)
+    if line := as_of_line(report):
+        console.print(line, highlight=False)
     if report.snapshot:
         s = report.snapshot
         bound = "" if s.bounded else " (no later bound: values still current)"

@@ -2,8 +2,7 @@
 dating, forgery signals and a verdict with confidence (see DESIGN.md, issue 4)."""
 
 from leaktrace.verify.api import verify
-from leaktrace.verify.cli import cli_run
 from leaktrace.verify.result import VerifyReport
 from leaktrace.verify.verdict import Label, Verdict
 
-__all__ = ["Label", "Verdict", "VerifyReport", "cli_run", "verify"]
+__all__ = ["Label", "Verdict", "VerifyReport", "verify"]

@@ -1,5 +1,5 @@
 """``verify``: link a leak to master data, compare its fields, date it, look for forgery and
-give a verdict. ``cli_run`` is what ``leaktrace verify`` calls."""
+give a verdict (what ``leaktrace verify`` calls)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from leaktrace.errors import InputError
 from leaktrace.verify.engines import make_engine
 from leaktrace.verify.fields import field_status
 from leaktrace.verify.forgery import forgery_signals
-from leaktrace.verify.inputs import history_select, master_place, prepare_leak, prepare_master
+from leaktrace.verify.history_input import history_select
+from leaktrace.verify.leak_input import prepare_leak
 from leaktrace.verify.linkage import link
+from leaktrace.verify.master_input import master_place, prepare_master
 from leaktrace.verify.profile import (
     HISTORICAL,
     HISTORY_KEYS,
@@ -49,14 +51,23 @@ def verify(
     engine: str = "duckdb",
     *,
     master_table: str | None = None,
+    master_columns: dict[str, str] | None = None,
+    history_columns: dict[str, str] | None = None,
+    history_table: str | None = None,
+    master_date: dt.date | None = None,
     claimed_bank: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> VerifyReport:
     """Verify ``leak`` (any format ``leaktrace.ingest`` reads, or a scanned Parquet table)
-    against ``master`` (Parquet, CSV, a DuckDB file, a PostgreSQL URL with ``master_table``,
-    or a leaktrace world directory); ``history`` holds earlier values (customer_id, field,
-    value, valid_from, valid_to). Without ``master`` only the forgery signals run.
+    against ``master`` (any table file ingest reads, Parquet, a DuckDB file, a PostgreSQL URL
+    with ``master_table``, or a leaktrace world directory); ``history`` holds earlier values
+    (long: customer, field, value, from, to; or wide: customer, field, old, new, change date;
+    any table source, ``history_table`` naming its table in a database). Columns are
+    recognised by values and headers; ``master_columns`` and ``history_columns`` map roles to
+    columns explicitly (``{"customer": "KHH", "resident_id": "ZJHM"}``). ``master_date`` is
+    when the master was extracted (else its latest opening or change). Without ``master``
+    only the forgery signals run.
 
     Raises InputError for unusable input (no identifier column, no records, master columns
     missing) rather than giving a verdict on it."""
@@ -89,7 +100,16 @@ def verify(
         pool.shutdown(wait=False)
         t0 = time.perf_counter()
         tick(STEPS[1], 0.1)
-        mi = prepare_master(master, master_table, Path(history) if history else None, work)
+        mi = prepare_master(
+            master,
+            master_table,
+            history,
+            work,
+            columns=master_columns,
+            history_columns=history_columns,
+            history_table=history_table,
+            master_date=master_date,
+        )
         present = lk.present & mi.present
         if not present & {"id", "mobile", "card", "email", "addr"}:
             raise InputError(
@@ -178,6 +198,7 @@ def verify(
             fields=fields,
             snapshot=snap,
             master_as_of=mi.as_of,
+            master_as_of_source=mi.as_of_source,
             customers=sorted(linked["mid"].unique().to_list()),
             seconds=seconds | {f"link_{k}": v for k, v in res.seconds.items()},
             notes=mi.notes,

@@ -50,6 +50,8 @@ class VerifyReport:
     fields: list[FieldAgreement] = field(default_factory=list)
     snapshot: SnapshotEstimate | None = None
     master_as_of: dt.date | None = None
+    # where master_as_of came from: given, latest_opening, latest_change or none
+    master_as_of_source: str | None = None
     customers: list[Any] = field(default_factory=list)  # affected customer ids, sorted
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -1,0 +1,66 @@
+"""The leak in: scanned by ``leaktrace.scan`` (any format ingest reads) unless it already is a
+scanned Parquet table, then written as canonical linkage columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from leaktrace.errors import InputError
+from leaktrace.scan import OUT_SCHEMA, scan
+
+# Scan columns -> canonical linkage columns.
+LEAK_COLUMNS = {
+    "person_name": "name",
+    "resident_id": "id",
+    "mobile": "mobile",
+    "bank_card": "card",
+    "address": "addr",
+    "email": "email",
+}
+CANON_KIND = {v: k for k, v in LEAK_COLUMNS.items()}
+
+
+@dataclass
+class LeakInput:
+    """The canonical leak: ``rid`` (0-based record number) and the values present."""
+
+    path: Path  # canonical Parquet
+    rows: int
+    present: set[str]
+
+
+def prepare_leak(leak: Path, work: Path) -> LeakInput:
+    """Scan ``leak`` (unless it is a scanned table) and write its canonical columns."""
+    leak = Path(leak)
+    scanned = leak
+    is_scan = leak.suffix.lower() == ".parquet" and set(OUT_SCHEMA.names) <= set(
+        pq.read_schema(leak).names
+    )
+    if not is_scan:
+        scanned = work / "leak_scan.parquet"
+        scan([leak], out=scanned)
+    df = pl.read_parquet(scanned, columns=list(LEAK_COLUMNS))
+    if df.height == 0:
+        raise InputError(str(leak), "at least one record", "no records")
+    df = (
+        df.rename(LEAK_COLUMNS)
+        .with_row_index("rid")
+        .with_columns(pl.col("rid").cast(pl.Int64), pl.lit(None, pl.String).alias("birth"))
+    )
+    present = {c for c in LEAK_COLUMNS.values() if df[c].null_count() < df.height}
+    if not present & {"id", "mobile", "card", "email"} and not {"name", "addr"} <= present:
+        raise InputError(
+            str(leak),
+            "a column of resident IDs, mobile numbers, card numbers or emails, "
+            "or names together with addresses",
+            "columns: " + (", ".join(sorted(CANON_KIND[c] for c in present)) or "none usable"),
+        )
+    if "id" in present:
+        present.add("birth")
+    out = work / "leak.parquet"
+    df.write_parquet(out)
+    return LeakInput(out, df.height, present)
