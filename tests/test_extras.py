@@ -71,3 +71,13 @@ def test_the_command_line_prints_the_extra_with_its_brackets(
     )
     assert res.exit_code == 1
     assert "pip install 'leaktrace[spark]'" in " ".join(res.output.split())
+
+
+def test_a_postgresql_master_without_psycopg_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    world = make_world(300, seed=4, out=tmp_path / "world")
+    leak = write_leak(make_leak(world, "share", seed=1), tmp_path / "leak.csv", "csv")
+    _uninstall(monkeypatch, "psycopg")
+    with pytest.raises(MissingExtraError, match=r"pip install 'leaktrace\[postgres\]'"):
+        verify(leak, "postgresql://bank@localhost/core", master_table="customers")

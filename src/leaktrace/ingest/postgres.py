@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from leaktrace.errors import InputError
+from leaktrace.extras import require
 
 if TYPE_CHECKING:
     from psycopg import Column, sql
@@ -28,8 +29,7 @@ def pg_secrets(url: str) -> tuple[str | None, list[str]]:
     and the URL itself."""
     from urllib.parse import quote
 
-    from psycopg.conninfo import conninfo_to_dict
-
+    conninfo_to_dict = require("psycopg.conninfo", "postgres").conninfo_to_dict
     secrets = [url]
     try:
         parts = conninfo_to_dict(url)
@@ -71,8 +71,7 @@ _PG_TS_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 def _pg_column(col: Column) -> tuple[sql.Composable, pl.Expr | None]:
     """The SELECT item copying ``col`` as text, and the polars expression turning that text
     back into the type the column had in PostgreSQL."""
-    from psycopg import sql
-
+    sql = require("psycopg.sql", "postgres")
     name, oid = col.name, col.type_code
     ident = sql.Identifier(name)
     item: sql.Composable = ident
@@ -110,9 +109,8 @@ def read_postgres_table(url: str, table: str, out: Path) -> Path:
     COPY streams it as CSV (UTF-8, ISO dates, in one read-only transaction), then polars gives
     each column back the type it had in PostgreSQL (integers, floats, numerics, booleans,
     dates, timestamps; the rest as text)."""
-    import psycopg
-    from psycopg import sql
-
+    psycopg = require("psycopg", "postgres")
+    sql = require("psycopg.sql", "postgres")
     shown, secrets = pg_secrets(url)
     place = f"{shown or 'a PostgreSQL URL'} table {table}"
     ident = sql.Identifier(*pg_table(table, place))
