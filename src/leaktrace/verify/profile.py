@@ -27,6 +27,41 @@ ONE_EDIT = (
 )
 
 
+def transposed(lv: str = "{l}", mv: str = "{m}", n: int = 18) -> str:
+    """Two neighbouring characters swapped, the rest the same, for values of ``n`` characters
+    or fewer (digits). Spelled out position by position, as no engine but DuckDB has a
+    Damerau distance; only pairs two plain edits apart reach the probes."""
+    probes = " OR ".join(
+        f"(substr({lv}, {i}, 1) = substr({mv}, {i + 1}, 1) AND "
+        f"substr({lv}, {i + 1}, 1) = substr({mv}, {i}, 1) AND "
+        f"substr({lv}, 1, {i - 1}) = substr({mv}, 1, {i - 1}) AND "
+        f"substr({lv}, {i + 2}) = substr({mv}, {i + 2}))"
+        for i in range(1, n)
+    )
+    return (
+        f"(length({lv}) = length({mv}) AND length({lv}) <= {n} AND "
+        f"levenshtein({lv}, {mv}) = 2 AND ({probes}))"
+    )
+
+
+def _body(expr: str) -> str:
+    """A resident ID without its check character (a 15-digit ID has none: all of it)."""
+    return f"substr({expr}, 1, 17)"
+
+
+# A resident ID typed wrong once: one digit changed, dropped or added, or two neighbours
+# swapped, in the 17 digits before the check character (which a typist may have recomputed
+# or not, so it is left out); then two such typos; then the same division and birth date
+# (the first 14 characters) with another sequence, which strangers born the same day in the
+# same county share too, so it weighs only by its m/u and is no evidence on its own.
+ID_ONE_TYPO = (
+    f"(levenshtein({_body('{l}')}, {_body('{m}')}) <= 1 OR "
+    f"{transposed(_body('{l}'), _body('{m}'), 17)})"
+)
+ID_TWO_TYPOS = f"levenshtein({_body('{l}')}, {_body('{m}')}) <= 2"
+ID_PLACE_BIRTH = "length({l}) = 18 AND substr({l}, 1, 14) = substr({m}, 1, 14)"
+
+
 def near_short(lv: str = "{l}", mv: str = "{m}", n: int = 4) -> str:
     """One character changed or dropped, for strings up to ``n`` characters (names), spelled
     out position by position. Engines disagree on edit distance over UTF-8 (DuckDB counts
@@ -99,9 +134,13 @@ def features_sql(src: str, idcol: str, extra: str = "") -> str:
 SELECT {idcol}, name, id, mobile, card, addr, email, {birth} AS birth,
   CASE WHEN {_visible("id")} THEN id END AS id_full,
   CASE WHEN length(id) = 18 AND {id_ps} THEN substr(id, 1, 6) || substr(id, 15, 4) END AS id_ps,
+  CASE WHEN length(id) >= 15 AND {_visible_parts("id", "substr(id, 1, 6)")}
+       THEN substr(id, 1, 6) END AS id_div,
   CASE WHEN {_visible("mobile")} THEN mobile END AS mob_full,
   CASE WHEN length(mobile) = 11 AND {mob_ps}
        THEN substr(mobile, 1, 3) || substr(mobile, 8, 4) END AS mob_ps,
+  CASE WHEN length(mobile) = 11 AND {_visible_parts("mobile", "right(mobile, 4)")}
+       THEN right(mobile, 4) END AS mob4,
   CASE WHEN {_visible("card")} THEN card END AS card_full,
   CASE WHEN length(card) >= 14 AND {card_ps} THEN substr(card, 1, 6) || right(card, 4) END AS card_ps,
   substr(name, 1, 1) AS surname1,
@@ -144,11 +183,13 @@ def own_versions_sql(history: str) -> str:
 
 
 COMPARISONS = (
-    Comparison("id", "id", ("{l} = {m}", MASKED, ONE_EDIT)),
+    Comparison(
+        "id", "id", ("{l} = {m}", MASKED, ID_ONE_TYPO, ID_TWO_TYPOS, ID_PLACE_BIRTH)
+    ),
     Comparison("name", "name", ("{l} = {m}", near_short())),
-    Comparison("birth", "birth", ("{l} = {m}", ONE_EDIT)),
-    Comparison("mobile", "mobile", ("{l} = {m}", MASKED, ONE_EDIT)),
-    Comparison("card", "card", ("{l} = {m}", MASKED)),
+    Comparison("birth", "birth", ("{l} = {m}", f"({ONE_EDIT} OR {transposed(n=8)})")),
+    Comparison("mobile", "mobile", ("{l} = {m}", MASKED, f"({ONE_EDIT} OR {transposed(n=11)})")),
+    Comparison("card", "card", ("{l} = {m}", MASKED, ONE_EDIT)),
     Comparison(
         "addr",
         "addr",
@@ -165,6 +206,11 @@ BLOCKS = (
     Block("mobile_visible", ("mob_ps", "surname1")),
     Block("card_visible", ("card_ps",)),
     Block("name_birth", ("name", "birth")),
+    # An ID typed wrong once in its birth date or sequence, its mobile changed: the name and
+    # the ID's division still meet; a mobile typed wrong in its first seven digits, the name
+    # and the last four.
+    Block("name_division", ("name", "id_div")),
+    Block("name_mobile", ("name", "mob4")),
     Block("address", ("addr",)),
     Block("name_area", ("name", "area")),
 )
@@ -173,6 +219,8 @@ BLOCKS = (
 KEY_SOURCES = {
     "id_full": "id",
     "id_ps": "id",
+    "id_div": "id",
+    "mob4": "mobile",
     "card_full": "card",
     "card_ps": "card",
     "mob_full": "mobile",
@@ -187,35 +235,30 @@ KEY_SOURCES = {
 HISTORY_KEYS = tuple((k, f) for k, f in KEY_SOURCES.items() if f in HISTORICAL)
 
 # Level from which a comparison counts as evidence of the same person (an address in the same
-# city is not).
-EVIDENCE_LEVEL = {"addr": 2}
+# city is not, nor an ID that only shares its division and birth date).
+EVIDENCE_LEVEL = {"addr": 2, "id": 2}
 
 # Comparisons whose best level means the same strong identifier, in full.
 STRONG = ("id", "card", "mobile")
 
 
 def spec_for(present: set[str]) -> Spec:
-    """The profile restricted to the values the leak and the master both have."""
+    """The profile restricted to the values the leak and the master both have.
+
+    No identifier vetoes a pair by disagreeing: a resident ID typed wrong, or a mobile that
+    changed, weighs by its m/u like any comparison. One agreeing field is no proof, though
+    (a masked ID's visible digits recur in a big master; namesakes share a birth date): a
+    link needs two, unless a full ID or card agrees or the leak offers only one field. The
+    birth date is not counted, as it repeats the ID's digits."""
     comps = tuple(c for c in COMPARISONS if c.column in present)
     blocks = tuple(b for b in BLOCKS if all(KEY_SOURCES[k] in present for k in b.keys))
-    # A resident ID visible on both sides and not even a typo apart is another person, unless
-    # the full card number agrees. And one agreeing field is no proof (a masked ID's visible
-    # digits recur in a big master): a link needs two, unless a full ID or card agrees or the
-    # leak offers only one field.
-    names = {c.name for c in comps}
-    vetoes = []
-    if "id" in names:
-        vetoes.append("g_id = 0" + (" AND g_card < 2" if "card" in names else ""))
-    counted = [c.name for c in comps if c.name != "birth"]  # birth repeats the ID's digits
-    if counted:
-        agree = " + ".join(
-            f"CASE WHEN g_{n} >= {EVIDENCE_LEVEL.get(n, 1)} THEN 1 ELSE 0 END" for n in counted
-        )
-        avail = " + ".join(f"CASE WHEN g_{n} >= 0 THEN 1 ELSE 0 END" for n in counted)
-        strong = " OR ".join(
-            f"g_{n} = {len(c.levels)}" for c in comps for n in [c.name] if n in ("id", "card")
-        )
-        cond = f"({agree}) < least(2, {avail})"
-        vetoes.append(f"{cond} AND NOT ({strong})" if strong else cond)
-    veto = " OR ".join(f"({v})" for v in vetoes) or None
-    return Spec(comps, blocks, veto=veto)
+    counted = [c.name for c in comps if c.name != "birth"]
+    if not counted:
+        return Spec(comps, blocks)
+    agree = " + ".join(
+        f"CASE WHEN g_{n} >= {EVIDENCE_LEVEL.get(n, 1)} THEN 1 ELSE 0 END" for n in counted
+    )
+    avail = " + ".join(f"CASE WHEN g_{n} >= 0 THEN 1 ELSE 0 END" for n in counted)
+    strong = " OR ".join(f"g_{c.name} = {len(c.levels)}" for c in comps if c.name in ("id", "card"))
+    veto = f"({agree}) < least(2, {avail})"
+    return Spec(comps, blocks, veto=f"{veto} AND NOT ({strong})" if strong else veto)
