@@ -136,6 +136,8 @@ SELECT {idcol}, name, id, mobile, card, addr, email, {birth} AS birth,
   CASE WHEN length(id) = 18 AND {id_ps} THEN substr(id, 1, 6) || substr(id, 15, 4) END AS id_ps,
   CASE WHEN length(id) >= 15 AND {_visible_parts("id", "substr(id, 1, 6)")}
        THEN substr(id, 1, 6) END AS id_div,
+  CASE WHEN length(id) = 18 AND {_visible_parts("id", "substr(id, 15, 3)")}
+       THEN substr(id, 15, 3) END AS id_seq,
   CASE WHEN {_visible("mobile")} THEN mobile END AS mob_full,
   CASE WHEN length(mobile) = 11 AND {mob_ps}
        THEN substr(mobile, 1, 3) || substr(mobile, 8, 4) END AS mob_ps,
@@ -203,13 +205,18 @@ BLOCKS = (
     Block("card", ("card_full",), first=True),
     Block("mobile", ("mob_full",), first=True),
     Block("id_visible", ("id_ps",)),
+    # A resident ID typed wrong in one of its parts (division, birth date, sequence; the
+    # check character then wrong or recomputed) still meets on the other two.
+    Block("id_place_birth", ("id_div", "birth")),
+    Block("id_birth_sequence", ("birth", "id_seq")),
+    Block("id_place_sequence", ("id_div", "id_seq")),
     Block("mobile_visible", ("mob_ps", "surname1")),
     Block("card_visible", ("card_ps",)),
     Block("name_birth", ("name", "birth")),
-    # An ID typed wrong once in its birth date or sequence, its mobile changed: the name and
-    # the ID's division still meet; a mobile typed wrong in its first seven digits, the name
-    # and the last four.
+    # Typos in two parts of the ID: with the name, the third part still meets. A
+    # mobile typed wrong in its first seven digits: the name and the last four.
     Block("name_division", ("name", "id_div")),
+    Block("name_sequence", ("name", "id_seq")),
     Block("name_mobile", ("name", "mob4")),
     Block("address", ("addr",)),
     Block("name_area", ("name", "area")),
@@ -220,6 +227,7 @@ KEY_SOURCES = {
     "id_full": "id",
     "id_ps": "id",
     "id_div": "id",
+    "id_seq": "id",
     "mob4": "mobile",
     "card_full": "card",
     "card_ps": "card",
