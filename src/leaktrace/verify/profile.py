@@ -185,9 +185,7 @@ def own_versions_sql(history: str) -> str:
 
 
 COMPARISONS = (
-    Comparison(
-        "id", "id", ("{l} = {m}", MASKED, ID_ONE_TYPO, ID_TWO_TYPOS, ID_PLACE_BIRTH)
-    ),
+    Comparison("id", "id", ("{l} = {m}", MASKED, ID_ONE_TYPO, ID_TWO_TYPOS, ID_PLACE_BIRTH)),
     Comparison("name", "name", ("{l} = {m}", near_short())),
     Comparison("birth", "birth", ("{l} = {m}", f"({ONE_EDIT} OR {transposed(n=8)})")),
     Comparison("mobile", "mobile", ("{l} = {m}", MASKED, f"({ONE_EDIT} OR {transposed(n=11)})")),
