@@ -38,8 +38,15 @@ def transposed(lv: str = "{l}", mv: str = "{m}", n: int = 18) -> str:
         f"substr({lv}, {i + 2}) = substr({mv}, {i + 2}))"
         for i in range(1, n)
     )
+    # A swap at (i, i + 1) leaves the first half as it was, or all after its next character.
+    k = f"CAST(floor(length({lv}) / 2) AS INTEGER)"
+    rest = f"length({lv}) - {k} - 1"
+    halves = (
+        f"(substr({lv}, 1, {k}) = substr({mv}, 1, {k}) OR "
+        f"right({lv}, {rest}) = right({mv}, {rest}))"
+    )
     return (
-        f"(length({lv}) = length({mv}) AND length({lv}) <= {n} AND "
+        f"(length({lv}) = length({mv}) AND length({lv}) <= {n} AND {halves} AND "
         f"levenshtein({lv}, {mv}) = 2 AND ({probes}))"
     )
 
@@ -54,11 +61,17 @@ def _body(expr: str) -> str:
 # or not, so it is left out); then two such typos; then the same division and birth date
 # (the first 14 characters) with another sequence, which strangers born the same day in the
 # same county share too, so it weighs only by its m/u and is no evidence on its own.
+# Two typos in equal-length IDs leave one of the division, birth date and sequence parts as
+# it was: a cheap test that spares most pairs the edit distance.
+_ID_PART_AGREES = (
+    "length({l}) = length({m}) AND (substr({l}, 1, 6) = substr({m}, 1, 6) OR "
+    "substr({l}, 7, 8) = substr({m}, 7, 8) OR substr({l}, 15, 3) = substr({m}, 15, 3))"
+)
 ID_ONE_TYPO = (
-    f"(levenshtein({_body('{l}')}, {_body('{m}')}) <= 1 OR "
+    f"{_ID_PART_AGREES} AND (levenshtein({_body('{l}')}, {_body('{m}')}) <= 1 OR "
     f"{transposed(_body('{l}'), _body('{m}'), 17)})"
 )
-ID_TWO_TYPOS = f"levenshtein({_body('{l}')}, {_body('{m}')}) <= 2"
+ID_TWO_TYPOS = f"{_ID_PART_AGREES} AND levenshtein({_body('{l}')}, {_body('{m}')}) <= 2"
 ID_PLACE_BIRTH = "length({l}) = 18 AND substr({l}, 1, 14) = substr({m}, 1, 14)"
 
 
