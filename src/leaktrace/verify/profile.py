@@ -76,20 +76,26 @@ ID_PLACE_BIRTH = "length({l}) = 18 AND substr({l}, 1, 14) = substr({m}, 1, 14)"
 
 
 def near_short(lv: str = "{l}", mv: str = "{m}", n: int = 4) -> str:
-    """One character changed or dropped, for strings up to ``n`` characters (names), spelled
-    out position by position. Engines disagree on edit distance over UTF-8 (DuckDB counts
-    bytes, Spark characters), so Chinese text never goes through levenshtein."""
+    """One character changed, dropped or added (a doubled character), for strings up to
+    ``n`` characters (names), spelled out position by position. Engines disagree on edit
+    distance over UTF-8 (DuckDB counts bytes, Spark characters), so Chinese text never goes
+    through levenshtein."""
     diffs = " + ".join(
         f"CASE WHEN substr({lv}, {i}, 1) = substr({mv}, {i}, 1) THEN 0 ELSE 1 END"
         for i in range(1, n + 1)
     )
-    drops = " OR ".join(
-        f"substr({mv}, 1, {i - 1}) || substr({mv}, {i + 1}) = {lv}" for i in range(1, n + 1)
-    )
+
+    def drops(longer: str, shorter: str) -> str:
+        return " OR ".join(
+            f"substr({longer}, 1, {i - 1}) || substr({longer}, {i + 1}) = {shorter}"
+            for i in range(1, n + 1)
+        )
+
     return (
         f"(length({lv}) <= {n} AND length({mv}) <= {n} AND ("
         f"(length({lv}) = length({mv}) AND {diffs} <= 1) OR "
-        f"(length({lv}) = length({mv}) - 1 AND ({drops}))))"
+        f"(length({lv}) = length({mv}) - 1 AND ({drops(mv, lv)})) OR "
+        f"(length({mv}) = length({lv}) - 1 AND ({drops(lv, mv)}))))"
     )
 
 
