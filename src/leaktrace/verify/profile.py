@@ -15,22 +15,31 @@ HISTORICAL = ("mobile", "addr", "email")
 # stands for any one character. Only a value with a '*' can agree this way and not in full
 # (identifiers hold no other LIKE wildcard), so the per-row pattern is only built for those.
 MASKED = "{l} LIKE '%*%' AND {m} LIKE replace({l}, '*', '_')"
+
+
+def gated(test: str, then: str) -> str:
+    """``test AND then``, with ``then`` worked out only where the cheap ``test`` holds: DuckDB
+    computes both sides of an AND on every row, a CASE's result only where its test holds."""
+    return f"CASE WHEN {test} THEN {then} ELSE false END"
+
+
 # One edit apart: the edit leaves either the first half of the shorter value or the rest of
 # it as it was, a cheap test that spares most pairs the edit distance.
 _SHORTER = "least(length({l}), length({m}))"
 _HALF = f"CAST(floor({_SHORTER} / 2) AS INTEGER)"
 _REST = f"{_SHORTER} - {_HALF}"
-ONE_EDIT = (
+ONE_EDIT = gated(
+    f"abs(length({{l}}) - length({{m}})) <= 1 AND "
     f"(substr({{l}}, 1, {_HALF}) = substr({{m}}, 1, {_HALF}) OR "
-    f"right({{l}}, {_REST}) = right({{m}}, {_REST})) "
-    "AND levenshtein({l}, {m}) <= 1"
+    f"right({{l}}, {_REST}) = right({{m}}, {_REST}))",
+    "levenshtein({l}, {m}) <= 1",
 )
 
 
 def transposed(lv: str = "{l}", mv: str = "{m}", n: int = 18) -> str:
     """Two neighbouring characters swapped, the rest the same, for values of ``n`` characters
-    or fewer (digits). Spelled out position by position, as no engine but DuckDB has a
-    Damerau distance; only pairs two plain edits apart reach the probes."""
+    (digits). Spelled out position by position, as no engine but DuckDB has a Damerau
+    distance; only pairs two plain edits apart that keep one half reach the probes."""
     probes = " OR ".join(
         f"(substr({lv}, {i}, 1) = substr({mv}, {i + 1}, 1) AND "
         f"substr({lv}, {i + 1}, 1) = substr({mv}, {i}, 1) AND "
@@ -39,15 +48,14 @@ def transposed(lv: str = "{l}", mv: str = "{m}", n: int = 18) -> str:
         for i in range(1, n)
     )
     # A swap at (i, i + 1) leaves the first half as it was, or all after its next character.
-    k = f"CAST(floor(length({lv}) / 2) AS INTEGER)"
-    rest = f"length({lv}) - {k} - 1"
+    k = n // 2
     halves = (
         f"(substr({lv}, 1, {k}) = substr({mv}, 1, {k}) OR "
-        f"right({lv}, {rest}) = right({mv}, {rest}))"
+        f"substr({lv}, {k + 2}) = substr({mv}, {k + 2}))"
     )
-    return (
-        f"(length({lv}) = length({mv}) AND length({lv}) <= {n} AND {halves} AND "
-        f"levenshtein({lv}, {mv}) = 2 AND ({probes}))"
+    return gated(
+        f"length({lv}) = {n} AND length({mv}) = {n} AND {halves}",
+        gated(f"levenshtein({lv}, {mv}) = 2", f"({probes})"),
     )
 
 
@@ -67,11 +75,12 @@ _ID_PART_AGREES = (
     "length({l}) = length({m}) AND (substr({l}, 1, 6) = substr({m}, 1, 6) OR "
     "substr({l}, 7, 8) = substr({m}, 7, 8) OR substr({l}, 15, 3) = substr({m}, 15, 3))"
 )
-ID_ONE_TYPO = (
-    f"{_ID_PART_AGREES} AND (levenshtein({_body('{l}')}, {_body('{m}')}) <= 1 OR "
-    f"{transposed(_body('{l}'), _body('{m}'), 17)})"
+_ID_BODY_EDITS = f"levenshtein({_body('{l}')}, {_body('{m}')})"
+ID_ONE_TYPO = gated(
+    _ID_PART_AGREES,
+    f"{_ID_BODY_EDITS} <= 1 OR {transposed(_body('{l}'), _body('{m}'), 17)}",
 )
-ID_TWO_TYPOS = f"{_ID_PART_AGREES} AND levenshtein({_body('{l}')}, {_body('{m}')}) <= 2"
+ID_TWO_TYPOS = gated(_ID_PART_AGREES, f"{_ID_BODY_EDITS} <= 2")
 ID_PLACE_BIRTH = "length({l}) = 18 AND substr({l}, 1, 14) = substr({m}, 1, 14)"
 
 
@@ -79,7 +88,8 @@ def near_short(lv: str = "{l}", mv: str = "{m}", n: int = 4) -> str:
     """One character changed, dropped or added (a doubled character), for strings up to
     ``n`` characters (names), spelled out position by position. Engines disagree on edit
     distance over UTF-8 (DuckDB counts bytes, Spark characters), so Chinese text never goes
-    through levenshtein."""
+    through levenshtein. Such a typo keeps the first or the last character: a cheap test
+    that spares most pairs the rest."""
     diffs = " + ".join(
         f"CASE WHEN substr({lv}, {i}, 1) = substr({mv}, {i}, 1) THEN 0 ELSE 1 END"
         for i in range(1, n + 1)
@@ -91,11 +101,15 @@ def near_short(lv: str = "{l}", mv: str = "{m}", n: int = 4) -> str:
             for i in range(1, n + 1)
         )
 
-    return (
-        f"(length({lv}) <= {n} AND length({mv}) <= {n} AND ("
-        f"(length({lv}) = length({mv}) AND {diffs} <= 1) OR "
-        f"(length({lv}) = length({mv}) - 1 AND ({drops(mv, lv)})) OR "
-        f"(length({mv}) = length({lv}) - 1 AND ({drops(lv, mv)}))))"
+    test = (
+        f"length({lv}) <= {n} AND length({mv}) <= {n} AND "
+        f"(substr({lv}, 1, 1) = substr({mv}, 1, 1) OR right({lv}, 1) = right({mv}, 1))"
+    )
+    return gated(
+        test,
+        f"CASE WHEN length({lv}) = length({mv}) THEN {diffs} <= 1 "
+        f"WHEN length({lv}) = length({mv}) - 1 THEN {drops(mv, lv)} "
+        f"WHEN length({mv}) = length({lv}) - 1 THEN {drops(lv, mv)} ELSE false END",
     )
 
 
@@ -222,15 +236,16 @@ BLOCKS = (
     Block("card", ("card_full",), first=True),
     Block("mobile", ("mob_full",), first=True),
     Block("id_visible", ("id_ps",)),
-    # A resident ID typed wrong in one of its parts (division, birth date, sequence; the
-    # check character then wrong or recomputed) still meets on the other two.
+    # A resident ID typed wrong in its sequence (the check character then wrong or
+    # recomputed) still meets on its division and birth date, even with a name typed wrong.
+    # (A division or sequence key alone, without the name, pairs each leak row with a few
+    # strangers of a 10M master: too many pairs for the rare record typed wrong twice.)
     Block("id_place_birth", ("id_div", "birth")),
-    Block("id_birth_sequence", ("birth", "id_seq")),
-    Block("id_place_sequence", ("id_div", "id_seq")),
     Block("mobile_visible", ("mob_ps", "surname1")),
     Block("card_visible", ("card_ps",)),
     Block("name_birth", ("name", "birth")),
-    # Typos in two parts of the ID: with the name, the third part still meets. A
+    # An ID typed wrong in its birth date or division, its mobile changed: with the name, the
+    # ID's division or sequence still meets (the birth date: name_birth). A
     # mobile typed wrong in its first seven digits: the name and the last four.
     Block("name_division", ("name", "id_div")),
     Block("name_sequence", ("name", "id_seq")),
