@@ -174,8 +174,6 @@ SELECT {idcol}, name, id, mobile, card, addr, email, {birth} AS birth,
   CASE WHEN {_visible("mobile")} THEN mobile END AS mob_full,
   CASE WHEN length(mobile) = 11 AND {mob_ps}
        THEN substr(mobile, 1, 3) || substr(mobile, 8, 4) END AS mob_ps,
-  CASE WHEN length(mobile) = 11 AND {_visible_parts("mobile", "right(mobile, 4)")}
-       THEN right(mobile, 4) END AS mob4,
   CASE WHEN {_visible("card")} THEN card END AS card_full,
   CASE WHEN length(card) >= 14 AND {card_ps} THEN substr(card, 1, 6) || right(card, 4) END AS card_ps,
   substr(name, 1, 1) AS surname1,
@@ -236,20 +234,16 @@ BLOCKS = (
     Block("card", ("card_full",), first=True),
     Block("mobile", ("mob_full",), first=True),
     Block("id_visible", ("id_ps",)),
-    # A resident ID typed wrong in its sequence (the check character then wrong or
-    # recomputed) still meets on its division and birth date, even with a name typed wrong.
-    # (A division or sequence key alone, without the name, pairs each leak row with a few
-    # strangers of a 10M master: too many pairs for the rare record typed wrong twice.)
-    Block("id_place_birth", ("id_div", "birth")),
     Block("mobile_visible", ("mob_ps", "surname1")),
     Block("card_visible", ("card_ps",)),
     Block("name_birth", ("name", "birth")),
-    # An ID typed wrong in its birth date or division, its mobile changed: with the name, the
-    # ID's division or sequence still meets (the birth date: name_birth). A
-    # mobile typed wrong in its first seven digits: the name and the last four.
+    # An ID typed wrong in its birth date (or in its division, or two neighbours swapped
+    # across the two), its mobile changed: with the name, the ID's division or sequence
+    # still meets. Keys from the ID alone (division + sequence, birth date + sequence) would
+    # pair each leak row with a few strangers of a 10M master, nearly doubling the pairs
+    # for the rare record whose name is typed wrong too.
     Block("name_division", ("name", "id_div")),
     Block("name_sequence", ("name", "id_seq")),
-    Block("name_mobile", ("name", "mob4")),
     Block("address", ("addr",)),
     Block("name_area", ("name", "area")),
 )
@@ -260,7 +254,6 @@ KEY_SOURCES = {
     "id_ps": "id",
     "id_div": "id",
     "id_seq": "id",
-    "mob4": "mobile",
     "card_full": "card",
     "card_ps": "card",
     "mob_full": "mobile",
