@@ -64,13 +64,13 @@ def _body(expr: str) -> str:
     return f"substr({expr}, 1, 17)"
 
 
-# A resident ID typed wrong once: one digit changed, dropped or added, or two neighbours
-# swapped, in the 17 digits before the check character (which a typist may have recomputed
-# or not, so it is left out); then two such typos; then the same division and birth date
-# (the first 14 characters) with another sequence, which strangers born the same day in the
-# same county share too, so it weighs only by its m/u and is no evidence on its own.
-# Two typos in equal-length IDs leave one of the division, birth date and sequence parts as
-# it was: a cheap test that spares most pairs the edit distance.
+# The near levels of a resident ID, below equality and a masked ID's visible digits: typed
+# wrong once (one digit changed or two neighbours swapped in the 17 digits before the check
+# character, which a typist may have recomputed or not, so it is left out); typed wrong
+# twice; the same division and birth date (the first 14 characters) with another sequence,
+# which strangers born the same day in the same county share too, so it weighs only by its
+# m/u and is no evidence on its own. Two typos leave one of the division, birth date and
+# sequence parts as it was: a cheap test that spares most pairs the edit distance.
 _ID_PART_AGREES = (
     "length({l}) = length({m}) AND (substr({l}, 1, 6) = substr({m}, 1, 6) OR "
     "substr({l}, 7, 8) = substr({m}, 7, 8) OR substr({l}, 15, 3) = substr({m}, 15, 3))"
