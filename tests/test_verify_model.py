@@ -60,6 +60,25 @@ def test_em_keeps_vetoed_patterns_out_of_the_matches() -> None:
     assert vetoed.probability(patterns[1:2])[0] < 0.5
 
 
+def test_em_share_over_all_pairs_keeps_namesakes_out() -> None:
+    """No veto on a disagreeing ID: 900 matches agree on ID, name and mobile, 100 carry an
+    ID typo and a new mobile, 3000 namesakes (paired by a name block) agree on the name
+    alone. With the match share over the candidate pairs, EM takes the namesakes for
+    matches; over all 2,000 x 1,000,000 pairs, as the random-pair u call for, it does not,
+    and the ID typos stay links."""
+    # Columns: id (0 other, 1 a typo away, 2 same), name (0, 1), mobile (0, 1).
+    patterns = np.array([[2, 1, 1], [1, 1, 0], [0, 1, 0], [0, 0, 0]])
+    counts = np.array([900, 100, 3000, 20000])
+    u = [np.array([1 - 2e-6, 1e-6, 1e-6]), np.array([1 - 1e-4, 1e-4]), np.array([1 - 1e-7, 1e-7])]
+    among_candidates = run_em(patterns, counts, u)
+    over_all = run_em(patterns, counts, u, lam=0.5 / 1e6, total=2e3 * 1e6)
+    assert among_candidates.probability(patterns[2:3])[0] > 0.9
+    p = over_all.probability(patterns)
+    assert p[0] > 0.99 and p[1] > 0.9 and p[2] < 0.01
+    assert over_all.matches == pytest.approx(1000, rel=0.01)
+    assert over_all.m[0][0] < 0.01
+
+
 def _one_off(name: str) -> str:
     """``name`` with its last character replaced (a typo's distance from it)."""
     return name[:-1] + ("伟" if name[-1] != "伟" else "芳")
