@@ -6,6 +6,13 @@ fixed from random pairs, as Splink does; EM estimates ``m`` and the share of mat
 starting ``m`` doubles as a weak Dirichlet prior, so a leak with a handful of candidate pairs
 cannot talk EM into calling a lone disagreement typical of matches.
 
+The match share ``lam`` is taken over every leak x master pair (``total``), not over the
+candidate pairs alone, as Splink's "probability two random records match": the u of each
+level come from random pairs, so the agreement that put a pair among the candidates is
+already counted in its Bayes factor. Taken over the candidates, the share would count it a
+second time, and strangers who only share what a blocking rule keys on (a name and a birth
+date) would pass as matches.
+
 Patterns the spec's veto rules out (``can_match`` false) are non-matches by the linkage's own
 rules, so EM counts them among the non-matches only. Otherwise blocking, which makes pairs
 agree on its keys far more often than random pairs do (a common name in one district), hands
@@ -27,13 +34,19 @@ PRIOR_PAIRS = 50.0  # weight of the starting m as Dirichlet pseudo-counts (small
 @dataclass
 class EMResult:
     """Per comparison, ``m`` and ``u`` by level (index = level); the match share among the
-    candidate pairs; iterations run."""
+    ``total`` pairs the leak and the master make; iterations run."""
 
     m: list[np.ndarray]
     u: list[np.ndarray]
     lam: float
     iterations: int
     converged: bool
+    total: float = 1.0
+
+    @property
+    def matches(self) -> float:
+        """Expected number of matching pairs."""
+        return self.lam * self.total
 
     def log2_bf(self, patterns: np.ndarray) -> np.ndarray:
         """Match weight (log2 Bayes factor) of each pattern row; MISSING (-1) adds nothing."""
@@ -65,20 +78,23 @@ def run_em(
     max_iter: int = 100,
     tol: float = 1e-6,
     can_match: np.ndarray | None = None,
+    total: float | None = None,
 ) -> EMResult:
     """Estimate m and the match share from ``patterns`` (rows of levels, -1 missing) seen
     ``counts`` times, with ``u`` fixed. Patterns where ``can_match`` is false (vetoed) are
-    taken as non-matches."""
+    taken as non-matches. The share ``lam`` (its starting value given) is over ``total``
+    pairs, by default the counted ones; pairs left uncounted are non-matches."""
     prior = [initial_m(len(uj)) for uj in u]
     m = [p.copy() for p in prior]
-    res = EMResult(m, u, lam, 0, False)
     w = counts.astype(float)
+    total = max(float(w.sum() if total is None else total), float(w.sum()), 1.0)
+    res = EMResult(m, u, lam, 0, False, total)
     ok_pattern = np.ones(len(w)) if can_match is None else np.asarray(can_match, dtype=float)
     for it in range(1, max_iter + 1):
         res.iterations = it
         p = res.probability(patterns) * ok_pattern
         matched = w * p
-        new_lam = float(np.clip(matched.sum() / w.sum(), 1e-6, 1 - 1e-6))
+        new_lam = float(np.clip(matched.sum() / total, 1 / (10 * total), 1 - 1e-6))
         new_m = []
         for j, uj in enumerate(u):
             g = patterns[:, j]
@@ -87,7 +103,7 @@ def run_em(
             mj = np.maximum(mj / max(mj.sum(), FLOOR), FLOOR)
             new_m.append(mj / mj.sum())
         delta = max(
-            abs(new_lam - res.lam),
+            abs(new_lam - res.lam) / res.lam,
             *(float(np.abs(a - b).max()) for a, b in zip(new_m, res.m, strict=True)),
         )
         res.m, res.lam = new_m, new_lam

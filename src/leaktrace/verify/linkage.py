@@ -45,7 +45,7 @@ class LinkResult:
     candidate_pairs: int
     first_stage_pairs: int
     patterns: int
-    lam: float
+    lam: float  # expected share of matches among the candidate pairs
     em_iterations: int
     em_converged: bool
     weights: list[ComparisonWeights]
@@ -104,11 +104,14 @@ def _u(engine: Engine, spec: Spec, leak: str, master: str, ids: str) -> list[np.
     return out
 
 
+def _count(engine: Engine, table: str) -> int:
+    return int(engine.fetch(f"SELECT count(*) AS n FROM {table}").to_pylist()[0]["n"])
+
+
 def _sample_ids(engine: Engine, leak: str, master: str) -> str:
     """Create ``u_ids``, the master sample for u (see :func:`_u`), from the ids alone: its
     rows are then read in the pass that finds the rows near the leak, not in one of their own."""
-    n_leak = engine.fetch(f"SELECT count(*) AS n FROM {leak}").to_pylist()[0]["n"]
-    rows = max(EXACT_ROWS, int(EXACT_PAIRS / max(1, n_leak)))
+    rows = max(EXACT_ROWS, int(EXACT_PAIRS / max(1, _count(engine, leak))))
     engine.create("u_ids", sql.sample_ids_sql(master, "mid", rows))
     return "u_ids"
 
@@ -219,8 +222,17 @@ def link(
     gcols = [f"g_{c.name}" for c in spec.comparisons]
     if counts.height:
         patterns = counts.select(gcols).to_numpy().astype(np.int64)
+        # Every leak x master pair is a candidate of the match share; the start puts half
+        # the leak rows in the master.
+        n_master = _count(engine, master)
+        total = float(_count(engine, leak)) * n_master
         em = run_em(
-            patterns, counts["n"].to_numpy(), u, can_match=counts["can_match"].to_numpy() == 1
+            patterns,
+            counts["n"].to_numpy(),
+            u,
+            lam=0.5 / max(1, n_master),
+            can_match=counts["can_match"].to_numpy() == 1,
+            total=total,
         )
     else:
         patterns = np.zeros((0, len(gcols)), dtype=np.int64)
@@ -263,7 +275,7 @@ def link(
         candidate_pairs=n_pairs,
         first_stage_pairs=int(n_first),
         patterns=len(patterns),
-        lam=em.lam,
+        lam=min(1.0, em.matches / n_pairs) if n_pairs else 0.0,
         em_iterations=em.iterations,
         em_converged=em.converged,
         weights=[

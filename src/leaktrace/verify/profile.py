@@ -15,33 +15,101 @@ HISTORICAL = ("mobile", "addr", "email")
 # stands for any one character. Only a value with a '*' can agree this way and not in full
 # (identifiers hold no other LIKE wildcard), so the per-row pattern is only built for those.
 MASKED = "{l} LIKE '%*%' AND {m} LIKE replace({l}, '*', '_')"
+
+
+def gated(test: str, then: str) -> str:
+    """``test AND then``, with ``then`` worked out only where the cheap ``test`` holds: DuckDB
+    computes both sides of an AND on every row, a CASE's result only where its test holds."""
+    return f"CASE WHEN {test} THEN {then} ELSE false END"
+
+
 # One edit apart: the edit leaves either the first half of the shorter value or the rest of
 # it as it was, a cheap test that spares most pairs the edit distance.
 _SHORTER = "least(length({l}), length({m}))"
 _HALF = f"CAST(floor({_SHORTER} / 2) AS INTEGER)"
 _REST = f"{_SHORTER} - {_HALF}"
-ONE_EDIT = (
+ONE_EDIT = gated(
+    f"abs(length({{l}}) - length({{m}})) <= 1 AND "
     f"(substr({{l}}, 1, {_HALF}) = substr({{m}}, 1, {_HALF}) OR "
-    f"right({{l}}, {_REST}) = right({{m}}, {_REST})) "
-    "AND levenshtein({l}, {m}) <= 1"
+    f"right({{l}}, {_REST}) = right({{m}}, {_REST}))",
+    "levenshtein({l}, {m}) <= 1",
 )
 
 
+def transposed(lv: str = "{l}", mv: str = "{m}", n: int = 18) -> str:
+    """Two neighbouring characters swapped, the rest the same, for values of ``n`` characters
+    (digits). Spelled out position by position, as no engine but DuckDB has a Damerau
+    distance; only pairs two plain edits apart that keep one half reach the probes."""
+    probes = " OR ".join(
+        f"(substr({lv}, {i}, 1) = substr({mv}, {i + 1}, 1) AND "
+        f"substr({lv}, {i + 1}, 1) = substr({mv}, {i}, 1) AND "
+        f"substr({lv}, 1, {i - 1}) = substr({mv}, 1, {i - 1}) AND "
+        f"substr({lv}, {i + 2}) = substr({mv}, {i + 2}))"
+        for i in range(1, n)
+    )
+    # A swap at (i, i + 1) leaves the first half as it was, or all after its next character.
+    k = n // 2
+    halves = (
+        f"(substr({lv}, 1, {k}) = substr({mv}, 1, {k}) OR "
+        f"substr({lv}, {k + 2}) = substr({mv}, {k + 2}))"
+    )
+    return gated(
+        f"length({lv}) = {n} AND length({mv}) = {n} AND {halves}",
+        gated(f"levenshtein({lv}, {mv}) = 2", f"({probes})"),
+    )
+
+
+def _body(expr: str) -> str:
+    """A resident ID without its check character (a 15-digit ID has none: all of it)."""
+    return f"substr({expr}, 1, 17)"
+
+
+# The near levels of a resident ID, below equality and a masked ID's visible digits: typed
+# wrong once (one digit changed or two neighbours swapped in the 17 digits before the check
+# character, which a typist may have recomputed or not, so it is left out); typed wrong
+# twice; the same division and birth date (the first 14 characters) with another sequence,
+# which strangers born the same day in the same county share too, so it weighs only by its
+# m/u and is no evidence on its own. Two typos leave one of the division, birth date and
+# sequence parts as it was: a cheap test that spares most pairs the edit distance.
+_ID_PART_AGREES = (
+    "length({l}) = length({m}) AND (substr({l}, 1, 6) = substr({m}, 1, 6) OR "
+    "substr({l}, 7, 8) = substr({m}, 7, 8) OR substr({l}, 15, 3) = substr({m}, 15, 3))"
+)
+_ID_BODY_EDITS = f"levenshtein({_body('{l}')}, {_body('{m}')})"
+ID_ONE_TYPO = gated(
+    _ID_PART_AGREES,
+    f"{_ID_BODY_EDITS} <= 1 OR {transposed(_body('{l}'), _body('{m}'), 17)}",
+)
+ID_TWO_TYPOS = gated(_ID_PART_AGREES, f"{_ID_BODY_EDITS} <= 2")
+ID_PLACE_BIRTH = "length({l}) = 18 AND substr({l}, 1, 14) = substr({m}, 1, 14)"
+
+
 def near_short(lv: str = "{l}", mv: str = "{m}", n: int = 4) -> str:
-    """One character changed or dropped, for strings up to ``n`` characters (names), spelled
-    out position by position. Engines disagree on edit distance over UTF-8 (DuckDB counts
-    bytes, Spark characters), so Chinese text never goes through levenshtein."""
+    """One character changed, dropped or added (a doubled character), for strings up to
+    ``n`` characters (names), spelled out position by position. Engines disagree on edit
+    distance over UTF-8 (DuckDB counts bytes, Spark characters), so Chinese text never goes
+    through levenshtein. Such a typo keeps the first or the last character: a cheap test
+    that spares most pairs the rest."""
     diffs = " + ".join(
         f"CASE WHEN substr({lv}, {i}, 1) = substr({mv}, {i}, 1) THEN 0 ELSE 1 END"
         for i in range(1, n + 1)
     )
-    drops = " OR ".join(
-        f"substr({mv}, 1, {i - 1}) || substr({mv}, {i + 1}) = {lv}" for i in range(1, n + 1)
+
+    def drops(longer: str, shorter: str) -> str:
+        return " OR ".join(
+            f"substr({longer}, 1, {i - 1}) || substr({longer}, {i + 1}) = {shorter}"
+            for i in range(1, n + 1)
+        )
+
+    test = (
+        f"length({lv}) <= {n} AND length({mv}) <= {n} AND "
+        f"(substr({lv}, 1, 1) = substr({mv}, 1, 1) OR right({lv}, 1) = right({mv}, 1))"
     )
-    return (
-        f"(length({lv}) <= {n} AND length({mv}) <= {n} AND ("
-        f"(length({lv}) = length({mv}) AND {diffs} <= 1) OR "
-        f"(length({lv}) = length({mv}) - 1 AND ({drops}))))"
+    return gated(
+        test,
+        f"CASE WHEN length({lv}) = length({mv}) THEN {diffs} <= 1 "
+        f"WHEN length({lv}) = length({mv}) - 1 THEN {drops(mv, lv)} "
+        f"WHEN length({mv}) = length({lv}) - 1 THEN {drops(lv, mv)} ELSE false END",
     )
 
 
@@ -99,6 +167,10 @@ def features_sql(src: str, idcol: str, extra: str = "") -> str:
 SELECT {idcol}, name, id, mobile, card, addr, email, {birth} AS birth,
   CASE WHEN {_visible("id")} THEN id END AS id_full,
   CASE WHEN length(id) = 18 AND {id_ps} THEN substr(id, 1, 6) || substr(id, 15, 4) END AS id_ps,
+  CASE WHEN length(id) >= 15 AND {_visible_parts("id", "substr(id, 1, 6)")}
+       THEN substr(id, 1, 6) END AS id_div,
+  CASE WHEN length(id) = 18 AND {_visible_parts("id", "substr(id, 15, 3)")}
+       THEN substr(id, 15, 3) END AS id_seq,
   CASE WHEN {_visible("mobile")} THEN mobile END AS mob_full,
   CASE WHEN length(mobile) = 11 AND {mob_ps}
        THEN substr(mobile, 1, 3) || substr(mobile, 8, 4) END AS mob_ps,
@@ -144,11 +216,11 @@ def own_versions_sql(history: str) -> str:
 
 
 COMPARISONS = (
-    Comparison("id", "id", ("{l} = {m}", MASKED, ONE_EDIT)),
+    Comparison("id", "id", ("{l} = {m}", MASKED, ID_ONE_TYPO, ID_TWO_TYPOS, ID_PLACE_BIRTH)),
     Comparison("name", "name", ("{l} = {m}", near_short())),
-    Comparison("birth", "birth", ("{l} = {m}", ONE_EDIT)),
-    Comparison("mobile", "mobile", ("{l} = {m}", MASKED, ONE_EDIT)),
-    Comparison("card", "card", ("{l} = {m}", MASKED)),
+    Comparison("birth", "birth", ("{l} = {m}", f"({ONE_EDIT} OR {transposed(n=8)})")),
+    Comparison("mobile", "mobile", ("{l} = {m}", MASKED, f"({ONE_EDIT} OR {transposed(n=11)})")),
+    Comparison("card", "card", ("{l} = {m}", MASKED, ONE_EDIT)),
     Comparison(
         "addr",
         "addr",
@@ -165,6 +237,13 @@ BLOCKS = (
     Block("mobile_visible", ("mob_ps", "surname1")),
     Block("card_visible", ("card_ps",)),
     Block("name_birth", ("name", "birth")),
+    # An ID typed wrong in its birth date (or in its division, or two neighbours swapped
+    # across the two), its mobile changed: with the name, the ID's division or sequence
+    # still meets. Keys from the ID alone (division + sequence, birth date + sequence) would
+    # pair each leak row with a few strangers of a 10M master, nearly doubling the pairs
+    # for the rare record whose name is typed wrong too.
+    Block("name_division", ("name", "id_div")),
+    Block("name_sequence", ("name", "id_seq")),
     Block("address", ("addr",)),
     Block("name_area", ("name", "area")),
 )
@@ -173,6 +252,8 @@ BLOCKS = (
 KEY_SOURCES = {
     "id_full": "id",
     "id_ps": "id",
+    "id_div": "id",
+    "id_seq": "id",
     "card_full": "card",
     "card_ps": "card",
     "mob_full": "mobile",
@@ -187,35 +268,30 @@ KEY_SOURCES = {
 HISTORY_KEYS = tuple((k, f) for k, f in KEY_SOURCES.items() if f in HISTORICAL)
 
 # Level from which a comparison counts as evidence of the same person (an address in the same
-# city is not).
-EVIDENCE_LEVEL = {"addr": 2}
+# city is not, nor an ID that only shares its division and birth date).
+EVIDENCE_LEVEL = {"addr": 2, "id": 2}
 
 # Comparisons whose best level means the same strong identifier, in full.
 STRONG = ("id", "card", "mobile")
 
 
 def spec_for(present: set[str]) -> Spec:
-    """The profile restricted to the values the leak and the master both have."""
+    """The profile restricted to the values the leak and the master both have.
+
+    No identifier vetoes a pair by disagreeing: a resident ID typed wrong, or a mobile that
+    changed, weighs by its m/u like any comparison. One agreeing field is no proof, though
+    (a masked ID's visible digits recur in a big master; namesakes share a birth date): a
+    link needs two, unless a full ID or card agrees or the leak offers only one field. The
+    birth date is not counted, as it repeats the ID's digits."""
     comps = tuple(c for c in COMPARISONS if c.column in present)
     blocks = tuple(b for b in BLOCKS if all(KEY_SOURCES[k] in present for k in b.keys))
-    # A resident ID visible on both sides and not even a typo apart is another person, unless
-    # the full card number agrees. And one agreeing field is no proof (a masked ID's visible
-    # digits recur in a big master): a link needs two, unless a full ID or card agrees or the
-    # leak offers only one field.
-    names = {c.name for c in comps}
-    vetoes = []
-    if "id" in names:
-        vetoes.append("g_id = 0" + (" AND g_card < 2" if "card" in names else ""))
-    counted = [c.name for c in comps if c.name != "birth"]  # birth repeats the ID's digits
-    if counted:
-        agree = " + ".join(
-            f"CASE WHEN g_{n} >= {EVIDENCE_LEVEL.get(n, 1)} THEN 1 ELSE 0 END" for n in counted
-        )
-        avail = " + ".join(f"CASE WHEN g_{n} >= 0 THEN 1 ELSE 0 END" for n in counted)
-        strong = " OR ".join(
-            f"g_{n} = {len(c.levels)}" for c in comps for n in [c.name] if n in ("id", "card")
-        )
-        cond = f"({agree}) < least(2, {avail})"
-        vetoes.append(f"{cond} AND NOT ({strong})" if strong else cond)
-    veto = " OR ".join(f"({v})" for v in vetoes) or None
-    return Spec(comps, blocks, veto=veto)
+    counted = [c.name for c in comps if c.name != "birth"]
+    if not counted:
+        return Spec(comps, blocks)
+    agree = " + ".join(
+        f"CASE WHEN g_{n} >= {EVIDENCE_LEVEL.get(n, 1)} THEN 1 ELSE 0 END" for n in counted
+    )
+    avail = " + ".join(f"CASE WHEN g_{n} >= 0 THEN 1 ELSE 0 END" for n in counted)
+    strong = " OR ".join(f"g_{c.name} = {len(c.levels)}" for c in comps if c.name in ("id", "card"))
+    veto = f"({agree}) < least(2, {avail})"
+    return Spec(comps, blocks, veto=f"{veto} AND NOT ({strong})" if strong else veto)
