@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from bench.verify_bench import write_scanned
+from bench.measure import write_scanned
 from leaktrace.synth.world import make_world
 from leaktrace.verify import verify
 from leaktrace.verify.em import run_em
