@@ -5,6 +5,7 @@ memory, and recall per kind of noise so a miss can be traced to its cause."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import polars as pl
@@ -154,7 +155,7 @@ def noisy_scale(n_leak: int, n_master: int, work: Path) -> dict:
     """Both linkers on one generated pair: time, CPU, peak memory, accuracy, recall by noise."""
     master, truth, leak_lt, leak_sp = _inputs(n_leak, n_master, work)
     tr = pl.read_parquet(truth, columns=["rid", "customer_id"])
-    out: dict = {"leak_rows": n_leak, "master_rows": n_master, "noise": Noise().__dict__}
+    out: dict = {"leak_rows": n_leak, "master_rows": n_master, "noise": asdict(Noise())}
     runs = {
         "leaktrace": (_LEAKTRACE, leak_lt, None, None),
         "splink": (_SPLINK, leak_sp, SPLINK_LIMIT_S, SPLINK_LIMIT_MB),

@@ -10,7 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from bench.noisy_bench import recall_by_noise
 from bench.noisy_world import LEAK_COLUMNS, MASTER_COLUMNS, MOBILE_PREFIXES, Noise, generate
+from bench.verify_bench import _cluster_pairs
 from leaktrace.pii.resident_id import check_char
 
 N_MASTER, N_LEAK = 30_000, 12_000
@@ -129,3 +131,27 @@ def test_same_seed_same_files_other_seed_other_data(tmp_path: Path) -> None:
         assert pl.read_parquet(getattr(a, name)).equals(pl.read_parquet(getattr(b, name)))
     assert a.leak_csv.read_bytes() == b.leak_csv.read_bytes()
     assert not pl.read_parquet(a.master).equals(pl.read_parquet(c.master))
+
+
+def test_recall_by_noise_counts_right_links_per_noise(tmp_path: Path) -> None:
+    truth = pl.DataFrame(
+        {
+            "rid": [0, 1, 2, 3, 4],
+            "customer_id": [10, 11, 12, 13, None],
+            "namesake": [False, False, False, False, True],
+            "id_masked": [True, True, False, False, False],
+            "addr_moved": [False, False, True, False, False],
+        }
+    )
+    truth.write_parquet(tmp_path / "truth.parquet")
+    # rid 1 linked to the wrong customer, rid 2 not linked, rid 4 (no customer) linked
+    pl.DataFrame({"rid": [0, 1, 3, 4], "mid": [10, 99, 13, 12]}).write_parquet(
+        tmp_path / "m.parquet"
+    )
+    got = recall_by_noise(tmp_path / "m.parquet", tmp_path / "truth.parquet")
+    assert got == {"none": 1.0, "id_masked": 0.5, "addr_moved": 0.0}
+
+
+def test_cluster_pairs_joins_chains_into_groups() -> None:
+    links = [("a", "b"), ("c", "b"), ("d", "e"), ("e", "d")]
+    assert _cluster_pairs(links) == {("a", "b"), ("a", "c"), ("b", "c"), ("d", "e")}
