@@ -467,7 +467,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="5 leaks per kind, noisy 20k x 200k only")
     ap.add_argument("--scale-only", action="store_true", help="only the noisy scale run")
     ap.add_argument("--synth-only", action="store_true", help="no scale run")
-    ap.add_argument("--work", type=Path, help="directory keeping the generated data between runs")
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=Path(__file__).parent / "data",
+        help="directory keeping the generated data between runs (default bench/data)",
+    )
     args = ap.parse_args(argv)
     res = run(args.quick, args.scale_only, args.work, synth_only=args.synth_only)
     print(json.dumps(res, indent=1, default=str))
