@@ -367,8 +367,9 @@ def _targets(res: dict) -> list[str]:
             )
         else:
             lines.append(
-                f"- {size} >= {TARGET_SPEEDUP:.0f}x faster than Splink: Splink stopped at "
-                f"{sp['seconds']:.0f} s ({sp['seconds'] / lt['seconds']:.1f}x), met"
+                f"- {size} >= {TARGET_SPEEDUP:.0f}x faster than Splink: at least "
+                f"{sp['seconds'] / lt['seconds']:.1f}x the wall time (Splink stopped at "
+                f"{sp['seconds']:.0f} s), {_met(sp['seconds'] / lt['seconds'] >= TARGET_SPEEDUP)}"
             )
     return lines
 
