@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from bench.verify_bench import write_scanned
+from bench.measure import write_scanned
 from leaktrace.pii.resident_id import check_char
 from leaktrace.synth.world import make_world
 from leaktrace.verify import verify
