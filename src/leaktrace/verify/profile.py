@@ -156,23 +156,23 @@ def features_sql(src: str, idcol: str, extra: str = "") -> str:
     """Canonical values of ``src`` plus the derived blocking keys; the birth date falls back
     to the one the resident ID carries when its digits are visible. ``extra`` columns (SQL,
     with a leading comma) are passed through."""
-    rid = "resident_id"
+    ident = "resident_id"
     birth = (
-        f"coalesce(birth, CASE WHEN length({rid}) = 18 AND "
-        f"{_visible_parts(rid, f'substr({rid}, 7, 8)')} THEN substr({rid}, 7, 8) END)"
+        f"coalesce(birth, CASE WHEN length({ident}) = 18 AND "
+        f"{_visible_parts(ident, f'substr({ident}, 7, 8)')} THEN substr({ident}, 7, 8) END)"
     )
-    id_ps = _visible_parts(rid, f"substr({rid}, 1, 6)", f"substr({rid}, 15, 4)")
+    id_ps = _visible_parts(ident, f"substr({ident}, 1, 6)", f"substr({ident}, 15, 4)")
     mob_ps = _visible_parts("mobile", "substr(mobile, 1, 3)", "substr(mobile, 8, 4)")
     card_ps = _visible_parts("bank_card", "substr(bank_card, 1, 6)", "right(bank_card, 4)")
     return f"""
 SELECT {idcol}, person_name, resident_id, mobile, bank_card, address, email, {birth} AS birth,
-  CASE WHEN {_visible(rid)} THEN {rid} END AS resident_id_full,
-  CASE WHEN length({rid}) = 18 AND {id_ps}
-       THEN substr({rid}, 1, 6) || substr({rid}, 15, 4) END AS resident_id_ps,
-  CASE WHEN length({rid}) >= 15 AND {_visible_parts(rid, f"substr({rid}, 1, 6)")}
-       THEN substr({rid}, 1, 6) END AS resident_id_div,
-  CASE WHEN length({rid}) = 18 AND {_visible_parts(rid, f"substr({rid}, 15, 3)")}
-       THEN substr({rid}, 15, 3) END AS resident_id_seq,
+  CASE WHEN {_visible(ident)} THEN {ident} END AS resident_id_full,
+  CASE WHEN length({ident}) = 18 AND {id_ps}
+       THEN substr({ident}, 1, 6) || substr({ident}, 15, 4) END AS resident_id_ps,
+  CASE WHEN length({ident}) >= 15 AND {_visible_parts(ident, f"substr({ident}, 1, 6)")}
+       THEN substr({ident}, 1, 6) END AS resident_id_div,
+  CASE WHEN length({ident}) = 18 AND {_visible_parts(ident, f"substr({ident}, 15, 3)")}
+       THEN substr({ident}, 15, 3) END AS resident_id_seq,
   CASE WHEN {_visible("mobile")} THEN mobile END AS mob_full,
   CASE WHEN length(mobile) = 11 AND {mob_ps}
        THEN substr(mobile, 1, 3) || substr(mobile, 8, 4) END AS mob_ps,
