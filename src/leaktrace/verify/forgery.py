@@ -20,6 +20,7 @@ from leaktrace.pii import KINDS
 from leaktrace.pii.bank_card import issuer
 from leaktrace.pii.columns import check_column
 from leaktrace.pii.tables import divisions
+from leaktrace.verify.fields import LABELS
 
 MIN_N = 20  # values needed before a signal can flag anything
 ALPHA = 1e-3  # p-value below which an out-of-range value flags
@@ -308,7 +309,7 @@ def forgery_signals(
         out.append(
             rate_signal(
                 "duplicates",
-                f"records repeating another's {key}",
+                f"records repeating another's {LABELS[key]}",
                 dup,
                 vals.len(),
                 0.0,
