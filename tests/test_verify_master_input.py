@@ -127,6 +127,26 @@ def test_pinyin_headers(world: World, leak_csv: tuple[Path, list[int]], tmp_path
     assert _linked(verify(leak_csv[0], path)) == leak_csv[1]
 
 
+def test_roles_take_the_kinds_names_and_the_short_ones(world: World) -> None:
+    """--master-columns roles are the scan's kind names; the short names id, card, addr and
+    name map to the same roles, and naming one role twice is an error."""
+    letters = dict(zip(CHINESE, "ABCDEFGH", strict=True))
+    sample = _export(world, letters).head(300)
+    long = {"customer": "A", "person_name": "B", "resident_id": "C", "address": "E"}
+    short = {"customer": "A", "name": "B", "id": "C", "addr": "E", "card": "F"}
+    by_long, _ = recognise(sample, "m.csv", long | {"bank_card": "F"})
+    by_short, _ = recognise(sample, "m.csv", short)
+    assert by_long == by_short
+    assert {k: by_short[k] for k in ("person_name", "resident_id", "address", "bank_card")} == {
+        "person_name": "B",
+        "resident_id": "C",
+        "address": "E",
+        "bank_card": "F",
+    }
+    with pytest.raises(InputError, match="each role mapped once"):
+        recognise(sample, "m.csv", {"id": "C", "resident_id": "D"})
+
+
 def _to_parquet(csv: Path, tmp: Path) -> Path:
     out = tmp / (csv.stem + ".parquet")
     pl.read_csv(csv, infer_schema=False).write_parquet(out)
