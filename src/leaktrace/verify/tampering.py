@@ -27,13 +27,8 @@ from leaktrace.verify.forgery import Signal, neighbours, rate_signal
 TAMPER_MAX = 0.05
 # Fields whose values are checked (each is a pii kind), and how labels name their values.
 CHECKED = {"resident_id": "resident IDs", "mobile": "mobile numbers", "bank_card": "card numbers"}
-MOVABLE = (
-    "resident_id",
-    "mobile",
-    "bank_card",
-    "email",
-    "address",
-)  # fields a shuffle moves between customers
+# Fields a shuffle moves between customers.
+MOVABLE = ("resident_id", "mobile", "bank_card", "email", "address")
 COMPARED = ("current", "historical", "disagrees")
 
 
