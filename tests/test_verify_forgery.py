@@ -36,8 +36,8 @@ def _ids() -> list[str]:
 def test_checksum_signal_flags_bad_check_digits() -> None:
     ids = _ids()
     bad = [v[:-1] + ("0" if v[-1] != "0" else "1") for v in ids[:60]] + ids[60:]
-    good = {s.name: s for s in forgery_signals(pl.DataFrame({"id": ids}))}
-    forged = {s.name: s for s in forgery_signals(pl.DataFrame({"id": bad}))}
+    good = {s.name: s for s in forgery_signals(pl.DataFrame({"resident_id": ids}))}
+    forged = {s.name: s for s in forgery_signals(pl.DataFrame({"resident_id": bad}))}
     assert not good["id_checksum"].flagged and good["id_checksum"].value == 0
     assert forged["id_checksum"].flagged and forged["id_checksum"].p_value < 1e-6
     assert forged["id_checksum"].decisive
@@ -54,8 +54,8 @@ def test_ids_of_holders_over_110_trip_the_birth_signal_though_valid() -> None:
         body = f"1101051880{1 + i % 12:02d}{10 + i % 18:02d}{100 + i:03d}"
         old.append(body + check_char(body))
     assert all(validate("resident_id", v).valid for v in old)
-    good = {s.name: s for s in forgery_signals(pl.DataFrame({"id": _ids()}))}
-    forged = {s.name: s for s in forgery_signals(pl.DataFrame({"id": old + _ids()[40:]}))}
+    good = {s.name: s for s in forgery_signals(pl.DataFrame({"resident_id": _ids()}))}
+    forged = {s.name: s for s in forgery_signals(pl.DataFrame({"resident_id": old + _ids()[40:]}))}
     assert not good["id_birth"].flagged and good["id_birth"].value == 0
     assert forged["id_birth"].value == 40 / 200 and forged["id_birth"].flagged
     assert forged["id_checksum"].value == 0 and forged["id_birth"].decisive
@@ -65,7 +65,10 @@ def test_sequences_and_masked_values() -> None:
     mobiles = [f"138{n:08d}" for n in range(10_000_000, 10_000_100)]
     s = {x.name: x for x in forgery_signals(pl.DataFrame({"mobile": mobiles}))}
     assert s["mobile_sequences"].flagged and s["mobile_sequences"].value == 1.0
-    masked = {x.name: x for x in forgery_signals(pl.DataFrame({"id": ["110105********1234"] * 30}))}
+    masked = {
+        x.name: x
+        for x in forgery_signals(pl.DataFrame({"resident_id": ["110105********1234"] * 30}))
+    }
     assert masked["id_checksum"].n == 0 and not masked["id_checksum"].flagged
 
 
@@ -115,8 +118,8 @@ def test_sequential_mobiles_and_broken_ids_are_called_out_with_their_share(
     report = _verify(world, ours, rows.with_columns(seq), tmp_path)
     v = report.verdict
     assert v.label == Label.TAMPERED and v.shares["ours"].value > 0.8
-    assert {"linked_mobile_sequences", "linked_id_invalid"} <= _flagged(report)
-    ids = next(s for s in report.tamper_signals if s.name == "linked_id_invalid")
+    assert {"linked_mobile_sequences", "linked_resident_id_invalid"} <= _flagged(report)
+    ids = next(s for s in report.tamper_signals if s.name == "linked_resident_id_invalid")
     assert ids.value is not None and abs(ids.value - hit.mean()) < 0.05
     assert v.tampered is not None and v.tampered.value > 0.95  # every mobile was replaced
     assert v.tampered.low <= v.tampered.value <= v.tampered.high < 1.0 + 1e-9
@@ -146,7 +149,7 @@ def test_broken_check_characters_alone_are_called_out(
     rows, hit = _broken(ours.rows, 0.3, seed=4)
     report = _verify(world, ours, rows, tmp_path)
     assert report.verdict.label == Label.TAMPERED
-    assert _flagged(report) == {"linked_id_invalid"}
+    assert _flagged(report) == {"linked_resident_id_invalid"}
     t = report.verdict.tampered
     assert t is not None and t.low <= hit.mean() <= t.high
 

@@ -38,11 +38,11 @@ PINYIN = dict(
 )
 ROLES = {
     "customer_id": "customer",
-    "name": "name",
-    "resident_id": "id",
+    "name": "person_name",
+    "resident_id": "resident_id",
     "mobile": "mobile",
-    "address": "addr",
-    "card_no": "card",
+    "address": "address",
+    "card_no": "bank_card",
     "birth_date": "birth",
     "opened_on": "opened",
 }
@@ -127,6 +127,26 @@ def test_pinyin_headers(world: World, leak_csv: tuple[Path, list[int]], tmp_path
     assert _linked(verify(leak_csv[0], path)) == leak_csv[1]
 
 
+def test_roles_take_the_kinds_names_and_the_short_ones(world: World) -> None:
+    """--master-columns roles are the scan's kind names; the short names id, card, addr and
+    name map to the same roles, and naming one role twice is an error."""
+    letters = dict(zip(CHINESE, "ABCDEFGH", strict=True))
+    sample = _export(world, letters).head(300)
+    long = {"customer": "A", "person_name": "B", "resident_id": "C", "address": "E"}
+    short = {"customer": "A", "name": "B", "id": "C", "addr": "E", "card": "F"}
+    by_long, _ = recognise(sample, "m.csv", long | {"bank_card": "F"})
+    by_short, _ = recognise(sample, "m.csv", short)
+    assert by_long == by_short
+    assert {k: by_short[k] for k in ("person_name", "resident_id", "address", "bank_card")} == {
+        "person_name": "B",
+        "resident_id": "C",
+        "address": "E",
+        "bank_card": "F",
+    }
+    with pytest.raises(InputError, match="each role mapped once"):
+        recognise(sample, "m.csv", {"id": "C", "resident_id": "D"})
+
+
 def _to_parquet(csv: Path, tmp: Path) -> Path:
     out = tmp / (csv.stem + ".parquet")
     pl.read_csv(csv, infer_schema=False).write_parquet(out)
@@ -166,11 +186,15 @@ def test_values_outrank_headers(world: World, tmp_path: Path) -> None:
         姓名="name",
     )
     roles, _ = recognise(df, "m.csv")
-    assert roles["id"] == "手机" and roles["mobile"] == "备注" and roles["customer"] == "客户号"
+    assert (
+        roles["resident_id"] == "手机"
+        and roles["mobile"] == "备注"
+        and roles["customer"] == "客户号"
+    )
     # a master keyed by resident ID: the header names the customer column, values the ID
     keyed = df.select(客户号=pl.col("手机"), 姓名="姓名", 手机号=pl.col("备注"))
     roles, _ = recognise(keyed, "m.csv")
-    assert roles["customer"] == roles["id"] == "客户号" and roles["mobile"] == "手机号"
+    assert roles["customer"] == roles["resident_id"] == "客户号" and roles["mobile"] == "手机号"
 
 
 def test_unsure_customer_column_names_the_option(world: World, tmp_path: Path) -> None:
@@ -192,7 +216,7 @@ def test_unsure_customer_column_names_the_option(world: World, tmp_path: Path) -
         "--master-columns customer=" in msg and "甲, 乙" in msg and "columns: 甲, 乙, 丙, 丁" in msg
     )
     mi = prepare_master(path, None, None, tmp_path, columns={"customer": "甲"})
-    assert mi.columns["customer"] == "甲" and mi.columns["id"] == "丙"
+    assert mi.columns["customer"] == "甲" and mi.columns["resident_id"] == "丙"
     with pytest.raises(InputError, match=r"--master-columns customer=KHH.*columns: 甲, 乙, 丙, 丁"):
         prepare_master(path, None, None, tmp_path, columns={"customer": "KHH"})
     with pytest.raises(InputError, match="one of the roles"):

@@ -142,7 +142,7 @@ def test_u_from_a_master_sample_is_close_to_the_whole_master(
     sampled = verify(path, world.path)
     assert whole.linkage is not None and sampled.linkage is not None
     for a, b in zip(whole.linkage.weights, sampled.linkage.weights, strict=True):
-        if a.name in ("id", "name", "mobile"):
+        if a.name in ("resident_id", "person_name", "mobile"):
             assert b.u[-1] != a.u[-1]  # a quarter of the master, so not the same count
             assert 0.5 < b.u[-1] / a.u[-1] < 2, (a.name, a.u[-1], b.u[-1])
     assert whole.matches is not None and sampled.matches is not None
@@ -274,7 +274,7 @@ MOBILE_LEVELS = [3, 2, 1, 1, 0]
 def test_near_levels_of_ids_and_mobiles() -> None:
     eng = DuckEngine()
     try:
-        assert _levels(eng, ID_PAIRS, "id") == ID_LEVELS
+        assert _levels(eng, ID_PAIRS, "resident_id") == ID_LEVELS
         assert _levels(eng, MOBILE_PAIRS, "mobile") == MOBILE_LEVELS
     finally:
         eng.close()
@@ -284,7 +284,7 @@ def test_near_levels_are_the_same_on_spark() -> None:
     pytest.importorskip("pyspark")
     eng = make_engine("spark")
     try:
-        assert _levels(eng, ID_PAIRS, "id") == ID_LEVELS
+        assert _levels(eng, ID_PAIRS, "resident_id") == ID_LEVELS
         assert _levels(eng, MOBILE_PAIRS, "mobile") == MOBILE_LEVELS
     finally:
         eng.close()

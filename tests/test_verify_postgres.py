@@ -209,7 +209,7 @@ def test_text_of_a_non_utf8_database(postgres: PostgresServer, tmp_path: Path) -
     df = pl.read_parquet(mi.path).sort("客户号")
     assert df["姓名"].to_list() == ["王芳", "刘洋"]
     assert df["地址"][1] == "上海市浦东新区世纪大道100号"
-    assert {"name", "mobile", "addr"} <= mi.present
+    assert {"person_name", "mobile", "address"} <= mi.present
 
 
 def _error(bank: dict, url: str, table: str = "customers") -> InputError:

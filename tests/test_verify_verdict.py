@@ -109,7 +109,9 @@ def test_staleness_needs_a_master_date_and_a_linked_leak() -> None:
 
 def _tampering(altered: int, compared: int) -> Tampering:
     """Tampering of ``altered`` of ``compared`` linked records, measured as forgery.py does."""
-    sig = rate_signal("linked_id_invalid", "IDs", altered, compared, 0.0, 0.05, 0.05, "upper", True)
+    sig = rate_signal(
+        "linked_resident_id_invalid", "IDs", altered, compared, 0.0, 0.05, 0.05, "upper", True
+    )
     return Tampering([sig], altered if sig.flagged else 0, compared)
 
 

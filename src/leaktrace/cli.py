@@ -160,8 +160,8 @@ def verify_cmd(
             parser=lambda text: _mapping(text, "--master-columns"),
             metavar="ROLE=COLUMN,...",
             help="Name master columns where recognition is unsure: customer, resident_id, "
-            "mobile, name, address, card, email, birth, opened (e.g. "
-            "customer=KHH,resident_id=ZJHM,mobile=SJHM).",
+            "mobile, person_name, address, bank_card, email, birth, opened (or name, id, card, "
+            "addr; e.g. customer=KHH,resident_id=ZJHM,mobile=SJHM).",
         ),
     ] = None,
     history_columns: Annotated[

@@ -111,7 +111,7 @@ def verify(
             master_date=master_date,
         )
         present = lk.present & mi.present
-        if not present & {"id", "mobile", "card", "email", "addr"}:
+        if not present & {"resident_id", "mobile", "bank_card", "email", "address"}:
             raise InputError(
                 master_place(master, master_table),
                 "a column the leak also has (resident ID, mobile, card, email, address)",

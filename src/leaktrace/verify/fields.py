@@ -14,14 +14,14 @@ import polars as pl
 from leaktrace.verify.engines import Engine
 from leaktrace.verify.profile import HISTORICAL, near_long, near_short
 
-FIELDS = ("name", "id", "mobile", "card", "addr", "email")
-TYPOS = {"name": near_short, "addr": near_long}
+FIELDS = ("person_name", "resident_id", "mobile", "bank_card", "address", "email")
+TYPOS = {"person_name": near_short, "address": near_long}
 LABELS = {
-    "name": "name",
-    "id": "resident ID",
+    "person_name": "name",
+    "resident_id": "resident ID",
     "mobile": "mobile",
-    "card": "bank card",
-    "addr": "address",
+    "bank_card": "bank card",
+    "address": "address",
     "email": "email",
 }
 STATUSES = ("current", "historical", "disagrees", "unknown", "missing")

@@ -20,6 +20,7 @@ from leaktrace.pii import KINDS
 from leaktrace.pii.bank_card import issuer
 from leaktrace.pii.columns import check_column
 from leaktrace.pii.tables import divisions
+from leaktrace.verify.fields import LABELS
 
 MIN_N = 20  # values needed before a signal can flag anything
 ALPHA = 1e-3  # p-value below which an out-of-range value flags
@@ -226,19 +227,22 @@ def neighbours(values: pl.Series) -> pl.Series:
 def forgery_signals(
     leak: pl.DataFrame, today: dt.date | None = None, claimed_bank: str | None = None
 ) -> list[Signal]:
-    """Every signal measurable on ``leak`` (canonical columns id, mobile, card, addr)."""
+    """Every signal measurable on ``leak`` (canonical columns resident_id, mobile, bank_card,
+    address)."""
     today = today or dt.date.today()
     out: list[Signal] = []
     cols = set(leak.columns)
-    ids = leak["id"].drop_nulls() if "id" in cols else pl.Series("v", [], pl.String)
+    ids = (
+        leak["resident_id"].drop_nulls() if "resident_id" in cols else pl.Series("v", [], pl.String)
+    )
     if ids.len():
         out += _id_signals(ids, today)
-    if "id" in cols and "addr" in cols:
-        both = leak.filter(pl.col("id").is_not_null() & pl.col("addr").is_not_null())
+    if "resident_id" in cols and "address" in cols:
+        both = leak.filter(pl.col("resident_id").is_not_null() & pl.col("address").is_not_null())
         if both.height:
-            out.append(_region_signal(both["id"], both["addr"]))
-    if "card" in cols and leak["card"].drop_nulls().len():
-        cards = _checked("bank_card", leak["card"].drop_nulls())
+            out.append(_region_signal(both["resident_id"], both["address"]))
+    if "bank_card" in cols and leak["bank_card"].drop_nulls().len():
+        cards = _checked("bank_card", leak["bank_card"].drop_nulls())
         full = cards.filter(~pl.col("v").str.contains("*", literal=True))
         out.append(
             _reason_rate("card_luhn", "card numbers failing the Luhn check", full, "bad_checksum")
@@ -290,7 +294,12 @@ def forgery_signals(
                 )
             )
     key = next(
-        (c for c in ("id", "mobile", "card") if c in cols and leak[c].drop_nulls().len()), None
+        (
+            c
+            for c in ("resident_id", "mobile", "bank_card")
+            if c in cols and leak[c].drop_nulls().len()
+        ),
+        None,
     )
     if key:
         vals = (
@@ -300,7 +309,7 @@ def forgery_signals(
         out.append(
             rate_signal(
                 "duplicates",
-                f"records repeating another's {key}",
+                f"records repeating another's {LABELS[key]}",
                 dup,
                 vals.len(),
                 0.0,

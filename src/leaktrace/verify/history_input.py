@@ -86,28 +86,21 @@ FIELD_NAMES = {
         "mobile", "phone", "mobile_phone", "cellphone", "cell", "tel", "手机", "手机号",
         "手机号码", "移动电话", "联系手机", "联系电话", "电话", "电话号码", "sjhm", "sjh",
     ),
-    "addr": (
+    "address": (
         "address", "addr", "home_address", "地址", "住址", "联系地址", "家庭地址", "家庭住址",
         "居住地址", "通讯地址", "通信地址", "dz", "lxdz", "zz",
     ),
     "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件", "邮件地址", "yx"),
-    "name": ("name", "姓名", "名字", "客户姓名", "xm"),
-    "id": (
+    "person_name": ("name", "姓名", "名字", "客户姓名", "xm"),
+    "resident_id": (
         "resident_id", "id_no", "idcard", "id_card", "证件号", "证件号码", "身份证", "身份证号",
         "身份证号码", "zjhm", "sfzh",
     ),
-    "card": ("card", "card_no", "bank_card", "卡号", "银行卡", "银行卡号", "yhkh"),
+    "bank_card": ("card", "card_no", "bank_card", "卡号", "银行卡", "银行卡号", "yhkh"),
 }  # fmt: skip
 FIELDS = {norm_header(n): f for f, names in FIELD_NAMES.items() for n in names}
-FIELD_KIND = {
-    "mobile": "mobile",
-    "addr": "address",
-    "email": "email",
-    "name": "person_name",
-    "id": "resident_id",
-    "card": "bank_card",
-}
-HISTORY_FIELDS = {"mobile": "mobile", "address": "addr", "addr": "addr", "email": "email"}
+# Field names leaktrace's own history form holds -> canonical field.
+HISTORY_FIELDS = {"mobile": "mobile", "address": "address", "addr": "address", "email": "email"}
 # Shares of sampled values that make a column the customer ids (found in the master), the
 # field names, or the values (valid for their row's field).
 MIN_CUSTOMER_SHARE = 0.5
@@ -125,7 +118,7 @@ class HistoryInput:
 
 
 def _field_of(e: pl.Expr) -> pl.Expr:
-    """Canonical field names (mobile, addr, email, name, id, card) of field-name text."""
+    """Canonical field names (the pii kinds' names) of field-name text."""
     key = e.cast(pl.String).str.replace_all(r"[\s_\-.]", "").str.to_lowercase()
     return key.replace_strict(FIELDS, default=None, return_dtype=pl.String)
 
@@ -134,10 +127,10 @@ def _valid(value: pl.Expr, fld: pl.Expr) -> pl.Expr:
     """Whether ``value`` passes the checks of its row's field ``fld`` (canonical)."""
     checks = [
         pl.when(fld == f).then(
-            KINDS[k].reason_expr(KINDS[k].normalize_expr(value.str.strip_chars())).is_null()
+            KINDS[f].reason_expr(KINDS[f].normalize_expr(value.str.strip_chars())).is_null()
             & value.is_not_null()
         )
-        for f, k in FIELD_KIND.items()
+        for f in FIELD_NAMES
     ]
     return pl.coalesce([*checks, pl.lit(False)])
 
@@ -275,8 +268,7 @@ def _long(lf: pl.LazyFrame, roles: dict[str, str], cust: pl.DataType) -> pl.Lazy
             )
     value = pl.col("value").str.strip_chars()
     norm = pl.coalesce(
-        pl.when(pl.col("field") == f).then(KINDS[FIELD_KIND[f]].normalize_expr(value))
-        for f in HISTORICAL
+        pl.when(pl.col("field") == f).then(KINDS[f].normalize_expr(value)) for f in HISTORICAL
     )
     kept = pl.col("field").is_in(HISTORICAL) & pl.col("customer_id").is_not_null() & (value != "")
     return out.filter(kept).select(

@@ -12,16 +12,8 @@ import pyarrow.parquet as pq
 from leaktrace.errors import InputError
 from leaktrace.scan import OUT_SCHEMA, scan
 
-# Scan columns -> canonical linkage columns.
-LEAK_COLUMNS = {
-    "person_name": "name",
-    "resident_id": "id",
-    "mobile": "mobile",
-    "bank_card": "card",
-    "address": "addr",
-    "email": "email",
-}
-CANON_KIND = {v: k for k, v in LEAK_COLUMNS.items()}
+# The scan columns linkage reads; they are its canonical columns too.
+LEAK_COLUMNS = ("person_name", "resident_id", "mobile", "bank_card", "address", "email")
 
 
 @dataclass
@@ -46,20 +38,19 @@ def prepare_leak(leak: Path, work: Path) -> LeakInput:
     df = pl.read_parquet(scanned, columns=list(LEAK_COLUMNS))
     if df.height == 0:
         raise InputError(str(leak), "at least one record", "no records")
-    df = (
-        df.rename(LEAK_COLUMNS)
-        .with_row_index("rid")
-        .with_columns(pl.col("rid").cast(pl.Int64), pl.lit(None, pl.String).alias("birth"))
+    df = df.with_row_index("rid").with_columns(
+        pl.col("rid").cast(pl.Int64), pl.lit(None, pl.String).alias("birth")
     )
-    present = {c for c in LEAK_COLUMNS.values() if df[c].null_count() < df.height}
-    if not present & {"id", "mobile", "card", "email"} and not {"name", "addr"} <= present:
+    present = {c for c in LEAK_COLUMNS if df[c].null_count() < df.height}
+    identifiers = {"resident_id", "mobile", "bank_card", "email"}
+    if not present & identifiers and not {"person_name", "address"} <= present:
         raise InputError(
             str(leak),
             "a column of resident IDs, mobile numbers, card numbers or emails, "
             "or names together with addresses",
-            "columns: " + (", ".join(sorted(CANON_KIND[c] for c in present)) or "none usable"),
+            "columns: " + (", ".join(sorted(present)) or "none usable"),
         )
-    if "id" in present:
+    if "resident_id" in present:
         present.add("birth")
     out = work / "leak.parquet"
     df.write_parquet(out)

@@ -263,7 +263,7 @@ def link(
     strong = [
         pl.col(f"g_{c.name}") == len(c.levels)
         for c in spec.comparisons
-        if c.name in ("id", "card", "mobile")
+        if c.name in ("resident_id", "bank_card", "mobile")
     ]
     exact = pl.any_horizontal(strong) if strong else pl.lit(False)
     matches = matches.with_columns(

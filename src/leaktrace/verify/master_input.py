@@ -26,19 +26,20 @@ from leaktrace.verify.columns import (
 )
 from leaktrace.verify.dates import MIN_DATE_SHARE, check_dates, date_share, to_date
 from leaktrace.verify.history_input import prepare_history
-from leaktrace.verify.leak_input import CANON_KIND, LEAK_COLUMNS
+from leaktrace.verify.leak_input import LEAK_COLUMNS
 
 OPTION = "--master-columns"
-LINKABLE = ("id", "mobile", "card", "name")
-VALUE_ROLES = ("name", "id", "mobile", "card", "addr", "email")
-# How the user names each role in --master-columns (first: the name messages use).
+LINKABLE = ("resident_id", "mobile", "bank_card", "person_name")
+VALUE_ROLES = LEAK_COLUMNS
+# How the user names each role in --master-columns: the role itself (a kind's name for values)
+# or an accepted alias, such as the short names id, card, addr.
 ROLE_NAMES = {
     "customer": ("customer", "customer_id", "cust_id"),
-    "name": ("name", "person_name"),
-    "id": ("resident_id", "id", "id_no"),
+    "person_name": ("person_name", "name"),
+    "resident_id": ("resident_id", "id", "id_no"),
     "mobile": ("mobile", "phone"),
-    "card": ("card", "card_no", "bank_card"),
-    "addr": ("address", "addr"),
+    "bank_card": ("bank_card", "card", "card_no"),
+    "address": ("address", "addr"),
     "email": ("email",),
     "birth": ("birth", "birth_date", "dob"),
     "opened": ("opened", "opened_on", "open_date"),
@@ -47,8 +48,8 @@ ALIASES = {norm_header(a): role for role, names in ROLE_NAMES.items() for a in n
 # Headers naming a role exactly: English, Chinese and the pinyin initials bank systems use.
 HEADERS = {
     "customer": CUSTOMER_HEADERS,
-    "name": ("name", "person_name", "姓名", "客户姓名", "客户名称", "户名", "xm", "khxm", "khmc"),
-    "id": (
+    "person_name": ("name", "person_name", "姓名", "客户姓名", "客户名称", "户名", "xm", "khxm", "khmc"),
+    "resident_id": (
         "resident_id", "身份证号", "身份证号码", "身份证", "证件号", "证件号码", "公民身份号码",
         "zjhm", "zjh", "sfzh", "sfzhm", "sfz", "id_no", "id_card", "idcard",
     ),
@@ -56,8 +57,8 @@ HEADERS = {
         "mobile", "phone", "手机", "手机号", "手机号码", "移动电话", "联系手机",
         "sjhm", "sjh", "sj", "yddh",
     ),
-    "card": ("card", "card_no", "bank_card", "卡号", "银行卡号", "银行卡", "yhkh", "yhk", "kh"),
-    "addr": (
+    "bank_card": ("card", "card_no", "bank_card", "卡号", "银行卡号", "银行卡", "yhkh", "yhk", "kh"),
+    "address": (
         "address", "addr", "地址", "住址", "联系地址", "家庭地址", "家庭住址", "通讯地址",
         "通信地址", "居住地址", "dz", "lxdz", "zz", "jtzz", "txdz",
     ),
@@ -106,24 +107,19 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _role(role: str) -> str:
-    return ROLE_NAMES[role][0]
-
-
 def _pick(candidates: list[str], role: str, place: str, columns: list[str]) -> str | None:
     """The one column of ``candidates`` (typed by value) for ``role``: alone, or the one whose
     header names the role exactly, or else whose header names its kind; several: unsure."""
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    kind = CANON_KIND.get(role)
     tiers = (
         by_header(candidates, HEADERS[role]),
-        [c for c in candidates if kind and header_kind(c) == kind],
+        [c for c in candidates if header_kind(c) == role],
     )
     for tier in tiers:
         if len(tier) == 1:
             return tier[0]
-    raise unsure(place, _role(role), candidates, columns, OPTION)
+    raise unsure(place, role, candidates, columns, OPTION)
 
 
 def _birth_by_values(sample: pl.DataFrame, dates: list[str], id_col: str | None) -> str | None:
@@ -156,7 +152,7 @@ def recognise(
         if role in roles:
             check_dates(sample, roles[role], place)
     typed = {
-        r.name: LEAK_COLUMNS[r.kind]
+        r.name: r.kind
         for r in infer_columns(
             sample.select(c for c in columns if c not in roles.values() and c not in not_text)
         )
@@ -187,7 +183,7 @@ def recognise(
             check_dates(sample, named[0], place)
             roles[role] = named[0]
         elif role == "birth":
-            if hit := _birth_by_values(sample, dates, roles.get("id")):
+            if hit := _birth_by_values(sample, dates, roles.get("resident_id")):
                 roles[role] = hit
         else:
             left = [c for c in dates if c not in roles.values()]
@@ -236,9 +232,7 @@ def _normalised(path: Path, roles: dict[str, str], work: Path) -> tuple[Path, li
     """``path``, or a copy with identifier values normalised where a sample shows they need
     it and text dates read as dates (what every engine then reads)."""
     schema = pl.scan_parquet(path).collect_schema()
-    kinds = [
-        r for r in VALUE_ROLES if r in roles and _needs_normalising(path, roles[r], CANON_KIND[r])
-    ]
+    kinds = [r for r in VALUE_ROLES if r in roles and _needs_normalising(path, roles[r], r)]
     dates = [
         r
         for r in ("birth", "opened")
@@ -248,15 +242,14 @@ def _normalised(path: Path, roles: dict[str, str], work: Path) -> tuple[Path, li
     if not kinds and not dates:
         return path, []
     exprs = [
-        KINDS[CANON_KIND[r]].normalize_expr(pl.col(roles[r]).cast(pl.String)).alias(roles[r])
-        for r in kinds
+        KINDS[r].normalize_expr(pl.col(roles[r]).cast(pl.String)).alias(roles[r]) for r in kinds
     ]
     exprs += [to_date(roles[r], schema[roles[r]]).alias(roles[r]) for r in dates]
     out = work / "master_norm.parquet"
     tmp = work / "master_norm.parquet.tmp"
     pl.scan_parquet(path).with_columns(exprs).sink_parquet(tmp)
     tmp.rename(out)
-    notes = ["normalised: " + ", ".join(CANON_KIND[r] for r in kinds)] if kinds else []
+    notes = ["normalised: " + ", ".join(kinds)] if kinds else []
     return out, notes
 
 
@@ -316,13 +309,13 @@ def prepare_master(
     if not set(roles) & set(LINKABLE):
         raise InputError(
             place,
-            "columns to link on: resident_id, mobile, card_no or name",
+            "columns to link on: resident_id, mobile, bank_card or person_name",
             "columns: " + ", ".join(schema.names()),
         )
     path, normalised = _normalised(copy.path, roles, work)
     notes += normalised
     present = {c for c in VALUE_ROLES if c in roles}
-    if "birth" in roles or "id" in roles:
+    if "birth" in roles or "resident_id" in roles:
         present.add("birth")
     hi = None
     if hist is not None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from leaktrace.verify.sql import Block, Comparison, Spec
 
 # Canonical value columns, on the leak and on the master.
-VALUES = ("name", "id", "mobile", "card", "addr", "email", "birth")
+VALUES = ("person_name", "resident_id", "mobile", "bank_card", "address", "email", "birth")
 # Fields whose earlier values the history table may hold.
-HISTORICAL = ("mobile", "addr", "email")
+HISTORICAL = ("mobile", "address", "email")
 # Digits only: levenshtein is safe here (ASCII). Visible digits agree: '*' in the leak value
 # stands for any one character. Only a value with a '*' can agree this way and not in full
 # (identifiers hold no other LIKE wildcard), so the per-row pattern is only built for those.
@@ -156,28 +156,31 @@ def features_sql(src: str, idcol: str, extra: str = "") -> str:
     """Canonical values of ``src`` plus the derived blocking keys; the birth date falls back
     to the one the resident ID carries when its digits are visible. ``extra`` columns (SQL,
     with a leading comma) are passed through."""
+    ident = "resident_id"
     birth = (
-        "coalesce(birth, CASE WHEN length(id) = 18 AND "
-        f"{_visible_parts('id', 'substr(id, 7, 8)')} THEN substr(id, 7, 8) END)"
+        f"coalesce(birth, CASE WHEN length({ident}) = 18 AND "
+        f"{_visible_parts(ident, f'substr({ident}, 7, 8)')} THEN substr({ident}, 7, 8) END)"
     )
-    id_ps = _visible_parts("id", "substr(id, 1, 6)", "substr(id, 15, 4)")
+    id_ps = _visible_parts(ident, f"substr({ident}, 1, 6)", f"substr({ident}, 15, 4)")
     mob_ps = _visible_parts("mobile", "substr(mobile, 1, 3)", "substr(mobile, 8, 4)")
-    card_ps = _visible_parts("card", "substr(card, 1, 6)", "right(card, 4)")
+    card_ps = _visible_parts("bank_card", "substr(bank_card, 1, 6)", "right(bank_card, 4)")
     return f"""
-SELECT {idcol}, name, id, mobile, card, addr, email, {birth} AS birth,
-  CASE WHEN {_visible("id")} THEN id END AS id_full,
-  CASE WHEN length(id) = 18 AND {id_ps} THEN substr(id, 1, 6) || substr(id, 15, 4) END AS id_ps,
-  CASE WHEN length(id) >= 15 AND {_visible_parts("id", "substr(id, 1, 6)")}
-       THEN substr(id, 1, 6) END AS id_div,
-  CASE WHEN length(id) = 18 AND {_visible_parts("id", "substr(id, 15, 3)")}
-       THEN substr(id, 15, 3) END AS id_seq,
+SELECT {idcol}, person_name, resident_id, mobile, bank_card, address, email, {birth} AS birth,
+  CASE WHEN {_visible(ident)} THEN {ident} END AS resident_id_full,
+  CASE WHEN length({ident}) = 18 AND {id_ps}
+       THEN substr({ident}, 1, 6) || substr({ident}, 15, 4) END AS resident_id_ps,
+  CASE WHEN length({ident}) >= 15 AND {_visible_parts(ident, f"substr({ident}, 1, 6)")}
+       THEN substr({ident}, 1, 6) END AS resident_id_div,
+  CASE WHEN length({ident}) = 18 AND {_visible_parts(ident, f"substr({ident}, 15, 3)")}
+       THEN substr({ident}, 15, 3) END AS resident_id_seq,
   CASE WHEN {_visible("mobile")} THEN mobile END AS mob_full,
   CASE WHEN length(mobile) = 11 AND {mob_ps}
        THEN substr(mobile, 1, 3) || substr(mobile, 8, 4) END AS mob_ps,
-  CASE WHEN {_visible("card")} THEN card END AS card_full,
-  CASE WHEN length(card) >= 14 AND {card_ps} THEN substr(card, 1, 6) || right(card, 4) END AS card_ps,
-  substr(name, 1, 1) AS surname1,
-  substr(addr, 1, 6) AS area{extra}
+  CASE WHEN {_visible("bank_card")} THEN bank_card END AS bank_card_full,
+  CASE WHEN length(bank_card) >= 14 AND {card_ps}
+       THEN substr(bank_card, 1, 6) || right(bank_card, 4) END AS bank_card_ps,
+  substr(person_name, 1, 1) AS surname1,
+  substr(address, 1, 6) AS area{extra}
 FROM {src}"""
 
 
@@ -216,63 +219,67 @@ def own_versions_sql(history: str) -> str:
 
 
 COMPARISONS = (
-    Comparison("id", "id", ("{l} = {m}", MASKED, ID_ONE_TYPO, ID_TWO_TYPOS, ID_PLACE_BIRTH)),
-    Comparison("name", "name", ("{l} = {m}", near_short())),
+    Comparison(
+        "resident_id",
+        "resident_id",
+        ("{l} = {m}", MASKED, ID_ONE_TYPO, ID_TWO_TYPOS, ID_PLACE_BIRTH),
+    ),
+    Comparison("person_name", "person_name", ("{l} = {m}", near_short())),
     Comparison("birth", "birth", ("{l} = {m}", f"({ONE_EDIT} OR {transposed(n=8)})")),
     Comparison("mobile", "mobile", ("{l} = {m}", MASKED, f"({ONE_EDIT} OR {transposed(n=11)})")),
-    Comparison("card", "card", ("{l} = {m}", MASKED, ONE_EDIT)),
+    Comparison("bank_card", "bank_card", ("{l} = {m}", MASKED, ONE_EDIT)),
     Comparison(
-        "addr",
-        "addr",
+        "address",
+        "address",
         ("{l} = {m}", near_long(), "substr({l}, 1, 6) = substr({m}, 1, 6)"),
     ),
     Comparison("email", "email", ("{l} = {m}",)),
 )
 
 BLOCKS = (
-    Block("resident_id", ("id_full",), first=True),
-    Block("card", ("card_full",), first=True),
+    Block("resident_id", ("resident_id_full",), first=True),
+    Block("bank_card", ("bank_card_full",), first=True),
     Block("mobile", ("mob_full",), first=True),
-    Block("id_visible", ("id_ps",)),
+    Block("resident_id_visible", ("resident_id_ps",)),
     Block("mobile_visible", ("mob_ps", "surname1")),
-    Block("card_visible", ("card_ps",)),
-    Block("name_birth", ("name", "birth")),
+    Block("bank_card_visible", ("bank_card_ps",)),
+    Block("name_birth", ("person_name", "birth")),
     # An ID typed wrong in its birth date (or in its division, or two neighbours swapped
     # across the two), its mobile changed: with the name, the ID's division or sequence
     # still meets. Keys from the ID alone (division + sequence, birth date + sequence) would
     # pair each leak row with a few strangers of a 10M master, nearly doubling the pairs
     # for the rare record whose name is typed wrong too.
-    Block("name_division", ("name", "id_div")),
-    Block("name_sequence", ("name", "id_seq")),
-    Block("address", ("addr",)),
-    Block("name_area", ("name", "area")),
+    Block("name_division", ("person_name", "resident_id_div")),
+    Block("name_sequence", ("person_name", "resident_id_seq")),
+    Block("address", ("address",)),
+    Block("name_area", ("person_name", "area")),
 )
 
 # The value each blocking key is derived from.
 KEY_SOURCES = {
-    "id_full": "id",
-    "id_ps": "id",
-    "id_div": "id",
-    "id_seq": "id",
-    "card_full": "card",
-    "card_ps": "card",
+    "resident_id_full": "resident_id",
+    "resident_id_ps": "resident_id",
+    "resident_id_div": "resident_id",
+    "resident_id_seq": "resident_id",
+    "bank_card_full": "bank_card",
+    "bank_card_ps": "bank_card",
     "mob_full": "mobile",
     "mob_ps": "mobile",
-    "surname1": "name",
-    "name": "name",
+    "surname1": "person_name",
+    "person_name": "person_name",
     "birth": "birth",
-    "addr": "addr",
-    "area": "addr",
+    "address": "address",
+    "area": "address",
 }
 # Keys an earlier value of a field with history changes.
 HISTORY_KEYS = tuple((k, f) for k, f in KEY_SOURCES.items() if f in HISTORICAL)
 
 # Level from which a comparison counts as evidence of the same person (an address in the same
 # city is not, nor an ID that only shares its division and birth date).
-EVIDENCE_LEVEL = {"addr": 2, "id": 2}
+EVIDENCE_LEVEL = {"address": 2, "resident_id": 2}
 
 # Comparisons whose best level means the same strong identifier, in full.
-STRONG = ("id", "card", "mobile")
+STRONG = ("resident_id", "bank_card", "mobile")
 
 
 def spec_for(present: set[str]) -> Spec:
@@ -292,6 +299,8 @@ def spec_for(present: set[str]) -> Spec:
         f"CASE WHEN g_{n} >= {EVIDENCE_LEVEL.get(n, 1)} THEN 1 ELSE 0 END" for n in counted
     )
     avail = " + ".join(f"CASE WHEN g_{n} >= 0 THEN 1 ELSE 0 END" for n in counted)
-    strong = " OR ".join(f"g_{c.name} = {len(c.levels)}" for c in comps if c.name in ("id", "card"))
+    strong = " OR ".join(
+        f"g_{c.name} = {len(c.levels)}" for c in comps if c.name in ("resident_id", "bank_card")
+    )
     veto = f"({agree}) < least(2, {avail})"
     return Spec(comps, blocks, veto=f"{veto} AND NOT ({strong})" if strong else veto)

@@ -25,9 +25,10 @@ from leaktrace.verify.forgery import Signal, neighbours, rate_signal
 # Share of linked records whose values a genuine leak alters (typing, carriers recycling
 # numbers, customers sharing a household's mobile) at most; tested one-sided, as check digits.
 TAMPER_MAX = 0.05
-CHECKED = {"id": "resident_id", "mobile": "mobile", "card": "bank_card"}
-LABELS = {"id": "resident IDs", "mobile": "mobile numbers", "card": "card numbers"}
-MOVABLE = ("id", "mobile", "card", "email", "addr")  # fields a shuffle moves between customers
+# Fields whose values are checked (each is a pii kind), and how labels name their values.
+CHECKED = {"resident_id": "resident IDs", "mobile": "mobile numbers", "bank_card": "card numbers"}
+# Fields a shuffle moves between customers.
+MOVABLE = ("resident_id", "mobile", "bank_card", "email", "address")
 COMPARED = ("current", "historical", "disagrees")
 
 
@@ -123,12 +124,12 @@ def tampering(
     assert isinstance(got, pl.DataFrame) and isinstance(moved, pl.DataFrame)
     signals: list[Signal] = []
     marked: list[pl.Series] = []  # per signal, the records tripping it
-    for fld, kind in CHECKED.items():
+    for fld, what in CHECKED.items():
         if not counts.get(fld):
             continue
         rows = got.filter(pl.col("field") == fld)
-        bad = rows.filter(_fails(kind, rows["leak_value"]) & ~_fails(kind, rows["our_value"]))
-        label = f"linked {LABELS[fld]} failing checks ours pass"
+        bad = rows.filter(_fails(fld, rows["leak_value"]) & ~_fails(fld, rows["our_value"]))
+        label = f"linked {what} failing checks ours pass"
         note = "compared with our value for the same customer"
         signals.append(_rate(f"linked_{fld}_invalid", label, bad.height, counts[fld], note))
         marked.append(bad["rid"])
