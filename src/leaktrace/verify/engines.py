@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from abc import ABC, abstractmethod
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -91,6 +92,14 @@ class DuckEngine(Engine):
         self._tmp.cleanup()
 
 
+@cache
+def _spark_scratch() -> tempfile.TemporaryDirectory[str]:
+    """Spark's scratch space (shuffle and block files) for this process: a session is shared
+    by every engine (``getOrCreate``) and keeps the directory it started with, so the
+    directory lives as long as the process, not as one engine."""
+    return tempfile.TemporaryDirectory(prefix="leaktrace-spark-scratch-")
+
+
 class SparkEngine(Engine):
     """PySpark, ``local[*]`` unless a master URL is given; results are Parquet-backed temp views."""
 
@@ -106,7 +115,7 @@ class SparkEngine(Engine):
             .config("spark.ui.enabled", "false")
             .config("spark.sql.ansi.enabled", "false")
             .config("spark.driver.memory", "2g")
-            .config("spark.local.dir", self._tmp.name)
+            .config("spark.local.dir", _spark_scratch().name)
             .getOrCreate()
         )
         self.spark.sparkContext.setLogLevel("ERROR")
