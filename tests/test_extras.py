@@ -43,41 +43,46 @@ def test_an_installed_package_missing_its_own_dependency_is_not_called_an_extra(
         require("half_installed", "spark")
 
 
+@pytest.fixture(scope="module")
+def world_and_leak(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small bank's world and a partner's share of it, as a CSV named with brackets."""
+    tmp = tmp_path_factory.mktemp("extras")
+    world = make_world(300, seed=2, out=tmp / "world")
+    return world.path, write_leak(make_leak(world, "share", seed=1), tmp / "leak[1].csv", "csv")
+
+
 def test_spark_engine_without_pyspark_names_the_extra(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, world_and_leak: tuple[Path, Path]
 ) -> None:
     _uninstall(monkeypatch, "pyspark")
     with pytest.raises(MissingExtraError, match=r"leaktrace\[spark\]"):
         make_engine("spark")
-    world = make_world(500, seed=2, out=tmp_path / "world")
-    leak = write_leak(make_leak(world, "share", seed=1), tmp_path / "leak.csv", "csv")
+    world, leak = world_and_leak
     with pytest.raises(MissingExtraError, match=r"pip install 'leaktrace\[spark\]'"):
-        verify(leak, world.path, engine="spark")
+        verify(leak, world, engine="spark")
 
 
 def test_the_command_line_prints_the_extra_with_its_brackets(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, world_and_leak: tuple[Path, Path]
 ) -> None:
     """Error texts are printed as they are, not read as rich markup ('[spark]' kept)."""
     from typer.testing import CliRunner
 
     from leaktrace.cli import app
 
-    world = make_world(300, seed=3, out=tmp_path / "world")
-    leak = write_leak(make_leak(world, "share", seed=1), tmp_path / "leak[1].csv", "csv")
+    world, leak = world_and_leak
     _uninstall(monkeypatch, "pyspark")
     res = CliRunner().invoke(
-        app, ["verify", str(leak), "--against", str(world.path), "--engine", "spark"]
+        app, ["verify", str(leak), "--against", str(world), "--engine", "spark"]
     )
     assert res.exit_code == 1
     assert "pip install 'leaktrace[spark]'" in " ".join(res.output.split())
 
 
 def test_a_postgresql_master_without_psycopg_names_the_extra(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, world_and_leak: tuple[Path, Path]
 ) -> None:
-    world = make_world(300, seed=4, out=tmp_path / "world")
-    leak = write_leak(make_leak(world, "share", seed=1), tmp_path / "leak.csv", "csv")
+    _, leak = world_and_leak
     _uninstall(monkeypatch, "psycopg")
     with pytest.raises(MissingExtraError, match=r"pip install 'leaktrace\[postgres\]'"):
         verify(leak, "postgresql://bank@localhost/core", master_table="customers")
