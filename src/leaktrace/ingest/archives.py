@@ -35,7 +35,7 @@ def zip_members(path: Path, name: str, password: str | None) -> Generator[Member
     then as GB18030, the code page older Chinese tools encrypt with)."""
     try:
         zf = pyzipper.AESZipFile(path)
-    # NotImplementedError: zipfile's word for a part of the format it lacks (multi-disk archives)
+    # zipfile raises NotImplementedError for a multi-disk archive: reported as unreadable
     except (pyzipper.BadZipFile, OSError, ValueError, NotImplementedError):
         raise InputError(name, "a readable zip archive", "a damaged or truncated one") from None
     with zf:
@@ -84,7 +84,7 @@ def _zip_chunks(
             break
         except RuntimeError:  # "Bad password for file"
             continue
-        except NotImplementedError:  # zipfile lacks the method (Deflate64, implode, PPMd…)
+        except NotImplementedError:  # a method zipfile has no decoder for (e.g. Deflate64)
             raise MemberError(
                 "a compression method leaktrace reads (stored, deflate, bzip2, lzma)",
                 f"zip method {info.compress_type}",

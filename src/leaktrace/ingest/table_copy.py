@@ -9,7 +9,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -67,6 +66,8 @@ def copy_table(
 
 def _from_duckdb(path: Path, table: str | None, default: str | None, out: Path) -> Path:
     """Copy one table of a DuckDB file to Parquet (its types kept)."""
+    import duckdb  # only for DuckDB files: `import leaktrace` need not load it
+
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:

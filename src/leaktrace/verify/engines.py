@@ -13,7 +13,6 @@ from abc import ABC, abstractmethod
 from functools import cache
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -61,6 +60,8 @@ class DuckEngine(Engine):
 
     def __init__(self, memory_limit: str = "3GB", threads: int | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="leaktrace-duck-")
+        import duckdb  # on first use: `import leaktrace` need not load it
+
         self.con = duckdb.connect()
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute(f"SET temp_directory = '{self._tmp.name}'")
