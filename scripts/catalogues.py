@@ -47,6 +47,23 @@ DOMAINS = (
 )
 
 
+# Typer's own texts (panel titles, defaults, "required"), from the pinned version installed:
+# leaktrace.help_texts makes Typer look them up in the ``typer`` domain.
+THIRD_PARTY = {"typer": ("core", "rich_utils")}
+
+
+def _third_party() -> list[tuple[Path, str]]:
+    """The Typer modules leaktrace.help_texts translates, with a name to cite."""
+    import importlib
+
+    out = []
+    for package, modules in THIRD_PARTY.items():
+        for name in modules:
+            path = Path(importlib.import_module(f"{package}.{name}").__file__ or "")
+            out.append((path, f"{package}/{path.name}"))
+    return out
+
+
 def domain_of(path: Path) -> str:
     rel = path.relative_to(SRC).as_posix()
     return next(d for prefix, d in DOMAINS if rel.startswith(prefix))
@@ -63,6 +80,13 @@ def extracted() -> dict[str, dict[str | tuple[str, str], list[tuple[str, int]]]]
             out[domain_of(path)].setdefault(key, []).append(
                 (path.relative_to(ROOT).as_posix(), lineno)
             )
+    out["typer"] = {}
+    for path, cited in _third_party():
+        for lineno, message, _comments, _context in extract_from_file(
+            "python", path, keywords=KEYWORDS
+        ):
+            key = message if isinstance(message, str) else tuple(message)
+            out["typer"].setdefault(key, []).append((cited, lineno))
     return out
 
 

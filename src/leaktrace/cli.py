@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,12 +28,31 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from leaktrace import help_texts, i18n
 from leaktrace.errors import LeaktraceError
+from leaktrace.i18n import _
 from leaktrace.report.terminal import render_scan
+
+
+def _lang_in(argv: list[str]) -> str | None:
+    """The value of ``--lang`` anywhere in ``argv`` (``--lang zh`` or ``--lang=zh``)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
+# The help texts below are translated when this module is imported: the language is settled
+# first, from --lang or else the locale (a wrong --lang value is reported by the option).
+_wanted = _lang_in(sys.argv[1:])
+i18n.set_language(_wanted if _wanted in i18n.LANGS else i18n.detect())
+help_texts.install()
 
 app = typer.Typer(
     name="leaktrace",
-    help="Find, verify and trace leaked Chinese personal data.",
+    help=_("Find, verify and trace leaked Chinese personal data."),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -39,9 +60,58 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+class Lang(StrEnum):
+    """The languages of ``--lang``."""
+
+    zh = "zh"
+    en = "en"
+
+
+class EngineName(StrEnum):
+    """The engines of ``--engine``."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        print(f"leaktrace {version('leaktrace')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
-    """Find, verify and trace leaked Chinese personal data."""
+def _root(
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            help=_("Language of messages, help and reports (zh or en); by default the locale's."),
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help=_("Show the version and exit.")
+        ),
+    ] = False,
+) -> None:
+    if lang is not None:
+        i18n.set_language(lang.value)
+        help_texts.install()
+
+
+def _out() -> Console:
+    """The console for results on stdout: as wide as the terminal, and when stdout is a file or
+    a pipe (no terminal to fit) wide enough that no file name or mapping is cut."""
+    if sys.stdout.isatty() or "COLUMNS" in os.environ:
+        return Console()
+    return Console(width=PIPED_WIDTH)
+
+
+PIPED_WIDTH = 400
 
 
 def _progress(in_bytes: bool = True) -> Progress:
@@ -57,101 +127,141 @@ def _progress(in_bytes: bool = True) -> Progress:
     )
 
 
-@app.command("scan")
+def _help(summary: str, *examples: str) -> str:
+    """A command's help: its translated summary, then examples (commands are not translated)."""
+    return "\n\n".join([summary, _("Examples:"), *examples])
+
+
+_JSON_HELP = _("Print the result as JSON on stdout (keys and codes the same in every language).")
+
+
+@app.command(
+    "scan",
+    help=_help(
+        _("What personal identifiers are in these files, and are they valid?"),
+        "leaktrace scan dump.csv post.txt leaks/ bundle.zip --out leak.parquet --report scan.html",
+        "LEAKTRACE_PASSWORD=... leaktrace scan encrypted.7z",
+    ),
+)
 def scan_cmd(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Files, folders (walked) and archives (zip, tar, 7z, rar; e-mail, DOCX, PDF) "
-            "to scan; format and encoding are detected."
+            help=_(
+                "Files, folders (walked) and archives (zip, tar, 7z, rar; e-mail, DOCX, PDF) "
+                "to scan; format and encoding are detected."
+            )
         ),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the normalised table here (Parquet).")
+        Path | None, typer.Option("--out", help=_("Write the normalised table here (Parquet)."))
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help=_("Write the scan report here (HTML, or PDF by suffix).")),
     ] = None,
     password: Annotated[
         str | None,
         typer.Option(
             "--password",
-            help="Opens encrypted archives (zip, 7z, rar) and PDFs. Other users of this machine "
-            "can read it in the process list: prefer the LEAKTRACE_PASSWORD environment variable.",
+            help=_(
+                "Opens encrypted archives (zip, 7z, rar) and PDFs. Other users of this machine "
+                "can read it in the process list: prefer the LEAKTRACE_PASSWORD environment "
+                "variable."
+            ),
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the result as JSON on stdout.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
-    """What personal identifiers are in these files, and are they valid?
-
-    Example:
-
-        leaktrace scan dump.csv post.txt leaks/ bundle.zip --out leak.parquet
-
-        LEAKTRACE_PASSWORD=... leaktrace scan encrypted.7z
-    """
+    """``leaktrace scan``: identifiers found in files, with their validity."""
     from leaktrace.ingest.expand import is_container
     from leaktrace.scan import scan
 
     for p in paths:
         if not p.exists():
-            _fail(f"{p}: expected an existing file or folder")
+            _fail(_("{path}: expected an existing file or folder").format(path=p))
     if password is not None:
-        err.print(
-            "[yellow]warning:[/] --password: other users of this machine can read it in the "
-            "process list; give it in LEAKTRACE_PASSWORD instead"
+        _warn(
+            _(
+                "--password: other users of this machine can read it in the process list; "
+                "give it in LEAKTRACE_PASSWORD instead"
+            )
         )
     with _user_errors():
         # a folder's or an archive's scanned bytes are not its size on disk: no total then
         sized = not any(is_container(p) for p in paths)
     total = sum(p.stat().st_size for p in paths) if sized else None
     with _user_errors(), _progress() as bar:
-        task = bar.add_task("scanning", total=total or None)
+        task = bar.add_task(_("scanning"), total=total or None)
         result = scan(
             paths,
             out=out,
             progress=lambda done: bar.update(task, completed=done),
             password=password,
         )
+        if report is not None:
+            from leaktrace.report.scan_html import render_scan_html
+
+            _write_report(render_scan_html(result), report)
     if as_json:
         _print_json(result.to_dict())
     else:
-        render_scan(result, Console())
+        render_scan(result, _out())
+        if report is not None:
+            _said(_("Report written to {path}").format(path=report))
 
 
-@app.command("verify")
+@app.command(
+    "verify",
+    help=_help(
+        _("Is this leak real, is it ours, whose records, as of when?"),
+        "leaktrace verify leak.csv --against world/ --report verify.html",
+        "leaktrace verify leak.csv --against postgresql://audit@db.bank.internal/crm "
+        "--table public.customers",
+        "leaktrace verify leak.csv --against master.xlsx --history changes.csv "
+        "--master-date 2026-12-01 --master-columns customer=KHH,resident_id=ZJHM",
+    ),
+)
 def verify_cmd(
     leak: Annotated[
-        Path, typer.Argument(help="The leak: any file scan reads, or a scanned Parquet.")
+        Path, typer.Argument(help=_("The leak: any file scan reads, or a scanned Parquet."))
     ],
     against: Annotated[
         str | None,
         typer.Option(
             "--against",
-            help="Master data: any table file scan reads (CSV/TSV in any encoding, XLSX, JSON, "
-            "a SQL dump), Parquet, a DuckDB file, a synth world directory, or a PostgreSQL URL (postgresql://user@host:port/db; the password from PGPASSWORD or "
-            "~/.pgpass) with --table. Without it only the forgery signals run.",
+            help=_(
+                "Master data: any table file scan reads (CSV/TSV in any encoding, XLSX, JSON, "
+                "a SQL dump), Parquet, a DuckDB file, a synth world directory, or a PostgreSQL "
+                "URL (postgresql://user@host:port/db; the password from PGPASSWORD or "
+                "~/.pgpass) with --table. Without it only the forgery signals run."
+            ),
         ),
     ] = None,
     table: Annotated[
         str | None,
         typer.Option(
             "--table",
-            help="The master's table in the PostgreSQL database or DuckDB file (NAME or "
-            "SCHEMA.NAME), or its sheet in a workbook or table in a SQL dump.",
+            help=_(
+                "The master's table in the PostgreSQL database or DuckDB file (NAME or "
+                "SCHEMA.NAME), or its sheet in a workbook or table in a SQL dump."
+            ),
         ),
     ] = None,
     history: Annotated[
         str | None,
         typer.Option(
             "--history",
-            help="Past values with their dates: any table file scan reads, Parquet, a DuckDB "
-            "file or a PostgreSQL URL (with --history-table); long (customer, field, value, "
-            "from, to) or wide (customer, field, old, new, change date).",
+            help=_(
+                "Past values with their dates: any table file scan reads, Parquet, a DuckDB "
+                "file or a PostgreSQL URL (with --history-table); long (customer, field, value, "
+                "from, to) or wide (customer, field, old, new, change date)."
+            ),
         ),
     ] = None,
     history_table: Annotated[
         str | None,
-        typer.Option("--history-table", help="The history's table in a database or workbook."),
+        typer.Option("--history-table", help=_("The history's table in a database or workbook.")),
     ] = None,
     master_columns: Annotated[
         dict[str, str] | None,
@@ -159,9 +269,11 @@ def verify_cmd(
             "--master-columns",
             parser=lambda text: _mapping(text, "--master-columns"),
             metavar="ROLE=COLUMN,...",
-            help="Name master columns where recognition is unsure: customer, resident_id, "
-            "mobile, person_name, address, bank_card, email, birth, opened (or name, id, card, "
-            "addr; e.g. customer=KHH,resident_id=ZJHM,mobile=SJHM).",
+            help=_(
+                "Name master columns where recognition is unsure: customer, resident_id, "
+                "mobile, person_name, address, bank_card, email, birth, opened (or name, id, "
+                "card, addr; e.g. customer=KHH,resident_id=ZJHM,mobile=SJHM)."
+            ),
         ),
     ] = None,
     history_columns: Annotated[
@@ -170,8 +282,11 @@ def verify_cmd(
             "--history-columns",
             parser=lambda text: _mapping(text, "--history-columns"),
             metavar="ROLE=COLUMN,...",
-            help="Name history columns: customer, field, value, from, to (long) or customer, "
-            "field, old, new, date (wide); e.g. customer=客户号,field=字段,value=旧值,from=起,to=止.",
+            help=_(
+                "Name history columns: customer, field, value, from, to (long) or customer, "
+                "field, old, new, date (wide); e.g. "
+                "customer=客户号,field=字段,value=旧值,from=起,to=止."
+            ),
         ),
     ] = None,
     master_date: Annotated[
@@ -179,52 +294,41 @@ def verify_cmd(
         typer.Option(
             "--master-date",
             formats=["%Y-%m-%d"],
-            help="When the master was extracted (YYYY-MM-DD); without it, its latest opening "
-            "or change date.",
+            metavar="YYYY-MM-DD",
+            help=_("When the master was extracted; without it, its latest opening or change date."),
         ),
     ] = None,
     report: Annotated[
-        Path | None, typer.Option("--report", help="Write an HTML report here.")
+        Path | None,
+        typer.Option("--report", help=_("Write the report here (HTML, or PDF by suffix).")),
     ] = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="duckdb (embedded) or spark (local[*] or a cluster).")
-    ] = "duckdb",
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the result as JSON on stdout.")
-    ] = False,
+        EngineName,
+        typer.Option("--engine", help=_("duckdb (embedded) or spark (local[*] or a cluster).")),
+    ] = EngineName.duckdb,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
-    """Is this leak real, is it ours, whose records, as of when?
-
-    Example:
-
-        leaktrace verify leak.csv --against world/ --report verify.html
-
-        leaktrace verify leak.csv --against postgresql://audit@db.bank.internal/crm --table public.customers
-
-        leaktrace verify leak.csv --against master.xlsx --history changes.csv --master-date 2026-12-01 --master-columns customer=KHH,resident_id=ZJHM
-    """
+    """``leaktrace verify``: a leak linked to master data, with its verdict."""
     from leaktrace.ingest.postgres import is_postgres_url
     from leaktrace.report.verify_terminal import render_verify
     from leaktrace.verify import verify
 
-    if engine not in ("duckdb", "spark"):
-        err.print(f"[red]error:[/] --engine: expected duckdb or spark, found {engine!r}")
-        raise typer.Exit(2)
     from_postgres = against is not None and is_postgres_url(against)
     if from_postgres and not table:
-        err.print("[red]error:[/] --table: expected the master's table with a PostgreSQL URL")
-        raise typer.Exit(2)
+        _usage(_("--table: expected the master's table with a PostgreSQL URL"))
     if from_postgres and _url_has_password(str(against)):
-        err.print(
-            "[yellow]warning:[/] --against: the URL holds a password, which other users of "
-            "this machine can read in its process list; give it in PGPASSWORD or ~/.pgpass"
+        _warn(
+            _(
+                "--against: the URL holds a password, which other users of this machine can "
+                "read in its process list; give it in PGPASSWORD or ~/.pgpass"
+            )
         )
     local_history = None if history is None or is_postgres_url(history) else history
     for p in (leak, None if from_postgres else against, local_history):
         if p is not None and not Path(p).exists():
-            _fail(f"{p}: expected an existing file or directory")
+            _fail(_("{path}: expected an existing file or directory").format(path=p))
     with _user_errors(), _progress(in_bytes=False) as bar:
-        task = bar.add_task("verifying", total=1.0)
+        task = bar.add_task(_("verifying"), total=1.0)
 
         def step(name: str, share: float) -> None:
             bar.update(task, description=name, completed=share)
@@ -234,7 +338,7 @@ def verify_cmd(
             leak,
             master,
             history,
-            engine,
+            engine.value,
             master_table=table,
             master_columns=master_columns,
             history_columns=history_columns,
@@ -243,15 +347,15 @@ def verify_cmd(
             progress=step,
         )
         if report is not None:
-            from leaktrace.report.verify_html import write_html
+            from leaktrace.report.verify_html import render_html
 
-            write_html(result, report)
+            _write_report(render_html(result), report)
     if as_json:
         _print_json(result.to_dict())
     else:
-        render_verify(result, Console())
+        render_verify(result, _out())
         if report is not None:
-            Console().print(f"HTML report written to [bold]{report}[/]")
+            _said(_("Report written to {path}").format(path=report))
 
 
 def _mapping(text: str, option: str) -> dict[str, str]:
@@ -261,7 +365,10 @@ def _mapping(text: str, option: str) -> dict[str, str]:
         role, sep, col = item.partition("=")
         if not sep or not role.strip() or not col.strip():
             raise typer.BadParameter(
-                f"expected ROLE=COLUMN items separated by commas, found {item!r}", param_hint=option
+                _("expected ROLE=COLUMN items separated by commas, found {item!r}").format(
+                    item=item
+                ),
+                param_hint=option,
             )
         out[role.strip()] = col.strip()
     return out
@@ -277,34 +384,45 @@ def _url_has_password(url: str) -> bool:
         return False
 
 
-@app.command("synth")
+@app.command(
+    "synth",
+    help=_help(
+        _(
+            "Generate a fake institution (customers, history, recipients, shares, employees, "
+            "access log) as Parquet, and leaks of every kind in every format, each with its "
+            "ground truth."
+        ),
+        "leaktrace synth --customers 100000 --seed 7 --out world/",
+    ),
+)
 def synth_cmd(
-    customers: Annotated[int, typer.Option("--customers", min=1, help="Customers in the world.")],
-    out: Annotated[Path, typer.Option("--out", help="Directory for the world and its leaks.")],
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same world.")] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
-    ] = False,
+    customers: Annotated[
+        int, typer.Option("--customers", min=1, help=_("Customers in the world."))
+    ],
+    out: Annotated[Path, typer.Option("--out", help=_("Directory for the world and its leaks."))],
+    seed: Annotated[int, typer.Option("--seed", help=_("Same seed, same world."))] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
-    """Generate a fake institution (customers, history, recipients, shares, employees, access
-    log) as Parquet, and leaks of every kind in every format, each with its ground truth.
-
-    Example:
-
-        leaktrace synth --customers 100000 --seed 7 --out world/
-    """
+    """``leaktrace synth``: a fake institution and its leaks."""
     from leaktrace.report.terminal import render_synth
     from leaktrace.synth.bundle import synth_to_dir
 
     with _user_errors(), _progress(in_bytes=False) as bar:
-        task = bar.add_task("customers", total=customers)
+        task = bar.add_task(_("customers"), total=customers)
         summary = synth_to_dir(
             out, customers, seed=seed, progress=lambda done: bar.update(task, completed=done)
         )
     if as_json:
         _print_json(summary)
     else:
-        render_synth(summary, Console())
+        render_synth(summary, _out())
+
+
+def _write_report(html: str, path: Path) -> None:
+    """A report as HTML, written atomically."""
+    from leaktrace.report.files import write_atomic
+
+    write_atomic(path, html)
 
 
 @contextmanager
@@ -316,7 +434,8 @@ def _user_errors() -> Iterator[None]:
     except LeaktraceError as e:
         _fail(str(e))
     except KeyboardInterrupt:
-        err.print("[yellow]interrupted; nothing was written[/]")
+        message = _("interrupted; nothing was written")
+        err.print(f"[yellow]{escape(message)}[/]")
         raise typer.Exit(130) from None
 
 
@@ -325,13 +444,43 @@ def _print_json(doc: object) -> None:
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def _said(message: str) -> None:
+    """A message to the person (on stderr: stdout holds results alone)."""
+    err.print(escape(message), highlight=False)
+
+
+def _warn(message: str) -> None:
+    _tagged("yellow", _("warning:"), message)
+
+
+def _usage(message: str) -> None:
+    """Print an error of usage and exit with 2."""
+    _tagged("red", _("error:"), message)
+    raise typer.Exit(2)
+
+
 def _fail(message: str) -> None:
-    """Print an error (its text as it is: ``[spark]`` or a file named ``leak[1].csv`` is no
-    markup) and exit with 1."""
-    err.print(f"[red]error:[/] {escape(message)}", highlight=False)
+    """Print an error and exit with 1."""
+    _tagged("red", _("error:"), message)
     raise typer.Exit(1)
 
 
+def _tagged(colour: str, tag: str, message: str) -> None:
+    """``tag message`` on stderr, the tag coloured; the texts as they are (``[spark]`` or a
+    file named ``leak[1].csv`` is no markup)."""
+    err.print(f"[{colour}]{escape(tag)}[/] {escape(message)}", highlight=False)
+
+
 def main() -> None:
-    """Entry point of the ``leaktrace`` script."""
-    app()
+    """Entry point of the ``leaktrace`` script: ``--lang`` is taken anywhere on the line."""
+    app(args=_lang_first(sys.argv[1:]), prog_name="leaktrace")
+
+
+def _lang_first(argv: list[str]) -> list[str]:
+    """``argv`` with ``--lang X`` moved before the command, where the option belongs."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return [arg, argv[i + 1], *argv[:i], *argv[i + 2 :]]
+        if arg.startswith("--lang="):
+            return [arg, *argv[:i], *argv[i + 1 :]]
+    return argv
