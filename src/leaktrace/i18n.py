@@ -21,7 +21,7 @@ from pathlib import Path
 LANGS = ("zh", "en")
 LOCALE_DIR = Path(__file__).with_name("locale")
 _current = "en"
-_misses: set[str] = set()
+_misses: set[tuple[str, str]] = set()
 
 
 def detect(env: Mapping[str, str] | None = None) -> str:
@@ -84,19 +84,23 @@ def translations(lang: str) -> gettext.GNUTranslations:
             chain.add_fallback(t)
     if chain is None:
         raise FileNotFoundError(f"{LOCALE_DIR / lang}: no message catalogue")
-    chain.add_fallback(_Missing())
+    chain.add_fallback(_Missing(lang))
     return chain
 
 
 class _Missing(gettext.NullTranslations):
     """The end of the chain: a message no catalogue has is shown in English and remembered."""
 
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
     def gettext(self, message: str) -> str:
-        _misses.add(message)
+        _misses.add((self.lang, message))
         return message
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        _misses.add(msgid1)
+        _misses.add((self.lang, msgid1))
         return msgid1 if n == 1 else msgid2
 
 
@@ -116,6 +120,7 @@ def N_(message: str) -> str:
     return message
 
 
-def misses() -> set[str]:
-    """Messages looked up but found in no catalogue since the start (for the tests)."""
-    return set(_misses)
+def misses(lang: str) -> set[str]:
+    """Messages looked up in ``lang`` but found in no catalogue since the start (for the
+    tests: a message outside the catalogues is one nobody translated)."""
+    return {message for language, message in _misses if language == lang}
