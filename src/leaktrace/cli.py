@@ -27,6 +27,7 @@ from rich.progress import (
 )
 
 from leaktrace.errors import LeaktraceError
+from leaktrace.i18n import _
 from leaktrace.report.terminal import render_scan
 
 app = typer.Typer(
@@ -186,6 +187,24 @@ def verify_cmd(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write an HTML report here.")
     ] = None,
+    records: Annotated[
+        Path | None,
+        typer.Option(
+            "--records",
+            metavar="FILE",
+            help=_("Write one row per leak record: CSV, XLSX or Parquet by suffix."),
+        ),
+    ] = None,
+    unmasked: Annotated[
+        bool,
+        typer.Option(
+            "--unmasked",
+            help=_(
+                "Write the leak's values unmasked in the --records file; the file then holds "
+                "personal data."
+            ),
+        ),
+    ] = False,
     engine: Annotated[
         str, typer.Option("--engine", help="duckdb (embedded) or spark (local[*] or a cluster).")
     ] = "duckdb",
@@ -219,6 +238,7 @@ def verify_cmd(
             "[yellow]warning:[/] --against: the URL holds a password, which other users of "
             "this machine can read in its process list; give it in PGPASSWORD or ~/.pgpass"
         )
+    _check_records(records, unmasked)
     local_history = None if history is None or is_postgres_url(history) else history
     for p in (leak, None if from_postgres else against, local_history):
         if p is not None and not Path(p).exists():
@@ -241,7 +261,13 @@ def verify_cmd(
             history_table=history_table,
             master_date=master_date.date() if master_date else None,
             progress=step,
+            records=records is not None or report is not None,
         )
+        if records is not None and result.record_table is not None:
+            from leaktrace.report.records_file import write_records
+
+            step(_("writing the per-record results"), 1.0)
+            write_records(result.record_table, records, unmasked=unmasked)
         if report is not None:
             from leaktrace.report.verify_html import write_html
 
@@ -252,6 +278,39 @@ def verify_cmd(
         render_verify(result, Console())
         if report is not None:
             Console().print(f"HTML report written to [bold]{report}[/]")
+        if records is not None:
+            Console().print(
+                _("Per-record results written to {path}").format(
+                    path=f"[bold]{escape(str(records))}[/]"
+                )
+            )
+
+
+def _check_records(records: Path | None, unmasked: bool) -> None:
+    """Wrong usage of --records and --unmasked ends here, before any work; --unmasked warns."""
+    from leaktrace.report.records_file import check_suffix
+
+    if records is not None:
+        try:
+            check_suffix(records)
+        except ValueError as e:
+            err.print(f"[red]{escape(_('error:'))}[/] --records: {escape(str(e))}")
+            raise typer.Exit(2) from None
+    if unmasked and records is None:
+        err.print(
+            f"[red]{escape(_('error:'))}[/] --unmasked: "
+            + escape(_("expected with --records FILE"))
+        )
+        raise typer.Exit(2)
+    if unmasked:
+        err.print(
+            f"[yellow]{escape(_('warning:'))}[/] --unmasked: "
+            + escape(
+                _(
+                    "{path} will hold the leak's personal data unmasked: keep and share it as such"
+                ).format(path=records)
+            )
+        )
 
 
 def _mapping(text: str, option: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
+from leaktrace.errors import LeaktraceError
 from leaktrace.i18n import N_, _
 from leaktrace.pii import mask
 from leaktrace.verify.records import EXACT_ON, date_columns, fields_of, status_column
@@ -69,7 +70,12 @@ def link_words(table: pl.DataFrame) -> pl.Expr:
     not linked."""
     names = {n: _(FIELD_LABELS[n]) for n in EXACT_ON}
     on = pl.col("exact_on").list.eval(pl.element().replace_strict(names)).list.join(" / ")
-    exact = pl.lit(_("exact: ")) + on
+    before, _mark, after = _("exact on {identifiers}").partition("{identifiers}")
+    exact = (
+        pl.when(on.str.len_chars() > 0)
+        .then(pl.lit(before) + on + pl.lit(after))
+        .otherwise(pl.lit(_("exact")))
+    )
     return (
         pl.when(pl.col("link") == "exact")
         .then(exact)
@@ -142,11 +148,18 @@ def write_records(table: pl.DataFrame, path: Path, unmasked: bool = False) -> Pa
     path = Path(path)
     fmt = check_suffix(path)
     frame = readable(table, unmasked)
-    with _atomic(path) as tmp:
-        if fmt == "csv":
-            frame.write_csv(tmp, include_bom=True)
-        elif fmt == "xlsx":
-            _write_xlsx(frame.with_columns(pl.col(pl.Date).cast(pl.String)), tmp)
-        else:
-            frame.write_parquet(tmp)
+    try:
+        with _atomic(path) as tmp:
+            if fmt == "csv":
+                frame.write_csv(tmp, include_bom=True)
+            elif fmt == "xlsx":
+                _write_xlsx(frame.with_columns(pl.col(pl.Date).cast(pl.String)), tmp)
+            else:
+                frame.write_parquet(tmp)
+    except OSError as e:
+        raise LeaktraceError(
+            _("{path}: the per-record file could not be written ({reason})").format(
+                path=path, reason=e.strerror or type(e).__name__
+            )
+        ) from None
     return path
