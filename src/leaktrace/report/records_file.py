@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
+from xlsxwriter.exceptions import FileCreateError
 
 from leaktrace.errors import LeaktraceError
 from leaktrace.i18n import N_, _
@@ -156,10 +157,10 @@ def write_records(table: pl.DataFrame, path: Path, unmasked: bool = False) -> Pa
                 _write_xlsx(frame.with_columns(pl.col(pl.Date).cast(pl.String)), tmp)
             else:
                 frame.write_parquet(tmp)
-    except OSError as e:
+    except (OSError, FileCreateError) as e:
         raise LeaktraceError(
             _("{path}: the per-record file could not be written ({reason})").format(
-                path=path, reason=e.strerror or type(e).__name__
+                path=path, reason=getattr(e, "strerror", None) or type(e).__name__
             )
         ) from None
     return path
