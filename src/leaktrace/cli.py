@@ -294,17 +294,21 @@ def _check_records(records: Path | None, unmasked: bool) -> None:
         try:
             check_suffix(records)
         except ValueError as e:
-            err.print(f"[red]{escape(_('error:'))}[/] --records: {escape(str(e))}")
+            err.print("[red]" + escape(_("error:")) + "[/] --records: " + escape(str(e)))
             raise typer.Exit(2) from None
     if unmasked and records is None:
         err.print(
-            f"[red]{escape(_('error:'))}[/] --unmasked: "
+            "[red]"
+            + escape(_("error:"))
+            + "[/] --unmasked: "
             + escape(_("expected with --records FILE"))
         )
         raise typer.Exit(2)
     if unmasked:
         err.print(
-            f"[yellow]{escape(_('warning:'))}[/] --unmasked: "
+            "[yellow]"
+            + escape(_("warning:"))
+            + "[/] --unmasked: "
             + escape(
                 _(
                     "{path} will hold the leak's personal data unmasked: keep and share it as such"

@@ -51,14 +51,14 @@ STATUS_WORDS = {
 def check_suffix(path: Path) -> str:
     """The format ``path`` names by its suffix (``csv``, ``xlsx``, ``parquet``); ValueError
     naming the suffix and the three expected otherwise."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in SUFFIXES:
+    suffix = Path(path).suffix
+    if suffix.lower() not in SUFFIXES:
         raise ValueError(
             _("{path}: expected a file name ending in {expected}, found {suffix}").format(
                 path=path, expected=", ".join(SUFFIXES), suffix=repr(suffix or _("no suffix"))
             )
         )
-    return suffix[1:]
+    return suffix.lower()[1:]
 
 
 def masked(values: pl.Series, kind: str) -> pl.Series:

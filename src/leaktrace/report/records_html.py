@@ -108,7 +108,7 @@ def customers_section(report: VerifyReport) -> str:
     table = _table(report)
     linked = table.filter(pl.col("customer").is_not_null()).sort("customer", "rid")
     ids = linked["customer"].unique(maintain_order=True)
-    title = f"<h2>{_e(_('Affected customers'))}</h2>"
+    title = "<h2>" + _e(_("Affected customers")) + "</h2>"
     if not ids.len():
         none = _("No leak record is linked to one of our customers.")
         return f"<section id=customers>{title}<p class=muted>{_e(none)}</p></section>"
@@ -140,7 +140,7 @@ def not_ours_section(report: VerifyReport) -> str:
     their place and values (masked)."""
     table = _table(report)
     rest = table.filter(pl.col("customer").is_null()).sort("rid")
-    title = f"<h2>{_e(_('Records not ours'))}</h2>"
+    title = "<h2>" + _e(_("Records not ours")) + "</h2>"
     if not rest.height:
         none = _("Every leak record is linked to one of our customers.")
         return f"<section id=not-ours>{title}<p class=muted>{_e(none)}</p></section>"
