@@ -410,3 +410,26 @@ def test_table_counts_hold_for_any_links(world: World, data: st.DataObject) -> N
     )
     out = io.StringIO(readable(table).write_csv())
     assert not FULL.search(out.getvalue())
+
+
+def test_a_customer_with_many_records_shows_the_first(world: World) -> None:
+    """Thirty copies of one customer's record: twenty numbers listed, and how many in all."""
+    person = world.customers.collect().head(1)
+    leak = pl.concat([person] * 30).select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("rid"), "resident_id", "mobile"
+    )
+    places = leak.select("rid", source=pl.lit("dup.csv"), table=pl.lit("dup"), row=pl.col("rid"))
+    matches = leak.select(
+        "rid",
+        mid=pl.lit(person["customer_id"][0]),
+        weight=pl.lit(40.0),
+        prob=pl.lit(1.0),
+        method=pl.lit("exact"),
+        g_resident_id=pl.lit(5),
+    )
+    report = VerifyReport("dup.csv", "world", "duckdb", 30, None, [])  # type: ignore[arg-type]
+    report.record_table = record_table(leak, places, matches, None, [], {"resident_id": 5})
+    page = customers_section(report)
+    assert page.count("<tr>") == 2
+    assert ", ".join(str(i) for i in range(1, 21)) + " … (30 in all)" in page
+    assert "(21" not in page and ", 21" not in page

@@ -18,7 +18,7 @@ from leaktrace.verify.result import VerifyReport
 SHOWN = 200  # entries in the page
 FOLDED = 1800  # entries after those, in a <details>; the rest only counted
 EXPOSED = ("current", "historical")  # statuses under which the leak holds our value
-RECORDS_SHOWN = 20  # record numbers listed per customer
+RECORDS_SHOWN = 20  # records shown per customer
 
 CSS = """
 .records{width:100%;table-layout:fixed}.records td,.records th{text-align:left;vertical-align:top;
@@ -112,18 +112,24 @@ def customers_section(report: VerifyReport) -> str:
     if not ids.len():
         none = _("No leak record is linked to one of our customers.")
         return f"<section id=customers>{title}<p class=muted>{_e(none)}</p></section>"
-    kept = linked.filter(pl.col("customer").is_in(ids.head(SHOWN + FOLDED).implode()))
-    kept = kept.with_columns(link_words(kept).alias("_how"))
-    values = _shown_values(kept, exposed_only=True)
-    kept = kept.with_columns(pl.Series("_values", values, pl.String))
+    per = dict(linked.group_by("customer").len().iter_rows())
+    kept = (
+        linked.filter(pl.col("customer").is_in(ids.head(SHOWN + FOLDED).implode()))
+        .group_by("customer", maintain_order=True)
+        .head(RECORDS_SHOWN)
+    )
+    kept = kept.with_columns(
+        link_words(kept).alias("_how"),
+        pl.Series("_values", _shown_values(kept, exposed_only=True), pl.String),
+    )
     cells = []
     for (customer,), group in kept.group_by("customer", maintain_order=True):
-        rids = [str(r + 1) for r in group["rid"].head(RECORDS_SHOWN)]
-        if group.height > RECORDS_SHOWN:
-            rids.append("…")
+        rids = ", ".join(str(r + 1) for r in group["rid"])
+        if per[customer] > group.height:
+            rids += " " + _("… ({n} in all)").format(n=f"{per[customer]:,}")
         hows = group["_how"].unique(maintain_order=True).to_list()
         exposed = [v for v in group["_values"].unique(maintain_order=True).to_list() if v]
-        cells.append([_e(customer), _e(", ".join(rids)), _e("; ".join(hows)), "<br>".join(exposed)])
+        cells.append([_e(customer), _e(rids), _e("; ".join(hows)), "<br>".join(exposed)])
     intro = ngettext(
         "{n} customer is linked from {records} leak records.",
         "{n} customers are linked from {records} leak records.",
