@@ -433,3 +433,18 @@ def test_a_customer_with_many_records_shows_the_first(world: World) -> None:
     assert page.count("<tr>") == 2
     assert ", ".join(str(i) for i in range(1, 21)) + " … (30 in all)" in page
     assert "(21" not in page and ", 21" not in page
+
+
+def test_xlsx_goes_on_in_further_sheets(verified, tmp_path: Path, monkeypatch) -> None:
+    """Past a sheet's rows (1,048,575 in Excel; 50 here) the records go on in the next sheet."""
+    from leaktrace.report import records_file
+
+    monkeypatch.setattr(records_file, "XLSX_ROWS", 50)
+    _, report = verified
+    out = write_records(report.record_table, tmp_path / "records.xlsx")
+    book = CalamineWorkbook.from_path(str(out))
+    sheets = [book.get_sheet_by_name(n).to_python() for n in book.sheet_names]
+    assert len(sheets) == -(-report.records // 50)
+    assert all(s[0][0] == "Leak record no." for s in sheets)
+    numbers = [int(row[0]) for s in sheets for row in s[1:]]
+    assert numbers == list(range(1, report.records + 1))
