@@ -113,6 +113,15 @@ def test_one_row_per_record_agreeing_with_the_verdict(verified, stale: Leak) -> 
     assert current["mobile_to"].null_count() == current.height
 
 
+def test_spark_gives_the_same_table(verified, world: World) -> None:
+    path, report = verified
+    spark = verify(path, world.path, engine="spark", records=True)
+    assert spark.record_table is not None and report.record_table is not None
+    _agrees_with_report(spark)
+    same = ["weight", "prob"]  # floating point summed in another order
+    assert spark.record_table.drop(same).equals(report.record_table.drop(same))
+
+
 def test_not_asked_costs_nothing(world: World, carded: Leak, tmp_path: Path) -> None:
     report = verify(write_leak(carded, tmp_path / "leak.csv", "csv"), world.path)
     assert report.record_table is None
