@@ -457,3 +457,22 @@ def test_xlsx_goes_on_in_further_sheets(verified, tmp_path: Path, monkeypatch) -
     assert all(s[0][0] == "Leak record no." for s in sheets)
     numbers = [int(row[0]) for s in sheets for row in s[1:]]
     assert numbers == list(range(1, report.records + 1))
+
+
+def test_formulas_stay_text(tmp_path: Path) -> None:
+    """A crafted value or file name is never run by the spreadsheet that opens the file."""
+    leak = pl.DataFrame(
+        {"rid": [0, 1], "address": ['=HYPERLINK("http://x.example/","点此")', "北京市朝阳区"]},
+        schema_overrides={"rid": pl.Int64},
+    )
+    places = leak.select("rid", source=pl.lit("=cmd|' /C calc'!A0.csv"), table=None, row=1)
+    table = record_table(leak, places.with_columns(pl.col("table").cast(pl.String)))
+    csv = write_records(table, tmp_path / "r.csv", unmasked=True)
+    back = pl.read_csv(csv, infer_schema=False)
+    assert back["Address"].to_list() == ["'" + leak["address"][0], "北京市朝阳区"]
+    assert set(back["Source file"].to_list()) == {"'=cmd|' /C calc'!A0.csv"}
+    xlsx = write_records(table, tmp_path / "r.xlsx", unmasked=True)
+    with zipfile.ZipFile(xlsx) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet and "HYPERLINK" in sheet
+    assert _read(xlsx)["Address"][0] == leak["address"][0]

@@ -29,6 +29,7 @@ from leaktrace.pii import mask
 from leaktrace.verify.records import EXACT_ON, date_columns, fields_of, status_column
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
+FORMULA = r"^[=+\-@\t\r]"  # how a cell that a spreadsheet takes for a formula starts
 XLSX_ROWS = 1_048_575  # an Excel sheet's rows, less its header: more go to further sheets
 
 FIELD_LABELS = {
@@ -55,7 +56,9 @@ def check_suffix(path: Path) -> str:
     if suffix.lower() not in SUFFIXES:
         raise ValueError(
             _("{path}: expected a file name ending in {expected}, found {suffix}").format(
-                path=path, expected=", ".join(SUFFIXES), suffix=repr(suffix or _("no suffix"))
+                path=path,
+                expected=", ".join(SUFFIXES),
+                suffix=repr(suffix) if suffix else _("no suffix"),
             )
         )
     return suffix.lower()[1:]
@@ -66,7 +69,7 @@ def masked(values: pl.Series, kind: str) -> pl.Series:
     return values.map_elements(lambda v: mask(kind, v), return_dtype=pl.String, skip_nulls=True)
 
 
-def link_words(table: pl.DataFrame) -> pl.Expr:
+def link_words() -> pl.Expr:
     """How each record was linked, in words: exact (on which identifiers), probabilistic, or
     not linked."""
     names = {n: _(FIELD_LABELS[n]) for n in EXACT_ON}
@@ -96,7 +99,7 @@ def readable(table: pl.DataFrame, unmasked: bool = False) -> pl.DataFrame:
         pl.col("table").alias(_("Table or sheet")),
         pl.col("row").alias(_("Row")),
         pl.col("customer").cast(pl.String).alias(_("Customer ID")),
-        link_words(table).alias(_("Linked by")),
+        link_words().alias(_("Linked by")),
         pl.col("weight").round(2).alias(_("Match weight")),
         pl.col("prob").round(4).alias(_("Match probability")),
     ]
@@ -105,7 +108,7 @@ def readable(table: pl.DataFrame, unmasked: bool = False) -> pl.DataFrame:
         lo, hi = date_columns(f)
         value = table[f] if unmasked else masked(table[f], f)
         cols += [
-            pl.lit(value).alias(label),
+            value.alias(label),
             pl.col(status_column(f))
             .replace_strict(words, default=None)
             .alias(_("{field} status").format(field=label)),
@@ -113,6 +116,15 @@ def readable(table: pl.DataFrame, unmasked: bool = False) -> pl.DataFrame:
             pl.col(hi).alias(_("{field} held until").format(field=label)),
         ]
     return table.select(cols)
+
+
+def _inert(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would run as a formula (a leak's values and its file names are
+    anyone's to choose: ``=HYPERLINK(…)``) start with an apostrophe, which Excel shows as text."""
+    text = pl.col(pl.String)
+    return frame.with_columns(
+        pl.when(text.str.contains(FORMULA)).then(pl.lit("'") + text).otherwise(text).name.keep()
+    )
 
 
 @contextmanager
@@ -131,7 +143,8 @@ def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
     """Sheets of at most ``XLSX_ROWS`` records each, with the header frozen on every one."""
     import xlsxwriter
 
-    with xlsxwriter.Workbook(path, {"constant_memory": True}) as book:
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    with xlsxwriter.Workbook(path, options) as book:
         bold = book.add_format({"bold": True})
         for part, start in enumerate(range(0, max(frame.height, 1), XLSX_ROWS)):
             name = _("Records") + (f" {part + 1}" if frame.height > XLSX_ROWS else "")
@@ -152,7 +165,7 @@ def write_records(table: pl.DataFrame, path: Path, unmasked: bool = False) -> Pa
     try:
         with _atomic(path) as tmp:
             if fmt == "csv":
-                frame.write_csv(tmp, include_bom=True)
+                _inert(frame).write_csv(tmp, include_bom=True)
             elif fmt == "xlsx":
                 _write_xlsx(frame.with_columns(pl.col(pl.Date).cast(pl.String)), tmp)
             else:

@@ -119,7 +119,7 @@ def customers_section(report: VerifyReport) -> str:
         .head(RECORDS_SHOWN)
     )
     kept = kept.with_columns(
-        link_words(kept).alias("_how"),
+        link_words().alias("_how"),
         pl.Series("_values", _shown_values(kept, exposed_only=True), pl.String),
     )
     cells = []
