@@ -70,7 +70,7 @@ def verify(
     columns explicitly (``{"customer": "KHH", "resident_id": "ZJHM"}``). ``master_date`` is
     when the master was extracted (else its latest opening or change). Without ``master``
     only the forgery signals run. ``records`` keeps the per-record table (raw leak values, in
-    memory only) as the report's ``record_table`` (see :func:`leaktrace.verify.records.record_table`).
+    memory only) as the report's ``record_table`` (:func:`leaktrace.verify.records.record_table`).
 
     Raises InputError for unusable input (no identifier column, no records, master columns
     missing) rather than giving a verdict on it."""
