@@ -302,6 +302,24 @@ def verify_cmd(
         Path | None,
         typer.Option("--report", help=_("Write the report here (HTML, or PDF by suffix).")),
     ] = None,
+    records: Annotated[
+        Path | None,
+        typer.Option(
+            "--records",
+            metavar="FILE",
+            help=_("Write one row per leak record: CSV, XLSX or Parquet by suffix."),
+        ),
+    ] = None,
+    unmasked: Annotated[
+        bool,
+        typer.Option(
+            "--unmasked",
+            help=_(
+                "Write the leak's values unmasked in the --records file; the file then holds "
+                "personal data."
+            ),
+        ),
+    ] = False,
     engine: Annotated[
         EngineName,
         typer.Option("--engine", help=_("duckdb (embedded) or spark (local[*] or a cluster).")),
@@ -323,6 +341,7 @@ def verify_cmd(
                 "read in its process list; give it in PGPASSWORD or ~/.pgpass"
             )
         )
+    _check_records(records, unmasked)
     local_history = None if history is None or is_postgres_url(history) else history
     for p in (leak, None if from_postgres else against, local_history):
         if p is not None and not Path(p).exists():
@@ -345,7 +364,13 @@ def verify_cmd(
             history_table=history_table,
             master_date=master_date.date() if master_date else None,
             progress=step,
+            records=records is not None or report is not None,
         )
+        if records is not None and result.record_table is not None:
+            from leaktrace.report.records_file import write_records
+
+            step(_("writing the per-record results"), 1.0)
+            write_records(result.record_table, records, unmasked=unmasked)
         if report is not None:
             from leaktrace.report.verify_html import render_html
 
@@ -356,6 +381,28 @@ def verify_cmd(
         render_verify(result, _out())
         if report is not None:
             _said(_("Report written to {path}").format(path=report))
+        if records is not None:
+            _said(_("Per-record results written to {path}").format(path=records))
+
+
+def _check_records(records: Path | None, unmasked: bool) -> None:
+    """Wrong usage of --records and --unmasked ends here, before any work; --unmasked warns."""
+    from leaktrace.report.records_file import check_suffix
+
+    if records is not None:
+        try:
+            check_suffix(records)
+        except ValueError as e:
+            _usage(f"--records: {e}")
+    if unmasked and records is None:
+        _usage("--unmasked: " + _("expected with --records FILE"))
+    if unmasked:
+        _warn(
+            "--unmasked: "
+            + _(
+                "{path} will hold the leak's personal data unmasked: keep and share it as such"
+            ).format(path=records)
+        )
 
 
 def _mapping(text: str, option: str) -> dict[str, str]:

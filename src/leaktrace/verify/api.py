@@ -17,7 +17,7 @@ from leaktrace.verify.engines import make_engine
 from leaktrace.verify.fields import field_status
 from leaktrace.verify.forgery import forgery_signals
 from leaktrace.verify.history_input import history_select
-from leaktrace.verify.leak_input import prepare_leak
+from leaktrace.verify.leak_input import leak_places, prepare_leak
 from leaktrace.verify.linkage import link
 from leaktrace.verify.master_input import master_place, prepare_master
 from leaktrace.verify.profile import (
@@ -28,6 +28,7 @@ from leaktrace.verify.profile import (
     own_versions_sql,
     spec_for,
 )
+from leaktrace.verify.records import record_table
 from leaktrace.verify.result import LinkageSummary, VerifyReport
 from leaktrace.verify.snapshot import estimate_snapshot
 from leaktrace.verify.sql import History
@@ -58,6 +59,7 @@ def verify(
     claimed_bank: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    records: bool = False,
 ) -> VerifyReport:
     """Verify ``leak`` (any format ``leaktrace.ingest`` reads, or a scanned Parquet table)
     against ``master`` (any table file ingest reads, Parquet, a DuckDB file, a PostgreSQL URL
@@ -67,7 +69,8 @@ def verify(
     recognised by values and headers; ``master_columns`` and ``history_columns`` map roles to
     columns explicitly (``{"customer": "KHH", "resident_id": "ZJHM"}``). ``master_date`` is
     when the master was extracted (else its latest opening or change). Without ``master``
-    only the forgery signals run.
+    only the forgery signals run. ``records`` keeps the per-record table (raw leak values, in
+    memory only) as the report's ``record_table`` (:func:`leaktrace.verify.records.record_table`).
 
     Raises InputError for unusable input (no identifier column, no records, master columns
     missing) rather than giving a verdict on it."""
@@ -92,6 +95,7 @@ def verify(
                 verdict=decide(lk.rows, None, signals, None, None),
                 signals=signals,
                 seconds=seconds,
+                record_table=record_table(leak_df, leak_places(lk)) if records else None,
             )
         # The whole leak's forgery signals need nothing of the master: worked out in a thread
         # while the master is read and linked (polars and DuckDB both leave the GIL).
@@ -135,7 +139,8 @@ def verify(
             seconds["master"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             tick(STEPS[2], 0.3)
-            res = link(eng, spec_for(present), "lk", "mc", history, keep=("opened",))
+            spec = spec_for(present)
+            res = link(eng, spec, "lk", "mc", history, keep=("opened",))
             seconds["link"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             tick(STEPS[3], 0.7)
@@ -159,6 +164,11 @@ def verify(
                 history="hist" if history is not None else None,
             )
             seconds["tampering"] = time.perf_counter() - t0
+            statuses = (
+                pl.from_arrow(eng.fetch("SELECT rid, field, status, lo, hi FROM field_status"))
+                if records
+                else None
+            )
         finally:
             eng.close()
         t0 = time.perf_counter()
@@ -203,4 +213,14 @@ def verify(
             seconds=seconds | {f"link_{k}": v for k, v in res.seconds.items()},
             notes=mi.notes,
             matches=linked.select("rid", "mid", "weight", "prob", "method"),
+            record_table=record_table(
+                leak_df,
+                leak_places(lk),
+                linked,
+                statuses,
+                sorted(present),
+                {c.name: len(c.levels) for c in spec.comparisons},
+            )
+            if records
+            else None,
         )

@@ -23,6 +23,17 @@ class LeakInput:
     path: Path  # canonical Parquet
     rows: int
     present: set[str]
+    scanned: Path  # the scan's table, row ``rid`` of it holding record ``rid``
+
+
+def leak_places(leak: LeakInput) -> pl.DataFrame:
+    """Where each record is in the leak: rid, source (file or archive member), table (sheet
+    or SQL table, if any) and row (the scan's row or line number)."""
+    return (
+        pl.read_parquet(leak.scanned, columns=["source", "table", "row"])
+        .with_row_index("rid")
+        .with_columns(pl.col("rid").cast(pl.Int64))
+    )
 
 
 def prepare_leak(leak: Path, work: Path) -> LeakInput:
@@ -54,4 +65,4 @@ def prepare_leak(leak: Path, work: Path) -> LeakInput:
         present.add("birth")
     out = work / "leak.parquet"
     df.write_parquet(out)
-    return LeakInput(out, df.height, present)
+    return LeakInput(out, df.height, present, scanned)

@@ -56,11 +56,15 @@ class VerifyReport:
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     matches: pl.DataFrame | None = None  # rid, mid, weight, prob, method (not in to_dict)
+    # one row per leak record with its raw values, when asked (verify.records; not in to_dict)
+    record_table: pl.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings, enums as their values)."""
         out = {
-            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "matches"
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("matches", "record_table")
         }
         out = _plain(out)
         if self.snapshot is not None:
