@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from leaktrace.evidence import Evidence
 from leaktrace.verify.fields import FieldAgreement
 from leaktrace.verify.forgery import Signal
 from leaktrace.verify.linkage import ComparisonWeights
@@ -56,6 +57,7 @@ class VerifyReport:
     seconds: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     matches: pl.DataFrame | None = None  # rid, mid, weight, prob, method (not in to_dict)
+    evidence: Evidence | None = None  # the run's evidence trail (inputs' SHA-256, parameters)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings, enums as their values)."""
@@ -63,6 +65,7 @@ class VerifyReport:
             f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "matches"
         }
         out = _plain(out)
+        out["evidence"] = self.evidence.to_dict() if self.evidence else None
         if self.snapshot is not None:
             out["snapshot"]["support"] = self.snapshot.support
         out["fields"] = [
