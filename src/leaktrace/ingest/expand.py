@@ -70,7 +70,9 @@ def archive_members(path: Path, password: str | None) -> Generator[Member, None,
     """The members of ``path`` when it is an archive (zip, tar, 7z, rar), else None (a mail or a
     document is not one): what the evidence trail hashes one by one."""
     kind = _kind(path, path.name)
-    return _OPENERS[kind](path, str(path), password) if kind in ("zip", "tar", "7z", "rar") else None
+    return (
+        _OPENERS[kind](path, str(path), password) if kind in ("zip", "tar", "7z", "rar") else None
+    )
 
 
 def is_container(path: Path) -> bool:
