@@ -5,6 +5,7 @@ Playwright (the ``pdf`` extra). No browser is ever downloaded; the fonts are emb
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from leaktrace.errors import LeaktraceError
@@ -44,9 +45,17 @@ def chromium() -> Path:
 
 def render_pdf(html: str) -> bytes:
     """``html`` printed as an A4 PDF with backgrounds, by headless Chromium in a fresh
-    temporary profile (removed after)."""
-    sync_api = require("playwright.sync_api", "pdf")
+    temporary profile (removed after). Playwright runs in a thread of its own: its synchronous
+    API refuses a thread that runs an event loop already (a notebook, another Playwright)."""
+    require("playwright.sync_api", "pdf")
     executable = chromium()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaktrace-pdf") as pool:
+        return pool.submit(_print, html, executable).result()
+
+
+def _print(html: str, executable: Path) -> bytes:
+    from playwright import sync_api  # checked by render_pdf: the pdf extra is installed
+
     with (
         tempfile.TemporaryDirectory(prefix="leaktrace-chromium-") as profile,
         sync_api.sync_playwright() as pw,
