@@ -36,6 +36,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extra inst
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
 LANGS = ("zh", "en")
+LEAK_COLUMNS = ["name", "resident_id", "mobile", "address"]
 UNMASKED_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 UNMASKED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
@@ -89,10 +90,11 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A small bank, a stale leak of it (CSV, also zipped for the scan) and both results."""
+    """A small bank, a leak of it padded with made-up people (CSV, also zipped for the scan:
+    the report lists the zip's member) and both results."""
     tmp = tmp_path_factory.mktemp("browser")
-    world = make_world(1500, seed=11, out=tmp / "world")
-    leak = make_leak(world, "stale", seed=4, size=400)
+    world = make_world(6000, seed=11, out=tmp / "world")
+    leak = make_leak(world, "padded", seed=4, size=1.0, columns=LEAK_COLUMNS)
     path = write_leak(leak, tmp / "客户信息.csv", "csv")
     zipped = tmp / "泄露数据.zip"
     with zipfile.ZipFile(zipped, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -123,6 +125,14 @@ def _open(browser: Any, html: str, width: int = VIEWPORT["width"]) -> Any:
     page = browser.new_page(viewport={"width": width, "height": VIEWPORT["height"]})
     page.set_content(html, wait_until="load")
     return page
+
+
+def _screenshot(page: Any, name: str) -> None:
+    """The full page to docs/screenshots/ when LEAKTRACE_SCREENSHOTS=1 (the README shows them;
+    a plain test run leaves the committed files alone)."""
+    if os.environ.get("LEAKTRACE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def _section_or_skip(page: Any, selector: str, kind: str) -> Any:
@@ -160,9 +170,7 @@ def test_report_shows_no_personal_value(
     try:
         text = page.inner_text("body")
         assert not [v for v in case["identifiers"] if v in text]
-        if os.environ.get("LEAKTRACE_SCREENSHOTS") == "1":
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / f"{kind}-{lang}.png"), full_page=True)
+        _screenshot(page, f"{kind}-{lang}.png")
     finally:
         page.close()
 
@@ -234,6 +242,8 @@ def test_evidence_block_wraps_long_values(
                 "el => getComputedStyle(el).fontFamily"
             )
             assert "monospace" in hash_font
+            if kind == "scan" and width == VIEWPORT["width"]:
+                _screenshot(page, f"evidence-{lang}.png")
         finally:
             page.close()
     members = case["scan"].evidence.inputs[0].members
