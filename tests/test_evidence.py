@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import sys
 import tarfile
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import pytest
 import pyzipper
 
 from leaktrace.evidence import CHINA, file_digest, safe_parameters, without_password
+from leaktrace.extras import MissingExtraError
 from leaktrace.i18n import using
+from leaktrace.report import pdf
 from leaktrace.report.evidence_html import evidence_section
 from leaktrace.scan import scan
 from leaktrace.synth.leaks import make_leak
@@ -171,3 +174,17 @@ def test_evidence_block_in_both_languages(tmp_path: Path, table: bytes) -> None:
         assert html.startswith('<section id="evidence">') and _sha(table) in html
         assert "overflow-wrap:anywhere" in html
     assert "证据链" in zh and "北京时间" in zh and "Evidence trail" in en
+
+
+def test_pdf_needs_chromium_and_playwright(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear errors naming what to install; no file is left behind."""
+    out = tmp_path / "report.pdf"
+    monkeypatch.setattr(pdf, "CHROMIUM", tmp_path / "no-chromium")
+    with pytest.raises(pdf.PdfError, match="apt-get install chromium fonts-noto-cjk"):
+        pdf.write_report("<p>报告</p>", out)
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
+    with pytest.raises(MissingExtraError, match=r"leaktrace\[pdf\]"):
+        pdf.write_report("<p>报告</p>", out)
+    assert not list(tmp_path.iterdir())
+    html = pdf.write_report("<p>报告</p>", tmp_path / "report.html")  # HTML needs neither
+    assert html.read_text(encoding="utf-8") == "<p>报告</p>"
