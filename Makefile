@@ -27,6 +27,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	scripts/ensure_postgres.sh
 	scripts/ensure_unar.sh
+	scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(BENCH_STAMP)

@@ -66,6 +66,15 @@ def expand(
             yield from _entry(path, str(path), _Context(spool, password), 0, None, None)
 
 
+def archive_members(path: Path, password: str | None) -> Generator[Member, None, None] | None:
+    """The members of ``path`` when it is an archive (zip, tar, 7z, rar), else None (a mail or a
+    document is not one): what the evidence trail hashes one by one."""
+    kind = _kind(path, path.name)
+    return (
+        _OPENERS[kind](path, str(path), password) if kind in ("zip", "tar", "7z", "rar") else None
+    )
+
+
 def is_container(path: Path) -> bool:
     """Whether ``path`` is a folder or a container (its scanned size is not its size on disk)."""
     return path.is_dir() or _kind(path, path.name) not in (None, "xlsx", "ods")

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leaktrace.evidence import Evidence
+
 
 @dataclass
 class KindStats:
@@ -86,6 +88,7 @@ class ScanResult:
     bytes_read: int
     seconds: float
     out: Path | None = None
+    evidence: Evidence | None = None  # the run's evidence trail (inputs' SHA-256, parameters)
 
     @property
     def records(self) -> int:
@@ -95,6 +98,7 @@ class ScanResult:
         """A JSON-ready dict (masked samples only)."""
         d = asdict(self)
         d["out"] = str(self.out) if self.out else None
+        d["evidence"] = self.evidence.to_dict() if self.evidence else None
         d["records"] = self.records
         for k, st in self.kinds.items():
             d["kinds"][k]["reasons"] = dict(st.reasons)

@@ -3,6 +3,7 @@ file is cut into byte ranges of whole rows and the ranges are scanned by one pro
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pickle
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leaktrace.errors import InputError
+from leaktrace.evidence import Trail
 from leaktrace.ingest.expand import Container, expand, expected_text
 from leaktrace.ingest.source import Problem, Source
 from leaktrace.ingest.split import json_splittable, split, split_json, splittable
@@ -44,6 +46,8 @@ def scan(
     progress: Progress | None = None,
     processes: int | None = None,
     password: str | None = None,
+    *,
+    evidence: bool = True,
 ) -> ScanResult:
     """Scan files for personal identifiers; write the normalised table to ``out`` (Parquet) if
     given. ``progress`` is called with the bytes read so far across all files; ``processes``
@@ -51,7 +55,9 @@ def scan(
 
     Folders are walked and archives, e-mails and Word/PDF documents opened, one member at a time,
     each member a source of its own (``a.zip!dir/x.csv``); encrypted members are opened with
-    ``password`` (default: the LEAKTRACE_PASSWORD environment variable)."""
+    ``password`` (default: the LEAKTRACE_PASSWORD environment variable). With ``evidence``
+    the result's evidence trail names each input's SHA-256 (its members' too), hashed in a
+    thread beside the scan."""
     t0 = time.perf_counter()
     paths = [Path(p) for p in paths]
     for p in paths:
@@ -62,7 +68,9 @@ def scan(
     out_path = Path(out) if out else None
     result = ScanResult(sources=[], kinds={}, bytes_read=0, seconds=0.0, out=out_path)
     n = processes or os.cpu_count() or 1
-    with Spool() as spool:
+    parameters = {"paths": paths, "out": out_path, "processes": processes, "password": password}
+    trail = Trail("scan", parameters, paths, password=password) if evidence else None
+    with Spool() as spool, trail or contextlib.nullcontext():
         sources = expand(paths, spool, password)
         try:
             if out_path is not None:
@@ -72,6 +80,8 @@ def scan(
                 _scan_sources(sources, result, None, progress, n)
         finally:
             sources.close()  # its spooled member is removed before the spool is
+        if trail is not None:
+            result.evidence = trail.finish()
     result.kinds = {k: result.kinds[k] for k in KINDS if k in result.kinds}
     result.seconds = time.perf_counter() - t0
     return result

@@ -4,6 +4,7 @@ give a verdict (what ``leaktrace verify`` calls)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from leaktrace.errors import InputError
+from leaktrace.evidence import SourceEvidence, Trail, local_file
 from leaktrace.verify.engines import make_engine
 from leaktrace.verify.fields import field_status
 from leaktrace.verify.forgery import forgery_signals
@@ -73,10 +75,20 @@ def verify(
     memory only) as the report's ``record_table`` (:func:`leaktrace.verify.records.record_table`).
 
     Raises InputError for unusable input (no identifier column, no records, master columns
-    missing) rather than giving a verdict on it."""
+    missing) rather than giving a verdict on it. The report's ``evidence`` names the inputs
+    with their SHA-256 (hashed in a thread beside the work), the parameters and the machine."""
+    parameters = {k: v for k, v in locals().items() if k != "progress"}  # the call's arguments
     tick = progress or _noop
     seconds: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="leaktrace-verify-") as tmp:
+    trail = Trail(
+        "verify",
+        parameters,
+        [Path(leak)],
+        engine=engine,
+        password=os.environ.get("LEAKTRACE_PASSWORD") or None,  # as the leak's scan opens it
+        sources={"master": local_file(master), "history": local_file(history)},
+    )
+    with trail, tempfile.TemporaryDirectory(prefix="leaktrace-verify-") as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
         tick(STEPS[0], 0.0)
@@ -96,6 +108,7 @@ def verify(
                 signals=signals,
                 seconds=seconds,
                 record_table=record_table(leak_df, leak_places(lk)) if records else None,
+                evidence=trail.finish(),
             )
         # The whole leak's forgery signals need nothing of the master: worked out in a thread
         # while the master is read and linked (polars and DuckDB both leave the GIL).
@@ -223,4 +236,10 @@ def verify(
             )
             if records
             else None,
+            evidence=trail.finish(
+                SourceEvidence(
+                    master_place(master, master_table), mi.rows, mi.as_of, mi.as_of_source
+                ),
+                SourceEvidence(mi.history_place) if mi.history_place else None,
+            ),
         )

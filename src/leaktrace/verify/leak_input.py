@@ -45,7 +45,7 @@ def prepare_leak(leak: Path, work: Path) -> LeakInput:
     )
     if not is_scan:
         scanned = work / "leak_scan.parquet"
-        scan([leak], out=scanned)
+        scan([leak], out=scanned, evidence=False)  # verify's own trail hashes the leak
     df = pl.read_parquet(scanned, columns=list(LEAK_COLUMNS))
     if df.height == 0:
         raise InputError(str(leak), "at least one record", "no records")

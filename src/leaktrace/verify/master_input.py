@@ -95,6 +95,7 @@ class MasterInput:
     as_of_source: str = AS_OF_NONE  # given, latest_opening, latest_change or none
     notes: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # role -> master column
+    history_place: str | None = None  # where the history was read (path or URL, table)
 
 
 def master_place(master: str | Path, table: str | None = None) -> str:
@@ -339,6 +340,7 @@ def prepare_master(
         source,
         notes,
         roles,
+        table_place(hist, history_table) if hist is not None else None,
     )
 
 

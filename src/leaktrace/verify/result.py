@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from leaktrace.evidence import Evidence
 from leaktrace.verify.fields import FieldAgreement
 from leaktrace.verify.forgery import Signal
 from leaktrace.verify.linkage import ComparisonWeights
@@ -58,6 +59,7 @@ class VerifyReport:
     matches: pl.DataFrame | None = None  # rid, mid, weight, prob, method (not in to_dict)
     # one row per leak record with its raw values, when asked (verify.records; not in to_dict)
     record_table: pl.DataFrame | None = None
+    evidence: Evidence | None = None  # the run's evidence trail (inputs' SHA-256, parameters)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings, enums as their values)."""
@@ -67,6 +69,7 @@ class VerifyReport:
             if f.name not in ("matches", "record_table")
         }
         out = _plain(out)
+        out["evidence"] = self.evidence.to_dict() if self.evidence else None
         if self.snapshot is not None:
             out["snapshot"]["support"] = self.snapshot.support
         out["fields"] = [
