@@ -22,14 +22,14 @@ class Message:
 
     def english(self) -> str:
         """The text in English, the same whatever the language in use (for JSON)."""
-        return self.msgid.format(
-            **{k: v.english() if isinstance(v, Message) else v for k, v in self.params.items()}
-        )
+        return self._filled(self.msgid, {k: english(v) for k, v in self.params.items()})
 
     def __str__(self) -> str:
-        return _(self.msgid).format(
-            **{k: str(v) if isinstance(v, Message) else v for k, v in self.params.items()}
-        )
+        return self._filled(_(self.msgid), {k: _shown(v) for k, v in self.params.items()})
+
+    def _filled(self, text: str, params: dict[str, Any]) -> str:
+        # a message without parameters is its text as it is (a lone brace in it is no field)
+        return text.format(**params) if params else text
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -70,9 +70,14 @@ def expected_found(expected: Message, found: Message | None) -> Message:
     return Message(N_("{expected}, found {found}"), expected=expected, found=found)
 
 
-def english(text: str | Message | None) -> str | None:
+def english(text: Any) -> Any:
     """``text`` in English when it is a Message, as it is otherwise (for JSON)."""
     return text.english() if isinstance(text, Message) else text
+
+
+def _shown(value: Any) -> Any:
+    """A parameter as shown: a Message in the language in use, anything else as it is."""
+    return str(value) if isinstance(value, Message) else value
 
 
 class LeaktraceError(Exception):
