@@ -66,9 +66,9 @@ def check_mapping(
         if col not in columns:
             raise InputError(
                 f"{option} {role}={col}",
-                N_("a column of {place}"),
+                N_("a column of {source}"),
                 N_("columns: {columns}"),
-                place=place,
+                source=place,
                 columns=", ".join(columns),
             )
         if canon in out:
