@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from leaktrace.errors import Message
 from leaktrace.verify.fields import FieldAgreement
 from leaktrace.verify.forgery import Signal
 from leaktrace.verify.linkage import ComparisonWeights
@@ -54,7 +55,7 @@ class VerifyReport:
     master_as_of_source: str | None = None
     customers: list[Any] = field(default_factory=list)  # affected customer ids, sorted
     seconds: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # str() in the language in use
     matches: pl.DataFrame | None = None  # rid, mid, weight, prob, method (not in to_dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +82,8 @@ def _plain(x: Any) -> Any:
         return [_plain(v) for v in x]
     if isinstance(x, Enum):
         return x.value
+    if isinstance(x, Message):  # notes: English in JSON, whatever the language in use
+        return x.english()
     if isinstance(x, dt.date):
         return x.isoformat()
     return x
