@@ -22,14 +22,10 @@ class Message:
 
     def english(self) -> str:
         """The text in English, the same whatever the language in use (for JSON)."""
-        return self._filled(self.msgid, {k: english(v) for k, v in self.params.items()})
+        return _filled(self.msgid, {k: _english(v) for k, v in self.params.items()})
 
     def __str__(self) -> str:
-        return self._filled(_(self.msgid), {k: _shown(v) for k, v in self.params.items()})
-
-    def _filled(self, text: str, params: dict[str, Any]) -> str:
-        # a message without parameters is its text as it is (a lone brace in it is no field)
-        return text.format(**params) if params else text
+        return _filled(_(self.msgid), {k: _shown(v) for k, v in self.params.items()})
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -64,15 +60,20 @@ def as_message(text: str | Message, **params: Any) -> Message:
 
 
 def expected_found(expected: Message, found: Message | None) -> Message:
-    """ "EXPECTED, found FOUND" (or EXPECTED alone) as one Message, without a place."""
+    """One Message saying what was expected and found (or expected alone), without a place."""
     if found is None:
         return expected
     return Message(N_("{expected}, found {found}"), expected=expected, found=found)
 
 
-def english(text: Any) -> Any:
-    """``text`` in English when it is a Message, as it is otherwise (for JSON)."""
-    return text.english() if isinstance(text, Message) else text
+def _filled(text: str, params: dict[str, Any]) -> str:
+    """``text`` with its fields filled; without parameters, as it is (a lone brace is no field)."""
+    return text.format(**params) if params else text
+
+
+def _english(value: Any) -> Any:
+    """A parameter for JSON: a Message in English, anything else as it is."""
+    return value.english() if isinstance(value, Message) else value
 
 
 def _shown(value: Any) -> Any:
