@@ -121,7 +121,7 @@ def test_header_below_a_merged_title_and_blank_rows(tmp_path, ingest_header, ing
     assert [(p.place, p.rows_skipped) for p in problems] == [
         ("客户信息.xlsx sheet Sheet1 rows 1-2", 0)
     ]
-    assert "title rows" in problems[0].expected
+    assert "title rows" in str(problems[0].expected)
 
 
 def test_sheets_of_different_layouts_each_find_their_header(tmp_path, ingest_header, ingest_people):

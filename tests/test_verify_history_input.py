@@ -269,7 +269,7 @@ def test_rows_not_used_are_counted(world: World, truth: pl.DataFrame, tmp_path: 
     path = _write(pl.concat([df, extra]), tmp_path / "h", "utf-8")
     master = world.path / "customers.parquet"  # type: ignore[operator]
     hi = prepare_history(path, tmp_path, master=master, customer="customer_id")
-    notes = " | ".join(hi.notes)
+    notes = " | ".join(map(str, hi.notes))
     assert "1 rows of fields whose earlier values linkage does not use" in notes
     assert "1 rows whose field name is not one leaktrace knows" in notes
     assert "1 rows whose customer id is not of the master's type" in notes

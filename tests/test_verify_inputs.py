@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from leaktrace import i18n
 from leaktrace.errors import InputError, LeaktraceError
 from leaktrace.synth.leaks import make_leak
 from leaktrace.synth.world import make_world
@@ -127,7 +129,15 @@ def test_master_rows_that_do_not_fit_are_counted(tmp_path: Path, world_dir: Path
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = verify(leak, path)
     assert sorted(int(c) for c in report.customers) == truth
-    assert any("1 rows skipped" in n for n in report.notes), report.notes
+    assert any("1 rows skipped" in str(n) for n in report.notes), report.notes
+    # notes are shown in the language in use; --json keeps them in English
+    with i18n.using("zh"):
+        shown = [str(n) for n in report.notes]
+        doc = json.dumps(report.to_dict(), ensure_ascii=False, default=str)
+    assert any(f"{path}：应为" in n and "（跳过 1 行）" in n for n in shown), shown
+    with i18n.using("en"):
+        assert json.dumps(report.to_dict(), ensure_ascii=False, default=str) == doc
+    assert "1 rows skipped" in doc
 
 
 def test_history_from_a_duckdb_table(tmp_path: Path, world_dir: Path) -> None:

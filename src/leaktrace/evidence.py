@@ -25,8 +25,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from leaktrace.errors import InputError
+from leaktrace.errors import InputError, Verbatim
 from leaktrace.extras import MissingExtraError
+from leaktrace.i18n import N_
 from leaktrace.ingest import limits
 from leaktrace.ingest.expand import archive_members
 from leaktrace.ingest.member import MemberError
@@ -343,7 +344,7 @@ class Trail:
             sources = self._sources.result()
         except OSError as e:
             raise InputError(
-                str(e.filename), "a readable file to hash", e.strerror or "a read error"
+                str(e.filename), N_("a readable file to hash"), Verbatim(e.strerror or "EIO")
             ) from None
         for name, src in (("master", master), ("history", history)):
             if src is not None:

@@ -8,6 +8,7 @@ import importlib
 from types import ModuleType
 
 from leaktrace.errors import LeaktraceError
+from leaktrace.i18n import _
 
 
 class MissingExtraError(LeaktraceError):
@@ -23,6 +24,8 @@ def require(module: str, extra: str) -> ModuleType:
         if e.name is None or not (module == e.name or module.startswith(e.name + ".")):
             raise
         raise MissingExtraError(
-            f"{module.split('.')[0]} is not installed; it comes with the {extra} extra: "
-            f"pip install 'leaktrace[{extra}]'"
+            _(
+                "{package} is not installed; it comes with the {extra} extra: "
+                "pip install 'leaktrace[{extra}]'"
+            ).format(package=module.split(".")[0], extra=extra)
         ) from e

@@ -18,12 +18,13 @@ import pyzipper
 import rarfile
 
 from leaktrace.errors import InputError
+from leaktrace.i18n import N_
 from leaktrace.ingest.limits import CHUNK
 from leaktrace.ingest.member import Member, MemberError
 
-NEED_PASSWORD = "a password (--password or LEAKTRACE_PASSWORD)"
-WRONG_PASSWORD = "the password that opens it; the one given does not"
-RAR_TOOL = (
+NEED_PASSWORD = N_("a password (--password or LEAKTRACE_PASSWORD)")
+WRONG_PASSWORD = N_("the password that opens it; the one given does not")
+RAR_TOOL = N_(
     "a tool to unpack rar archives on this machine (Debian: apt-get install unar, or "
     "libarchive-tools; scripts/ensure_unar.sh installs unar)"
 )
@@ -37,7 +38,9 @@ def zip_members(path: Path, name: str, password: str | None) -> Generator[Member
         zf = pyzipper.AESZipFile(path)
     # zipfile raises NotImplementedError for a multi-disk archive: reported as unreadable
     except (pyzipper.BadZipFile, OSError, ValueError, NotImplementedError):
-        raise InputError(name, "a readable zip archive", "a damaged or truncated one") from None
+        raise InputError(
+            name, N_("a readable zip archive"), N_("a damaged or truncated one")
+        ) from None
     with zf:
         for info in zf.infolist():
             kind = "dir" if info.is_dir() else _unix_kind(info.external_attr >> 16)
@@ -76,7 +79,7 @@ def _zip_chunks(
 ) -> Iterator[bytes]:
     encrypted = bool(info.flag_bits & 0x1)
     if encrypted and not password:
-        raise MemberError(NEED_PASSWORD, "an encrypted member")
+        raise MemberError(NEED_PASSWORD, N_("an encrypted member"))
     f: BinaryIO | None = None
     for pwd in _password_bytes(password) if encrypted else [None]:
         try:
@@ -86,8 +89,9 @@ def _zip_chunks(
             continue
         except NotImplementedError:  # a method zipfile has no decoder for (e.g. Deflate64)
             raise MemberError(
-                "a compression method leaktrace reads (stored, deflate, bzip2, lzma)",
-                f"zip method {info.compress_type}",
+                N_("a compression method leaktrace reads (stored, deflate, bzip2, lzma)"),
+                N_("zip method {method}"),
+                method=info.compress_type,
             ) from None
     if f is None:
         raise MemberError(WRONG_PASSWORD)
@@ -97,7 +101,7 @@ def _zip_chunks(
                 yield data
         except (pyzipper.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError):
             raise MemberError(
-                "an undamaged member", "a damaged one (or the password is wrong)"
+                N_("an undamaged member"), N_("a damaged one (or the password is wrong)")
             ) from None
 
 
@@ -114,7 +118,7 @@ def tar_members(path: Path, name: str, password: str | None) -> Generator[Member
     try:
         tf = tarfile.open(path, "r|*")
     except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError):
-        raise InputError(name, "a readable tar archive", "a damaged one") from None
+        raise InputError(name, N_("a readable tar archive"), N_("a damaged one")) from None
     with tf:
         try:
             for info in tf:
@@ -132,7 +136,7 @@ def tar_members(path: Path, name: str, password: str | None) -> Generator[Member
                 )
         except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError):
             raise InputError(
-                name, "a complete tar archive", "it truncated or damaged; the rest is lost"
+                name, N_("a complete tar archive"), N_("it truncated or damaged; the rest is lost")
             ) from None
 
 
@@ -143,7 +147,7 @@ def _tar_chunks(tf: tarfile.TarFile, info: tarfile.TarInfo) -> Iterator[bytes]:
         while data := f.read(CHUNK):
             yield data
     except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError):
-        raise MemberError("a complete member", "it truncated or damaged") from None
+        raise MemberError(N_("a complete member"), N_("it truncated or damaged")) from None
 
 
 def rar_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
@@ -155,11 +159,11 @@ def rar_members(path: Path, name: str, password: str | None) -> Generator[Member
         elif rf.needs_password() and not rf.infolist():  # names encrypted: nothing listed
             raise rarfile.PasswordRequired
     except rarfile.PasswordRequired:
-        raise InputError(name, NEED_PASSWORD, "a rar archive with encrypted names") from None
+        raise InputError(name, NEED_PASSWORD, N_("a rar archive with encrypted names")) from None
     except rarfile.RarWrongPassword:
         raise InputError(name, WRONG_PASSWORD) from None
     except (rarfile.Error, OSError):
-        raise InputError(name, "a readable rar archive", "a damaged one") from None
+        raise InputError(name, N_("a readable rar archive"), N_("a damaged one")) from None
     with rf:
         for info in rf.infolist():
             kind = "dir" if info.is_dir() else "link" if info.is_symlink() else "file"
@@ -176,16 +180,16 @@ def _rar_chunks(
     rf: rarfile.RarFile, info: rarfile.RarInfo, password: str | None
 ) -> Iterator[bytes]:
     if info.needs_password() and not password:
-        raise MemberError(NEED_PASSWORD, "an encrypted member")
+        raise MemberError(NEED_PASSWORD, N_("an encrypted member"))
     try:
         with rf.open(info) as f:
             while data := f.read(CHUNK):
                 yield data
     except rarfile.RarCannotExec:
-        raise MemberError(RAR_TOOL, "none installed") from None
+        raise MemberError(RAR_TOOL, N_("none installed")) from None
     except (rarfile.RarWrongPassword, rarfile.PasswordRequired):
         raise MemberError(WRONG_PASSWORD) from None
     except (rarfile.Error, OSError, EOFError):
         raise MemberError(
-            "an undamaged member", "a damaged one (or the password is wrong)"
+            N_("an undamaged member"), N_("a damaged one (or the password is wrong)")
         ) from None

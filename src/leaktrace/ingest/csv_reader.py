@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from leaktrace.i18n import N_
 from leaktrace.ingest.files import ByteStream
 from leaktrace.ingest.limits import BATCH_ROWS, CSV_BLOCK, TABLE_LINE_MAX
 from leaktrace.ingest.lines import LineChunk, line_chunks
@@ -49,14 +50,18 @@ def read_csv(source: Source, name: str, table: str) -> Iterator[Batch]:
         log.add(
             "preamble",
             f"{name} line 1" if dialect.preamble == 1 else f"{name} lines 1-{dialect.preamble}",
-            "table rows; found title lines above the table, skipped",
+            N_("table rows; found title lines above the table, skipped"),
         )
     if dialect.has_header and dialect.header_fields != len(names) and at_start:
         log.add(
             "header",
             f"{name} line {dialect.preamble + 1}",
-            f"a header with one name per field; it has {dialect.header_fields} names "
-            f"but rows have {len(names)} fields (unnamed columns are col_N)",
+            N_(
+                "a header with one name per field; it has {names} names "
+                "but rows have {fields} fields (unnamed columns are col_N)"
+            ),
+            names=dialect.header_fields,
+            fields=len(names),
         )
     layout = layout_of(dialect.delimiter, len(names), source.encoding)
     parse = _Parser(names, dialect, layout, log)
@@ -234,8 +239,12 @@ class _Parser:
         self.log.add(
             "open quote",
             f"{self.log.name} line {block.first_line}",
-            f"a quoted field closed within {QUOTED_LINES_MAX} lines, in a row of "
-            f"{self.width} fields; found none: the quote was read as an ordinary character",
+            N_(
+                "a quoted field closed within {lines} lines, in a row of {fields} fields; "
+                "found none: the quote was read as an ordinary character"
+            ),
+            lines=QUOTED_LINES_MAX,
+            fields=self.width,
         )
         text = block.data.decode().rstrip("\r\n")
         # split at each delimiter, the quote that opened a field and never closed is dropped:
@@ -273,7 +282,9 @@ class _Parser:
         self.log.add(
             "ragged",
             f"{self.log.name} line {line}",
-            f"{self.width} fields, found {found}; the row is scanned as free text",
+            N_("{fields} fields, found {found}; the row is scanned as free text"),
+            fields=self.width,
+            found=found,
         )
 
 
@@ -358,9 +369,10 @@ def _lines_kept(chunks: Iterator[LineChunk], log: ProblemLog, skip: int) -> Iter
             log.add(
                 "long line",
                 f"{log.name} line {chunk.first_line}",
-                f"rows under {TABLE_LINE_MAX >> 20} MB, found a line of "
-                f"{chunk.length / 2**20:.0f} MB; skipped",
+                N_("rows under {limit} MB, found a line of {size:.0f} MB; skipped"),
                 rows_skipped=1,
+                limit=TABLE_LINE_MAX >> 20,
+                size=chunk.length / 2**20,
             )
             data = b"\n"
         else:

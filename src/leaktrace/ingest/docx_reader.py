@@ -13,6 +13,7 @@ import docx
 from docx.table import Table
 
 from leaktrace.errors import InputError
+from leaktrace.i18n import N_
 from leaktrace.ingest import limits
 from leaktrace.ingest.member import Member
 
@@ -24,7 +25,7 @@ def docx_members(path: Path, name: str, password: str | None) -> Generator[Membe
     try:
         document = docx.Document(str(path))
     except Exception:  # python-docx raises many kinds (KeyError, lxml's, zipfile's) on damage
-        raise InputError(name, "a readable Word document", "a damaged one") from None
+        raise InputError(name, N_("a readable Word document"), N_("a damaged one")) from None
     for number, table in enumerate(document.tables, 1):
         data = _table_csv(table)
         yield Member(
@@ -41,12 +42,14 @@ def _check_size(path: Path, name: str) -> None:
         with zipfile.ZipFile(path) as zf:
             expanded = sum(i.file_size for i in zf.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise InputError(name, "a readable Word document", "a damaged one") from None
+        raise InputError(name, N_("a readable Word document"), N_("a damaged one")) from None
     if expanded > limits.MEMBER_BYTES_MAX or (
         expanded > limits.RATIO_FLOOR
         and expanded > limits.EXPANSION_RATIO_MAX * path.stat().st_size
     ):
-        raise InputError(name, "a Word document of a plausible expanded size", "a zip bomb?")
+        raise InputError(
+            name, N_("a Word document of a plausible expanded size"), N_("a zip bomb?")
+        )
 
 
 def _table_csv(table: Table) -> bytes:

@@ -6,7 +6,8 @@ import codecs
 
 from charset_normalizer import from_bytes
 
-from leaktrace.errors import InputError
+from leaktrace.errors import InputError, Verbatim
+from leaktrace.i18n import N_
 
 # Chinese single/double-byte encodings all decode as GB18030, their superset.
 _GB_FAMILY = {"gb2312", "gbk", "cp936", "gb18030", "hz"}
@@ -18,7 +19,7 @@ def normalize_encoding(name: str) -> str:
     try:
         canonical = codecs.lookup(name).name
     except LookupError:
-        raise InputError("encoding", "a known text encoding", name) from None
+        raise InputError("encoding", N_("a known text encoding"), Verbatim(name)) from None
     return "gb18030" if canonical in _GB_FAMILY else canonical
 
 

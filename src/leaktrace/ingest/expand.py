@@ -14,7 +14,8 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from leaktrace.errors import InputError
+from leaktrace.errors import InputError, Message, Verbatim
+from leaktrace.i18n import N_
 from leaktrace.ingest import limits
 from leaktrace.ingest.archives import rar_members, tar_members, zip_members
 from leaktrace.ingest.docx_reader import docx_members
@@ -29,7 +30,12 @@ from leaktrace.ingest.sniff import sniff_container, sniff_zip
 from leaktrace.ingest.source import Problem, Source
 from leaktrace.ingest.spool import Meter, OverLimit, Spool
 
-BINARY = "text, a table, a document or an archive; found binary data (not scanned)"
+BINARY = N_("text, a table, a document or an archive, found binary data (not scanned)")
+# what a member that is no regular file was found to be
+_LINKS = {
+    "link": N_("a regular file, found a link; not followed"),
+    "special": N_("a regular file, found a device or FIFO; not followed"),
+}
 _OPENERS: dict[str, Callable[..., Generator[Member, None, None]]] = {
     "zip": zip_members,
     "tar": tar_members,
@@ -93,25 +99,32 @@ def _folder(root: Path, spool: Spool, password: str | None) -> Iterator[Source |
     context = _Context(spool, password)
 
     def unreadable(error: OSError) -> None:
-        log.add("unreadable", str(error.filename), "a readable folder, found it unreadable")
+        log.add("unreadable", str(error.filename), N_("a readable folder, found it unreadable"))
 
     try:
         for folder, dirs, files in os.walk(root, onerror=unreadable):
             here = Path(folder)
             for d in sorted(dirs):
                 if d.startswith(".") or (here / d).is_symlink():
-                    what = "a link (not followed)" if (here / d).is_symlink() else "a hidden one"
                     log.add(
-                        "hidden", f"{here / d}/", f"a visible folder, found {what}; not scanned"
+                        "hidden",
+                        f"{here / d}/",
+                        N_("a visible folder, found a link (not followed)")
+                        if (here / d).is_symlink()
+                        else N_("a visible folder, found a hidden one; not scanned"),
                     )
                     dirs.remove(d)
             dirs.sort()
             for f in sorted(files):
                 path = here / f
                 if f.startswith("."):
-                    log.add("hidden", str(path), "a visible file, found a hidden one; not scanned")
+                    log.add(
+                        "hidden", str(path), N_("a visible file, found a hidden one; not scanned")
+                    )
                 elif not path.is_file():
-                    log.add("special", str(path), "a regular file, found a broken link or device")
+                    log.add(
+                        "special", str(path), N_("a regular file, found a broken link or device")
+                    )
                 else:
                     yield from _entry(path, str(path), context, 0, log, None)
     finally:
@@ -166,7 +179,7 @@ def _entry(
     if kind == "binary":
         if log is None:
             yield Container(
-                name, "binary", path.stat().st_size, [Problem(name, BINARY, kind="binary")]
+                name, "binary", path.stat().st_size, [Problem(name, Message(BINARY), kind="binary")]
             )
         else:
             log.add("binary", name, BINARY)
@@ -190,7 +203,8 @@ def _container(
         log.add(
             "depth",
             name,
-            f"archives nested at most {limits.ARCHIVE_DEPTH_MAX} deep, found a deeper one; not opened",
+            N_("archives nested at most {depth} deep, found a deeper one; not opened"),
+            depth=limits.ARCHIVE_DEPTH_MAX,
         )
         return
     container = Container(name, kind, path.stat().st_size)
@@ -208,7 +222,8 @@ def _container(
                 own.add(
                     "members",
                     name,
-                    f"at most {limits.ARCHIVE_MEMBERS_MAX:,} members, found more; the rest not read",
+                    N_("at most {members:,} members, found more; the rest not read"),
+                    members=limits.ARCHIVE_MEMBERS_MAX,
                 )
                 break
             yield from _member(member, name, context, depth, own, own_meter)
@@ -227,27 +242,33 @@ def _member(
     if member.kind == "dir":
         return
     if member.kind != "file":
-        log.add("link", name, f"a regular file, found a {member.kind}; not followed")
+        log.add("link", name, _LINKS.get(member.kind, _LINKS["special"]))
         return
     inner = PurePosixPath(member.name.replace("\\", "/"))
     if inner.is_absolute() or ".." in inner.parts or PureWindowsPath(member.name).drive:
         log.add(
             "path",
             name,
-            "a path inside the archive, found one that leaves it (absolute or '..'); "
-            "read without extracting it there",
+            N_(
+                "a path inside the archive, found one that leaves it (absolute or '..'); "
+                "read without extracting it there"
+            ),
         )
     try:
         spooled = context.spool.write(member.chunks(), inner.suffix, meter, member.compressed)
     except OverLimit as e:
-        log.add("limit", name, f"{e}; not scanned")
+        log.add("limit", name, N_("{limit}; not scanned"), limit=e.what)
         return
     except MemberError as e:
-        log.add("member", name, str(e).removeprefix("expected "))
+        log.add("member", name, e.what())
         return
     except OSError as e:  # the temporary directory is full or gone
         log.add(
-            "spool", name, f"room to unpack it in {context.spool.dir.parent}, found {e.strerror}"
+            "spool",
+            name,
+            N_("room to unpack it in {folder}, found {error}"),
+            folder=str(context.spool.dir.parent),
+            error=Verbatim(e.strerror or ""),
         )
         return
     try:
@@ -256,8 +277,10 @@ def _member(
         spooled.unlink(missing_ok=True)
 
 
-def expected_text(error: InputError | OSError) -> str:
+def expected_text(error: InputError | OSError) -> Message:
     """What an error says was expected, without its place (the Problem names it)."""
     if isinstance(error, InputError):
-        return error.expected + (f", found {error.found}" if error.found else "")
-    return f"a readable file, found {error.strerror or 'an error'}"
+        return error.what()
+    if error.strerror:
+        return Message(N_("a readable file, found {error}"), error=Verbatim(error.strerror))
+    return Message(N_("a readable file, found an error"))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from leaktrace.errors import InputError
+from leaktrace.i18n import N_
 from leaktrace.ingest.limits import CHUNK
 from leaktrace.ingest.problems import ProblemLog
 
@@ -22,9 +23,9 @@ _SUFFIXES = {"gzip": ".gz", "bz2": ".bz2", "xz": ".xz"}
 def check_file(path: Path) -> int:
     """Return the size of ``path``, or raise InputError if it is missing or not a regular file."""
     if not path.exists():
-        raise InputError(str(path), "an existing file", "nothing at that path")
+        raise InputError(str(path), N_("an existing file"), N_("nothing at that path"))
     if path.is_dir():
-        raise InputError(str(path), "a file", "a directory")
+        raise InputError(str(path), N_("a file"), N_("a directory"))
     return path.stat().st_size
 
 
@@ -113,11 +114,13 @@ class ByteStream:
         except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
             self._ended = True
             if self.log is not None:
-                what = "truncated" if isinstance(exc, EOFError) else "damaged"
                 self.log.add(
                     "compression",
                     f"{self.path.name} after {self.offset + have} uncompressed bytes",
-                    f"a complete {self.compression} stream, found it {what}; the rest is lost",
+                    N_("a complete {compression} stream, found it truncated; the rest is lost")
+                    if isinstance(exc, EOFError)
+                    else N_("a complete {compression} stream, found it damaged; the rest is lost"),
+                    compression=self.compression,
                 )
         return b"".join(parts)
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from leaktrace.errors import Verbatim
+from leaktrace.i18n import N_
 from leaktrace.ingest.files import ByteStream
 from leaktrace.ingest.json_columns import lines_table, records_table
 from leaktrace.ingest.json_parse import decode_array, decode_bytes, decode_lines, raw_decode
@@ -161,9 +163,10 @@ def read_jsonl(source: Source, name: str, table: str) -> Iterator[Batch]:
                     log.add(
                         "long line",
                         f"{name} line {chunk.first_line}",
-                        f"lines under {TABLE_LINE_MAX >> 20} MB, found one of "
-                        f"{chunk.length / 2**20:.0f} MB; skipped",
+                        N_("lines under {limit} MB, found one of {size:.0f} MB; skipped"),
                         rows_skipped=1,
+                        limit=TABLE_LINE_MAX >> 20,
+                        size=chunk.length / 2**20,
                     )
                 continue
             fast = lines_table(chunk.data, tables.text_fields)
@@ -196,7 +199,7 @@ def _line_values(data: bytes, first_line: int, log: ProblemLog) -> Iterator[Any]
             log.add(
                 "json",
                 f"{log.name} line {first_line + i}",
-                "one JSON value per line; line skipped",
+                N_("one JSON value per line; line skipped"),
                 rows_skipped=1,
             )
 
@@ -223,7 +226,7 @@ def read_json(source: Source, name: str, table: str) -> Iterator[Batch]:
                 log.add(
                     "json",
                     f"{name} line {text.line(text.pos)}",
-                    "elements of the array up to the end of the range; found its end early",
+                    N_("elements of the array up to the end of the range; found its end early"),
                 )
         else:
             yield from _documents(text, tables, log, stream, closed)
@@ -260,8 +263,9 @@ def _documents(
             log.add(
                 "json",
                 f"{log.name} line {text.line(start + exc.pos)}",
-                f"a JSON value ({exc.msg}); the rest of the file is skipped",
+                N_("a JSON value ({error}); the rest of the file is skipped"),
                 rows_skipped=1,
+                error=Verbatim(exc.msg),
             )
             return
         end += start
@@ -328,7 +332,7 @@ def _array(
                 log.add(
                     "json",
                     f"{log.name} line {text.line(text.pos)}",
-                    "the array's closing ']'; the file ends early",
+                    N_("the array's closing ']'; the file ends early"),
                 )
             return
         try:
@@ -337,8 +341,9 @@ def _array(
             log.add(
                 "json",
                 f"{log.name} line {text.line(exc.pos)} column {exc.colno}",
-                f"a JSON value ({exc.msg}); element skipped",
+                N_("a JSON value ({error}); element skipped"),
                 rows_skipped=1,
+                error=Verbatim(exc.msg),
             )
             if not _resync(text, exc.pos):
                 text.pos = len(text.buf)  # nothing readable is left
@@ -431,7 +436,7 @@ def _walk(
             log.add(
                 "json",
                 f"{log.name} line {text.line(text.pos)}",
-                "the object's closing '}'; the file ends early",
+                N_("the object's closing '}'; the file ends early"),
             )
             break
         if head in ("}", ","):
@@ -462,7 +467,8 @@ def _walk(
             log.add(
                 "json",
                 f"{log.name} line {text.line(min(exc.pos, len(text.buf)))}",
-                f"a JSON object ({exc.msg}); the rest of the file is skipped",
+                N_("a JSON object ({error}); the rest of the file is skipped"),
+                error=Verbatim(exc.msg),
             )
             while text.more():  # to the end, so that nothing more is read
                 text.pos = len(text.buf)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from leaktrace.errors import Message, as_message, expected_found
 
 
 @dataclass
@@ -25,7 +28,13 @@ class Member:
 class MemberError(Exception):
     """A member that cannot be read (encrypted, wrong password, damaged): what was expected."""
 
-    def __init__(self, expected: str, found: str | None = None) -> None:
-        self.expected = expected
-        self.found = found
-        super().__init__(f"expected {expected}" + (f", found {found}" if found else ""))
+    def __init__(
+        self, expected: str | Message, found: str | Message | None = None, **params: Any
+    ) -> None:
+        self.expected = as_message(expected, **params)
+        self.found = None if found is None else as_message(found, **params)
+        super().__init__(self.expected, self.found)
+
+    def what(self) -> Message:
+        """What was expected and found (the Problem names the member)."""
+        return expected_found(self.expected, self.found)

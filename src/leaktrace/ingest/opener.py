@@ -6,7 +6,8 @@ import functools
 import os
 from pathlib import Path
 
-from leaktrace.errors import InputError
+from leaktrace.errors import InputError, Verbatim
+from leaktrace.i18n import N_
 from leaktrace.ingest.csv_reader import read_csv
 from leaktrace.ingest.encoding import detect_encoding, normalize_encoding
 from leaktrace.ingest.files import check_file, compression_of, inner_name, read_head
@@ -42,25 +43,35 @@ def open_source(
     label = name or path.name
     size = check_file(path)
     if format is not None and format.lower() not in FORMATS:
-        raise InputError("format", f"one of {', '.join(FORMATS)}", format)
+        raise InputError(
+            "format", N_("one of {formats}"), Verbatim(format), formats=", ".join(FORMATS)
+        )
     fmt = format.lower() if format else None
     compression = compression_of(path) if size else None
     inner = inner_name(Path(label.rsplit("!", 1)[-1]) if name else path, compression)
     head, at_eof = read_head(path, compression, HEAD)
     if at_eof and not head.strip(_BLANK):
-        raise InputError(label, "at least one row", "an empty file")
+        raise InputError(label, N_("at least one row"), N_("an empty file"))
 
     fmt = fmt or sniff_binary(head, inner)
     if fmt in ("zip", "docx"):
         raise InputError(
             label,
-            "a spreadsheet or a text file (CSV, JSON, SQL, text); leaktrace scan opens archives "
-            "and documents",
-            "a zip archive" if fmt == "zip" else "a Word document",
+            N_(
+                "a spreadsheet or a text file (CSV, JSON, SQL, text); leaktrace scan opens "
+                "archives and documents"
+            ),
+            N_("a zip archive") if fmt == "zip" else N_("a Word document"),
         )
     if fmt in _SPREADSHEETS:
         if compression:
-            raise InputError(label, f"an uncompressed {fmt} file", f"{compression}-compressed")
+            raise InputError(
+                label,
+                N_("an uncompressed {format} file"),
+                N_("{compression}-compressed"),
+                format=fmt,
+                compression=compression,
+            )
         source = Source(path, fmt, None, "table", size, name=name or "")
         source._reader = functools.partial(read_spreadsheet, name=label, table=Path(inner).stem)
         return source

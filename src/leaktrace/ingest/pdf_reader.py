@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, PyPdfError
 
 from leaktrace.errors import InputError
+from leaktrace.i18n import N_
 from leaktrace.ingest.archives import NEED_PASSWORD, WRONG_PASSWORD
 from leaktrace.ingest.member import Member, MemberError
 from leaktrace.ingest.problems import ProblemLog
@@ -25,14 +26,14 @@ def pdf_members(
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(password or ""):
             raise InputError(
-                name, WRONG_PASSWORD if password else NEED_PASSWORD, "an encrypted PDF"
+                name, WRONG_PASSWORD if password else NEED_PASSWORD, N_("an encrypted PDF")
             )
     except DependencyError:
         raise InputError(
-            name, "a PDF encryption leaktrace can undo", "AES without 'cryptography'"
+            name, N_("a PDF encryption leaktrace can undo"), N_("AES without 'cryptography'")
         ) from None
     except _ERRORS:
-        raise InputError(name, "a readable PDF", "a damaged one") from None
+        raise InputError(name, N_("a readable PDF"), N_("a damaged one")) from None
     yield Member("text.txt", lambda: _pages(reader, name, log), format="text", encoding="utf-8")
 
 
@@ -40,18 +41,18 @@ def _pages(reader: PdfReader, name: str, log: ProblemLog) -> Iterator[bytes]:
     try:
         pages = list(reader.pages)
     except _ERRORS:
-        raise MemberError("a readable page tree", "a damaged one") from None
+        raise MemberError(N_("a readable page tree"), N_("a damaged one")) from None
     for number, page in enumerate(pages, 1):
         try:
             text = page.extract_text()
         except _ERRORS:
-            log.add("pdf page", f"{name} page {number}", "a readable page, found a damaged one")
+            log.add("pdf page", f"{name} page {number}", N_("a readable page, found a damaged one"))
             continue
         if not text.strip():
             log.add(
                 "pdf page",
                 f"{name} page {number}",
-                "a text layer, found none (an image? leaktrace does no OCR)",
+                N_("a text layer, found none (an image? leaktrace does no OCR)"),
             )
             continue
         yield (text.rstrip("\n") + "\n").encode("utf-8", "replace")

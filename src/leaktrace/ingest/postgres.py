@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from leaktrace.errors import InputError
+from leaktrace.errors import InputError, Verbatim
 from leaktrace.extras import require
+from leaktrace.i18n import N_
 
 if TYPE_CHECKING:
     from psycopg import Column, sql
@@ -55,7 +56,7 @@ def pg_table(table: str, place: str) -> tuple[str, ...]:
     character but a control character is safe in them)."""
     parts = tuple(table.split("."))
     if not table or len(parts) > 2 or any(not p or any(ord(ch) < 32 for ch in p) for p in parts):
-        raise InputError(place, "a table name as NAME or SCHEMA.NAME", f"{table!r}")
+        raise InputError(place, N_("a table name as NAME or SCHEMA.NAME"), Verbatim(repr(table)))
     return parts
 
 
@@ -115,15 +116,16 @@ def read_postgres_table(url: str, table: str, out: Path) -> Path:
     place = f"{shown or 'a PostgreSQL URL'} table {table}"
     ident = sql.Identifier(*pg_table(table, place))
 
-    def scrub(e: Exception) -> str:
+    def scrub(e: Exception) -> Verbatim:
+        """The server's own words about ``e``, with the URL's secrets starred out."""
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         for s in sorted(secrets, key=len, reverse=True):
             if s:
                 msg = msg.replace(s, "***")
-        return msg
+        return Verbatim(msg)
 
     if shown is None:
-        raise InputError(place, "a PostgreSQL URL libpq can parse (postgresql://user@host/db)")
+        raise InputError(place, N_("a PostgreSQL URL libpq can parse (postgresql://user@host/db)"))
     csv_path = out.with_name(out.name + ".csv")
     casts: list[pl.Expr] = []
     try:
@@ -149,15 +151,15 @@ def read_postgres_table(url: str, table: str, out: Path) -> Path:
                     for chunk in copy:
                         f.write(chunk)
     except psycopg.errors.UndefinedTable as e:
-        raise InputError(place, "an existing table", scrub(e)) from None
+        raise InputError(place, N_("an existing table"), scrub(e)) from None
     except psycopg.errors.InsufficientPrivilege as e:
-        raise InputError(place, "a table the user may read", scrub(e)) from None
+        raise InputError(place, N_("a table the user may read"), scrub(e)) from None
     except psycopg.OperationalError as e:
         raise InputError(
-            place, "a PostgreSQL server that accepts the connection", scrub(e)
+            place, N_("a PostgreSQL server that accepts the connection"), scrub(e)
         ) from None
     except psycopg.Error as e:
-        raise InputError(place, "a readable PostgreSQL table", scrub(e)) from None
+        raise InputError(place, N_("a readable PostgreSQL table"), scrub(e)) from None
     tmp = out.with_name(out.name + ".tmp")
     # COPY's own CSV (UTF-8, RFC 4180, typed back by the column types): not a user's file
     pl.scan_csv(csv_path, infer_schema=False).with_columns(casts).sink_parquet(tmp)

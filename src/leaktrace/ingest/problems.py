@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
+from leaktrace.errors import Message
+from leaktrace.i18n import N_
 from leaktrace.ingest.limits import PROBLEMS_PER_KIND
 from leaktrace.ingest.source import Problem
 
@@ -19,14 +22,24 @@ class ProblemLog:
         self.limit = limit
         self._seen: Counter[str] = Counter()
         self._extra_rows: Counter[str] = Counter()
-        self._what: dict[str, str] = {}
+        self._what: dict[str, Message] = {}
 
-    def add(self, kind: str, place: str, expected: str, rows_skipped: int = 0) -> None:
-        """Record one problem of ``kind`` (ragged, encoding, …); beyond the limit only count it."""
+    def add(
+        self,
+        kind: str,
+        place: str,
+        expected: str | Message,
+        rows_skipped: int = 0,
+        **params: Any,
+    ) -> None:
+        """Record one problem of ``kind`` (ragged, encoding, …); beyond the limit only count it.
+
+        ``expected`` is a Message, or a message id (marked with ``N_``) that ``params`` fill."""
         self._seen[kind] += 1
         if self._seen[kind] <= self.limit:
-            self.problems.append(Problem(place, expected, rows_skipped, kind))
-            self._what.setdefault(kind, expected)
+            what = expected if isinstance(expected, Message) else Message(expected, **params)
+            self.problems.append(Problem(place, what, rows_skipped, kind))
+            self._what.setdefault(kind, what)
         else:
             self._extra_rows[kind] += rows_skipped
 
@@ -37,8 +50,13 @@ class ProblemLog:
             if extra > 0:
                 self.problems.append(
                     Problem(
-                        f"{self.name}: {extra} more places ({kind})",
-                        f"as above: {self._what[kind]}",
+                        self.name,
+                        Message(
+                            N_("as above, in {extra} more places ({kind}): {what}"),
+                            extra=extra,
+                            kind=kind,
+                            what=self._what[kind],
+                        ),
                         self._extra_rows[kind],
                         kind,
                         extra,

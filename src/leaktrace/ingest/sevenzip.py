@@ -16,7 +16,8 @@ import py7zr
 import py7zr.io
 
 from leaktrace.errors import InputError
-from leaktrace.ingest.archives import NEED_PASSWORD, WRONG_PASSWORD
+from leaktrace.i18n import N_
+from leaktrace.ingest.archives import NEED_PASSWORD
 from leaktrace.ingest.member import Member, MemberError
 
 _QUEUED = 8  # pieces of a member held between py7zr and the reader (py7zr's blocks, ~1 MiB)
@@ -49,7 +50,7 @@ def sevenzip_members(path: Path, name: str, password: str | None) -> Generator[M
         raise _error(name, exc, password) from None
     with szf:
         if szf.needs_password() and not password:
-            raise InputError(name, NEED_PASSWORD, "an encrypted 7z archive")
+            raise InputError(name, NEED_PASSWORD, N_("an encrypted 7z archive"))
         infos = {i.filename: i for i in szf.list()}
         for info in infos.values():  # py7zr writes no directories and links are not followed
             if info.is_directory or info.is_symlink:
@@ -81,10 +82,12 @@ def _nothing() -> Iterator[bytes]:
 
 def _error(name: str, exc: BaseException, password: str | None) -> InputError:
     if isinstance(exc, py7zr.exceptions.PasswordRequired):
-        return InputError(name, NEED_PASSWORD, "an encrypted 7z archive")
+        return InputError(name, NEED_PASSWORD, N_("an encrypted 7z archive"))
     if password:
-        return InputError(name, WRONG_PASSWORD + " (or an undamaged archive)")
-    return InputError(name, "an undamaged 7z archive", "a damaged one")
+        return InputError(
+            name, N_("the password that opens it (or an undamaged archive); the one given does not")
+        )
+    return InputError(name, N_("an undamaged 7z archive"), N_("a damaged one"))
 
 
 class _Pipe(py7zr.io.WriterFactory):
@@ -142,10 +145,14 @@ class _Pipe(py7zr.io.WriterFactory):
         if item[0] == "error":
             self.member_failed = True
             if isinstance(item[1], py7zr.exceptions.PasswordRequired):
-                raise MemberError(NEED_PASSWORD, "an encrypted member")
+                raise MemberError(NEED_PASSWORD, N_("an encrypted member"))
             if self.with_password:
-                raise MemberError(WRONG_PASSWORD + " (or the member is damaged)")
-            raise MemberError("an undamaged member", "a damaged one")
+                raise MemberError(
+                    N_(
+                        "the password that opens it (or an undamaged member); the one given does not"
+                    )
+                )
+            raise MemberError(N_("an undamaged member"), N_("a damaged one"))
 
     def skip(self) -> None:
         """Skip the rest of the current member (all of it if the reader took none)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from leaktrace.errors import Message
 from leaktrace.ingest.sniff import TableDialect
 
 
@@ -17,8 +18,8 @@ class Problem:
 
     ``place`` and ``expected`` never quote the input's content (it is personal data)."""
 
-    place: str  # "leak.csv line 1234" or "leak.sql table users, statement 17"
-    expected: str  # "5 fields, found 7"
+    place: str  # "leak.csv line 1234" or "leak.sql table users, statement 17"; never translated
+    expected: Message  # "5 fields, found 7": English in JSON, the language in use when shown
     rows_skipped: int = 0
     kind: str = "other"  # what went wrong, for summaries: ragged, encoding, open quote, …
     places: int = 1  # how many places this stands for (a summary of the overflow stands for many)

@@ -12,11 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from leaktrace.errors import Message
+from leaktrace.i18n import N_
 from leaktrace.ingest import limits
 
 
 class OverLimit(Exception):
-    """A member expanded past a limit of ``ingest.limits``; the message says which."""
+    """A member expanded past a limit of ``ingest.limits``; ``what`` says which was expected."""
+
+    def __init__(self, what: Message) -> None:
+        self.what = what
+        super().__init__(what)
 
 
 @dataclass
@@ -34,16 +40,22 @@ class Meter:
         if self.budget is not None:
             self.budget.add(n)
         elif self.expanded > limits.EXPANDED_BYTES_MAX:
-            raise OverLimit(f"at most {limits.EXPANDED_BYTES_MAX >> 30} GiB expanded in all")
-        _check_ratio(self.expanded, self.compressed, "the archive")
+            raise OverLimit(
+                Message(
+                    N_("at most {gib} GiB expanded in all"), gib=limits.EXPANDED_BYTES_MAX >> 30
+                )
+            )
+        _check_ratio(
+            self.expanded,
+            self.compressed,
+            N_("the archive to expand at most {ratio} times its compressed size (a zip bomb?)"),
+        )
 
 
 def _check_ratio(expanded: int, compressed: int, what: str) -> None:
+    """OverLimit(``what``, a message id with ``{ratio}``) past the expansion ratio."""
     if expanded > limits.RATIO_FLOOR and expanded > limits.EXPANSION_RATIO_MAX * max(compressed, 1):
-        raise OverLimit(
-            f"{what} to expand at most {limits.EXPANSION_RATIO_MAX} times its compressed size "
-            f"(a zip bomb?)"
-        )
+        raise OverLimit(Message(what, ratio=limits.EXPANSION_RATIO_MAX))
 
 
 class Spool:
@@ -86,9 +98,21 @@ class Spool:
                 for chunk in chunks:
                     size += len(chunk)
                     if size > limits.MEMBER_BYTES_MAX:
-                        raise OverLimit(f"members of at most {limits.MEMBER_BYTES_MAX >> 30} GiB")
+                        raise OverLimit(
+                            Message(
+                                N_("members of at most {gib} GiB"),
+                                gib=limits.MEMBER_BYTES_MAX >> 30,
+                            )
+                        )
                     if compressed is not None:
-                        _check_ratio(size, compressed, "a member")
+                        _check_ratio(
+                            size,
+                            compressed,
+                            N_(
+                                "a member to expand at most {ratio} times its compressed size "
+                                "(a zip bomb?)"
+                            ),
+                        )
                     meter.add(len(chunk))
                     f.write(chunk)
         except BaseException:

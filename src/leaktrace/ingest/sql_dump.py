@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from leaktrace.i18n import N_
 from leaktrace.ingest.files import ByteStream
 from leaktrace.ingest.limits import BATCH_ROWS, HEAD, SQL_TUPLE_MAX
 from leaktrace.ingest.problems import ProblemLog
@@ -196,7 +197,7 @@ class _Dump:
                     "sql",
                     f"{self.log.name} line {text.line(text.pos)} "
                     f"(INSERT into {table} from line {stmt_line})",
-                    "a VALUES tuple; rest of the statement skipped",
+                    N_("a VALUES tuple; rest of the statement skipped"),
                     rows_skipped=1,
                 )
             if rows.state != END:
@@ -226,8 +227,9 @@ class _Dump:
                 self.log.add(
                     "sql",
                     f"{self.log.name} line {text.line(text.pos)} (COPY {table})",
-                    f"COPY rows under {SQL_TUPLE_MAX >> 20} MB; row skipped",
+                    N_("COPY rows under {limit} MB; row skipped"),
                     rows_skipped=1,
+                    limit=SQL_TUPLE_MAX >> 20,
                 )
                 self._skip_line()
                 continue
@@ -236,7 +238,7 @@ class _Dump:
                     self.log.add(
                         "sql",
                         f"{self.log.name} line {text.line(text.pos)} (COPY {table})",
-                        "a COPY block ended by a line '\\.'; the file ends inside it",
+                        N_("a COPY block ended by a line '\\.'; the file ends inside it"),
                         rows_skipped=1,
                     )
                 text.pos = len(text.buf)
@@ -263,10 +265,12 @@ class _Dump:
             self.log.add(
                 "sql",
                 f"{self.log.name} line {text.line(offset)} (table {table})",
-                f"{rows.width} values, found {found}; row skipped"
+                N_("{width} values, found {found}; row skipped")
                 if found >= 0
-                else "a VALUES tuple; this one skipped, the statement read on",
+                else N_("a VALUES tuple; this one skipped, the statement read on"),
                 rows_skipped=1,
+                width=rows.width,
+                found=found,
             )
         if not rows.count:
             return

@@ -13,7 +13,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leaktrace.errors import InputError
+from leaktrace.errors import InputError, Message, Verbatim
+from leaktrace.i18n import N_
 from leaktrace.ingest.opener import open_source
 from leaktrace.ingest.postgres import is_postgres_url, postgres_place, read_postgres_table
 from leaktrace.ingest.problems import ProblemLog
@@ -27,7 +28,7 @@ class TableCopy:
 
     path: Path
     place: str  # how messages name the source (a PostgreSQL URL without its password)
-    notes: list[str] = field(default_factory=list)  # rows skipped and tables not read
+    notes: list[Message] = field(default_factory=list)  # rows skipped and tables not read
 
 
 def table_place(source: str | Path, table: str | None = None) -> str:
@@ -47,17 +48,17 @@ def copy_table(
     place = table_place(source, table)
     if is_postgres_url(source):
         if not table:
-            raise InputError(place, "a table name with the PostgreSQL URL")
+            raise InputError(place, N_("a table name with the PostgreSQL URL"))
         return TableCopy(read_postgres_table(str(source), table, out), place)
     path = Path(source)
     if not path.exists():
-        raise InputError(str(path), "an existing file")
+        raise InputError(str(path), N_("an existing file"))
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         try:
             pq.read_schema(path)
         except (pa.ArrowInvalid, OSError):
-            raise InputError(str(path), "a readable Parquet file") from None
+            raise InputError(str(path), N_("a readable Parquet file")) from None
         return TableCopy(path, place)
     if suffix in DUCKDB_SUFFIXES:
         return TableCopy(_from_duckdb(path, table, default, out), place)
@@ -71,14 +72,18 @@ def _from_duckdb(path: Path, table: str | None, default: str | None, out: Path) 
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
-        raise InputError(str(path), "a readable DuckDB database file") from None
+        raise InputError(str(path), N_("a readable DuckDB database file")) from None
     try:
         tables = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
         name = table or (default if default in tables else None)
         if name is None and len(tables) == 1:
             name = tables[0]
         if name not in tables:
-            raise InputError(str(path), "a table name (the file holds " + ", ".join(tables) + ")")
+            raise InputError(
+                str(path),
+                N_("a table name (the file holds {tables})"),
+                tables=", ".join(tables),
+            )
         tmp = str(out) + ".tmp"
         ident = '"' + str(name).replace('"', '""') + '"'
         target = tmp.replace("'", "''")
@@ -95,7 +100,9 @@ def _from_ingest(path: Path, table: str | None, out: Path) -> TableCopy:
     src = open_source(path)
     if src.kind != "table":
         raise InputError(
-            src.name, "a table (CSV, TSV, XLSX, JSON, JSONL or a SQL dump)", src.format
+            src.name,
+            N_("a table (CSV, TSV, XLSX, JSON, JSONL or a SQL dump)"),
+            Verbatim(src.format),
         )
     log = ProblemLog(src.name, src.problems)
     chosen: str | None = None
@@ -132,7 +139,7 @@ def _from_ingest(path: Path, table: str | None, out: Path) -> TableCopy:
         log.add(
             "ragged",
             src.name,
-            "rows with as many fields as the header; rows with other counts were not read",
+            N_("rows with as many fields as the header; rows with other counts were not read"),
             free_rows,
         )
     log.finish()
@@ -141,9 +148,13 @@ def _from_ingest(path: Path, table: str | None, out: Path) -> TableCopy:
             p.unlink()
         if table:
             raise InputError(
-                src.name, f"a table or sheet named {table}", "tables: " + ", ".join(others)
+                src.name,
+                N_("a table or sheet named {table}"),
+                N_("tables: {tables}"),
+                table=table,
+                tables=", ".join(others),
             )
-        raise InputError(src.name, "at least one table row", "none")
+        raise InputError(src.name, N_("at least one table row"), N_("none"))
     tmp = out.with_name(out.name + ".tmp")
     if len(parts) == 1:
         os.replace(parts[0], tmp)
@@ -153,14 +164,25 @@ def _from_ingest(path: Path, table: str | None, out: Path) -> TableCopy:
             p.unlink()
     os.replace(tmp, out)
     notes = [
-        f"{q.place}: expected {q.expected} ({q.rows_skipped} rows skipped)"
+        Message(
+            N_("{place}: expected {expected} ({rows} rows skipped)"),
+            place=q.place,
+            expected=q.expected,
+            rows=q.rows_skipped,
+        )
         for q in src.problems
         if q.rows_skipped
     ]
     if others:
         notes.append(
-            f"{src.name}: read table {chosen}; not read: "
-            + ", ".join(f"{t} ({n} rows)" for t, n in others.items())
-            + " (name one with --table)"
+            Message(
+                N_(
+                    "{place}: read table {table}; not read (rows in brackets): {others} "
+                    "(name one with --table)"
+                ),
+                place=src.name,
+                table=chosen,
+                others=", ".join(f"{t} ({n})" for t, n in others.items()),
+            )
         )
     return TableCopy(out, src.name, notes)

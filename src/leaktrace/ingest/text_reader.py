@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leaktrace.i18n import N_
 from leaktrace.ingest.files import ByteStream
 from leaktrace.ingest.html_text import html_text
 from leaktrace.ingest.limits import BATCH_ROWS, PIECE_OVERLAP, TEXT_LINE_MAX
@@ -46,8 +47,9 @@ def read_text(source: Source, name: str, table: str, html: bool) -> Iterator[Bat
                     log.add(
                         "long line",
                         f"{name} line {chunk.first_line}",
-                        f"lines under {TEXT_LINE_MAX >> 20} MiB; line is "
-                        f"{chunk.length / 2**20:.1f} MB long; read in pieces",
+                        N_("lines under {limit} MiB; line is {size:.1f} MB long; read in pieces"),
+                        limit=TEXT_LINE_MAX >> 20,
+                        size=chunk.length / 2**20,
                     )
                 continue
             data = chunk.data[:-1] if chunk.data.endswith(b"\n") else chunk.data

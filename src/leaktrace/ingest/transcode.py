@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
+from leaktrace.i18n import N_
 from leaktrace.ingest.files import ByteStream
 from leaktrace.ingest.problems import ProblemLog
 
@@ -108,8 +109,9 @@ class _Decoder:
             self.log.add(
                 "encoding",
                 f"{self.log.name} line {line} (byte {base + start})",
-                f"text in {self.encoding}, found {max(end - start, 1)} undecodable byte(s); "
-                "replaced with U+FFFD",
+                N_("text in {encoding}, found {count} undecodable byte(s); replaced with U+FFFD"),
+                encoding=self.encoding,
+                count=max(end - start, 1),
             )
         return text
 

@@ -11,6 +11,7 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook
 
 from leaktrace.errors import InputError
+from leaktrace.i18n import N_
 from leaktrace.ingest.limits import BATCH_ROWS
 from leaktrace.ingest.problems import ProblemLog
 from leaktrace.ingest.sniff import column_names, table_start
@@ -46,7 +47,10 @@ def read_spreadsheet(source: Source, name: str, table: str) -> Iterator[Batch]:
             book = CalamineWorkbook.from_path(str(source.path))
         except (CalamineError, OSError, ValueError):
             raise InputError(
-                name, f"a readable {source.format} workbook", "a damaged or truncated file"
+                name,
+                N_("a readable {format} workbook"),
+                N_("a damaged or truncated file"),
+                format=source.format,
             ) from None
         for index, sheet_name in enumerate(book.sheet_names):
             try:
@@ -58,7 +62,7 @@ def read_spreadsheet(source: Source, name: str, table: str) -> Iterator[Batch]:
                 log.add(
                     "sheet",
                     f"{name} sheet {sheet_name}",
-                    "a readable worksheet; found it damaged, sheet skipped",
+                    N_("a readable worksheet; found it damaged, sheet skipped"),
                 )
         book.close()
     finally:
@@ -90,7 +94,7 @@ def _sheet_batches(
         log.add(
             "preamble",
             f"{name} sheet {sheet} {rows_at}",
-            "table rows; found title rows above the table, skipped",
+            N_("table rows; found title rows above the table, skipped"),
         )
     source.has_header = (
         has_header if source.has_header is None else source.has_header and has_header
@@ -121,6 +125,9 @@ def _sheet_batches(
         log.add(
             "precision",
             f"{name} sheet {sheet} column {names[j]}",
-            f"long numbers stored as text; {count} numeric cells have more than 15 digits, "
-            "and Excel keeps only 15, so their last digits may be lost",
+            N_(
+                "long numbers stored as text; {count} numeric cells have more than 15 digits, "
+                "and Excel keeps only 15, so their last digits may be lost"
+            ),
+            count=count,
         )

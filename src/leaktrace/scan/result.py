@@ -76,6 +76,8 @@ class SourceReport:
     records: int = 0
     rows_skipped: int = 0
     columns: dict[str, list[ColumnReport]] = field(default_factory=dict)  # per table
+    # kind, place, expected (English), rows_skipped, places; and message: what was expected as
+    # a Message, for people (str() is in the language in use; not in JSON)
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -105,4 +107,7 @@ class ScanResult:
             d["kinds"][k]["flags"] = dict(st.flags)
             d["kinds"][k]["validity"] = st.validity
         d["mb_per_s"] = (self.bytes_read / 1e6 / self.seconds) if self.seconds else None
+        for src in d["sources"]:
+            for p in src["problems"]:
+                del p["message"]
         return d

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from leaktrace.errors import InputError
 from leaktrace.evidence import Trail
+from leaktrace.i18n import N_
 from leaktrace.ingest.expand import Container, expand, expected_text
 from leaktrace.ingest.source import Problem, Source
 from leaktrace.ingest.split import json_splittable, split, split_json, splittable
@@ -62,7 +63,7 @@ def scan(
     paths = [Path(p) for p in paths]
     for p in paths:
         if not p.exists():
-            raise InputError(str(p), "an existing file or folder", "nothing at that path")
+            raise InputError(str(p), N_("an existing file or folder"), N_("nothing at that path"))
     if password is None:
         password = os.environ.get("LEAKTRACE_PASSWORD") or None
     out_path = Path(out) if out else None
@@ -139,9 +140,10 @@ def _set_problems(report: SourceReport, problems: list[Problem]) -> None:
         {
             "kind": p.kind,
             "place": p.place,
-            "expected": p.expected,
+            "expected": p.expected.english(),
             "rows_skipped": p.rows_skipped,
             "places": p.places,
+            "message": p.expected,
         }
         for p in problems
     ]

@@ -15,6 +15,7 @@ import polars as pl
 
 from leaktrace.errors import InputError
 from leaktrace.evidence import SourceEvidence, Trail, local_file
+from leaktrace.i18n import N_, _
 from leaktrace.verify.engines import make_engine
 from leaktrace.verify.fields import field_status
 from leaktrace.verify.forgery import forgery_signals
@@ -38,9 +39,17 @@ from leaktrace.verify.tampering import tampering
 from leaktrace.verify.verdict import decide
 
 Progress = Callable[[str, float], None]
-"""Called with a step's description and the share of the whole run done (0..1)."""
+"""Called with a step's description (in the language in use) and the share of the whole run
+done (0..1)."""
 
-STEPS = ("reading the leak", "reading the master", "linking", "comparing fields", "forgery signals")
+STEPS = (
+    N_("reading the leak"),
+    N_("reading the master"),
+    N_("linking"),
+    N_("comparing fields"),
+    N_("forgery signals"),
+    N_("done"),
+)
 
 
 def _noop(step: str, done: float) -> None:
@@ -91,14 +100,14 @@ def verify(
     with trail, tempfile.TemporaryDirectory(prefix="leaktrace-verify-") as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        tick(STEPS[0], 0.0)
+        tick(_(STEPS[0]), 0.0)
         lk = prepare_leak(Path(leak), work)
         leak_df = pl.read_parquet(lk.path)
         seconds["leak"] = time.perf_counter() - t0
         if master is None:
-            tick(STEPS[4], 0.8)
+            tick(_(STEPS[4]), 0.8)
             signals = forgery_signals(leak_df, today, claimed_bank)
-            tick("done", 1.0)
+            tick(_(STEPS[5]), 1.0)
             return VerifyReport(
                 leak=str(leak),
                 master=None,
@@ -116,7 +125,7 @@ def verify(
         whole = pool.submit(forgery_signals, leak_df, today, claimed_bank)
         pool.shutdown(wait=False)
         t0 = time.perf_counter()
-        tick(STEPS[1], 0.1)
+        tick(_(STEPS[1]), 0.1)
         mi = prepare_master(
             master,
             master_table,
@@ -131,7 +140,7 @@ def verify(
         if not present & {"resident_id", "mobile", "bank_card", "email", "address"}:
             raise InputError(
                 master_place(master, master_table),
-                "a column the leak also has (resident ID, mobile, card, email, address)",
+                N_("a column the leak also has (resident ID, mobile, card, email, address)"),
             )
         eng = make_engine(engine)
         try:
@@ -151,12 +160,12 @@ def verify(
                 history = History("hist", "mv", HISTORICAL, HISTORY_KEYS, own="mvo")
             seconds["master"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            tick(STEPS[2], 0.3)
+            tick(_(STEPS[2]), 0.3)
             spec = spec_for(present)
             res = link(eng, spec, "lk", "mc", history, keep=("opened",))
             seconds["link"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            tick(STEPS[3], 0.7)
+            tick(_(STEPS[3]), 0.7)
             eng.create("matched", "SELECT rid, mid FROM best")
             fields, constraints = field_status(
                 eng, sorted(present), "matched", "lk", res.near, res.near_history
@@ -185,7 +194,7 @@ def verify(
         finally:
             eng.close()
         t0 = time.perf_counter()
-        tick(STEPS[4], 0.9)
+        tick(_(STEPS[4]), 0.9)
         linked = res.matches
         rest = leak_df.join(linked.select("rid"), on="rid", how="anti")
         signals = whole.result()
@@ -195,7 +204,7 @@ def verify(
             signals_rest = forgery_signals(rest, today, claimed_bank) if rest.height else []
         verdict = decide(lk.rows, linked.height, signals_rest, snap, mi.as_of, tamper)
         seconds["signals"] = time.perf_counter() - t0
-        tick("done", 1.0)
+        tick(_(STEPS[5]), 1.0)
         summary = LinkageSummary(
             candidate_pairs=res.candidate_pairs,
             first_stage_pairs=res.first_stage_pairs,

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from leaktrace.errors import InputError
+from leaktrace.i18n import N_
 
 # Sampled rows for typing columns by their values (as scan types a leak's batch).
 SAMPLE_ROWS = 2000
@@ -59,16 +60,19 @@ def check_mapping(
         if canon is None:
             raise InputError(
                 f"{option} {role}",
-                "one of the roles " + ", ".join(dict.fromkeys(aliases.values())),
+                N_("one of the roles {roles}"),
+                roles=", ".join(dict.fromkeys(aliases.values())),
             )
         if col not in columns:
             raise InputError(
                 f"{option} {role}={col}",
-                f"a column of {place}",
-                "columns: " + ", ".join(columns),
+                N_("a column of {source}"),
+                N_("columns: {columns}"),
+                source=place,
+                columns=", ".join(columns),
             )
         if canon in out:
-            raise InputError(f"{option} {role}", "each role mapped once")
+            raise InputError(f"{option} {role}", N_("each role mapped once"))
         out[canon] = col
     return out
 
@@ -77,10 +81,16 @@ def unsure(
     place: str, role: str, candidates: list[str], columns: list[str], option: str
 ) -> InputError:
     """The error for a role no column or several columns fit: names them and the option."""
-    found = (
-        ("candidates " + ", ".join(candidates) if candidates else "no column that fits")
-        + "; columns: "
-        + ", ".join(columns)
+    return InputError(
+        place,
+        N_("one customer id column; name it with {option} {role}=COLUMN")
+        if role == "customer"
+        else N_("one {role} column; name it with {option} {role}=COLUMN"),
+        N_("candidates {candidates}; columns: {columns}")
+        if candidates
+        else N_("no column that fits; columns: {columns}"),
+        option=option,
+        role=role,
+        candidates=", ".join(candidates),
+        columns=", ".join(columns),
     )
-    what = "customer id" if role == "customer" else role
-    return InputError(place, f"one {what} column; name it with {option} {role}=COLUMN", found)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import polars as pl
 
 from leaktrace.errors import InputError
+from leaktrace.i18n import N_
 
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
 # year, month, day as groups 1-3: with separators (2020-06-30, 2020/6/30, 2020.6.30,
@@ -17,7 +18,7 @@ PATTERNS = (
 )
 # A column is a date column when this share of its non-empty values are dates.
 MIN_DATE_SHARE = 0.9
-DATE_HELP = "dates such as 2020-06-30, 2020/6/30, 20200630, 2020年6月30日 or timestamps"
+DATE_HELP = N_("dates such as 2020-06-30, 2020/6/30, 20200630, 2020年6月30日 or timestamps")
 # Dates from this year on mean "no end" (9999-12-31 closes no version).
 OPEN_END_YEAR = 9000
 
@@ -61,5 +62,7 @@ def check_dates(sample: pl.DataFrame, col: str, place: str) -> None:
         raise InputError(
             f"{place} column {col}",
             DATE_HELP,
-            f"{share:.0%} of the first {sample.height} values read as dates",
+            N_("{share:.0%} of the first {n} values read as dates"),
+            share=share,
+            n=sample.height,
         )

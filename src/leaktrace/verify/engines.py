@@ -16,8 +16,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leaktrace.errors import LeaktraceError
+from leaktrace.errors import InputError, Verbatim
 from leaktrace.extras import require
+from leaktrace.i18n import N_
 from leaktrace.verify.sql import transpile
 
 ENGINES = ("duckdb", "spark")
@@ -156,4 +157,4 @@ def make_engine(name: str) -> Engine:
         return DuckEngine()
     if name == "spark":
         return SparkEngine()
-    raise LeaktraceError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")
+    raise InputError("--engine", N_("one of {engines}"), Verbatim(name), engines=", ".join(ENGINES))

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from leaktrace.errors import InputError
+from leaktrace.errors import InputError, Message
+from leaktrace.i18n import N_
 from leaktrace.ingest.table_copy import copy_table
 from leaktrace.pii import KINDS
 from leaktrace.verify.columns import (
@@ -114,7 +115,7 @@ class HistoryInput:
 
     path: Path
     latest: dt.date | None  # the last change it records (the latest valid_to)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
 
 def _field_of(e: pl.Expr) -> pl.Expr:
@@ -314,7 +315,7 @@ def prepare_history(
     place, notes = copy.place, list(copy.notes)
     sample = sample_strings(copy.path)
     if sample.height == 0:
-        raise InputError(place, "at least one history row", "no rows")
+        raise InputError(place, N_("at least one history row"), N_("no rows"))
     cust = pl.scan_parquet(master).collect_schema()[customer]
     candidates = {v for c in sample.columns for v in sample[c].drop_nulls().str.strip_chars()}
     ids = (
@@ -338,28 +339,43 @@ def prepare_history(
     return HistoryInput(out, latest, notes)
 
 
-def _losses(lf: pl.LazyFrame, roles: dict[str, str], cust: pl.DataType, place: str) -> list[str]:
+def _losses(
+    lf: pl.LazyFrame, roles: dict[str, str], cust: pl.DataType, place: str
+) -> list[Message]:
     """What of the history was not used, counted: rows of fields without history use or of
     unknown field names, customer ids unlike the master's, and dates that did not read."""
     schema = lf.collect_schema()
     fld = _field_of(pl.col(roles["field"]))
     raw = pl.col(roles["customer"])
-    counts = {
-        "rows whose customer id is not of the master's type (ignored)": (
+    counts = {  # the message of each count: the count as {n}, the column as {column}
+        N_("{place}: {n} rows whose customer id is not of the master's type (ignored)"): (
             raw.is_not_null() & raw.cast(cust, strict=False).is_null()
         ).sum(),
-        "rows of fields whose earlier values linkage does not use": (
+        N_("{place}: {n} rows of fields whose earlier values linkage does not use"): (
             fld.is_not_null() & ~fld.is_in(HISTORICAL)
         ).sum(),
-        "rows whose field name is not one leaktrace knows": fld.is_null().sum(),
+        N_("{place}: {n} rows whose field name is not one leaktrace knows"): fld.is_null().sum(),
     }
-    for role in ("from", "to", "date"):
+    columns = {}
+    for i, role in enumerate(("from", "to", "date")):
         if col := roles.get(role):
             text = pl.col(col).cast(pl.String).str.strip_chars()
             bad = text.is_not_null() & (text != "") & to_date(col, schema[col]).is_null()
-            counts[f"unreadable dates in column {col} (taken as unknown)"] = bad.sum()
+            columns[f"dates {i}"] = col
+            counts[f"dates {i}"] = bad.sum()
     got = lf.select(**counts).collect().row(0, named=True)
-    return [f"{place}: {n} {what}" for what, n in got.items() if n]
+    return [
+        Message(
+            N_("{place}: {n} unreadable dates in column {column} (taken as unknown)"),
+            place=place,
+            n=n,
+            column=columns[what],
+        )
+        if what in columns
+        else Message(what, place=place, n=n)
+        for what, n in got.items()
+        if n
+    ]
 
 
 def history_select(table: str) -> str:

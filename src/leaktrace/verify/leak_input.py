@@ -10,6 +10,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from leaktrace.errors import InputError
+from leaktrace.i18n import N_
 from leaktrace.scan import OUT_SCHEMA, scan
 
 # The scan columns linkage reads; they are its canonical columns too.
@@ -48,7 +49,7 @@ def prepare_leak(leak: Path, work: Path) -> LeakInput:
         scan([leak], out=scanned, evidence=False)  # verify's own trail hashes the leak
     df = pl.read_parquet(scanned, columns=list(LEAK_COLUMNS))
     if df.height == 0:
-        raise InputError(str(leak), "at least one record", "no records")
+        raise InputError(str(leak), N_("at least one record"), N_("no records"))
     df = df.with_row_index("rid").with_columns(
         pl.col("rid").cast(pl.Int64), pl.lit(None, pl.String).alias("birth")
     )
@@ -57,9 +58,12 @@ def prepare_leak(leak: Path, work: Path) -> LeakInput:
     if not present & identifiers and not {"person_name", "address"} <= present:
         raise InputError(
             str(leak),
-            "a column of resident IDs, mobile numbers, card numbers or emails, "
-            "or names together with addresses",
-            "columns: " + (", ".join(sorted(present)) or "none usable"),
+            N_(
+                "a column of resident IDs, mobile numbers, card numbers or emails, "
+                "or names together with addresses"
+            ),
+            N_("columns: {columns}") if present else N_("no usable column"),
+            columns=", ".join(sorted(present)),
         )
     if "resident_id" in present:
         present.add("birth")

@@ -11,7 +11,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from leaktrace.errors import InputError
+from leaktrace.errors import InputError, Message
+from leaktrace.i18n import N_
 from leaktrace.ingest.postgres import is_postgres_url
 from leaktrace.ingest.table_copy import copy_table, table_place
 from leaktrace.pii import KINDS
@@ -93,7 +94,7 @@ class MasterInput:
     history: Path | None = None
     as_of: dt.date | None = None
     as_of_source: str = AS_OF_NONE  # given, latest_opening, latest_change or none
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # role -> master column
     history_place: str | None = None  # where the history was read (path or URL, table)
 
@@ -141,14 +142,14 @@ def recognise(
     place: str,
     explicit: dict[str, str] | None = None,
     not_text: frozenset[str] = frozenset(),
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], list[Message]]:
     """Role -> column for the master whose first rows are ``sample`` (text), and notes on
     what was left out. The mapping given wins; then values decide (headers break ties).
     ``not_text`` columns were stored as dates, floats or booleans: no identifier is typed in
     them."""
     columns = list(sample.columns)
     roles = check_mapping(explicit or {}, ALIASES, columns, place, OPTION)
-    notes: list[str] = []
+    notes: list[Message] = []
     for role in ("birth", "opened"):
         if role in roles:
             check_dates(sample, roles[role], place)
@@ -192,9 +193,14 @@ def recognise(
                 roles[role] = left[0]
             elif left:
                 notes.append(
-                    "opening date not used: columns "
-                    + ", ".join(left)
-                    + f" all hold dates (name one with {OPTION} opened=COLUMN)"
+                    Message(
+                        N_(
+                            "opening date not used: columns {columns} all hold dates "
+                            "(name one with {option} opened=COLUMN)"
+                        ),
+                        columns=", ".join(left),
+                        option=OPTION,
+                    )
                 )
         used = set(roles.values())
     if "customer" not in roles:
@@ -229,7 +235,7 @@ def _needs_normalising(path: Path, col: str, kind: str) -> bool:
     return bool(changed)
 
 
-def _normalised(path: Path, roles: dict[str, str], work: Path) -> tuple[Path, list[str]]:
+def _normalised(path: Path, roles: dict[str, str], work: Path) -> tuple[Path, list[Message]]:
     """``path``, or a copy with identifier values normalised where a sample shows they need
     it and text dates read as dates (what every engine then reads)."""
     schema = pl.scan_parquet(path).collect_schema()
@@ -250,7 +256,7 @@ def _normalised(path: Path, roles: dict[str, str], work: Path) -> tuple[Path, li
     tmp = work / "master_norm.parquet.tmp"
     pl.scan_parquet(path).with_columns(exprs).sink_parquet(tmp)
     tmp.rename(out)
-    notes = ["normalised: " + ", ".join(kinds)] if kinds else []
+    notes = [Message(N_("normalised: {kinds}"), kinds=", ".join(kinds))] if kinds else []
     return out, notes
 
 
@@ -292,7 +298,9 @@ def prepare_master(
     p = None if is_postgres_url(master) else Path(master)
     if p is not None and p.is_dir():
         if not (p / "customers.parquet").exists():
-            raise InputError(str(p), "a directory holding customers.parquet (a leaktrace world)")
+            raise InputError(
+                str(p), N_("a directory holding customers.parquet (a leaktrace world)")
+            )
         if hist is None and (p / "history.parquet").exists():
             hist = p / "history.parquet"
         master = p / "customers.parquet"
@@ -300,7 +308,7 @@ def prepare_master(
     place, notes = copy.place, list(copy.notes)
     rows = pq.ParquetFile(copy.path).metadata.num_rows
     if rows == 0:
-        raise InputError(place, "at least one customer record", "no rows")
+        raise InputError(place, N_("at least one customer record"), N_("no rows"))
     schema = pl.scan_parquet(copy.path).collect_schema()
     not_text = frozenset(
         c for c, t in schema.items() if t.is_temporal() or t.is_float() or t == pl.Boolean
@@ -310,8 +318,9 @@ def prepare_master(
     if not set(roles) & set(LINKABLE):
         raise InputError(
             place,
-            "columns to link on: resident_id, mobile, bank_card or person_name",
-            "columns: " + ", ".join(schema.names()),
+            N_("columns to link on: resident_id, mobile, bank_card or person_name"),
+            N_("columns: {columns}"),
+            columns=", ".join(schema.names()),
         )
     path, normalised = _normalised(copy.path, roles, work)
     notes += normalised

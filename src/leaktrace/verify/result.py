@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from leaktrace.errors import Message
 from leaktrace.evidence import Evidence
 from leaktrace.verify.fields import FieldAgreement
 from leaktrace.verify.forgery import Signal
@@ -55,7 +56,7 @@ class VerifyReport:
     master_as_of_source: str | None = None
     customers: list[Any] = field(default_factory=list)  # affected customer ids, sorted
     seconds: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)  # str() in the language in use
     matches: pl.DataFrame | None = None  # rid, mid, weight, prob, method (not in to_dict)
     # one row per leak record with its raw values, when asked (verify.records; not in to_dict)
     record_table: pl.DataFrame | None = None
@@ -88,6 +89,8 @@ def _plain(x: Any) -> Any:
         return [_plain(v) for v in x]
     if isinstance(x, Enum):
         return x.value
+    if isinstance(x, Message):  # notes: English in JSON, whatever the language in use
+        return x.english()
     if isinstance(x, dt.date):
         return x.isoformat()
     return x
