@@ -466,10 +466,10 @@ def synth_cmd(
 
 
 def _write_report(html: str, path: Path) -> None:
-    """A report as HTML, written atomically."""
-    from leaktrace.report.files import write_atomic
+    """A report as HTML, or as PDF when the path ends in .pdf; written atomically."""
+    from leaktrace.report.pdf import write_report
 
-    write_atomic(path, html)
+    write_report(html, path)
 
 
 @contextmanager
