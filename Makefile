@@ -20,7 +20,9 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,spark,postgres,bench]'
 	touch $@
 
+# The demo prints one report as PDF through Debian's Chromium (installed when missing).
 demo: $(STAMP)
+	scripts/ensure_chromium.sh
 	$(BIN)/python -m leaktrace.demo demo-out
 
 test: $(STAMP)
