@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from leaktrace import i18n
 from leaktrace.cli import app
+from leaktrace.errors import LeaktraceError
 from leaktrace.pii import mask
 from leaktrace.report.records_file import SUFFIXES, check_suffix, readable, write_records
 from leaktrace.report.records_html import FOLDED, SHOWN, customers_section, not_ours_section
@@ -230,6 +231,11 @@ def test_bad_suffix_is_named(verified, tmp_path: Path) -> None:
         write_records(report.record_table, tmp_path / "records.txt")
     assert ".txt" in str(e.value) and ".csv, .xlsx, .parquet" in str(e.value)
     assert not list(tmp_path.iterdir())
+    taken = tmp_path / "records.csv"
+    taken.mkdir()  # a folder where the file should go
+    with pytest.raises(LeaktraceError, match="records.csv: the per-record file could not be"):
+        write_records(report.record_table, taken)
+    assert [p.name for p in tmp_path.iterdir()] == ["records.csv"]
 
 
 @given(st.text(st.characters(codec="utf-8", exclude_characters="/\\\x00."), max_size=8))

@@ -73,12 +73,17 @@ def _shown_values(part: pl.DataFrame, exposed_only: bool) -> list[str]:
         for i, (v, st, a, b) in enumerate(zip(values, statuses, part[lo], part[hi], strict=True)):
             if v is None or (exposed_only and st not in EXPOSED):
                 continue
-            note = [words[st]] if st else []
+            dates = None
             if b is not None:
-                note.append(f"{a or '…'} – {b}")
+                dates = f"{a or '…'} – {b}"
             elif a is not None:
-                note.append(_("since {date}").format(date=a))
-            text = f"{label} {v}" + (f" ({', '.join(note)})" if note else "")
+                dates = _("since {date}").format(date=a)
+            note = words[st] if st else dates
+            if st and dates:
+                note = _("{status}, {dates}").format(status=words[st], dates=dates)
+            text = f"{label} {v}"
+            if note:
+                text = _("{field} {value} ({note})").format(field=label, value=v, note=note)
             out[i] += ("<br>" if out[i] else "") + _e(text)
     return out
 
