@@ -14,9 +14,9 @@ from leaktrace.i18n import N_, _, ngettext
 MEMBERS_SHOWN = 200  # members listed per archive; the JSON has them all
 MEMBERS_OPEN = 20  # archives with more members show them collapsed
 _CSS = (
-    "#evidence dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.25em 1em;"
+    "#evidence dl{display:grid;grid-template-columns:9.5em minmax(0,1fr);gap:.25em 1em;"
     "margin:.5em 0}"
-    "#evidence dt{font-weight:600;color:#444}#evidence dd{margin:0;min-width:0;overflow-wrap:anywhere}"
+    "#evidence dt{font-weight:600;color:#444;overflow-wrap:anywhere}#evidence dd{margin:0;min-width:0;overflow-wrap:anywhere}"
     "#evidence .hash{font-family:ui-monospace,'DejaVu Sans Mono','Noto Sans Mono',Consolas,monospace;"
     "font-size:.88em;overflow-wrap:anywhere;word-break:break-all}"
     "#evidence table{border-collapse:collapse;width:100%;table-layout:fixed}"
