@@ -6,7 +6,7 @@ from __future__ import annotations
 from leaktrace.i18n import _, ngettext, using
 from leaktrace.report.scan_words import counts_text, kind_label
 from leaktrace.report.style import BASE_CSS, lang_tag
-from leaktrace.report.svg import esc, svg_open
+from leaktrace.report.svg import el, esc, svg_open
 from leaktrace.report.terminal import columns_text, size_text
 from leaktrace.scan.result import ScanResult
 
@@ -66,7 +66,8 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
             f"<tr><td>{esc(src.path)}</td><td>{esc(src.format)}</td>"
             f"<td>{esc(src.encoding or '—')}</td><td class=n>{src.records:,}</td>"
             f"<td class=n>{src.rows_skipped:,}</td>"
-            f"<td>{esc(columns_text(src.columns) or _('free text'))}</td></tr>"
+            + el("td", columns_text(src.columns) or _("free text"))
+            + "</tr>"
         )
         problems += [
             "<li>"
@@ -91,7 +92,7 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
     found = (
         f"<table>{_th(*heads)}{''.join(rows)}</table>"
         if rows
-        else f"<p class=warn>{esc(_('No personal identifiers found.'))}</p>"
+        else el("p", _("No personal identifiers found."), "class=warn")
     )
     n = len(result.sources)
     summary = ngettext(
@@ -116,12 +117,10 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
         f"<!doctype html><html lang={lang_tag(lang)}><head><meta charset=utf-8>"
         f"<title>{esc(title)}</title><style>{BASE_CSS}</style></head><body>"
         f"<h1>{esc(title)}</h1><p>{esc(summary)}</p>"
-        f"<h2>{esc(_('Identifiers'))}</h2>{found}<p class=muted>{esc(bars)}</p>"
-        f"<h2>{esc(_('Sources'))}</h2><table>{sources_head}{''.join(sources)}</table>"
-        + (
-            f"<h2>{esc(_('Problems'))}</h2><ul class=warn>{''.join(problems)}</ul>"
-            if problems
-            else ""
-        )
+        + el("h2", _("Identifiers"))
+        + f"{found}<p class=muted>{esc(bars)}</p>"
+        + el("h2", _("Sources"))
+        + f"<table>{sources_head}{''.join(sources)}</table>"
+        + (el("h2", _("Problems")) + f"<ul class=warn>{''.join(problems)}</ul>" if problems else "")
         + "</body></html>"
     )

@@ -15,6 +15,11 @@ def esc(x: object) -> str:
     return html.escape(str(x))
 
 
+def el(tag: str, text: str, attrs: str = "") -> str:
+    """An HTML or SVG element holding ``text`` (escaped); ``attrs`` as written, e.g. ``class=n``."""
+    return f"<{tag}{' ' + attrs if attrs else ''}>{esc(text)}</{tag}>"
+
+
 def text_width(text: str, size: float) -> float:
     """Width in pixels of ``text`` at font ``size``, on the generous side."""
     em = 0.0

@@ -67,7 +67,7 @@ def _render_scan(result: ScanResult, console: Console) -> None:
         (_("validity"), "right"),
         (_("why invalid"), "left"),
         *([(_("flagged (valid)"), "left")] if flagged else []),
-        (_("samples (masked)"), "left"),
+        (_("samples"), "left"),
     ]:
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for name, st in result.kinds.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 from leaktrace.i18n import _, using
 from leaktrace.report.files import write_atomic
 from leaktrace.report.style import BASE_CSS, lang_tag
-from leaktrace.report.svg import esc
+from leaktrace.report.svg import el, esc
 from leaktrace.report.verdict_words import icon_svg, shown
 from leaktrace.report.verify_plots import field_bars, signals_plot, timeline
 from leaktrace.report.verify_words import (
@@ -35,6 +35,7 @@ def verdict_block(report: VerifyReport) -> str:
     shares with their intervals and the reasons as sentences."""
     v = report.verdict
     w = shown(v.label, v.stale_as_of)
+    why, means, step = _("Why"), _("What it means"), _("Next step")
     shares = "".join(
         "<li>"
         + esc(
@@ -45,20 +46,20 @@ def verdict_block(report: VerifyReport) -> str:
         + "</li>"
         for k, s in v.shares.items()
     )
-    tampered = f"<p class=flag>{esc(tampered_line(v.tampered))}</p>" if v.tampered else ""
-    reasons = "".join(f"<li>{esc(reason_text(r))}</li>" for r in v.reasons)
+    tampered = el("p", tampered_line(v.tampered), "class=flag") if v.tampered else ""
+    reasons = "".join(el("li", reason_text(r)) for r in v.reasons)
+    title = _("Verdict: {title}").format(title=w.title)
+    severity = _("severity: {severity}").format(severity=w.severity_name)
     return (
         f'<section id="verdict" class="sev-{w.severity.value}" data-label="{v.label.value}" '
         f'style="--sev:{w.look.colour}">'
-        f'<div class="title">{icon_svg(w.severity)}<span>'
-        f"{esc(_('Verdict: {title}').format(title=w.title))}</span>"
-        f'<span class="sev">{esc(_("severity: {severity}").format(severity=w.severity_name))}'
-        f" · <code>{v.label.value}</code></span></div>"
-        f"<dl><dt>{esc(_('What it means'))}</dt><dd>{esc(w.definition)}</dd>"
-        f"<dt>{esc(_('Next step'))}</dt><dd>{esc(w.next_step)}</dd></dl>"
+        f'<div class="title">{icon_svg(w.severity)}{el("span", title)}'
+        f'<span class="sev">{esc(severity)} · <code>{v.label.value}</code></span></div>'
+        f"<dl>{el('dt', means)}{el('dd', w.definition)}"
+        f"{el('dt', step)}{el('dd', w.next_step)}</dl>"
         + (f"<ul>{shares}</ul>" if shares else "")
         + tampered
-        + (f"<p><b>{esc(_('Why'))}</b></p><ul>{reasons}</ul>" if reasons else "")
+        + (f"<p><b>{esc(why)}</b></p><ul>{reasons}</ul>" if reasons else "")
         + "</section>"
     )
 
@@ -81,13 +82,14 @@ def signal_table(signals: list[Signal]) -> str:
         text = signal_note(s)
         return f"<br><small class=muted>{esc(text)}</small>" if text else ""
 
+    unmeasured, flag = _("not measurable"), _("FLAG")
     rows = "".join(
         f"<tr><td>{esc(signal_label(s))}{note(s)}</td>"
-        f"<td class=n>{pct(s.value) if s.n else esc(_('not measurable'))}</td>"
+        f"<td class=n>{pct(s.value) if s.n else esc(unmeasured)}</td>"
         f"<td class=n>{pct(s.expected_low)}–{pct(s.expected_high)}</td>"
         f"<td class=n>{'—' if s.p_value is None else f'{s.p_value:.2g}'}</td>"
         f"<td class=n>{s.n:,}</td>"
-        f"<td class=flag>{esc(_('FLAG')) if s.flagged else ''}</td></tr>"
+        f"<td class=flag>{esc(flag) if s.flagged else ''}</td></tr>"
         for s in signals
     )
     return f"<table><tr>{head}</tr>{rows}</table>"
@@ -122,23 +124,23 @@ def _render(report: VerifyReport, lang: str) -> str:
         )
     parts = [
         f"<!doctype html><html lang={lang_tag(lang)}><head><meta charset=utf-8>",
-        f"<title>{esc(_('leaktrace verify: {file}').format(file=name))}</title>",
+        el("title", _("leaktrace verify: {file}").format(file=name)),
         f"<style>{BASE_CSS}</style></head><body>",
-        f"<h1>{esc(_('Verification of {file}').format(file=name))}</h1>",
+        el("h1", _("Verification of {file}").format(file=name)),
         verdict_block(report),
         linked,
     ]
     if report.master:
-        parts += [f"<h2>{esc(_('Match rate by field'))}</h2>", field_bars(report)]
-        parts += [f"<h2>{esc(_('When was the data taken?'))}</h2>", timeline(report)]
-        parts.append(f"<p class=muted>{esc(as_of_line(report) or '')}</p>")
+        parts += [el("h2", _("Match rate by field")), field_bars(report)]
+        parts += [el("h2", _("When was the data taken?")), timeline(report)]
+        parts.append(el("p", as_of_line(report) or "", "class=muted"))
     if report.tamper_signals:
         parts += [
-            f"<h2>{esc(_('Tampering: linked records against our values'))}</h2>",
+            el("h2", _("Tampering: linked records against our values")),
             signal_table(report.tamper_signals),
         ]
     parts += [
-        f"<h2>{esc(_('Forgery signals'))}</h2>",
+        el("h2", _("Forgery signals")),
         signals_plot(report.signals),
         signal_table(report.signals),
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from leaktrace.i18n import _
-from leaktrace.report.svg import esc, label, svg_open, text_width
+from leaktrace.report.svg import el, esc, label, svg_open, text_width
 from leaktrace.report.verify_words import field_label, pct, signal_label
 from leaktrace.verify.forgery import Signal
 from leaktrace.verify.result import VerifyReport
@@ -27,7 +27,7 @@ def _legend(items: list[tuple[str, str, str]], note: str = "") -> str:
         for c, sym, text in items
     )
     if note:
-        spans += f"<span>{esc(note)}</span>"
+        spans += f'<span class="note">{esc(note)}</span>'
     return f'<figcaption class="legend muted">{spans}</figcaption>'
 
 
@@ -41,7 +41,7 @@ def field_bars(report: VerifyReport) -> str:
     value, or neither, with the agree rate beside the bar."""
     rows = [f for f in report.fields if f.compared]
     if not rows:
-        return f'<p id="fields" class="muted">{esc(_("No linked records to compare."))}</p>'
+        return el("p", _("No linked records to compare."), 'id="fields" class="muted"')
     labels = [field_label(f.field) for f in rows]
     lw = _label_width(labels, 13, 180)
     right = max(text_width(pct(f.agree_rate), 12) for f in rows) + 12
@@ -125,7 +125,7 @@ def timeline(report: VerifyReport) -> str:
     s = report.snapshot
     if s is None:
         text = _("Too few dated agreements to estimate when the data was taken.")
-        return f'<p id="timeline" class="muted">{esc(text)}</p>'
+        return el("p", text, 'id="timeline" class="muted"')
     end = report.master_as_of or s.high
     start = min(s.low, end) - dt.timedelta(days=180)
     stop = max(end, s.high) + dt.timedelta(days=60)
@@ -186,11 +186,11 @@ def signals_plot(signals: list[Signal]) -> str:
     """Each signal's observed value (a dot) against the range genuine data falls in (a green
     band) on a 0–100% scale; a signal with nothing to measure says "not measurable"."""
     if not signals:
-        return f'<p id="signals" class="muted">{esc(_("No signal measurable."))}</p>'
+        return el("p", _("No signal measurable."), 'id="signals" class="muted"')
     size = 12
     labels = [signal_label(s) for s in signals]
     lw = 300.0
-    flag_word = _("flagged")
+    flag_word, unmeasured, genuine = _("flagged"), _("not measurable"), _("genuine range")
     right = max(text_width("100.0% " + flag_word, size), text_width(_("not measurable"), size))
     x0, span = lw + 8, W - lw - 8 - right - 12
     row_h = 40
@@ -206,16 +206,18 @@ def signals_plot(signals: list[Signal]) -> str:
             )
             out.append(
                 f'<text x="{x0 + span + 8:.1f}" y="{y + 15}" font-size="{size}" fill="#777">'
-                f"{esc(_('not measurable'))}</text>"
+                f"{esc(unmeasured)}</text>"
             )
             continue
         drawn.add(GENUINE)
-        out.append(f'<rect x="{x0:.1f}" y="{y + 6}" width="{span:.1f}" height="10" fill="#eee"/>')
+        out.append(  # the 0–100% scale
+            f'<line x1="{x0:.1f}" y1="{y + 11}" x2="{x0 + span:.1f}" y2="{y + 11}" stroke="#ccc"/>'
+        )
         band = f"{pct(s.expected_low)}–{pct(s.expected_high)}"
         out.append(
             f'<rect x="{x0 + span * s.expected_low:.1f}" y="{y + 6}" '
             f'width="{max(1.0, span * (s.expected_high - s.expected_low)):.1f}" height="10" '
-            f'fill="{GENUINE}"><title>{esc(_("genuine range"))} {band}</title></rect>'
+            f'fill="{GENUINE}"><title>{esc(genuine)} {band}</title></rect>'
         )
         colour = FLAGGED if s.flagged else OBSERVED
         drawn.add(colour)

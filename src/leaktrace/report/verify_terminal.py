@@ -82,7 +82,7 @@ def _render_verify(report: VerifyReport, console: Console) -> None:
     if report.fields:
         t = Table(title=_("Field agreement of linked records"), title_justify="left")
         t.add_column(_("field"))
-        for col in (_("current value"), _("earlier value"), _("disagrees"), _("agree rate")):
+        for col in (_("current"), _("earlier value"), _("disagrees"), _("agree rate")):
             t.add_column(col, justify="right")
         for f in report.fields:
             t.add_row(
