@@ -98,7 +98,7 @@ VERDICTS = {
     Label.PLAUSIBLE: VerdictWords(
         N_("Possibly real, not checked against our data"),
         N_("No sign of forgery, but without master data we cannot tell whose data it is."),
-        N_("Verify again with our master data (--master) to see whether it is ours."),
+        N_("Verify again against our master data (--against) to see whether it is ours."),
         Severity.MEDIUM,
     ),
     Label.AUTHENTIC_NOT_OURS: VerdictWords(

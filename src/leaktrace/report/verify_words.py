@@ -61,18 +61,22 @@ def field_label(code: str) -> str:
     return _(FIELD_LABELS[code]) if code in FIELD_LABELS else code
 
 
+class _Unknown(dict):
+    """Parameters of a label; one not known (a signal named without its values) shows "…"."""
+
+    def __missing__(self, key: str) -> str:
+        return "…"
+
+
 def signal_label(s: Signal | str) -> str:
     """What a signal (or a signal's name) measures, in the language in use."""
     name = s if isinstance(s, str) else s.name
-    params = {} if isinstance(s, str) else dict(s.params)
+    params = _Unknown() if isinstance(s, str) else _Unknown(s.params)
     if name not in SIGNAL_LABELS:
         return name if isinstance(s, str) else s.label
     if "field" in params:
         params["field"] = _(params["field"])
-    try:
-        return _(SIGNAL_LABELS[name]).format(**params)
-    except (KeyError, IndexError):  # a signal made without its parameters
-        return _(SIGNAL_LABELS[name])
+    return _(SIGNAL_LABELS[name]).format_map(params)
 
 
 def signal_note(s: Signal) -> str:
