@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from leaktrace.i18n import _, using
 from leaktrace.report.verdict_words import shown
@@ -30,36 +32,33 @@ def render_verify(report: VerifyReport, console: Console, lang: str | None = Non
         _render_verify(report, console)
 
 
+def _indented(console: Console, markup: str, indent: int = 2) -> None:
+    """Print rich ``markup`` indented, wrapped lines too."""
+    console.print(Padding(Text.from_markup(markup), (0, 0, 0, indent), expand=False))
+
+
 def _render_verdict(report: VerifyReport, console: Console) -> None:
+    """The verdict with its icon and severity, what it means, what to do, its shares, the
+    altered share and the reasons as sentences."""
     v = report.verdict
     w = shown(v.label, v.stale_as_of)
     style = w.look.term
-    console.print(
-        f"[{style}]{w.look.symbol} "
-        + escape(_("Verdict: {title}").format(title=w.title))
-        + "[/] "
-        + escape(
-            _("({code}; severity: {severity})").format(code=v.label.value, severity=w.severity_name)
-        ),
-        highlight=False,
+    severity = _("({code}; severity: {severity})").format(
+        code=v.label.value, severity=w.severity_name
     )
-    console.print("  " + escape(w.definition), highlight=False)
-    console.print(
-        f"  [{style}]→[/] " + escape(_("Next step: {step}").format(step=w.next_step)),
-        highlight=False,
-    )
+    title = escape(_("Verdict: {title}").format(title=w.title))
+    _indented(console, f"[{style}]{w.look.symbol} {title}[/] {escape(severity)}", 0)
+    _indented(console, escape(w.definition))
+    _indented(console, f"[{style}]→[/] " + escape(_("Next step: {step}").format(step=w.next_step)))
     for name, s in v.shares.items():
-        console.print(
-            "  "
-            + _("{what}: {share} ({ci}, {n} records)").format(
-                what=share_label(name), share=pct(s.value), ci=interval(s), n=f"{s.records:,}"
-            ),
-            highlight=False,
+        share = _("{what}: {share} ({ci}, {n} records)").format(
+            what=share_label(name), share=pct(s.value), ci=interval(s), n=f"{s.records:,}"
         )
+        _indented(console, escape(share))
     if v.tampered:
-        console.print(f"  [bold magenta]{escape(tampered_line(v.tampered))}[/]")
+        _indented(console, f"[bold magenta]{escape(tampered_line(v.tampered))}[/]")
     for r in v.reasons:
-        console.print(f"  · {escape(reason_text(r))}", highlight=False)
+        _indented(console, f"· {escape(reason_text(r))}")
 
 
 def _render_verify(report: VerifyReport, console: Console) -> None:
