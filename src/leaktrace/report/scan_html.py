@@ -10,7 +10,7 @@ from leaktrace.report.svg import el, esc, svg_open
 from leaktrace.report.terminal import columns_text, size_text
 from leaktrace.scan.result import ScanResult
 
-_BAR_W = 220
+_BAR_W = 160
 VALID, MASKED, INVALID = "#2e8b57", "#9e9e9e", "#c0392b"
 
 
@@ -48,16 +48,19 @@ def _th(*heads: str) -> str:
 
 
 def _render(result: ScanResult, title: str, lang: str) -> str:
+    # plausibility flags (valid, but e.g. a holder over 110) get a column only when present
+    flagged = any(st.flags for st in result.kinds.values())
     rows = []
     for name, st in result.kinds.items():
         validity = "—" if st.validity is None else f"{100 * st.validity:.1f}%"
         rows.append(
-            f"<tr><td>{esc(kind_label(name))}</td><td class=n>{st.found:,}</td>"
+            f"<tr><td class=kind>{esc(kind_label(name))}</td><td class=n>{st.found:,}</td>"
             f"<td class=n>{st.valid:,}</td><td class=n>{st.invalid:,}</td>"
             f"<td class=n>{st.masked:,}</td><td class=n>{validity}</td>"
             f"<td>{_bar(st.valid, st.invalid, st.masked)}</td>"
-            f"<td>{esc(counts_text(st.reasons, 4))}</td><td>{esc(counts_text(st.flags))}</td>"
-            f"<td><code>{esc('  '.join(st.samples))}</code></td></tr>"
+            + el("td", counts_text(st.reasons, 4))
+            + (el("td", counts_text(st.flags)) if flagged else "")
+            + f"<td><code>{esc('  '.join(st.samples))}</code></td></tr>"
         )
     sources = []
     problems = []
@@ -86,7 +89,7 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
         _("validity"),
         _("valid / masked / invalid"),
         _("why invalid"),
-        _("flagged (valid)"),
+        *([_("flagged (valid)")] if flagged else []),
         _("samples (masked)"),
     )
     found = (

@@ -19,6 +19,7 @@ KIND_LABELS = {
     "plate": N_("Vehicle plate"),
     "person_name": N_("Person name"),
     "address": N_("Address"),
+    "text": N_("free text"),  # a column scanned for identifiers in its text
 }
 
 # Why a value is invalid (pii validators' reason codes) and why a valid one is flagged.

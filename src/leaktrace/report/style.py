@@ -15,7 +15,7 @@ line-height:1.45}}
 svg text{{font-family:{FONTS}}}
 h1{{font-size:1.45rem}}h2{{font-size:1.12rem;margin-top:1.8rem}}
 table{{border-collapse:collapse}}th,td{{padding:.3rem .6rem;border-bottom:1px solid #ddd;
-text-align:left;vertical-align:top}}td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}}
+text-align:left;vertical-align:top}}th,td.kind{{white-space:nowrap}}td.n,th.n{{text-align:right;font-variant-numeric:tabular-nums}}
 .muted{{color:#666}}.warn{{color:#a15c00}}.flag{{color:#b00;font-weight:bold}}code{{font-size:.9em}}
 figure{{margin:.4rem 0}}.legend{{font-size:.9rem}}
 .legend span[data-colour]{{margin-right:1.2em;white-space:nowrap}}.legend .note{{display:block}}

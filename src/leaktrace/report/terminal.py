@@ -24,8 +24,10 @@ def size_text(n: int) -> str:
 
 
 def columns_text(columns: dict) -> str:
-    """A source's typed columns, ``header→kind`` (the kind's code, as --json has it)."""
-    return "; ".join(f"{c.name}→{c.kind}" for cols in columns.values() for c in cols if c.kind)
+    """A source's typed columns, ``header→kind`` (the kind's name in the language in use)."""
+    return "; ".join(
+        f"{c.name}→{kind_label(c.kind)}" for cols in columns.values() for c in cols if c.kind
+    )
 
 
 def render_scan(result: ScanResult, console: Console, lang: str | None = None) -> None:
