@@ -43,8 +43,16 @@ def render_scan_html(result: ScanResult, title: str | None = None, lang: str | N
         return _render(result, title or _("leaktrace scan"), now)
 
 
-def _th(*heads: str) -> str:
-    return "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr>"
+def _th(*heads: str, numbers: int = 0, after: int = 1) -> str:
+    """A header row; the ``numbers`` columns from ``after`` on hold numbers (right-aligned)."""
+    return (
+        "<tr>"
+        + "".join(
+            el("th", h, "class=n" if after <= i < after + numbers else "")
+            for i, h in enumerate(heads)
+        )
+        + "</tr>"
+    )
 
 
 def _render(result: ScanResult, title: str, lang: str) -> str:
@@ -93,7 +101,7 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
         _("samples (masked)"),
     )
     found = (
-        f"<table>{_th(*heads)}{''.join(rows)}</table>"
+        f"<table>{_th(*heads, numbers=5)}{''.join(rows)}</table>"
         if rows
         else el("p", _("No personal identifiers found."), "class=warn")
     )
@@ -114,7 +122,14 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
         "over 110 years old) and counted apart."
     )
     sources_head = _th(
-        _("file"), _("format"), _("encoding"), _("records"), _("skipped"), _("columns")
+        _("file"),
+        _("format"),
+        _("encoding"),
+        _("records"),
+        _("skipped"),
+        _("columns"),
+        numbers=2,
+        after=3,
     )
     return (
         f"<!doctype html><html lang={lang_tag(lang)}><head><meta charset=utf-8>"
