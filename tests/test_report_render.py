@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from leaktrace import i18n
-from leaktrace.report.scan_html import render_scan_html
+from leaktrace.report.scan_html import render_scan_html, write_scan_html
 from leaktrace.report.style import FONTS
 from leaktrace.report.svg import text_width, wrap
 from leaktrace.report.terminal import render_scan
@@ -141,6 +141,10 @@ def test_scan_reports_come_out_whole_in_each_language(world: World, tmp_path: Pa
     term = _terminal(render_scan, result, "zh")
     assert "校验码错误" in term and not ENGLISH_RUN.search(term), ENGLISH_RUN.findall(term)
     assert table["身份证号"][0] not in zh + en + term  # masked samples only
+    page = write_scan_html(result, tmp_path / "r" / "scan.html", "zh")
+    assert page.read_text(encoding="utf-8") == zh and [p.name for p in page.parent.iterdir()] == [
+        "scan.html"
+    ]
 
 
 def _not_measurable(report: VerifyReport) -> VerifyReport:

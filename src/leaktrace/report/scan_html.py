@@ -3,7 +3,10 @@ in use, masked values only, written atomically."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from leaktrace.i18n import _, ngettext, using
+from leaktrace.report.files import write_atomic
 from leaktrace.report.scan_words import counts_text, kind_label
 from leaktrace.report.style import BASE_CSS, lang_tag
 from leaktrace.report.svg import el, esc, svg_open
@@ -142,3 +145,8 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
         + (el("h2", _("Problems")) + f"<ul class=warn>{''.join(problems)}</ul>" if problems else "")
         + "</body></html>"
     )
+
+
+def write_scan_html(result: ScanResult, path: Path, lang: str | None = None) -> Path:
+    """Write the scan report to ``path`` atomically (temporary file, then rename)."""
+    return write_atomic(Path(path), render_scan_html(result, lang=lang))

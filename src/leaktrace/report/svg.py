@@ -49,40 +49,34 @@ def wrap(text: str, width: float, size: float, lines: int = 2) -> list[str]:
     the text does not fit."""
     out: list[str] = []
     rest = text
-    while rest and len(out) < lines:
+    while rest:
         if text_width(rest, size) <= width:
-            out.append(rest)
-            rest = ""
-            break
+            return [*out, rest]
         if len(out) == lines - 1:
             cut = _break_at(rest, width - text_width("…", size), size)
-            out.append(rest[: max(cut, 1)].rstrip() + "…")
-            rest = ""
-            break
+            return [*out, rest[: max(cut, 1)].rstrip() + "…"]
         cut = max(_break_at(rest, width, size), 1)
         out.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return out
 
 
-def label(text: str, x: float, y: float, width: float, size: float, **attrs: str) -> str:
+def label(text: str, x: float, y: float, width: float, size: float) -> str:
     """An SVG ``<text>`` of ``text`` wrapped into ``width`` (two lines at most, the second
-    ``size * 1.2`` below ``y``), with the whole text as its tooltip when it was cut."""
-    lines = wrap(text, width, size)
-    extra = "".join(f' {k.replace("_", "-")}="{esc(v)}"' for k, v in attrs.items())
+    ``size * 1.2`` below ``y``), with the whole text as its tooltip when it does not fit on
+    one line."""
     tip = f"<title>{esc(text)}</title>" if text_width(text, size) > width else ""
     spans = "".join(
         f'<tspan x="{x:.1f}" dy="{0 if i == 0 else size * 1.2:.1f}">{esc(line)}</tspan>'
-        for i, line in enumerate(lines)
+        for i, line in enumerate(wrap(text, width, size))
     )
-    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}"{extra}>{tip}{spans}</text>'
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}">{tip}{spans}</text>'
 
 
-def svg_open(width: float, height: float, title: str, id_: str | None = None) -> str:
-    """An ``<svg>`` element with the report's fonts, an accessible name and an id if given."""
-    ident = f' id="{id_}"' if id_ else ""
+def svg_open(width: float, height: float, title: str) -> str:
+    """An ``<svg>`` element with the report's fonts and an accessible name."""
     return (
-        f'<svg{ident} width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{esc(title)}" '
-        f"font-family='{esc(FONTS)}'><title>{esc(title)}</title>"
+        f'<svg width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'role="img" aria-label="{esc(title)}" font-family=\'{esc(FONTS)}\'>'
+        f"<title>{esc(title)}</title>"
     )
