@@ -60,7 +60,7 @@ def test_every_verdict_has_words_in_both_languages_and_is_in_the_readme(label: L
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("### Verdicts", 1)[1].split("\n### ", 1)[0]
     row = next(ln for ln in section.splitlines() if ln.startswith(f"| `{label.value}` |"))
-    assert en.title in row and zh.title in row and en.severity_name in row
+    assert en.title in row and zh.title in row and f"{en.look.symbol} {en.severity_name}" in row
 
 
 def test_severities_differ_in_colour_and_icon() -> None:

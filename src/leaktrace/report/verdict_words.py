@@ -39,7 +39,7 @@ LOOKS = {
     ),
     Severity.HIGH: Look(N_("high"), "#d84315", "bold dark_orange", "▲", "M8 1 15 15H1Z M8 6v4"),
     Severity.MEDIUM: Look(N_("medium"), "#8d6e00", "yellow", "◆", "M8 1 15 8 8 15 1 8Z"),
-    Severity.LOW: Look(N_("low"), "#1565c0", "blue", "●", "M8 1a7 7 0 1 0 .01 0Z"),
+    Severity.LOW: Look(N_("low"), "#1565c0", "blue", "■", "M2 2h12v12H2Z"),
     Severity.INFO: Look(N_("info"), "#555555", "white", "○", "M8 2a6 6 0 1 0 .01 0Z"),
 }
 

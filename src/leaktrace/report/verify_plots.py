@@ -187,7 +187,7 @@ def signals_plot(signals: list[Signal]) -> str:
     band) on a 0–100% scale; a signal with nothing to measure says "not measurable"."""
     if not signals:
         return el("p", _("No signal measurable."), 'id="signals" class="muted"')
-    size = 12
+    size = 13
     labels = [signal_label(s) for s in signals]
     lw = 300.0
     flag_word, unmeasured, genuine = _("flagged"), _("not measurable"), _("genuine range")

@@ -80,10 +80,9 @@ def signal_label(s: Signal | str) -> str:
 
 
 def signal_note(s: Signal) -> str:
-    """The signal's note in the language in use (``not measurable`` when n = 0)."""
-    if s.n == 0:
-        return _(forgery.NOT_MEASURABLE)
-    return _(s.note) if s.note else ""
+    """The signal's note in the language in use (none for "not measurable": the value says
+    so)."""
+    return _(s.note) if s.note and s.note != forgery.NOT_MEASURABLE else ""
 
 
 def share_label(key: str) -> str:
