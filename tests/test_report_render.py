@@ -199,6 +199,10 @@ def test_field_legend_names_only_the_colours_drawn(reports: dict[str, VerifyRepo
     fig = _figure(render_html(dataclasses.replace(report, fields=all_current), "en"), "fields")
     assert _legend(fig) == {_fills(fig.find(f"{SVG}svg")).pop()}  # type: ignore[arg-type]
     assert EARLIER not in _legend(fig) and DISAGREES not in _legend(fig)
+    # a field the leak holds no value of is a row that says so, not a gap
+    none = [*all_current, FieldAgreement("email", "email", missing=40)]
+    fig = _figure(render_html(dataclasses.replace(report, fields=none), "zh"), "fields")
+    assert "电子邮箱" in _text(fig) and "无可比对的值" in _text(fig)
     # 38 current and 2 earlier agree in full: 100.0%, orange drawn and named
     fig = _figure(render_html(dataclasses.replace(report, fields=some_earlier), "en"), "fields")
     assert "100.0%" in _text(fig) and EARLIER in _legend(fig) and DISAGREES in _legend(fig)

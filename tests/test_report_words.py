@@ -222,3 +222,13 @@ def test_no_message_hides_inside_an_f_string() -> None:
                     and sub.func.id in ("_", "N_", "ngettext")
                 ]
     assert not hidden
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0, 1))
+def test_a_share_short_of_all_never_reads_as_all_nor_a_share_above_none_as_none(x: float) -> None:
+    from leaktrace.report.verify_words import pct
+
+    shown = float(pct(x).removesuffix("%"))
+    assert (shown == 100.0) == (x == 1.0) and (shown == 0.0) == (x == 0.0)
+    assert abs(shown - 100 * x) <= 0.1 + 1e-9

@@ -37,14 +37,15 @@ def _label_width(texts: list[str], size: float, cap: float) -> float:
 
 
 def field_bars(report: VerifyReport) -> str:
-    """Per compared field, the shares of linked records holding our current value, an earlier
-    value, or neither, with the agree rate beside the bar."""
-    rows = [f for f in report.fields if f.compared]
-    if not rows:
+    """Per field, the shares of linked records holding our current value, an earlier value, or
+    neither, with the agree rate beside the bar; a field with no value to compare says so."""
+    rows = report.fields
+    if not any(f.compared for f in rows):
         return el("p", _("No linked records to compare."), 'id="fields" class="muted"')
     labels = [field_label(f.field) for f in rows]
     lw = _label_width(labels, 13, 180)
-    right = max(text_width(pct(f.agree_rate), 12) for f in rows) + 12
+    nothing = _("nothing to compare")
+    right = max(text_width(t, 12) for t in [nothing, *(pct(f.agree_rate) for f in rows)]) + 12
     x0, span = lw, W - lw - right
     row_h = 34
     out = [svg_open(W, row_h * len(rows) + 8, _("Match rate by field"))]
@@ -52,6 +53,14 @@ def field_bars(report: VerifyReport) -> str:
     for i, (f, name) in enumerate(zip(rows, labels, strict=True)):
         y = 4 + row_h * i
         out.append(label(name, 0, y + 14, lw - 8, 13))
+        if not f.compared:
+            out.append(
+                f'<rect x="{x0:.1f}" y="{y}" width="{span:.1f}" height="20" fill="none" '
+                f'stroke="#ccc" stroke-dasharray="4 3"/>'
+                f'<text x="{x0 + span + 6:.1f}" y="{y + 15}" font-size="12" fill="#777">'
+                f"{esc(nothing)}</text>"
+            )
+            continue
         x = x0
         for n, colour, what in (
             (f.current, CURRENT, _("current value")),
