@@ -55,7 +55,7 @@ def _render_scan(result: ScanResult, console: Console) -> None:
             " (in {n} folder or archive)", " (in {n} folders or archives)", opened
         ).format(n=opened)
     if mb >= 10 and result.seconds:
-        line += " " + _("({speed} MB/s)").format(speed=f"{mb / result.seconds:,.0f}")
+        line += _(" ({speed} MB/s)").format(speed=f"{mb / result.seconds:,.0f}")
     console.print(line)
     # Plausibility flags (valid, but e.g. a holder over 110) get a column only when present.
     flagged = any(st.flags for st in result.kinds.values())

@@ -43,11 +43,12 @@ def _render_verdict(report: VerifyReport, console: Console) -> None:
     v = report.verdict
     w = shown(v.label, v.stale_as_of)
     style = w.look.term
-    severity = _("({code}; severity: {severity})").format(
+    # the space before the bracket is the message's: Chinese brackets take none
+    severity = _(" ({code}; severity: {severity})").format(
         code=v.label.value, severity=w.severity_name
     )
     title = escape(_("Verdict: {title}").format(title=w.title))
-    _indented(console, f"[{style}]{w.look.symbol} {title}[/] {escape(severity)}", 0)
+    _indented(console, f"[{style}]{w.look.symbol} {title}[/]{escape(severity)}", 0)
     _indented(console, escape(w.definition))
     _indented(console, f"[{style}]→[/] " + escape(_("Next step: {step}").format(step=w.next_step)))
     for name, s in v.shares.items():
@@ -107,7 +108,7 @@ def _render_verify(report: VerifyReport, console: Console) -> None:
             constraints=f"{s.constraints:,}",
         )
         if not s.bounded:
-            text += " " + _("(no later bound: values still current)")
+            text += _(" (no later bound: values still current)")
         console.print(text)
     if report.verdict.tampered:
         title = _("Tampering: linked records against our values")
