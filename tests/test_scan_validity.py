@@ -114,11 +114,13 @@ def test_a_table_of_old_customers_is_valid_with_its_flags_shown(
     assert doc["kinds"]["mobile"]["flags"] == {}
 
     console = Console(width=200, record=True)
-    render_scan(res, console)
+    render_scan(res, console, "en")
     table = console.export_text()
-    assert "flagged (valid)" in table and "implausible_age 7" in table
-    page = render_scan_html(res)
-    assert "flagged (valid)" in page and "implausible_age 7" in page
+    assert "flagged (valid)" in table and "holder over 110 years old: 7" in table
+    page = render_scan_html(res, lang="en")
+    assert "flagged (valid)" in page and "holder over 110 years old: 7" in page
+    zh = render_scan_html(res, lang="zh")
+    assert "存疑（有效）" in zh and "持证人年龄超过 110 岁：7 个" in zh
     assert not any(v in page or v in table for v in old)  # samples stay masked
 
 
@@ -126,7 +128,7 @@ def test_the_flag_column_is_shown_only_when_something_is_flagged(tmp_path: Path)
     _, young = old_and_young_ids(0, 5)
     res = scan([write(tmp_path / "a.txt", "\n".join(f"身份证：{v}" for v in young))])
     console = Console(width=200, record=True)
-    render_scan(res, console)
+    render_scan(res, console, "en")
     assert res.kinds["resident_id"].flags == {}
     assert "flagged" not in console.export_text()
 

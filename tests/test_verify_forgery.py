@@ -123,24 +123,33 @@ def test_sequential_mobiles_and_broken_ids_are_called_out_with_their_share(
     assert ids.value is not None and abs(ids.value - hit.mean()) < 0.05
     assert v.tampered is not None and v.tampered.value > 0.95  # every mobile was replaced
     assert v.tampered.low <= v.tampered.value <= v.tampered.high < 1.0 + 1e-9
-    assert any("values altered in" in r and "95% CI" in r for r in v.reasons)
+    altered = next(r for r in v.reasons if r.code == "values_altered")
+    assert altered.params["altered"] == v.tampered.records
+    assert {"linked_mobile_sequences", "linked_resident_id_invalid"} <= set(
+        altered.params["signals"]
+    )
     assert report.to_dict()["verdict"]["tampered"]["records"] == v.tampered.records
-    buf = io.StringIO()
-    render_verify(report, Console(file=buf, width=140))
-    for shown in (buf.getvalue(), render_html(report)):
-        assert "tampered" in shown and f"{100 * v.tampered.value:.1f}%" in shown
-        assert "altered values" in shown and "值被篡改" in shown
-        assert "Tampering: linked records against our values" in shown
-        assert rows["resident_id"][0] not in shown  # counts only, no personal values
+    for lang, words in (
+        ("en", ("altered values", "Tampering: linked records against our values")),
+        ("zh", ("值被篡改", "篡改：已关联记录与本行数据比对")),
+    ):
+        buf = io.StringIO()
+        render_verify(report, Console(file=buf, width=140), lang)
+        for shown in (buf.getvalue(), render_html(report, lang)):
+            assert "tampered" in shown and f"{100 * v.tampered.value:.1f}%" in shown
+            assert all(w in shown for w in words)
+            assert rows["resident_id"][0] not in shown  # counts only, no personal values
 
 
 def test_reports_of_an_untampered_leak_say_nothing_of_tampering(world: World, ours: Leak) -> None:
     report = verify(write_leak(ours, world.path.parent / "ours.csv", "csv"), world.path)
-    buf = io.StringIO()
-    render_verify(report, Console(file=buf, width=140))
-    assert "altered" not in buf.getvalue() and "篡改" not in buf.getvalue()
-    html = render_html(report)
-    assert "值被篡改" not in html and "Tampering: linked records" in html  # signals, unflagged
+    for lang in ("en", "zh"):
+        buf = io.StringIO()
+        render_verify(report, Console(file=buf, width=140), lang)
+        assert "altered" not in buf.getvalue() and "篡改" not in buf.getvalue()
+    html = render_html(report, "en")
+    assert "altered values" not in html and "Tampering: linked records" in html  # unflagged
+    assert "值被篡改" not in render_html(report, "zh")
 
 
 def test_broken_check_characters_alone_are_called_out(
@@ -180,6 +189,6 @@ def test_an_authentic_leak_with_a_few_typed_ids_is_not_called_tampered(
     report = _verify(world, old, rows, tmp_path)
     assert report.verdict.label == Label.STALE and report.verdict.tampered is None
     assert not _flagged(report) and report.tamper_signals
-    assert not any("altered" in r for r in report.verdict.reasons)
+    assert "values_altered" not in {r.code for r in report.verdict.reasons}
     clean = _verify(world, ours, ours.rows, tmp_path)
     assert clean.verdict.label in (Label.AUTHENTIC_OURS, Label.STALE) and not _flagged(clean)

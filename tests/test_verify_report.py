@@ -21,12 +21,12 @@ def test_reports_hold_no_personal_values(tmp_path: Path) -> None:
     path = write_leak(leak, tmp_path / "leak.csv", "csv")
     out = tmp_path / "r" / "report.html"
     report = verify(path, world.path)
-    write_html(report, out)
+    write_html(report, out, "en")
     text = out.read_text(encoding="utf-8")
-    assert "<svg" in text and "Verdict: mixed" in text
+    assert "<svg" in text and 'data-label="mixed"' in text and "Verdict: Partly our data" in text
     assert not list(out.parent.glob(".*tmp"))
     buf = io.StringIO()
-    render_verify(report, Console(file=buf, width=140))
+    render_verify(report, Console(file=buf, width=140), "en")
     shown = buf.getvalue() + text
     for col in ("resident_id", "mobile", "name", "address"):
         if col in leak.rows.columns:

@@ -1,1 +1,2 @@
-"""Rendering of results for people: terminal summaries (and, later, HTML)."""
+"""Rendering of results for people, in Chinese or English: terminal summaries and self-contained
+HTML reports of scans and verifications."""

@@ -1,99 +1,152 @@
-"""A scan as one self-contained HTML page (inline CSS and SVG, nothing fetched), masked values
-only, written atomically."""
+"""A scan as one self-contained HTML page (inline CSS and SVG, nothing fetched) in the language
+in use, masked values only, written atomically."""
 
 from __future__ import annotations
 
-from html import escape
+from pathlib import Path
 
-from leaktrace.pii import KINDS
+from leaktrace.i18n import _, ngettext, using
+from leaktrace.report.files import write_atomic
+from leaktrace.report.scan_words import counts_text, kind_label
+from leaktrace.report.style import BASE_CSS, lang_tag
+from leaktrace.report.svg import el, esc, svg_open
+from leaktrace.report.terminal import columns_text, size_text
 from leaktrace.scan.result import ScanResult
 
-_CSS = """
-body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2rem auto;max-width:72rem;color:#222}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%}th,td{padding:.35rem .6rem;border-bottom:1px solid #ddd;
-text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.muted{color:#777}.warn{color:#a15c00}code{font-size:.9em}
-"""
-
-_BAR_W = 220
+_BAR_W = 160
+VALID, MASKED, INVALID = "#2e8b57", "#9e9e9e", "#c0392b"
 
 
 def _bar(valid: int, invalid: int, masked: int) -> str:
-    """A stacked bar: valid (green), masked (grey), invalid (red)."""
+    """A stacked bar: valid (green), masked (grey), invalid (red), each with its count."""
     total = valid + invalid + masked
     if not total:
         return ""
     x = 0.0
     parts = []
-    for n, colour, label in (
-        (valid, "#2e8b57", "valid"),
-        (masked, "#9e9e9e", "masked"),
-        (invalid, "#c0392b", "invalid"),
+    for n, colour, what in (
+        (valid, VALID, _("valid")),
+        (masked, MASKED, _("masked")),
+        (invalid, INVALID, _("invalid")),
     ):
         w = _BAR_W * n / total
         if w:
             parts.append(
                 f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="14" fill="{colour}">'
-                f"<title>{label}: {n:,}</title></rect>"
+                f"<title>{esc(what)}: {n:,}</title></rect>"
             )
         x += w
-    return f'<svg width="{_BAR_W}" height="14" role="img">{"".join(parts)}</svg>'
+    return svg_open(_BAR_W, 14, _("validity")) + "".join(parts) + "</svg>"
 
 
-def render_scan_html(result: ScanResult, title: str = "leaktrace scan") -> str:
-    """The page: what was found per kind (with a validity bar), per source, and the problems."""
+def render_scan_html(result: ScanResult, title: str | None = None, lang: str | None = None) -> str:
+    """The page in ``lang`` (the language in use when None): what was found per kind (with a
+    validity bar), per source, and the problems."""
+    with using(lang) as now:
+        return _render(result, title or _("leaktrace scan"), now)
+
+
+def _th(*heads: str, numbers: int = 0, after: int = 1) -> str:
+    """A header row; the ``numbers`` columns from ``after`` on hold numbers (right-aligned)."""
+    return (
+        "<tr>"
+        + "".join(
+            el("th", h, "class=n" if after <= i < after + numbers else "")
+            for i, h in enumerate(heads)
+        )
+        + "</tr>"
+    )
+
+
+def _render(result: ScanResult, title: str, lang: str) -> str:
+    # plausibility flags (valid, but e.g. a holder over 110) get a column only when present
+    flagged = any(st.flags for st in result.kinds.values())
     rows = []
     for name, st in result.kinds.items():
-        reasons, flags = (
-            ", ".join(f"{escape(r)} {n:,}" for r, n in counts.most_common(4) if r != "masked")
-            for counts in (st.reasons, st.flags)
-        )
         validity = "—" if st.validity is None else f"{100 * st.validity:.1f}%"
         rows.append(
-            f"<tr><td>{escape(KINDS[name].label)}</td><td class=n>{st.found:,}</td>"
+            f"<tr><td class=kind>{esc(kind_label(name))}</td><td class=n>{st.found:,}</td>"
             f"<td class=n>{st.valid:,}</td><td class=n>{st.invalid:,}</td>"
             f"<td class=n>{st.masked:,}</td><td class=n>{validity}</td>"
-            f"<td>{_bar(st.valid, st.invalid, st.masked)}</td><td>{reasons}</td><td>{flags}</td>"
-            f"<td><code>{escape('  '.join(st.samples))}</code></td></tr>"
+            f"<td>{_bar(st.valid, st.invalid, st.masked)}</td>"
+            + el("td", counts_text(st.reasons, 4))
+            + (el("td", counts_text(st.flags)) if flagged else "")
+            + f"<td><code>{esc('  '.join(st.samples))}</code></td></tr>"
         )
     sources = []
     problems = []
     for src in result.sources:
-        cols = "; ".join(
-            f"{escape(c.name)} → {escape(c.kind)}"
-            for table in src.columns.values()
-            for c in table
-            if c.kind
-        )
         sources.append(
-            f"<tr><td>{escape(src.path)}</td><td>{escape(src.format)}</td>"
-            f"<td>{escape(src.encoding or '—')}</td><td class=n>{src.records:,}</td>"
-            f"<td class=n>{src.rows_skipped:,}</td><td>{cols or 'free text'}</td></tr>"
+            f"<tr><td>{esc(src.path)}</td><td>{esc(src.format)}</td>"
+            f"<td>{esc(src.encoding or '—')}</td><td class=n>{src.records:,}</td>"
+            f"<td class=n>{src.rows_skipped:,}</td>"
+            + el("td", columns_text(src.columns) or _("free text"))
+            + "</tr>"
         )
         problems += [
-            f"<li>{escape(p['place'])}: expected {escape(p['expected'])}</li>" for p in src.problems
+            "<li>"
+            + esc(
+                _("{place}: expected {expected}").format(place=p["place"], expected=p["expected"])
+            )
+            + "</li>"
+            for p in src.problems
         ]
+    heads = (
+        _("kind"),
+        _("found"),
+        _("valid"),
+        _("invalid"),
+        _("masked"),
+        _("validity"),
+        _("valid / masked / invalid"),
+        _("why invalid"),
+        *([_("flagged (valid)")] if flagged else []),
+        _("samples (masked)"),
+    )
     found = (
-        "<table><tr><th>kind</th><th>found</th><th>valid</th><th>invalid</th><th>masked</th>"
-        "<th>validity</th><th></th><th>why invalid</th><th>flagged (valid)</th>"
-        "<th>samples (masked)</th></tr>" + "".join(rows) + "</table>"
+        f"<table>{_th(*heads, numbers=5)}{''.join(rows)}</table>"
         if rows
-        else "<p class=warn>No personal identifiers found.</p>"
+        else el("p", _("No personal identifiers found."), "class=warn")
+    )
+    n = len(result.sources)
+    summary = ngettext(
+        "{n} file, {size}, {records} records, scanned in {seconds} s.",
+        "{n} files, {size}, {records} records, scanned in {seconds} s.",
+        n,
+    ).format(
+        n=n,
+        size=size_text(result.bytes_read),
+        records=f"{result.records:,}",
+        seconds=f"{result.seconds:.1f}",
+    )
+    bars = _(
+        "Bars: valid (green), masked (grey), invalid (red). Valid means the identifier passes "
+        "its standard's rules; flagged values are valid but implausible (a resident ID holder "
+        "over 110 years old) and counted apart."
+    )
+    sources_head = _th(
+        _("file"),
+        _("format"),
+        _("encoding"),
+        _("records"),
+        _("skipped"),
+        _("columns"),
+        numbers=2,
+        after=3,
     )
     return (
-        f"<!doctype html><html lang=zh><meta charset=utf-8><title>{escape(title)}</title>"
-        f"<style>{_CSS}</style><h1>{escape(title)}</h1>"
-        f"<p>{len(result.sources)} file(s), {result.bytes_read / 1e6:,.2f} MB, "
-        f"{result.records:,} records, scanned in {result.seconds:.1f} s.</p>"
-        f"<h2>Identifiers</h2>{found}"
-        "<p class=muted>Bars: valid (green), masked (grey), invalid (red). Valid means the "
-        "identifier passes its standard's rules; flagged values are valid but implausible (a "
-        "resident ID holder over 110 years old) and counted apart.</p>"
-        "<h2>Sources</h2><table><tr><th>file</th><th>format</th><th>encoding</th>"
-        "<th>records</th><th>skipped</th><th>columns</th></tr>"
-        + "".join(sources)
-        + "</table>"
-        + (f"<h2>Problems</h2><ul class=warn>{''.join(problems)}</ul>" if problems else "")
-        + "</html>"
+        f"<!doctype html><html lang={lang_tag(lang)}><head><meta charset=utf-8>"
+        f"<title>{esc(title)}</title><style>{BASE_CSS}</style></head><body>"
+        f"<h1>{esc(title)}</h1><p>{esc(summary)}</p>"
+        + el("h2", _("Identifiers"))
+        + f"{found}<p class=muted>{esc(bars)}</p>"
+        + el("h2", _("Sources"))
+        + f"<table>{sources_head}{''.join(sources)}</table>"
+        + (el("h2", _("Problems")) + f"<ul class=warn>{''.join(problems)}</ul>" if problems else "")
+        + "</body></html>"
     )
+
+
+def write_scan_html(result: ScanResult, path: Path, lang: str | None = None) -> Path:
+    """Write the scan report to ``path`` atomically (temporary file, then rename)."""
+    return write_atomic(Path(path), render_scan_html(result, lang=lang))

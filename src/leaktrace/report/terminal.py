@@ -1,13 +1,13 @@
-"""Terminal summaries a person reads in ten seconds (rich tables, masked samples only)."""
+"""Terminal summaries a person reads in ten seconds (rich tables, masked samples only), in the
+language in use."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 from rich.console import Console
 from rich.table import Table
 
-from leaktrace.pii import KINDS
+from leaktrace.i18n import _, ngettext, using
+from leaktrace.report.scan_words import counts_text, kind_label
 from leaktrace.scan.result import ScanResult
 
 
@@ -15,73 +15,90 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """A byte count in GB, MB or KB (bytes when small)."""
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
         if n >= scale:
             return f"{n / scale:,.1f} {unit}"
-    return f"{n} bytes"
+    return ngettext("{n} byte", "{n} bytes", n).format(n=n)
 
 
-def _counts(counts: Counter[str], most: int | None = None) -> str:
-    """``code n`` for the commonest codes (failure reasons or plausibility flags), masked apart."""
-    return ", ".join(f"{r} {n:,}" for r, n in counts.most_common(most) if r != "masked")
+def columns_text(columns: dict) -> str:
+    """A source's typed columns, ``header→kind`` (the kind's name in the language in use)."""
+    return "; ".join(
+        f"{c.name}→{kind_label(c.kind)}" for cols in columns.values() for c in cols if c.kind
+    )
 
 
-def render_scan(result: ScanResult, console: Console) -> None:
+def render_scan(result: ScanResult, console: Console, lang: str | None = None) -> None:
     """Print what was found per kind, how valid it is, and what each source held."""
+    with using(lang):
+        _render_scan(result, console)
+
+
+def _render_scan(result: ScanResult, console: Console) -> None:
     mb = result.bytes_read / 1e6
-    speed = f" ({mb / result.seconds:,.0f} MB/s)" if mb >= 10 and result.seconds else ""
     scanned = [s for s in result.sources if s.kind != "container"]
     opened = len(result.sources) - len(scanned)
-    within = f" (in {opened} folder(s) or archive(s))" if opened else ""
-    console.print(
-        f"[bold]Scanned[/] {len(scanned)} file(s){within}, {_size(result.bytes_read)}, "
-        f"{result.records:,} records in {result.seconds:.1f} s{speed}"
+    line = ngettext(
+        "[bold]Scanned[/] {files} file, {size}, {records} records in {seconds} s",
+        "[bold]Scanned[/] {files} files, {size}, {records} records in {seconds} s",
+        len(scanned),
+    ).format(
+        files=len(scanned),
+        size=size_text(result.bytes_read),
+        records=f"{result.records:,}",
+        seconds=f"{result.seconds:.1f}",
     )
+    if opened:
+        line += ngettext(
+            " (in {n} folder or archive)", " (in {n} folders or archives)", opened
+        ).format(n=opened)
+    if mb >= 10 and result.seconds:
+        line += _(" ({speed} MB/s)").format(speed=f"{mb / result.seconds:,.0f}")
+    console.print(line)
     # Plausibility flags (valid, but e.g. a holder over 110) get a column only when present.
     flagged = any(st.flags for st in result.kinds.values())
-    t = Table(title="Identifiers", title_justify="left")
+    t = Table(title=_("Identifiers"), title_justify="left")
     for col, justify in [
-        ("kind", "left"),
-        ("found", "right"),
-        ("valid", "right"),
-        ("invalid", "right"),
-        ("masked", "right"),
-        ("validity", "right"),
-        ("why invalid", "left"),
-        *([("flagged (valid)", "left")] if flagged else []),
-        ("samples", "left"),
+        (_("kind"), "left"),
+        (_("found"), "right"),
+        (_("valid"), "right"),
+        (_("invalid"), "right"),
+        (_("masked"), "right"),
+        (_("validity"), "right"),
+        (_("why invalid"), "left"),
+        *([(_("flagged (valid)"), "left")] if flagged else []),
+        (_("samples"), "left"),
     ]:
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for name, st in result.kinds.items():
         t.add_row(
-            KINDS[name].label,
+            kind_label(name),
             f"{st.found:,}",
             f"{st.valid:,}",
             f"{st.invalid:,}",
             f"{st.masked:,}",
             _pct(st.validity),
-            _counts(st.reasons, 3),
-            *([_counts(st.flags)] if flagged else []),
+            counts_text(st.reasons, 3),
+            *([counts_text(st.flags)] if flagged else []),
             "  ".join(st.samples),
         )
     if result.kinds:
         console.print(t)
     else:
-        console.print("[yellow]No personal identifiers found.[/]")
-    s = Table(title="Sources", title_justify="left")
+        console.print("[yellow]" + _("No personal identifiers found.") + "[/]")
+    s = Table(title=_("Sources"), title_justify="left")
     # members' names (a.zip!dir/x.csv) differ at their ends: wrap them rather than cut them
     members = any("!" in src.path for src in result.sources)
-    for col in ("file", "format", "encoding", "records", "skipped", "columns"):
-        s.add_column(col, overflow="fold" if col == "file" and members else "ellipsis")
+    for col in (_("file"), _("format"), _("encoding"), _("records"), _("skipped"), _("columns")):
+        s.add_column(col, overflow="fold" if col == _("file") and members else "ellipsis")
     for src in result.sources:
-        cols = "; ".join(
-            f"{c.name}→{c.kind}" for cols in src.columns.values() for c in cols if c.kind
-        )
         if src.kind == "container":
-            what = f"{len(src.problems)} problem(s)" if src.problems else "opened"
+            n = len(src.problems)
+            what = ngettext("{n} problem", "{n} problems", n).format(n=n) if n else _("opened")
         else:
-            what = cols or ("free text" if src.kind == "text" else "—")
+            what = columns_text(src.columns) or (_("free text") if src.kind == "text" else "—")
         s.add_row(
             src.path,
             src.format,
@@ -95,12 +112,25 @@ def render_scan(result: ScanResult, console: Console) -> None:
     for src in result.sources:
         for p in src.problems[:10]:
             console.print(
-                f"[yellow]warning:[/] {p['place']}: expected {p['expected']}", highlight=False
+                "[yellow]"
+                + _("warning:")
+                + "[/] "
+                + _("{place}: expected {expected}").format(
+                    place=p["place"], expected=p["expected"]
+                ),
+                highlight=False,
             )
         if len(src.problems) > 10:
-            console.print(f"[yellow]… and {len(src.problems) - 10} more problems in {src.path}[/]")
+            more = len(src.problems) - 10
+            console.print(
+                "[yellow]"
+                + ngettext(
+                    "… and {n} more problem in {file}", "… and {n} more problems in {file}", more
+                ).format(n=more, file=src.path)
+                + "[/]"
+            )
     if result.out:
-        console.print(f"Normalised table written to [bold]{result.out}[/]")
+        console.print(_("Normalised table written to {path}").format(path=f"[bold]{result.out}[/]"))
 
 
 def _render_problems(result: ScanResult, console: Console) -> None:
@@ -108,10 +138,11 @@ def _render_problems(result: ScanResult, console: Console) -> None:
 
     Every record read is either scanned or skipped here with its reason, so the counts account
     for the whole input."""
-    t = Table(title="Problems (records skipped are not scanned)", title_justify="left")
-    for col, justify in [("file", "left"), ("problem", "left"), ("places", "right")]:
-        t.add_column(col, justify=justify)  # type: ignore[arg-type]
-    t.add_column("records skipped", justify="right")
+    t = Table(title=_("Problems (records skipped are not scanned)"), title_justify="left")
+    t.add_column(_("file"))
+    t.add_column(_("problem"))
+    t.add_column(_("places"), justify="right")
+    t.add_column(_("records skipped"), justify="right")
     for src in result.sources:
         kinds: dict[str, list[int]] = {}
         for p in src.problems:
@@ -126,15 +157,19 @@ def _render_problems(result: ScanResult, console: Console) -> None:
 
 def render_synth(summary: dict, console: Console) -> None:
     """Print what ``leaktrace synth`` wrote: the world's tables and each leak with its truth."""
-    console.print(f"[bold]World[/] (seed {summary['seed']}) written to {summary['world']}")
-    w = Table(title="Tables", title_justify="left")
-    w.add_column("table")
-    w.add_column("rows", justify="right")
+    console.print(
+        _("[bold]World[/] (seed {seed}) written to {path}").format(
+            seed=summary["seed"], path=summary["world"]
+        )
+    )
+    w = Table(title=_("Tables"), title_justify="left")
+    w.add_column(_("table"))
+    w.add_column(_("rows"), justify="right")
     for name, rows in summary["tables"].items():
         w.add_row(name, f"{rows:,}")
     console.print(w)
-    t = Table(title="Leaks (ground truth beside each file)", title_justify="left")
-    for col in ("file", "kind", "format", "encoding", "rows", "from"):
+    t = Table(title=_("Leaks (ground truth beside each file)"), title_justify="left")
+    for col in (_("file"), _("kind"), _("format"), _("encoding"), _("rows"), _("from")):
         t.add_column(col)
     for leak in summary["leaks"]:
         t.add_row(

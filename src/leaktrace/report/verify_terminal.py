@@ -1,116 +1,137 @@
-"""Terminal summary of a verification a person reads in ten seconds (rich; no personal data)."""
+"""Terminal summary of a verification a person reads in ten seconds (rich; no personal data),
+in the language in use: the verdict with its meaning and next step, coloured by severity and
+marked with its icon, then the evidence behind it."""
 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
-from leaktrace.report.verify_words import tampered_lines
+from leaktrace.i18n import _, using
+from leaktrace.report.verdict_words import shown
+from leaktrace.report.verify_words import (
+    as_of_line,
+    field_label,
+    interval,
+    pct,
+    reason_text,
+    share_label,
+    signal_label,
+    tampered_line,
+)
 from leaktrace.verify.forgery import Signal
 from leaktrace.verify.result import VerifyReport
 
-COLOURS = {
-    "authentic_ours": "red",
-    "stale": "yellow",
-    "mixed": "yellow",
-    "tampered": "magenta",
-    "fabricated": "green",
-    "authentic_not_ours": "cyan",
-    "plausible": "cyan",
-    "inconclusive": "white",
-}
 
-
-# How the report words where the master's date came from (VerifyReport.master_as_of_source).
-AS_OF_SOURCES = {
-    "given": "given with --master-date",
-    "latest_opening": "the latest opening date in the master; state it with --master-date",
-    "latest_change": "the latest change in the history; state it with --master-date",
-}
-
-
-def as_of_line(report: VerifyReport) -> str | None:
-    """The master's date and why it was taken; None when verification had no master."""
-    if report.master is None:
-        return None
-    if report.master_as_of is None:
-        return (
-            "Master data as of: unknown (no opening dates or history; state it with --master-date)"
-        )
-    why = AS_OF_SOURCES.get(report.master_as_of_source or "", "")
-    return f"Master data as of {report.master_as_of.isoformat()}" + (f" ({why})" if why else "")
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
-
-
-def render_verify(report: VerifyReport, console: Console) -> None:
+def render_verify(report: VerifyReport, console: Console, lang: str | None = None) -> None:
     """Print the verdict with its intervals, the linkage, field agreement, snapshot, signals."""
+    with using(lang):
+        _render_verify(report, console)
+
+
+def _indented(console: Console, markup: str, indent: int = 2) -> None:
+    """Print rich ``markup`` indented, wrapped lines too."""
+    console.print(Padding(Text.from_markup(markup), (0, 0, 0, indent), expand=False))
+
+
+def _render_verdict(report: VerifyReport, console: Console) -> None:
+    """The verdict with its icon and severity, what it means, what to do, its shares, the
+    altered share and the reasons as sentences."""
     v = report.verdict
-    colour = COLOURS.get(v.label.value, "white")
-    console.print(f"[bold {colour}]Verdict: {v.label.value.replace('_', ' ')}[/]")
+    w = shown(v.label, v.stale_as_of)
+    style = w.look.term
+    # the space before the bracket is the message's: Chinese brackets take none
+    severity = _(" ({code}; severity: {severity})").format(
+        code=v.label.value, severity=w.severity_name
+    )
+    title = escape(_("Verdict: {title}").format(title=w.title))
+    _indented(console, f"[{style}]{w.look.symbol} {title}[/]{escape(severity)}", 0)
+    _indented(console, escape(w.definition))
+    _indented(console, f"[{style}]→[/] " + escape(_("Next step: {step}").format(step=w.next_step)))
     for name, s in v.shares.items():
-        console.print(
-            f"  {name.replace('_', ' ')}: {_pct(s.value)} "
-            f"(95% CI {_pct(s.low)}–{_pct(s.high)}, {s.records:,} records)"
+        share = _("{what}: {share} ({ci}, {n} records)").format(
+            what=share_label(name), share=pct(s.value), ci=interval(s), n=f"{s.records:,}"
         )
+        _indented(console, escape(share))
     if v.tampered:
-        for line in tampered_lines(v.tampered):
-            console.print(f"  [bold magenta]{line}[/]")
-    if v.stale_as_of:
-        console.print(f"  values as of about {v.stale_as_of.isoformat()}")
+        _indented(console, f"[bold magenta]{escape(tampered_line(v.tampered))}[/]")
     for r in v.reasons:
-        console.print(f"  · {r}")
+        _indented(console, f"· {escape(reason_text(r))}")
+
+
+def _render_verify(report: VerifyReport, console: Console) -> None:
+    _render_verdict(report, console)
     if report.linkage:
         lk = report.linkage
         console.print(
-            f"[bold]Linked[/] {lk.linked:,} of {report.records:,} records "
-            f"({lk.exact:,} exact on a strong identifier, {lk.probabilistic:,} probabilistic; "
-            f"{lk.candidate_pairs:,} pairs compared) → {len(report.customers):,} customers"
+            _(
+                "[bold]Linked[/] {linked} of {records} records ({exact} exact on a strong "
+                "identifier, {prob} probabilistic; {pairs} pairs compared) → {customers} customers"
+            ).format(
+                linked=f"{lk.linked:,}",
+                records=f"{report.records:,}",
+                exact=f"{lk.exact:,}",
+                prob=f"{lk.probabilistic:,}",
+                pairs=f"{lk.candidate_pairs:,}",
+                customers=f"{len(report.customers):,}",
+            )
         )
     if report.fields:
-        t = Table(title="Field agreement of linked records", title_justify="left")
-        for col in ("field", "current", "earlier value", "disagrees", "agree rate"):
-            t.add_column(col, justify="left" if col == "field" else "right")
+        t = Table(title=_("Field agreement of linked records"), title_justify="left")
+        t.add_column(_("field"))
+        for col in (_("current"), _("earlier value"), _("disagrees"), _("agree rate")):
+            t.add_column(col, justify="right")
         for f in report.fields:
             t.add_row(
-                f.label,
+                field_label(f.field),
                 f"{f.current:,}",
                 f"{f.historical:,}",
                 f"{f.disagrees:,}",
-                _pct(f.agree_rate),
+                pct(f.agree_rate),
             )
         console.print(t)
     if line := as_of_line(report):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
     if report.snapshot:
         s = report.snapshot
-        bound = "" if s.bounded else " (no later bound: values still current)"
-        console.print(
-            f"[bold]Snapshot[/] about {s.date.isoformat()} (window {s.low.isoformat()} – "
-            f"{s.high.isoformat()}; {s.consistent:,} of {s.constraints:,} dated values consistent){bound}"
+        text = _(
+            "[bold]Snapshot[/] about {date} (window {low} – {high}; {consistent} of "
+            "{constraints} dated values consistent)"
+        ).format(
+            date=s.date.isoformat(),
+            low=s.low.isoformat(),
+            high=s.high.isoformat(),
+            consistent=f"{s.consistent:,}",
+            constraints=f"{s.constraints:,}",
         )
-    if v.tampered:
-        console.print(
-            _signal_table("Tampering: linked records against our values", report.tamper_signals)
-        )
+        if not s.bounded:
+            text += _(" (no later bound: values still current)")
+        console.print(text)
+    if report.verdict.tampered:
+        title = _("Tampering: linked records against our values")
+        console.print(signal_table(title, report.tamper_signals))
     if report.signals:
-        console.print(_signal_table("Forgery signals", report.signals))
+        console.print(signal_table(_("Forgery signals"), report.signals))
 
 
-def _signal_table(title: str, signals: list[Signal]) -> Table:
-    """Signals with their values against the genuine ranges, flagged ones marked."""
+def signal_table(title: str, signals: list[Signal]) -> Table:
+    """Signals with their values against the genuine ranges, flagged ones marked; a signal
+    with nothing to measure says so."""
     t = Table(title=title, title_justify="left")
-    for col in ("signal", "value", "genuine range", "p-value", "n", ""):
-        t.add_column(col, justify="left" if col == "signal" else "right")
+    t.add_column(_("signal"))
+    for col in (_("value"), _("genuine range"), _("p-value"), _("n")):
+        t.add_column(col, justify="right")
+    t.add_column(_("flag"))
     for s in signals:
         t.add_row(
-            s.label,
-            _pct(s.value),
-            f"{_pct(s.expected_low)}–{_pct(s.expected_high)}",
+            escape(signal_label(s)),
+            pct(s.value) if s.n else _("not measurable"),
+            f"{pct(s.expected_low)}–{pct(s.expected_high)}",
             "—" if s.p_value is None else f"{s.p_value:.2g}",
             f"{s.n:,}",
-            "[red]FLAG[/]" if s.flagged else "",
+            "[red]" + _("FLAG") + "[/]" if s.flagged else "",
         )
     return t

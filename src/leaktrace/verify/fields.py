@@ -11,18 +11,20 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from leaktrace.i18n import N_
 from leaktrace.verify.engines import Engine
 from leaktrace.verify.profile import HISTORICAL, near_long, near_short
 
 FIELDS = ("person_name", "resident_id", "mobile", "bank_card", "address", "email")
 TYPOS = {"person_name": near_short, "address": near_long}
+# How the reports name each field (English, translated where shown; the JSON's ``label``).
 LABELS = {
-    "person_name": "name",
-    "resident_id": "resident ID",
-    "mobile": "mobile",
-    "bank_card": "bank card",
-    "address": "address",
-    "email": "email",
+    "person_name": N_("name"),
+    "resident_id": N_("resident ID"),
+    "mobile": N_("mobile"),
+    "bank_card": N_("bank card"),
+    "address": N_("address"),
+    "email": N_("email"),
 }
 STATUSES = ("current", "historical", "disagrees", "unknown", "missing")
 

@@ -10,12 +10,13 @@ the others describe the data but do not decide the verdict.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 import polars as pl
 
+from leaktrace.i18n import N_
 from leaktrace.pii import KINDS
 from leaktrace.pii.bank_card import issuer
 from leaktrace.pii.columns import check_column
@@ -29,6 +30,24 @@ MALE_SHARE = 105.07 / 205.07
 # 2020 census: 60+ are 18.70% of all, 15-59 63.35%: among people 15 and over, 60+ are 22.8%.
 OLD_SHARE = 18.70 / (63.35 + 18.70)
 MOBILE_SPACE = 4e9  # allocated 11-digit mobile numbers, order of magnitude
+
+# What each signal measures, in English (the JSON's ``label``; the reports translate it, with
+# the signal's ``params`` filled in). A signal flags when its value is too high, except the
+# descriptive shares (men, adults over 60), which flag outside their range either way.
+SIGNAL_LABELS = {
+    "id_checksum": N_("resident IDs failing the MOD 11-2 check"),
+    "id_division": N_("resident IDs with a division code unknown or not in force at birth"),
+    "id_birth": N_("resident IDs with an impossible or implausible birth date"),
+    "sex_ratio": N_("share of men (ID sequence parity)"),
+    "age_60_plus": N_("share of adults aged 60 or more"),
+    "region_consistency": N_("addresses outside the resident ID's province"),
+    "card_luhn": N_("card numbers failing the Luhn check"),
+    "card_other_bank": N_("cards whose BIN belongs to a bank other than {bank}"),
+    "mobile_unallocated": N_("mobile numbers in segments never allocated"),
+    "mobile_sequences": N_("mobile numbers whose neighbour (±1) is also listed"),
+    "duplicates": N_("records repeating another's {field}"),
+}
+NOT_MEASURABLE = N_("not measurable")
 
 
 @dataclass
@@ -44,16 +63,19 @@ class Signal:
     n: int
     decisive: bool
     flagged: bool = False
-    note: str = ""
+    note: str = ""  # English, as the label; translated where shown
+    params: dict[str, str] = field(default_factory=dict)  # the label's placeholders
 
 
 FAILURE_MAX = 0.01  # genuine lists fail a check-digit or allocation check this rarely at most
 
 
-def _failure_rate(name: str, label: str, k: int, n: int) -> Signal:
+def _failure_rate(name: str, k: int, n: int) -> Signal:
     """A check that genuine data fails at most 1% of the time (check digits, allocation):
     decisive, tested one-sided against that rate."""
-    return rate_signal(name, label, k, n, 0.0, FAILURE_MAX, FAILURE_MAX, "upper", True)
+    return rate_signal(
+        name, SIGNAL_LABELS[name], k, n, 0.0, FAILURE_MAX, FAILURE_MAX, "upper", True
+    )
 
 
 def rate_signal(
@@ -67,10 +89,15 @@ def rate_signal(
     tail: str,
     decisive: bool,
     note: str = "",
+    params: dict[str, str] | None = None,
 ) -> Signal:
-    """A rate signal: ``k`` of ``n``; the p-value tests the rate against ``p0`` on ``tail``."""
+    """A rate signal: ``k`` of ``n``; the p-value tests the rate against ``p0`` on ``tail``.
+    ``label`` is an English template whose placeholders ``params`` fills."""
+    params = params or {}
+    label = label.format(**params)
     if n == 0:
-        return Signal(name, label, None, lo, hi, None, 0, decisive, False, note or "not measurable")
+        note = note or NOT_MEASURABLE
+        return Signal(name, label, None, lo, hi, None, 0, decisive, False, note, params)
     value = k / n
     # Binomial tails (bdtrc(k - 1) = P(X >= k), bdtr(k) = P(X <= k)), imported here: scipy
     # takes a second to import and ``import leaktrace`` should not pay it before a verify.
@@ -83,7 +110,7 @@ def rate_signal(
     else:
         p = float(min(1.0, 2 * min(bdtr(k, n, p0), bdtrc(k - 1, n, p0))))
     flagged = n >= MIN_N and not lo <= value <= hi and p < ALPHA
-    return Signal(name, label, value, lo, hi, p, n, decisive, flagged, note)
+    return Signal(name, label, value, lo, hi, p, n, decisive, flagged, note, params)
 
 
 @cache
@@ -115,9 +142,9 @@ def _checked(kind: str, values: pl.Series) -> pl.DataFrame:
     )
 
 
-def _reason_rate(name: str, label: str, rows: pl.DataFrame, reason: str) -> Signal:
+def _reason_rate(name: str, rows: pl.DataFrame, reason: str) -> Signal:
     """:func:`_failure_rate` of the ``rows`` failing with ``reason``."""
-    return _failure_rate(name, label, _count(rows, pl.col("r") == reason), rows.height)
+    return _failure_rate(name, _count(rows, pl.col("r") == reason), rows.height)
 
 
 def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
@@ -127,12 +154,9 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
     date_vis = df.filter(~pl.col("v").str.slice(6, 8).str.contains("*", literal=True))
     sex_vis = df.filter(pl.col("v").str.slice(16, 1).str.contains("^[0-9]$"))
     out = [
-        _reason_rate(
-            "id_checksum", "resident IDs failing the MOD 11-2 check", full, "bad_checksum"
-        ),
+        _reason_rate("id_checksum", full, "bad_checksum"),
         _failure_rate(
             "id_division",
-            "resident IDs with a division code unknown or not in force at birth",
             _count(
                 code_vis, pl.col("r").is_in(["unknown_division", "division_not_in_force_at_birth"])
             ),
@@ -140,7 +164,7 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
         ),
         rate_signal(
             "id_birth",
-            "resident IDs with an impossible or implausible birth date",
+            SIGNAL_LABELS["id_birth"],
             # a holder over 110 is valid (the standard sets no age limit) but implausible
             _count(
                 date_vis,
@@ -156,7 +180,7 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
         ),
         rate_signal(
             "sex_ratio",
-            "share of men (ID sequence parity)",
+            SIGNAL_LABELS["sex_ratio"],
             _count(sex_vis, pl.col("v").str.slice(16, 1).cast(pl.Int32) % 2 == 1),
             sex_vis.height,
             0.40,
@@ -164,7 +188,7 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
             MALE_SHARE,
             "two",
             False,
-            "census 2020: 51.2% men; a customer base may differ",
+            N_("census 2020: 51.2% men; a customer base may differ"),
         ),
     ]
     years = date_vis.select(pl.col("v").str.slice(6, 4).cast(pl.Int32, strict=False)).to_series()
@@ -174,7 +198,7 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
     out.append(
         rate_signal(
             "age_60_plus",
-            "share of adults aged 60 or more",
+            SIGNAL_LABELS["age_60_plus"],
             int((today.year - adult >= 60).sum()),
             adult.len(),
             0.05,
@@ -182,7 +206,7 @@ def _id_signals(ids: pl.Series, today: dt.date) -> list[Signal]:
             OLD_SHARE,
             "two",
             False,
-            "census 2020: 22.8% of people 15+ are 60+",
+            N_("census 2020: 22.8% of people 15+ are 60+"),
         )
     )
     return out
@@ -200,17 +224,18 @@ def _region_signal(ids: pl.Series, addrs: pl.Series) -> Signal:
         )
         .filter(pl.col("idp").str.contains("^[0-9]{2}$") & pl.col("ap").is_not_null())
     )
+    # Trips when too many addresses lie outside the ID's province (too few inside).
     return rate_signal(
         "region_consistency",
-        "records whose address lies in the province of the resident ID",
-        _count(df, pl.col("idp") == pl.col("ap")),
+        SIGNAL_LABELS["region_consistency"],
+        _count(df, pl.col("idp") != pl.col("ap")),
         df.height,
-        0.4,
-        1.0,
-        0.4,
-        "lower",
+        0.0,
+        0.6,
+        0.6,
+        "upper",
         True,
-        "most people live in the province of their ID; shuffled fields break this",
+        N_("most people live in the province of their ID; shuffled fields break this"),
     )
 
 
@@ -244,9 +269,7 @@ def forgery_signals(
     if "bank_card" in cols and leak["bank_card"].drop_nulls().len():
         cards = _checked("bank_card", leak["bank_card"].drop_nulls())
         full = cards.filter(~pl.col("v").str.contains("*", literal=True))
-        out.append(
-            _reason_rate("card_luhn", "card numbers failing the Luhn check", full, "bad_checksum")
-        )
+        out.append(_reason_rate("card_luhn", full, "bad_checksum"))
         if claimed_bank:
             banks = [issuer(v) for v in cards["v"].str.replace_all(r"\*", "0").to_list()]
             known = [b[1][0] for b in banks if b]
@@ -254,7 +277,7 @@ def forgery_signals(
             out.append(
                 rate_signal(
                     "card_other_bank",
-                    f"cards whose BIN belongs to a bank other than {claimed_bank}",
+                    SIGNAL_LABELS["card_other_bank"],
                     other,
                     len(known),
                     0.0,
@@ -262,27 +285,21 @@ def forgery_signals(
                     0.2,
                     "upper",
                     False,
-                    "customers also hold other banks' cards",
+                    N_("customers also hold other banks' cards"),
+                    {"bank": claimed_bank},
                 )
             )
     if "mobile" in cols and leak["mobile"].drop_nulls().len():
         mob = _checked("mobile", leak["mobile"].drop_nulls())
         vis = mob.filter(~pl.col("v").str.slice(0, 3).str.contains("*", literal=True))
-        out.append(
-            _reason_rate(
-                "mobile_unallocated",
-                "mobile numbers in segments never allocated",
-                vis,
-                "unallocated_segment",
-            )
-        )
+        out.append(_reason_rate("mobile_unallocated", vis, "unallocated_segment"))
         full = mob.filter(~pl.col("v").str.contains("*", literal=True))["v"]
         if full.len():
             p0 = min(0.5, max(2 * full.len() / MOBILE_SPACE, 1e-6))
             out.append(
                 rate_signal(
                     "mobile_sequences",
-                    "mobile numbers whose neighbour (±1) is also listed",
+                    SIGNAL_LABELS["mobile_sequences"],
                     neighbours(full).len(),
                     full.len(),
                     0.0,
@@ -290,7 +307,7 @@ def forgery_signals(
                     p0,
                     "upper",
                     True,
-                    "generated lists enumerate number ranges",
+                    N_("generated lists enumerate number ranges"),
                 )
             )
     key = next(
@@ -309,7 +326,7 @@ def forgery_signals(
         out.append(
             rate_signal(
                 "duplicates",
-                f"records repeating another's {LABELS[key]}",
+                SIGNAL_LABELS["duplicates"],
                 dup,
                 vals.len(),
                 0.0,
@@ -317,7 +334,8 @@ def forgery_signals(
                 0.02,
                 "upper",
                 False,
-                "merged resale lists often repeat records",
+                N_("merged resale lists often repeat records"),
+                {"field": LABELS[key]},
             )
         )
     return out

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from leaktrace.i18n import N_
 from leaktrace.pii import KINDS
 from leaktrace.pii.columns import check_column
 from leaktrace.verify.engines import Engine
@@ -25,8 +26,16 @@ from leaktrace.verify.forgery import Signal, neighbours, rate_signal
 # Share of linked records whose values a genuine leak alters (typing, carriers recycling
 # numbers, customers sharing a household's mobile) at most; tested one-sided, as check digits.
 TAMPER_MAX = 0.05
-# Fields whose values are checked (each is a pii kind), and how labels name their values.
-CHECKED = {"resident_id": "resident IDs", "mobile": "mobile numbers", "bank_card": "card numbers"}
+# Fields whose values are checked (each is a pii kind).
+CHECKED = ("resident_id", "mobile", "bank_card")
+# What each signal measures, in English (the JSON's ``label``; the reports translate it).
+SIGNAL_LABELS = {
+    "linked_resident_id_invalid": N_("linked resident IDs failing checks ours pass"),
+    "linked_mobile_invalid": N_("linked mobile numbers failing checks ours pass"),
+    "linked_bank_card_invalid": N_("linked card numbers failing checks ours pass"),
+    "linked_mobile_sequences": N_("linked mobile numbers, not ours, with a listed neighbour (±1)"),
+    "linked_moved": N_("linked records holding another customer's value"),
+}
 # Fields a shuffle moves between customers.
 MOVABLE = ("resident_id", "mobile", "bank_card", "email", "address")
 COMPARED = ("current", "historical", "disagrees")
@@ -82,8 +91,9 @@ def _fails(kind: str, values: pl.Series) -> pl.Series:
     return reason.is_not_null() & (reason != "<empty>")
 
 
-def _rate(name: str, label: str, k: int, n: int, note: str) -> Signal:
+def _rate(name: str, k: int, n: int, note: str) -> Signal:
     """A tampering signal: ``k`` of ``n`` linked records, tested against TAMPER_MAX."""
+    label = SIGNAL_LABELS[name]
     return rate_signal(name, label, k, n, 0.0, TAMPER_MAX, TAMPER_MAX, "upper", True, note)
 
 
@@ -124,25 +134,23 @@ def tampering(
     assert isinstance(got, pl.DataFrame) and isinstance(moved, pl.DataFrame)
     signals: list[Signal] = []
     marked: list[pl.Series] = []  # per signal, the records tripping it
-    for fld, what in CHECKED.items():
+    for fld in CHECKED:
         if not counts.get(fld):
             continue
         rows = got.filter(pl.col("field") == fld)
         bad = rows.filter(_fails(fld, rows["leak_value"]) & ~_fails(fld, rows["our_value"]))
-        label = f"linked {what} failing checks ours pass"
-        note = "compared with our value for the same customer"
-        signals.append(_rate(f"linked_{fld}_invalid", label, bad.height, counts[fld], note))
+        note = N_("compared with our value for the same customer")
+        signals.append(_rate(f"linked_{fld}_invalid", bad.height, counts[fld], note))
         marked.append(bad["rid"])
     if counts.get("mobile") and leak_mobiles is not None:
         listed = neighbours(leak_mobiles).implode()
         seq = got.filter((pl.col("field") == "mobile") & pl.col("leak_value").is_in(listed))
-        label = "linked mobile numbers, not ours, with a listed neighbour (±1)"
-        note = "a genuine changed number is not next to another listed one"
-        signals.append(_rate("linked_mobile_sequences", label, seq.height, counts["mobile"], note))
+        note = N_("a genuine changed number is not next to another listed one")
+        signals.append(_rate("linked_mobile_sequences", seq.height, counts["mobile"], note))
         marked.append(seq["rid"])
-    label = "linked records holding another customer's value"
     k = moved["rid"].n_unique()
-    signals.append(_rate("linked_moved", label, k, compared, "fields shuffled between customers"))
+    note = N_("fields shuffled between customers")
+    signals.append(_rate("linked_moved", k, compared, note))
     marked.append(moved["rid"])
     altered = pl.concat(
         [m.cast(pl.Int64) for m, s in zip(marked, signals, strict=True) if s.flagged]

@@ -1,5 +1,6 @@
 """The verdict: is the leak ours, real, fabricated, mixed or stale, with a confidence interval
-on the share of records behind it, and the reasons in words.
+on the share of records behind it, and the reasons as codes with their parameters (the
+reports word them in the language in use; ``--json`` keeps the codes).
 
 Shares get Wilson score intervals (95%). The verdict is only as strong as its evidence: too few
 records, or no decisive forgery signal measurable on the unmatched part, gives
@@ -26,6 +27,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from leaktrace.verify.forgery import MIN_N, Signal
 from leaktrace.verify.snapshot import SnapshotEstimate
@@ -59,12 +61,36 @@ class Share:
     records: int
 
 
+# Every reason code :func:`decide` gives (the reports word each one).
+REASONS = (
+    "linked",  # matched, records
+    "unlinked_forged",  # signals: names of the decisive signals the unlinked records trip
+    "unlinked_genuine",
+    "unlinked_uncheckable",
+    "forgery_signals",  # signals (no master data)
+    "no_forgery_no_master",
+    "too_few_checkable",
+    "stale",  # date, days (before the master), low, high
+    "stale_uncertain",  # chance, days (STALE_DAYS), low, high
+    "values_altered",  # altered, compared, share, low, high, signals
+)
+
+
+@dataclass
+class Reason:
+    """Why the verdict is what it is: a stable ``code`` and its parameters (counts, shares,
+    dates, signal names), worded by the reports (:mod:`leaktrace.report.verify_words`)."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Verdict:
     label: Label
     shares: dict[str, Share] = field(default_factory=dict)  # ours / not_ours / fabricated
     stale_as_of: dt.date | None = None
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     stale_chance: float | None = None  # chance the snapshot is older than STALE_DAYS
     tampered: Share | None = None  # linked records with altered values, when called out
 
@@ -88,8 +114,8 @@ def _measured(signals: list[Signal]) -> bool:
     return any(s.decisive and s.n >= MIN_N for s in signals)
 
 
-def _names(signals: list[Signal]) -> str:
-    return ", ".join(s.label for s in signals)
+def _names(signals: list[Signal]) -> list[str]:
+    return [s.name for s in signals]
 
 
 def decide(
@@ -115,8 +141,17 @@ def _tampered(v: Verdict, t: Tampering) -> None:
     v.tampered = wilson(t.altered, t.compared)
     s = v.tampered
     v.reasons.append(
-        f"values altered in {t.altered:,} of {t.compared:,} linked records "
-        f"({s.value:.1%}, 95% CI {s.low:.1%}–{s.high:.1%}): {_names(t.flagged)}"
+        Reason(
+            "values_altered",
+            {
+                "altered": t.altered,
+                "compared": t.compared,
+                "share": s.value,
+                "low": s.low,
+                "high": s.high,
+                "signals": _names(t.flagged),
+            },
+        )
     )
     if v.label not in (Label.AUTHENTIC_NOT_OURS, Label.FABRICATED, Label.INCONCLUSIVE):
         v.label = Label.TAMPERED
@@ -133,17 +168,18 @@ def _decide(
     if matched is None:
         forged = _forged(signals_rest)
         if forged:
-            return Verdict(Label.FABRICATED, reasons=[f"forgery signals: {_names(forged)}"])
+            reason = Reason("forgery_signals", {"signals": _names(forged)})
+            return Verdict(Label.FABRICATED, reasons=[reason])
         if _measured(signals_rest):
-            return Verdict(Label.PLAUSIBLE, reasons=["no forgery signal; no master data to link"])
-        return Verdict(Label.INCONCLUSIVE, reasons=["too few checkable values for forgery signals"])
+            return Verdict(Label.PLAUSIBLE, reasons=[Reason("no_forgery_no_master")])
+        return Verdict(Label.INCONCLUSIVE, reasons=[Reason("too_few_checkable")])
     ours = wilson(matched, records)
     rest = wilson(records - matched, records)
     forged = _forged(signals_rest)
     other = "fabricated" if forged else "not_ours"
-    reasons = [f"{matched:,} of {records:,} records linked to our customers"]
+    reasons = [Reason("linked", {"matched": matched, "records": records})]
     if forged:
-        reasons.append(f"unlinked records trip: {_names(forged)}")
+        reasons.append(Reason("unlinked_forged", {"signals": _names(forged)}))
     if ours.value >= OURS_MIN:
         v = Verdict(Label.AUTHENTIC_OURS, {"ours": ours, other: rest}, reasons=reasons)
         if snapshot is not None and as_of is not None:
@@ -153,11 +189,11 @@ def _decide(
         if forged:
             return Verdict(Label.FABRICATED, {"ours": ours, "fabricated": rest}, reasons=reasons)
         if _measured(signals_rest):
-            reasons.append("no forgery signal among the unlinked records")
+            reasons.append(Reason("unlinked_genuine"))
             return Verdict(
                 Label.AUTHENTIC_NOT_OURS, {"ours": ours, "not_ours": rest}, reasons=reasons
             )
-        reasons.append("too few checkable values to tell real from fabricated")
+        reasons.append(Reason("unlinked_uncheckable"))
         return Verdict(Label.INCONCLUSIVE, {"ours": ours, "unknown": rest}, reasons=reasons)
     return Verdict(Label.MIXED, {"ours": ours, other: rest}, reasons=reasons)
 
@@ -173,11 +209,15 @@ def _staleness(v: Verdict, snapshot: SnapshotEstimate, as_of: dt.date) -> None:
         v.label = Label.STALE
         v.stale_as_of = snapshot.date
         v.reasons.append(
-            f"values were current around {snapshot.date} ({age} days before the master; "
-            f"likely between {snapshot.low} and {snapshot.high})"
+            Reason(
+                "stale",
+                {"date": snapshot.date, "days": age, "low": snapshot.low, "high": snapshot.high},
+            )
         )
     if 1 - SURE < chance < SURE:
         v.reasons.append(
-            f"{chance:.0%} chance the values are more than {STALE_DAYS} days older than the "
-            f"master: the dated values allow {snapshot.low} to {snapshot.high}"
+            Reason(
+                "stale_uncertain",
+                {"chance": chance, "days": STALE_DAYS, "low": snapshot.low, "high": snapshot.high},
+            )
         )
