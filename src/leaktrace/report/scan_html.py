@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from leaktrace.i18n import _, ngettext, using
+from leaktrace.report.evidence_html import evidence_section
 from leaktrace.report.files import write_atomic
 from leaktrace.report.scan_words import counts_text, kind_label
 from leaktrace.report.style import BASE_CSS, lang_tag
@@ -86,7 +87,9 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
         problems += [
             "<li>"
             + esc(
-                _("{place}: expected {expected}").format(place=p["place"], expected=p["expected"])
+                _("{place}: expected {expected}").format(
+                    place=p["place"], expected=p.get("message", p["expected"])
+                )
             )
             + "</li>"
             for p in src.problems
@@ -143,6 +146,7 @@ def _render(result: ScanResult, title: str, lang: str) -> str:
         + el("h2", _("Sources"))
         + f"<table>{sources_head}{''.join(sources)}</table>"
         + (el("h2", _("Problems")) + f"<ul class=warn>{''.join(problems)}</ul>" if problems else "")
+        + (evidence_section(result.evidence) if result.evidence is not None else "")
         + "</body></html>"
     )
 

@@ -116,7 +116,7 @@ def _render_scan(result: ScanResult, console: Console) -> None:
                 + _("warning:")
                 + "[/] "
                 + _("{place}: expected {expected}").format(
-                    place=p["place"], expected=p["expected"]
+                    place=p["place"], expected=p.get("message", p["expected"])
                 ),
                 highlight=False,
             )

@@ -11,7 +11,10 @@ import datetime as dt
 from pathlib import Path
 
 from leaktrace.i18n import _, using
+from leaktrace.report.evidence_html import evidence_section
 from leaktrace.report.files import write_atomic
+from leaktrace.report.records_html import CSS as RECORDS_CSS
+from leaktrace.report.records_html import customers_section, not_ours_section
 from leaktrace.report.style import BASE_CSS, lang_tag
 from leaktrace.report.svg import el, esc
 from leaktrace.report.verdict_words import icon_svg, shown
@@ -125,11 +128,13 @@ def _render(report: VerifyReport, lang: str) -> str:
     parts = [
         f"<!doctype html><html lang={lang_tag(lang)}><head><meta charset=utf-8>",
         el("title", _("leaktrace verify: {file}").format(file=name)),
-        f"<style>{BASE_CSS}</style></head><body>",
+        f"<style>{BASE_CSS}{RECORDS_CSS}</style></head><body>",
         el("h1", _("Verification of {file}").format(file=name)),
         verdict_block(report),
         linked,
     ]
+    if report.master:
+        parts += [customers_section(report), not_ours_section(report)]
     if report.master:
         parts += [el("h2", _("Match rate by field")), field_bars(report)]
         parts += [el("h2", _("When was the data taken?")), timeline(report)]
@@ -147,6 +152,8 @@ def _render(report: VerifyReport, lang: str) -> str:
     footer = _("engine {engine} · {records} records · generated {date}").format(
         engine=report.engine, records=f"{report.records:,}", date=dt.date.today().isoformat()
     )
+    if report.evidence is not None:
+        parts.append(evidence_section(report.evidence))
     parts.append(f"<p class=muted>{esc(footer)}</p></body></html>")
     return "\n".join(parts)
 
