@@ -9,6 +9,17 @@ import pytest
 from faker import Faker
 from postgres_server import PostgresServer, PostgresUnavailable, start_postgres
 
+from leaktrace import i18n
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """Each test starts in English and leaves English behind (``--lang zh`` through the CLI
+    sets the language of the whole process)."""
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
+
 
 @pytest.fixture(scope="session")
 def ingest_header() -> list[str]:

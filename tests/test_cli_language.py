@@ -140,3 +140,49 @@ def test_results_on_a_pipe_are_not_cut_to_80_columns(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert str(leak) in run.stdout
     assert "…" not in run.stdout
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from leaktrace.synth.bundle import synth_to_dir
+
+    out = tmp_path_factory.mktemp("world")
+    synth_to_dir(out, 3000, seed=11)
+    return out
+
+
+@pytest.mark.parametrize("leak", ["old_snapshot_gbk.csv", "padded_dump.sql", "fabricated.json"])
+def test_a_verify_run_in_chinese_leaves_nothing_in_english(
+    cli_in, small_world: Path, leak: str, tmp_path: Path
+) -> None:
+    cli = cli_in("zh_CN.UTF-8")
+    args = [
+        "verify",
+        str(small_world / "leaks" / leak),
+        "--against",
+        str(small_world / "world"),
+        "--records",
+        str(tmp_path / "records.csv"),
+        "--report",
+        str(tmp_path / "report.html"),
+    ]
+    out = CliRunner().invoke(cli.app, args, env={"COLUMNS": "120"})
+    assert out.exit_code == 0, out.output
+    assert "结论" in out.stdout
+    # Signal names like "MOD 11-2" and file names stay as they are; no English sentence does.
+    assert english_left(out.stdout) == [], out.stdout
+    assert i18n.misses("zh") == set()
+    header = (tmp_path / "records.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "客户号" in header and english_left(header) == []
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<html lang=zh-CN>" in page and re.search(r"id=\"?evidence", page)
+
+
+def test_a_verify_run_in_english_is_in_english(cli_in, small_world: Path) -> None:
+    cli = cli_in("en_US.UTF-8")
+    args = ["verify", str(small_world / "leaks" / "padded_dump.sql"), "--against"]
+    out = CliRunner().invoke(cli.app, [*args, str(small_world / "world")])
+    assert out.exit_code == 0, out.output
+    assert "Verdict" in out.stdout
+    assert not re.search(r"[\u4e00-\u9fff]{2}", out.stdout)
+    assert i18n.misses("en") == set()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from leaktrace import Label, VerifyReport
+from leaktrace import Label, VerifyReport, i18n
 from leaktrace.cli import app
 from leaktrace.demo import CUSTOMERS, SEED
 from leaktrace.synth.bundle import synth_to_dir
@@ -38,11 +38,13 @@ def test_readme_console_output_is_what_the_commands_print(tmp_path, monkeypatch,
     timing = re.compile(r"^Scanned .* in [0-9.]+ s")
     for command, expected in _console_blocks():
         result = CliRunner().invoke(app, command.split()[1:], env={"COLUMNS": "100"})
+        i18n.set_language("en")  # an example with --lang zh sets it for the process
         assert result.exit_code == 0, result.output
         got = [ln for ln in result.stdout.splitlines() if not timing.match(ln)]
         assert got == [ln for ln in expected if not timing.match(ln)], command
     assert (tmp_path / "leak.parquet").exists()
     assert (tmp_path / "verify.html").exists()
+    assert (tmp_path / "records.xlsx").exists()
 
 
 def test_readme_python_snippet_runs(tmp_path, monkeypatch, demo):

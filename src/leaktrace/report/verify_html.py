@@ -134,8 +134,6 @@ def _render(report: VerifyReport, lang: str) -> str:
         linked,
     ]
     if report.master:
-        parts += [customers_section(report), not_ours_section(report)]
-    if report.master:
         parts += [el("h2", _("Match rate by field")), field_bars(report)]
         parts += [el("h2", _("When was the data taken?")), timeline(report)]
         parts.append(el("p", as_of_line(report) or "", "class=muted"))
@@ -152,6 +150,8 @@ def _render(report: VerifyReport, lang: str) -> str:
     footer = _("engine {engine} · {records} records · generated {date}").format(
         engine=report.engine, records=f"{report.records:,}", date=dt.date.today().isoformat()
     )
+    if report.master:  # the lists last: a large leak's run long
+        parts += [customers_section(report), not_ours_section(report)]
     if report.evidence is not None:
         parts.append(evidence_section(report.evidence))
     parts.append(f"<p class=muted>{esc(footer)}</p></body></html>")

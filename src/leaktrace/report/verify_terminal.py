@@ -50,7 +50,10 @@ def _render_verdict(report: VerifyReport, console: Console) -> None:
     title = escape(_("Verdict: {title}").format(title=w.title))
     _indented(console, f"[{style}]{w.look.symbol} {title}[/]{escape(severity)}", 0)
     _indented(console, escape(w.definition))
-    _indented(console, f"[{style}]→[/] " + escape(_("Next step: {step}").format(step=w.next_step)))
+    # the arrow and its space are the message's: a Chinese line keeps them together, as it
+    # has no space to break at after them
+    step = _("→ Next step: {step}").format(step=w.next_step)
+    _indented(console, f"[{style}]{escape(step[0])}[/]{escape(step[1:])}")
     for name, s in v.shares.items():
         share = _("{what}: {share} ({ci}, {n} records)").format(
             what=share_label(name), share=pct(s.value), ci=interval(s), n=f"{s.records:,}"
