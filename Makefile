@@ -37,6 +37,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.synth_bench
 	$(BIN)/python -m bench.verify_bench
 	$(BIN)/python -m bench.formats_bench
+	$(BIN)/python -m bench.report_bench
 	$(BIN)/python -m bench.memory_bench
 
 lint: $(STAMP)

@@ -71,7 +71,7 @@ def _render_scan(result: ScanResult, console: Console) -> None:
         *([(_("flagged (valid)"), "left")] if flagged else []),
         (_("samples"), "left"),
     ]:
-        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+        t.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for name, st in result.kinds.items():
         t.add_row(
             kind_label(name),
@@ -89,10 +89,10 @@ def _render_scan(result: ScanResult, console: Console) -> None:
     else:
         console.print("[yellow]" + _("No personal identifiers found.") + "[/]")
     s = Table(title=_("Sources"), title_justify="left")
-    # members' names (a.zip!dir/x.csv) differ at their ends: wrap them rather than cut them
-    members = any("!" in src.path for src in result.sources)
+    # every column wraps rather than cuts: members' names (a.zip!dir/x.csv) differ at their
+    # ends, and Chinese labels have no spaces to break at
     for col in (_("file"), _("format"), _("encoding"), _("records"), _("skipped"), _("columns")):
-        s.add_column(col, overflow="fold" if col == _("file") and members else "ellipsis")
+        s.add_column(col, overflow="fold")
     for src in result.sources:
         if src.kind == "container":
             n = len(src.problems)
@@ -139,10 +139,10 @@ def _render_problems(result: ScanResult, console: Console) -> None:
     Every record read is either scanned or skipped here with its reason, so the counts account
     for the whole input."""
     t = Table(title=_("Problems (records skipped are not scanned)"), title_justify="left")
-    t.add_column(_("file"))
-    t.add_column(_("problem"))
-    t.add_column(_("places"), justify="right")
-    t.add_column(_("records skipped"), justify="right")
+    t.add_column(_("file"), overflow="fold")
+    t.add_column(_("problem"), overflow="fold")
+    t.add_column(_("places"), justify="right", overflow="fold")
+    t.add_column(_("records skipped"), justify="right", overflow="fold")
     for src in result.sources:
         kinds: dict[str, list[int]] = {}
         for p in src.problems:
@@ -163,14 +163,14 @@ def render_synth(summary: dict, console: Console) -> None:
         )
     )
     w = Table(title=_("Tables"), title_justify="left")
-    w.add_column(_("table"))
-    w.add_column(_("rows"), justify="right")
+    w.add_column(_("table"), overflow="fold")
+    w.add_column(_("rows"), justify="right", overflow="fold")
     for name, rows in summary["tables"].items():
         w.add_row(name, f"{rows:,}")
     console.print(w)
     t = Table(title=_("Leaks (ground truth beside each file)"), title_justify="left")
     for col in (_("file"), _("kind"), _("format"), _("encoding"), _("rows"), _("from")):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for leak in summary["leaks"]:
         t.add_row(
             leak["file"],

@@ -84,9 +84,9 @@ def _render_verify(report: VerifyReport, console: Console) -> None:
         )
     if report.fields:
         t = Table(title=_("Field agreement of linked records"), title_justify="left")
-        t.add_column(_("field"))
+        t.add_column(_("field"), overflow="fold")
         for col in (_("current"), _("earlier value"), _("disagrees"), _("agree rate")):
-            t.add_column(col, justify="right")
+            t.add_column(col, justify="right", overflow="fold")
         for f in report.fields:
             t.add_row(
                 field_label(f.field),
@@ -124,10 +124,10 @@ def signal_table(title: str, signals: list[Signal]) -> Table:
     """Signals with their values against the genuine ranges, flagged ones marked; a signal
     with nothing to measure says so."""
     t = Table(title=title, title_justify="left")
-    t.add_column(_("signal"))
+    t.add_column(_("signal"), overflow="fold")
     for col in (_("value"), _("genuine range"), _("p-value"), _("n")):
-        t.add_column(col, justify="right")
-    t.add_column(_("flag"))
+        t.add_column(col, justify="right", overflow="fold")
+    t.add_column(_("flag"), overflow="fold")
     for s in signals:
         t.add_row(
             escape(signal_label(s)),
