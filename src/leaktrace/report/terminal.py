@@ -59,6 +59,7 @@ def _render_scan(result: ScanResult, console: Console) -> None:
     console.print(line)
     # Plausibility flags (valid, but e.g. a holder over 110) get a column only when present.
     flagged = any(st.flags for st in result.kinds.values())
+    invalid = any(st.invalid for st in result.kinds.values())  # reasons only when any fail
     t = Table(title=_("Identifiers"), title_justify="left")
     for col, justify in [
         (_("kind"), "left"),
@@ -67,11 +68,12 @@ def _render_scan(result: ScanResult, console: Console) -> None:
         (_("invalid"), "right"),
         (_("masked"), "right"),
         (_("validity"), "right"),
-        (_("why invalid"), "left"),
+        *([(_("why invalid"), "left")] if invalid else []),
         *([(_("flagged (valid)"), "left")] if flagged else []),
         (_("samples"), "left"),
     ]:
         t.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    t.columns[-1].min_width = 19  # a masked card or resident ID on one line
     for name, st in result.kinds.items():
         t.add_row(
             kind_label(name),
@@ -80,7 +82,7 @@ def _render_scan(result: ScanResult, console: Console) -> None:
             f"{st.invalid:,}",
             f"{st.masked:,}",
             _pct(st.validity),
-            counts_text(st.reasons, 3),
+            *([counts_text(st.reasons, 3)] if invalid else []),
             *([counts_text(st.flags)] if flagged else []),
             "  ".join(st.samples),
         )
