@@ -22,6 +22,7 @@ from leaktrace.report.verify_plots import field_bars, signals_plot, timeline
 from leaktrace.report.verify_words import (
     as_of_line,
     interval,
+    linkage_counts,
     pct,
     reason_text,
     share_label,
@@ -108,20 +109,13 @@ def _render(report: VerifyReport, lang: str) -> str:
     name = Path(report.leak).name
     linked = ""
     if report.linkage:
-        lk = report.linkage
         linked = (
             "<p>"
             + esc(
                 _(
                     "{linked} of {records} records linked to {customers} customers ({exact} exact "
                     "on a strong identifier, {prob} probabilistic)."
-                ).format(
-                    linked=f"{lk.linked:,}",
-                    records=f"{report.records:,}",
-                    customers=f"{len(report.customers):,}",
-                    exact=f"{lk.exact:,}",
-                    prob=f"{lk.probabilistic:,}",
-                )
+                ).format(**linkage_counts(report))
             )
             + "</p>"
         )

@@ -16,6 +16,7 @@ from leaktrace.report.verify_words import (
     as_of_line,
     field_label,
     interval,
+    linkage_counts,
     pct,
     reason_text,
     share_label,
@@ -68,19 +69,11 @@ def _render_verdict(report: VerifyReport, console: Console) -> None:
 def _render_verify(report: VerifyReport, console: Console) -> None:
     _render_verdict(report, console)
     if report.linkage:
-        lk = report.linkage
         console.print(
             _(
                 "[bold]Linked[/] {linked} of {records} records ({exact} exact on a strong "
                 "identifier, {prob} probabilistic; {pairs} pairs compared) → {customers} customers"
-            ).format(
-                linked=f"{lk.linked:,}",
-                records=f"{report.records:,}",
-                exact=f"{lk.exact:,}",
-                prob=f"{lk.probabilistic:,}",
-                pairs=f"{lk.candidate_pairs:,}",
-                customers=f"{len(report.customers):,}",
-            )
+            ).format(**linkage_counts(report))
         )
     if report.fields:
         t = Table(title=_("Field agreement of linked records"), title_justify="left")

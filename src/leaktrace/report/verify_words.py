@@ -176,6 +176,20 @@ def reason_text(r: Reason) -> str:
     return _(template).format(**shown(r.params))
 
 
+def linkage_counts(report: VerifyReport) -> dict[str, str]:
+    """The linkage's counts as the reports' sentences fill them (thousands separated)."""
+    lk = report.linkage
+    assert lk is not None, "a report without linkage has no linkage counts"
+    return {
+        "linked": f"{lk.linked:,}",
+        "records": f"{report.records:,}",
+        "customers": f"{len(report.customers):,}",
+        "exact": f"{lk.exact:,}",
+        "prob": f"{lk.probabilistic:,}",
+        "pairs": f"{lk.candidate_pairs:,}",
+    }
+
+
 def tampered_line(s: Share) -> str:
     """The altered share of the linked records with its interval."""
     return _("altered values: {share} of the linked records ({ci}, {n} records)").format(
