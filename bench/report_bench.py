@@ -21,6 +21,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from bench.formats_bench import customers
 from bench.results import append_section, header
 from leaktrace import i18n
@@ -64,10 +66,33 @@ def leak_files(work: Path, records: int) -> tuple[Path, Path]:
     return csv, zipped
 
 
+def export_leak(world: Path, out: Path, records: int) -> Path:
+    """An insider's export: ``records`` customers of the world (name, ID, mobile, address, card;
+    a tenth of the mobiles masked) as a GBK CSV with Chinese headers."""
+    import polars as pl
+
+    people = pl.read_parquet(world / "customers.parquet").sample(n=records, seed=SEED)
+    rng = np.random.default_rng(SEED)
+    masked = pl.Series(rng.random(people.height) < 0.1)
+    people.select(
+        pl.col("name").alias("姓名"),
+        pl.col("resident_id").alias("身份证号"),
+        pl.when(masked)
+        .then(pl.col("mobile").str.slice(0, 3) + "****" + pl.col("mobile").str.slice(7))
+        .otherwise(pl.col("mobile"))
+        .alias("手机号"),
+        pl.col("address").alias("地址"),
+        pl.col("card_no").alias("银行卡号"),
+    ).write_csv(out)
+    out.write_bytes(out.read_text(encoding="utf-8").encode("gbk", errors="replace"))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=2_000_000, help="records in the scanned CSV")
     ap.add_argument("--customers", type=int, default=200_000, help="customers of the world")
+    ap.add_argument("--leak", type=int, default=100_000, help="customers in the exported leak")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     lines = []
@@ -89,8 +114,8 @@ def main() -> None:
                 f"{t['with']:.2f} | {extra:+.2f} s ({100 * extra / t['without']:+.1f}%) |"
             )
         synth_to_dir(work / "w", args.customers, seed=7)
-        leak = work / "w" / "leaks" / "padded_dump.sql"
         world = work / "w" / "world"
+        leak = export_leak(world, work / "export.csv", args.leak)
         t = fastest(
             {
                 "with": lambda: verify(leak, world, records=True),
@@ -102,7 +127,7 @@ def main() -> None:
         assert report.record_table is not None
         extra = t["with"] - t["without"]
         lines.append(
-            f"| verify padded_dump.sql ({report.records:,} records, {args.customers:,} "
+            f"| verify an export ({report.records:,} records, {args.customers:,} "
             f"customers), records=True | {t['without']:.2f} | {t['with']:.2f} | "
             f"{extra:+.2f} s ({100 * extra / t['without']:+.1f}%) |"
         )
