@@ -11,6 +11,7 @@ import io
 import json
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_encrypted_members_need_the_password(tmp_path: Path, table: bytes) -> No
         zf.setpassword(b"s3cret")
         zf.writestr("a.csv", table)
     without = file_digest(zpath).members[0]
-    assert without.sha256 is None and "password" in (without.not_hashed or "")
+    assert without.sha256 is None and "password" in str(without.not_hashed)
     assert file_digest(zpath, "s3cret").members[0].sha256 == _sha(table)
 
 
@@ -188,3 +189,38 @@ def test_pdf_needs_chromium_and_playwright(tmp_path: Path, monkeypatch: pytest.M
     assert not list(tmp_path.iterdir())
     html = pdf.write_report("<p>报告</p>", tmp_path / "report.html")  # HTML needs neither
     assert html.read_text(encoding="utf-8") == "<p>报告</p>"
+
+
+def test_scan_hashes_members_as_it_reads_them(tmp_path: Path, table: bytes) -> None:
+    """A scan's trail takes each member's SHA-256 from the copy the scan spools (the archive
+    is inflated once); a member it cannot read says why, in English in JSON."""
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("c.csv", table)
+    bundle = tmp_path / "打包.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tf:
+        for name, data in (("a.csv", table), ("b/客户.csv", table[::-1]), ("inner.zip", None)):
+            if data is None:
+                tf.add(inner, arcname=name)
+                continue
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    locked = tmp_path / "locked.zip"
+    with pyzipper.AESZipFile(locked, "w") as zf:
+        zf.setpassword(b"pw")
+        zf.setencryption(pyzipper.WZ_AES)
+        zf.writestr("x.csv", table)
+    result = scan([bundle, locked])
+    ev = result.evidence
+    assert ev is not None
+    members = {m.name: m for m in ev.inputs[0].members}
+    assert members["a.csv"].sha256 == _sha(table) and members["a.csv"].size == len(table)
+    assert members["b/客户.csv"].sha256 == _sha(table[::-1])
+    assert members["inner.zip"].sha256 == _sha(inner.read_bytes())  # nested: hashed whole
+    [x] = ev.inputs[1].members
+    assert x.sha256 is None and x.not_hashed is not None
+    doc = result.to_dict()["evidence"]["inputs"][1]["members"][0]
+    assert "password" in doc["not_hashed"]
+    with using("zh"):
+        assert "密码" in str(x.not_hashed)

@@ -25,12 +25,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from leaktrace.errors import InputError, Verbatim
+from leaktrace.errors import InputError, Message, Verbatim
 from leaktrace.extras import MissingExtraError
 from leaktrace.i18n import N_
 from leaktrace.ingest import limits
-from leaktrace.ingest.expand import archive_members
-from leaktrace.ingest.member import MemberError
+from leaktrace.ingest.expand import ARCHIVES, Container, archive_members, expected_text
+from leaktrace.ingest.member import MemberDigest, MemberError
 from leaktrace.ingest.postgres import is_postgres_url, postgres_place
 from leaktrace.ingest.spool import Meter, OverLimit
 
@@ -39,16 +39,6 @@ BLOCK = 1 << 20  # bytes hashed at a time
 CHINA = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 GIVEN = "given"  # what the trail shows for a password that was given
 _SECRET_KEYS = {"password", "passwd", "pwd", "pass"}  # query parameters dropped from URLs
-
-
-@dataclass
-class MemberDigest:
-    """One member of an archive input: its name inside it, bytes and SHA-256 of its content."""
-
-    name: str
-    size: int | None  # bytes read (the declared size when not read)
-    sha256: str | None
-    not_hashed: str | None = None  # why sha256 is None (encrypted without a password, ...)
 
 
 @dataclass
@@ -61,7 +51,7 @@ class FileDigest:
     size: int
     sha256: str | None
     members: list[MemberDigest] = field(default_factory=list)
-    members_note: str | None = None
+    members_note: Message | None = None
 
 
 @dataclass
@@ -107,10 +97,21 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings)."""
-        return _plain(dataclasses.asdict(self))
+        return _plain(_fields(self))
+
+
+def _fields(x: Any) -> Any:
+    """``dataclasses.asdict`` that leaves Messages whole (asdict would deep-copy them)."""
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: _fields(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, list | tuple):
+        return [_fields(v) for v in x]
+    return x
 
 
 def _plain(x: Any) -> Any:
+    if isinstance(x, Message):  # notes: English in JSON, whatever the language in use
+        return x.english()
     if isinstance(x, dict):
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
@@ -253,8 +254,9 @@ def _member_digests(
     try:
         for count, member in enumerate(found, 1):
             if count > limits.ARCHIVE_MEMBERS_MAX:
-                digest.members_note = (
-                    f"at most {limits.ARCHIVE_MEMBERS_MAX:,} members listed; the rest not hashed"
+                digest.members_note = Message(
+                    N_("at most {members:,} members, found more; the rest not read"),
+                    members=limits.ARCHIVE_MEMBERS_MAX,
                 )
                 break
             if member.kind != "file":
@@ -265,25 +267,24 @@ def _member_digests(
                 for block in _blocks(member.chunks(), stop):
                     size += len(block)
                     if size > limits.MEMBER_BYTES_MAX:
-                        raise OverLimit(f"members of at most {limits.MEMBER_BYTES_MAX >> 30} GiB")
+                        raise OverLimit(
+                            Message(
+                                N_("members of at most {gib} GiB"),
+                                gib=limits.MEMBER_BYTES_MAX >> 30,
+                            )
+                        )
                     meter.add(len(block))
                     h.update(block)
             except MemberError as e:
-                digest.members.append(
-                    MemberDigest(member.name, member.size, None, str(e).removeprefix("expected "))
-                )
+                digest.members.append(MemberDigest(member.name, member.size, None, e.what()))
                 continue
             except OverLimit as e:
-                digest.members.append(MemberDigest(member.name, member.size, None, str(e)))
-                digest.members_note = f"hashing stopped: {e}"
+                digest.members.append(MemberDigest(member.name, member.size, None, e.what))
+                digest.members_note = e.what
                 break
             digest.members.append(MemberDigest(member.name, size, h.hexdigest()))
     except (InputError, OSError) as e:  # damaged part way: what was listed stands
-        digest.members_note = (
-            f"the rest not listed: {e.expected}"
-            if isinstance(e, InputError)
-            else f"the rest not listed: {e.strerror or 'a read error'}"
-        )
+        digest.members_note = expected_text(e)
     finally:
         found.close()
 
@@ -302,9 +303,11 @@ class Trail:
         engine: str | None = None,
         password: str | None = None,
         sources: Mapping[str, Path | None] | None = None,
+        members: bool = True,
     ) -> None:
-        """``inputs`` are hashed with their archive members; ``sources`` (master, history:
-        local files or None) are hashed whole."""
+        """``inputs`` are hashed, with their archive members unless the run reads them itself
+        (``members=False``: a scan hashes them as it spools them, and ``finish`` takes them
+        from its containers); ``sources`` (master, history: local files or None) whole."""
         self.command = command
         self.parameters = safe_parameters(parameters)
         self.engine = engine
@@ -314,7 +317,7 @@ class Trail:
         extra = {k: p for k, p in (sources or {}).items() if p is not None}
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaktrace-evidence")
         self._inputs: Future[list[FileDigest]] = pool.submit(
-            lambda: [file_digest(p, password, stop=self._stop) for p in files]
+            lambda: [file_digest(p, password, members, self._stop) for p in files]
         )
         self._sources: Future[dict[str, FileDigest]] = pool.submit(
             lambda: {k: file_digest(p, members=False, stop=self._stop) for k, p in extra.items()}
@@ -335,10 +338,14 @@ class Trail:
             job.exception()  # waits for the thread to notice and end
 
     def finish(
-        self, master: SourceEvidence | None = None, history: SourceEvidence | None = None
+        self,
+        master: SourceEvidence | None = None,
+        history: SourceEvidence | None = None,
+        containers: Sequence[Container] = (),
     ) -> Evidence:
         """The trail, once the inputs are hashed; ``master`` and ``history`` get their files'
-        digests. A file that cannot be read raises InputError naming it."""
+        digests, inputs that are archives their members as the scan's ``containers`` read them.
+        A file that cannot be read raises InputError naming it."""
         try:
             inputs = self._inputs.result()
             sources = self._sources.result()
@@ -349,6 +356,11 @@ class Trail:
         for name, src in (("master", master), ("history", history)):
             if src is not None:
                 src.file = sources.get(name)
+        read = {c.name: c for c in containers if c.format in ARCHIVES}
+        for digest in inputs:
+            if digest.path in read:
+                digest.members = read[digest.path].members
+                digest.members_note = read[digest.path].members_note
         ended = dt.datetime.now(dt.UTC)
         return Evidence(
             tool="leaktrace",

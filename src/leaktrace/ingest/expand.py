@@ -21,7 +21,7 @@ from leaktrace.ingest.archives import rar_members, tar_members, zip_members
 from leaktrace.ingest.docx_reader import docx_members
 from leaktrace.ingest.files import check_file, compression_in, read_head
 from leaktrace.ingest.mail_reader import eml_members, mbox_members
-from leaktrace.ingest.member import Member, MemberError
+from leaktrace.ingest.member import Member, MemberDigest, MemberError
 from leaktrace.ingest.opener import open_source
 from leaktrace.ingest.pdf_reader import pdf_members
 from leaktrace.ingest.problems import ProblemLog
@@ -57,6 +57,9 @@ class Container:
     format: str  # folder, zip, tar, 7z, rar, eml, mbox, docx, pdf, binary
     size: int
     problems: list[Problem] = field(default_factory=list)
+    # its files as read (SHA-256 taken while spooling them) and, when not all could be, why
+    members: list[MemberDigest] = field(default_factory=list)
+    members_note: Message | None = None
 
 
 def expand(
@@ -72,13 +75,14 @@ def expand(
             yield from _entry(path, str(path), _Context(spool, password), 0, None, None)
 
 
+ARCHIVES = ("zip", "tar", "7z", "rar")  # containers of files (a mail or a document is not one)
+
+
 def archive_members(path: Path, password: str | None) -> Generator[Member, None, None] | None:
     """The members of ``path`` when it is an archive (zip, tar, 7z, rar), else None (a mail or a
     document is not one): what the evidence trail hashes one by one."""
     kind = _kind(path, path.name)
-    return (
-        _OPENERS[kind](path, str(path), password) if kind in ("zip", "tar", "7z", "rar") else None
-    )
+    return _OPENERS[kind](path, str(path), password) if kind in ARCHIVES else None
 
 
 def is_container(path: Path) -> bool:
@@ -219,25 +223,32 @@ def _container(
     try:
         for count, member in enumerate(members, 1):
             if count > limits.ARCHIVE_MEMBERS_MAX:
-                own.add(
-                    "members",
-                    name,
+                container.members_note = Message(
                     N_("at most {members:,} members, found more; the rest not read"),
                     members=limits.ARCHIVE_MEMBERS_MAX,
                 )
+                own.add("members", name, container.members_note)
                 break
-            yield from _member(member, name, context, depth, own, own_meter)
+            yield from _member(member, name, context, depth, own, own_meter, container.members)
     except (InputError, OSError) as e:  # the container itself is damaged: the rest is lost
-        own.add("archive", name, expected_text(e))
+        container.members_note = expected_text(e)
+        own.add("archive", name, container.members_note)
     finally:
         members.close()
         own.finish()
 
 
 def _member(
-    member: Member, parent: str, context: _Context, depth: int, log: ProblemLog, meter: Meter
+    member: Member,
+    parent: str,
+    context: _Context,
+    depth: int,
+    log: ProblemLog,
+    meter: Meter,
+    read: list[MemberDigest],
 ) -> Iterator[Source | Container]:
-    """Spool one member, scan what it holds, remove it."""
+    """Spool one member (its digest, or why it could not be read, added to ``read``), scan what
+    it holds, remove it."""
     name = f"{parent}!{member.name}"
     if member.kind == "dir":
         return
@@ -258,23 +269,26 @@ def _member(
         spooled = context.spool.write(member.chunks(), inner.suffix, meter, member.compressed)
     except OverLimit as e:
         log.add("limit", name, N_("{limit}; not scanned"), limit=e.what)
+        read.append(MemberDigest(member.name, member.size, None, e.what))
         return
     except MemberError as e:
         log.add("member", name, e.what())
+        read.append(MemberDigest(member.name, member.size, None, e.what()))
         return
     except OSError as e:  # the temporary directory is full or gone
-        log.add(
-            "spool",
-            name,
+        room = Message(
             N_("room to unpack it in {folder}, found {error}"),
             folder=str(context.spool.dir.parent),
             error=Verbatim(e.strerror or ""),
         )
+        log.add("spool", name, room)
+        read.append(MemberDigest(member.name, member.size, None, room))
         return
+    read.append(MemberDigest(member.name, spooled.size, spooled.sha256))
     try:
-        yield from _entry(spooled, name, context, depth + 1, log, meter, member)
+        yield from _entry(spooled.path, name, context, depth + 1, log, meter, member)
     finally:
-        spooled.unlink(missing_ok=True)
+        spooled.path.unlink(missing_ok=True)
 
 
 def expected_text(error: InputError | OSError) -> Message:

@@ -25,6 +25,17 @@ class Member:
     encoding: str | None = None
 
 
+@dataclass
+class MemberDigest:
+    """One member of an archive as read: its name inside it, bytes and SHA-256 of its content,
+    or why it was not read (a Message: encrypted without a password, over a limit ...)."""
+
+    name: str
+    size: int | None  # bytes read (the declared size when not read)
+    sha256: str | None
+    not_hashed: Message | None = None
+
+
 class MemberError(Exception):
     """A member that cannot be read (encrypted, wrong password, damaged): what was expected."""
 

@@ -1,8 +1,11 @@
 """A private temporary directory (mode 0700) holding the archive members being scanned, and the
-bounded copy of a member into it: a zip bomb stops at a limit instead of filling the disk."""
+bounded copy of a member into it: a zip bomb stops at a limit instead of filling the disk. The
+copy hashes what it writes (SHA-256), so the evidence trail names each member without
+inflating the archive a second time."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import shutil
@@ -23,6 +26,15 @@ class OverLimit(Exception):
     def __init__(self, what: Message) -> None:
         self.what = what
         super().__init__(what)
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A member copied into the spool: its file there, its bytes and their SHA-256."""
+
+    path: Path
+    size: int
+    sha256: str
 
 
 @dataclass
@@ -86,13 +98,14 @@ class Spool:
         suffix: str,
         meter: Meter,
         compressed: int | None = None,
-    ) -> Path:
-        """Copy ``chunks`` to a new private file (its suffix kept, for readers that look at it);
-        OverLimit past a member's size or ratio (``compressed``: its own compressed size) or the
-        container's ``meter``, the partial file removed."""
+    ) -> Spooled:
+        """Copy ``chunks`` to a new private file (its suffix kept, for readers that look at it),
+        hashing them on the way; OverLimit past a member's size or ratio (``compressed``: its
+        own compressed size) or the container's ``meter``, the partial file removed."""
         path = self.dir / f"{next(self._names)}{suffix[:16]}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         size = 0
+        digest = hashlib.sha256()
         try:
             with os.fdopen(fd, "wb") as f:
                 for chunk in chunks:
@@ -115,7 +128,8 @@ class Spool:
                         )
                     meter.add(len(chunk))
                     f.write(chunk)
+                    digest.update(chunk)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return path
+        return Spooled(path, size, digest.hexdigest())

@@ -70,19 +70,20 @@ def scan(
     result = ScanResult(sources=[], kinds={}, bytes_read=0, seconds=0.0, out=out_path)
     n = processes or os.cpu_count() or 1
     parameters = {"paths": paths, "out": out_path, "processes": processes, "password": password}
-    trail = Trail("scan", parameters, paths, password=password) if evidence else None
+    # the members of archives are hashed as they are spooled for the scan, not read again
+    trail = Trail("scan", parameters, paths, password=password, members=False) if evidence else None
     with Spool() as spool, trail or contextlib.nullcontext():
         sources = expand(paths, spool, password)
         try:
             if out_path is not None:
                 with atomic_parquet(out_path) as writer:
-                    _scan_sources(sources, result, writer, progress, n)
+                    containers = _scan_sources(sources, result, writer, progress, n)
             else:
-                _scan_sources(sources, result, None, progress, n)
+                containers = _scan_sources(sources, result, None, progress, n)
         finally:
             sources.close()  # its spooled member is removed before the spool is
         if trail is not None:
-            result.evidence = trail.finish()
+            result.evidence = trail.finish(containers=containers)
     result.kinds = {k: result.kinds[k] for k in KINDS if k in result.kinds}
     result.seconds = time.perf_counter() - t0
     return result
@@ -94,7 +95,9 @@ def _scan_sources(
     writer: pq.ParquetWriter | None,
     progress: Progress | None,
     processes: int,
-) -> None:
+) -> list[Container]:
+    """Scan every source into ``result`` (and ``writer``); the containers met, their members'
+    digests filled."""
     done_before = 0
     containers: list[tuple[SourceReport, Container]] = []
     for src in sources:
@@ -132,6 +135,7 @@ def _scan_sources(
         result.bytes_read += src.size
     for report, container in containers:
         _set_problems(report, container.problems)
+    return [container for _report, container in containers]
 
 
 def _set_problems(report: SourceReport, problems: list[Problem]) -> None:
