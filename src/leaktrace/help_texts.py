@@ -38,7 +38,8 @@ _RICH_CONSTANTS = {
 }
 
 # The vendored Click's error texts (English f-strings) and their message ids: the first
-# pattern that matches the whole text gives the translation, its groups the placeholders.
+# pattern that matches the whole text gives the translation; its named groups fill the
+# message's {fields}.
 ERRORS = (
     (
         re.compile(r"Invalid value for (?P<hint>.+?): (?P<message>.*)", re.S),

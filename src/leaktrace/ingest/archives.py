@@ -36,7 +36,8 @@ def zip_members(path: Path, name: str, password: str | None) -> Generator[Member
     then as GB18030, the code page older Chinese tools encrypt with)."""
     try:
         zf = pyzipper.AESZipFile(path)
-    # zipfile raises NotImplementedError for a multi-disk archive: reported as unreadable
+    # zipfile cannot open an archive split over several disks (its documented exception for
+    # that is NotImplementedError): reported as unreadable
     except (pyzipper.BadZipFile, OSError, ValueError, NotImplementedError):
         raise InputError(
             name, N_("a readable zip archive"), N_("a damaged or truncated one")
@@ -87,7 +88,7 @@ def _zip_chunks(
             break
         except RuntimeError:  # "Bad password for file"
             continue
-        except NotImplementedError:  # a method zipfile has no decoder for (e.g. Deflate64)
+        except NotImplementedError:  # zipfile's exception for a method it cannot decode (Deflate64)
             raise MemberError(
                 N_("a compression method leaktrace reads (stored, deflate, bzip2, lzma)"),
                 N_("zip method {method}"),

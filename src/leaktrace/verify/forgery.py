@@ -64,7 +64,7 @@ class Signal:
     decisive: bool
     flagged: bool = False
     note: str = ""  # English, as the label; translated where shown
-    params: dict[str, str] = field(default_factory=dict)  # the label's placeholders
+    params: dict[str, str] = field(default_factory=dict)  # fills the label's {fields}
 
 
 FAILURE_MAX = 0.01  # genuine lists fail a check-digit or allocation check this rarely at most
@@ -92,7 +92,7 @@ def rate_signal(
     params: dict[str, str] | None = None,
 ) -> Signal:
     """A rate signal: ``k`` of ``n``; the p-value tests the rate against ``p0`` on ``tail``.
-    ``label`` is an English template whose placeholders ``params`` fills."""
+    ``label`` is an English message whose ``{fields}`` ``params`` fills."""
     params = params or {}
     label = label.format(**params)
     if n == 0:
