@@ -23,7 +23,7 @@ ERASED = -1
 #: Tilts tried by the Chernoff bound; any λ ≥ 0 gives a valid bound, the grid only its tightness.
 _TILTS = np.concatenate(([0.0], np.geomspace(1e-3, 64.0, 192)))
 #: The grid's point budget and finest step for the exact tail; beyond it only Chernoff is used.
-_MAX_POINTS = 1 << 20
+_MAX_POINTS = 1 << 19
 _MIN_POINTS = 1 << 14
 _FINEST_STEP = 2.0**-12
 _MAX_EXACT_POSITIONS = 20_000
