@@ -97,6 +97,7 @@ def test_biases_follow_the_arcsine_density_with_its_cutoff() -> None:
         (lambda: scores([1, 2], [0.5, 0.5], [True, False]), "observed symbols"),
         (lambda: scores([1, 0], [0.5, 1.0], [True, False]), "biases"),
         (lambda: accuse([1], [0.5], {"a": Received(np.array([True]))}, tested=0), "tested"),
+        (lambda: accuse([1], [0.5], {"a": Received(np.array([True]), np.array([3]))}), "indices"),
     ],
 )
 def test_misuse_is_a_clear_error(call, message: str) -> None:

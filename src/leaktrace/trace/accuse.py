@@ -77,10 +77,9 @@ def _block_distributions(
     log_lo = np.append(log_lo, np.zeros(pad)).reshape(-1, _BLOCK)
     cases = (np.arange(1 << _BLOCK)[:, None] >> np.arange(_BLOCK)) & 1
     offsets = width @ cases.T
-    with np.errstate(invalid="ignore"):
-        weights = np.exp(np.where(cases[None], log_hi[:, None], log_lo[:, None]).sum(axis=2))
+    weights = np.exp(np.where(cases[None], log_hi[:, None], log_lo[:, None]).sum(axis=2))
     return [
-        np.bincount(o, weights=np.nan_to_num(w), minlength=int(total) + 1)
+        np.bincount(o, weights=w, minlength=int(total) + 1)
         for o, w, total in zip(offsets, weights, width.sum(axis=1), strict=True)
     ]
 
@@ -141,6 +140,8 @@ class InnocentScore:
             parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
         tilted = parts[0]
         points = tilted.size
+        # FFT convolution of probability vectors errs by about eps·log2(points) per entry and
+        # level (convolving with a probability vector does not grow it): a generous margin
         allowance = 32 * np.finfo(float).eps * (levels + _BLOCK) * np.log2(points + 2)
         x = (np.arange(points) - lo.sum()) * step
         with np.errstate(divide="ignore"):
@@ -215,6 +216,11 @@ def accuse(
     )
     groups += [([name], r.where) for name, r in received.items() if r.where is not None]
     for names, where in groups:
+        if where is not None and (
+            np.unique(where).size != len(where)
+            or (len(where) and not 0 <= min(where) <= max(where) < y.size)
+        ):
+            raise ValueError("a recipient's positions must be distinct indices of the leak's")
         ys, ps = (y, q) if where is None else (y[where], q[where])
         x = np.stack([np.asarray(received[name].symbols, dtype=bool) for name in names])
         s = scores(ys, ps, x)
