@@ -1,0 +1,383 @@
+"""Format variants as code symbols: two writings of the same value, both found in real Chinese
+bank exports, chosen per (customer, slot) to carry a share's code and read back from a leak.
+
+A *slot* is one binary choice in one column's value (:data:`SLOTS` names them, with the evidence
+that both writings are ordinary). Symbol 0 is the first writing listed, 1 the second. A value
+offers a slot only where its own text allows the choice (:func:`slots`, computed from the value
+alone, so the owner who holds the master knows which positions each customer's record carries,
+and unchanged by :func:`apply`); a slot a value does not offer is absent, not an erasure.
+
+Every writing is printable GBK/GB18030 text (no zero-width characters, no NBSP) and keeps the
+value what leaktrace's checks make of it: IDs, cards and mobiles normalise to the same value,
+addresses keep their validation and the divisions they name. Full-width digits are *not* a slot:
+``pii.fold_width``, NFKC and Excel's ASC() fold them, and an ID, card or mobile column with
+full-width digits does not look like an ordinary export; :func:`read` folds them before reading.
+
+What leakers do, slot by slot (the tests pin each case):
+
+- masking hides the characters of a slot: :func:`read` gives None (erasure). ``pii.mask`` keeps
+  an ID's last four characters, so ``check_case`` survives it; a masked mobile or card keeps its
+  grouping when the masker kept the separators.
+- canonicalisation turns a slot into one fixed symbol in every record: removing spaces gives
+  ``grouping`` 0 and ``country_code`` stays as written; upper-casing gives ``check_case`` 0;
+  replacing 幢 by 栋 gives ``building`` 0; writing 号楼 or a '/' gives None. Trace must treat a
+  slot whose symbol is the same in every leaked record as suspect (a canonicalised column) and
+  count it as erasures, unless the code's biases make that agreement likely.
+
+Natural variation: a master's own values already use one writing or the other (customers and
+staff type addresses by hand). :func:`natural` gives the symbol a master value has at each slot
+it offers, or None where it has neither writing. Trace should write every offered slot of a
+shared record (:func:`apply` with a symbol for each), so that the copy's symbol is always the
+owner's choice, *confirmed* (equal to the natural one) or *changed*. A leak taken from the
+master itself (an insider, an export made before marking) shows the natural symbols: scoring
+stays sound (an innocent's symbols are drawn independently of the leak), but the evidence shown
+to a person should count changed positions apart, since only a marked copy explains those, and a
+leak whose symbols equal the natural ones almost everywhere points at the master, not a share.
+
+Capacity, measured over 10,000 customers of ``synth.people.draw_people`` (address + ID + card +
+mobile; ``test_trace_variants.test_slots_per_customer``): mean 8.1 slots, quartiles 8 / 8 / 9
+(addresses offer 2-6, mobiles 2, cards 1, IDs ending in X one more), so a leak needs about 13
+customers for 100 positions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from leaktrace import pii
+from leaktrace.pii.address import PROVINCE_SHORT_NAMES, names
+from leaktrace.pii.tables import divisions
+
+Symbols = dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One binary choice: the column (a ``leaktrace.pii`` kind), its two writings and why both
+    are ordinary in Chinese bank data."""
+
+    column: str
+    name: str
+    writings: tuple[str, str]
+    evidence: str
+
+
+SLOTS: dict[str, tuple[Slot, ...]] = {
+    "resident_id": (
+        Slot(
+            "resident_id",
+            "check_case",
+            ("check character X", "check character x"),
+            "GB 11643-1999 prescribes X; lower-case x is common where IDs are typed, and ID "
+            "checks (12306, bank KYC forms, leaktrace.pii) accept both.",
+        ),
+    ),
+    "bank_card": (
+        Slot(
+            "bank_card",
+            "grouping",
+            ("digits plain", "digits in groups of four separated by spaces"),
+            "Core-system exports write the PAN plain; card faces (ISO/IEC 7812), statements and "
+            "online banking of Chinese banks group it 4-4-4-4(-3).",
+        ),
+    ),
+    "mobile": (
+        Slot(
+            "mobile",
+            "country_code",
+            ("no country code", "+86 before the number"),
+            "Domestic exports write 11 digits; CRM and SMS-platform exports and the E.164/E.123 "
+            "international form write +86.",
+        ),
+        Slot(
+            "mobile",
+            "grouping",
+            ("11 digits plain", "grouped 3-4-4 with spaces"),
+            "3-4-4 is the customary Chinese grouping (libphonenumber's national format for CN "
+            "mobiles, carriers' own writing, e.g. 138 0013 8000).",
+        ),
+    ),
+    "address": (
+        Slot(
+            "address",
+            "province_suffix",
+            ("province written in full (浙江省, 北京市)", "province short (浙江, 北京)"),
+            "ID cards and registries write the full name; customer-typed and e-commerce "
+            "addresses often drop 省/市/自治区. Only where the next name is a division of it.",
+        ),
+        Slot(
+            "address",
+            "city_suffix",
+            ("city with 市 (杭州市)", "city without 市 (杭州)"),
+            "Both in typed addresses; only where a county of that city follows.",
+        ),
+        Slot(
+            "address",
+            "building",
+            ("栋", "幢"),
+            "栋 is everyday usage, 幢 the real-estate register's word (幢号); both common in "
+            "residential addresses.",
+        ),
+        Slot(
+            "address",
+            "unit",
+            ("单元 between unit and room", "'-' between unit and room"),
+            "3栋2单元301室 and 3栋2-301室 are both ordinary in typed addresses.",
+        ),
+        Slot(
+            "address",
+            "room",
+            ("室 after the room number", "room number alone"),
+            "2单元301室 and 2单元301 both occur; only after a building or unit.",
+        ),
+        Slot(
+            "address",
+            "street_number",
+            ("号 after the street number", "number alone"),
+            "中山路100号 and 中山路100 both occur; only where the number ends the address or a "
+            "name follows (never digits, which would run into it).",
+        ),
+    ),
+}
+
+# A place in a string where a slot lives: the span of its writing and its two writings there.
+_Place = tuple[int, int, tuple[str, str]]
+_Finder = Callable[[str], "_Place | None"]
+_MAINLAND = tuple(
+    f"{p}0000"
+    for p in (
+        "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 "
+        "44 45 46 50 51 52 53 54 61 62 63 64 65"
+    ).split()
+)
+
+
+@cache
+def _provinces() -> tuple[tuple[str, str, str], ...]:
+    """(two-digit prefix, full name, short name) of the mainland provinces."""
+    out = []
+    for code in _MAINLAND:
+        full = divisions()[code][-1].name
+        short = next(s for s in PROVINCE_SHORT_NAMES if full.startswith(s))
+        out.append((code[:2], full, short))
+    return tuple(out)
+
+
+@cache
+def _cities() -> dict[str, tuple[str, str]]:
+    """Full name ending in 市 -> (four-digit prefix, short name) of current prefecture cities."""
+    out = {}
+    for code, history in divisions().items():
+        current = history[-1]
+        name = current.name
+        if current.level == "prefecture" and current.end is None and name.endswith("市"):
+            if len(name) >= 3:
+                out[name] = (code[:4], name[:-1])
+    return out
+
+
+@cache
+def _longest_name() -> int:
+    return max(len(n) for n in names())
+
+
+def _names_a_division(rest: str, prefix: str, exclude: str) -> bool:
+    """Whether ``rest`` starts with the name of a division under ``prefix`` other than
+    ``exclude`` (the division just written)."""
+    for n in range(min(len(rest), _longest_name()), 1, -1):
+        codes = names().get(rest[:n], ())
+        if any(c.startswith(prefix) and c != exclude for c in codes):
+            return True
+    return False
+
+
+def _province(s: str) -> tuple[_Place, str] | None:
+    """The province's writing at the start of ``s`` and its two-digit prefix."""
+    for prefix, full, short in _provinces():
+        for written in (full, short):
+            if s.startswith(written) and _names_a_division(
+                s[len(written) :], prefix, f"{prefix}0000"
+            ):
+                return (0, len(written), (full, short)), prefix
+    return None
+
+
+def _province_place(s: str) -> _Place | None:
+    found = _province(s)
+    return found[0] if found else None
+
+
+def _city_place(s: str) -> _Place | None:
+    """A city written right after a written province, followed by one of its counties."""
+    found = _province(s)
+    if found is None:
+        return None
+    (_, start, _), prefix = found
+    rest = s[start:]
+    for full, (code4, short) in _cities().items():
+        if not code4.startswith(prefix):
+            continue
+        for written in (full, short):
+            if rest.startswith(written) and _names_a_division(
+                rest[len(written) :], code4, f"{code4}00"
+            ):
+                return (start, start + len(written), (full, short))
+    return None
+
+
+def _regex(pattern: str, writings: tuple[str, str]) -> _Finder:
+    """A finder for the first match of ``pattern``, whose group 'w' holds the writing."""
+    compiled = re.compile(pattern)
+
+    def find(s: str) -> _Place | None:
+        m = compiled.search(s)
+        return (m.start("w"), m.end("w"), writings) if m else None
+
+    return find
+
+
+_BUILDING = "(?:栋|幢|号楼|座)"
+_ADDRESS_FINDERS: dict[str, _Finder] = {
+    "province_suffix": _province_place,
+    "city_suffix": _city_place,
+    "building": _regex("(?<![0-9A-Za-z])(?:[0-9]{1,3}|[A-Za-z])(?P<w>栋|幢)", ("栋", "幢")),
+    "unit": _regex(f"{_BUILDING}[0-9]{{1,2}}(?P<w>单元|-)(?=[0-9]{{2,4}})", ("单元", "-")),
+    "room": _regex(
+        f"(?:单元|{_BUILDING}[0-9]{{1,2}}-|{_BUILDING})[0-9]{{2,4}}(?P<w>室|)(?=\\s*$)",
+        ("室", ""),
+    ),
+    "street_number": _regex(
+        "(?:路|街|道|巷)[0-9]{1,4}(?P<w>号|)(?=\\s*$|(?![楼院弄栋幢室单组层座期区号])[一-鿿])",
+        ("号", ""),
+    ),
+}
+
+
+def _address_read(s: str) -> Symbols:
+    out: Symbols = {}
+    for name, find in _ADDRESS_FINDERS.items():
+        place = find(s)
+        out[name] = None if place is None else _symbol(s[place[0] : place[1]], place[2])
+    return out
+
+
+def _symbol(written: str, writings: tuple[str, str]) -> int | None:
+    return writings.index(written) if written in writings else None
+
+
+def _address_apply(s: str, symbols: Mapping[str, int]) -> str:
+    for name, find in _ADDRESS_FINDERS.items():
+        if name in symbols:
+            place = find(s)
+            if place is None:
+                raise ValueError(f"the address does not offer slot {name!r}")
+            start, end, writings = place
+            s = s[:start] + writings[symbols[name]] + s[end:]
+    return s
+
+
+_ID = re.compile(r"[0-9*]{17}([xX])")
+_CARD_PLAIN = re.compile(r"[0-9*]{16,19}")
+_CARD_GROUPED = re.compile(r"[0-9*]{4}(?: [0-9*]{4}){3}(?: [0-9*]{1,3})?")
+_MOBILE = re.compile(
+    r"(?P<cc>(?:\+|00)?86[ -]?)?1[0-9*]{2}(?P<sep>[ -]?)[0-9*]{4}(?P=sep)[0-9*]{4}"
+)
+
+
+def _id_read(s: str) -> Symbols:
+    m = _ID.fullmatch(s)
+    return {"check_case": None if m is None else "Xx".index(m.group(1))}
+
+
+def _card_read(s: str) -> Symbols:
+    grouped = 0 if _CARD_PLAIN.fullmatch(s) else 1 if _CARD_GROUPED.fullmatch(s) else None
+    return {"grouping": grouped}
+
+
+def _mobile_read(s: str) -> Symbols:
+    m = _MOBILE.fullmatch(s)
+    if m is None:
+        return {"country_code": None, "grouping": None}
+    return {"country_code": int(m.group("cc") is not None), "grouping": int(bool(m.group("sep")))}
+
+
+_READERS: dict[str, Callable[[str], Symbols]] = {
+    "resident_id": _id_read,
+    "bank_card": _card_read,
+    "mobile": _mobile_read,
+    "address": _address_read,
+}
+
+
+def _check_column(column: str) -> None:
+    if column not in SLOTS:
+        raise ValueError(f"no format variants for column {column!r}; known: {', '.join(SLOTS)}")
+
+
+def _clean(raw: str) -> str:
+    return pii.fold_width(raw).strip()
+
+
+def read(column: str, raw: str) -> Symbols:
+    """The symbol written at each slot of ``column`` in a leaked raw string: 0 or 1, None
+    (erasure) where the slot is masked, missing or written neither way."""
+    _check_column(column)
+    return _READERS[column](_clean(raw))
+
+
+def _full(column: str, value: str) -> str | None:
+    """The normalised value of a digit column when it is complete (not masked), else None."""
+    normal = pii.normalize(column, value)
+    return normal if normal is not None and "*" not in normal else None
+
+
+def slots(column: str, value: str) -> tuple[str, ...]:
+    """The slots a master ``value`` offers, in :data:`SLOTS` order; the same for every variant
+    :func:`apply` writes."""
+    _check_column(column)
+    s = _clean(value)
+    if column == "address":
+        return tuple(name for name, find in _ADDRESS_FINDERS.items() if find(s) is not None)
+    normal = _full(column, s)
+    if normal is None:
+        return ()
+    if column == "resident_id":
+        return ("check_case",) if len(normal) == 18 and normal.endswith("X") else ()
+    return tuple(slot.name for slot in SLOTS[column])
+
+
+def natural(column: str, value: str) -> Symbols:
+    """The symbol a master ``value`` already has at each slot it offers (None where it is
+    written neither way): the caller tells confirmed marks from changed ones with it."""
+    found = read(column, value)
+    return {name: found[name] for name in slots(column, value)}
+
+
+def apply(column: str, value: str, symbols: Mapping[str, int]) -> str:
+    """``value`` written with ``symbols`` at the named slots (others keep their writing, or
+    take writing 0 when an ID, card or mobile is rewritten and has neither). Raises ValueError
+    for a slot the value does not offer or a symbol other than 0 or 1."""
+    offered = slots(column, value)
+    for name, symbol in symbols.items():
+        if name not in offered:
+            raise ValueError(f"the {column} value does not offer slot {name!r}")
+        if symbol not in (0, 1):
+            raise ValueError(f"symbol for slot {name!r} must be 0 or 1")
+    s = _clean(value)
+    if column == "address":
+        return _address_apply(s, symbols)
+    normal = _full(column, s)
+    if normal is None or not symbols:
+        return value
+    chosen = {name: symbols.get(name, found) or 0 for name, found in read(column, s).items()}
+    if column == "resident_id":
+        return normal[:17] + "Xx"[chosen["check_case"]]
+    if column == "bank_card":
+        if not chosen["grouping"]:
+            return normal
+        return " ".join(normal[i : i + 4] for i in range(0, len(normal), 4))
+    number = f"{normal[:3]} {normal[3:7]} {normal[7:]}" if chosen["grouping"] else normal
+    return ("+86 " if chosen["country_code"] else "") + number
