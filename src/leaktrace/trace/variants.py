@@ -16,8 +16,10 @@ full-width digits does not look like an ordinary export; :func:`read` folds them
 What leakers do, slot by slot (the tests pin each case):
 
 - masking hides the characters of a slot: :func:`read` gives None (erasure). ``pii.mask`` keeps
-  an ID's last four characters, so ``check_case`` survives it; a masked mobile or card keeps its
-  grouping when the masker kept the separators.
+  an ID's last four characters, so ``check_case`` survives it; a masked mobile keeps its writing
+  when the masker kept the separators, a masked card only when spaces show its groups (masking
+  4-4-4-4 character by character leaves 19 plain characters, so a masked plain card is None).
+  Masking never turns one symbol into the other.
 - canonicalisation turns a slot into one fixed symbol in every record: removing spaces gives
   ``grouping`` 0 and ``country_code`` stays as written; upper-casing gives ``check_case`` 0;
   replacing 幢 by 栋 gives ``building`` 0; writing 号楼 or a '/' gives None. Trace must treat a
@@ -35,9 +37,9 @@ to a person should count changed positions apart, since only a marked copy expla
 leak whose symbols equal the natural ones almost everywhere points at the master, not a share.
 
 Capacity, measured over 10,000 customers of ``synth.people.draw_people`` (address + ID + card +
-mobile; ``test_trace_variants.test_slots_per_customer``): mean 8.1 slots, quartiles 8 / 8 / 9
-(addresses offer 2-6, mobiles 2, cards 1, IDs ending in X one more), so a leak needs about 13
-customers for 100 positions.
+mobile; ``tests/test_trace_variants.py::test_slots_per_customer`` asserts the lower bounds):
+mean 7.5 slots, quartiles 7 / 8 / 8, minimum 4 (addresses offer 2-5 there, mobiles 2, cards 1,
+IDs ending in X one more), so a leak needs about 14 customers for 100 positions.
 """
 
 from __future__ import annotations
@@ -106,13 +108,15 @@ SLOTS: dict[str, tuple[Slot, ...]] = {
             "province_suffix",
             ("province written in full (浙江省, 北京市)", "province short (浙江, 北京)"),
             "ID cards and registries write the full name; customer-typed and e-commerce "
-            "addresses often drop 省/市/自治区. Only where the next name is a division of it.",
+            "addresses often drop 省/市/自治区. Only where the next name is a division of it and "
+            "the short name names nothing else (not 吉林, which also names 吉林市).",
         ),
         Slot(
             "address",
             "city_suffix",
             ("city with 市 (杭州市)", "city without 市 (杭州)"),
-            "Both in typed addresses; only where a county of that city follows.",
+            "Both in typed addresses; only right after a written province, where a county of "
+            "that city follows and the short name names nothing else.",
         ),
         Slot(
             "address",
@@ -156,26 +160,27 @@ _MAINLAND = tuple(
 
 
 @cache
-def _provinces() -> tuple[tuple[str, str, str], ...]:
-    """(two-digit prefix, full name, short name) of the mainland provinces."""
-    out = []
+def _provinces() -> dict[str, tuple[str, str]]:
+    """Short name -> (two-digit prefix, full name) of the mainland provinces."""
+    out = {}
     for code in _MAINLAND:
         full = divisions()[code][-1].name
         short = next(s for s in PROVINCE_SHORT_NAMES if full.startswith(s))
-        out.append((code[:2], full, short))
-    return tuple(out)
+        out[short] = (code[:2], full)
+    return out
 
 
 @cache
-def _cities() -> dict[str, tuple[str, str]]:
-    """Full name ending in 市 -> (four-digit prefix, short name) of current prefecture cities."""
-    out = {}
+def _cities() -> dict[str, dict[str, tuple[str, str]]]:
+    """Two-digit province prefix -> short name -> (four-digit prefix, full name) of its current
+    prefecture-level cities named ...市."""
+    out: dict[str, dict[str, tuple[str, str]]] = {}
     for code, history in divisions().items():
         current = history[-1]
         name = current.name
         if current.level == "prefecture" and current.end is None and name.endswith("市"):
             if len(name) >= 3:
-                out[name] = (code[:4], name[:-1])
+                out.setdefault(code[:2], {})[name[:-1]] = (code[:4], name)
     return out
 
 
@@ -194,15 +199,30 @@ def _names_a_division(rest: str, prefix: str, exclude: str) -> bool:
     return False
 
 
-def _province(s: str) -> tuple[_Place, str] | None:
-    """The province's writing at the start of ``s`` and its two-digit prefix."""
-    for prefix, full, short in _provinces():
+def _written(
+    s: str, start: int, table: Mapping[str, tuple[str, str]], suffix: str
+) -> tuple[_Place, str] | None:
+    """The division of ``table`` (short name -> (code prefix, full name)) written in full or
+    short at ``start`` of ``s`` and followed by a division under it, with its code prefix."""
+    for n in range(2, 6):
+        found = table.get(s[start : start + n])
+        if found is None:
+            continue
+        prefix, full = found
+        short = s[start : start + n]
+        if len(names().get(short, ())) > 1:
+            return None  # 吉林 also names 吉林市: the short writing would change what it names
         for written in (full, short):
-            if s.startswith(written) and _names_a_division(
-                s[len(written) :], prefix, f"{prefix}0000"
-            ):
-                return (0, len(written), (full, short)), prefix
+            end = start + len(written)
+            if s.startswith(written, start) and _names_a_division(s[end:], prefix, prefix + suffix):
+                return (start, end, (full, short)), prefix
     return None
+
+
+def _province(s: str) -> tuple[_Place, str] | None:
+    """The province written at the start of ``s`` (before one of its divisions), with its
+    two-digit prefix."""
+    return _written(s, 0, _provinces(), "0000")
 
 
 def _province_place(s: str) -> _Place | None:
@@ -216,16 +236,8 @@ def _city_place(s: str) -> _Place | None:
     if found is None:
         return None
     (_, start, _), prefix = found
-    rest = s[start:]
-    for full, (code4, short) in _cities().items():
-        if not code4.startswith(prefix):
-            continue
-        for written in (full, short):
-            if rest.startswith(written) and _names_a_division(
-                rest[len(written) :], code4, f"{code4}00"
-            ):
-                return (start, start + len(written), (full, short))
-    return None
+    city = _written(s, start, _cities().get(prefix, {}), "00")
+    return city[0] if city else None
 
 
 def _regex(pattern: str, writings: tuple[str, str]) -> _Finder:
@@ -293,8 +305,9 @@ def _id_read(s: str) -> Symbols:
 
 
 def _card_read(s: str) -> Symbols:
-    grouped = 0 if _CARD_PLAIN.fullmatch(s) else 1 if _CARD_GROUPED.fullmatch(s) else None
-    return {"grouping": grouped}
+    """Plain only when unmasked: masking 4-4-4-4 character by character leaves 19 plain ones."""
+    plain = "*" not in s and _CARD_PLAIN.fullmatch(s)
+    return {"grouping": 0 if plain else 1 if _CARD_GROUPED.fullmatch(s) else None}
 
 
 def _mobile_read(s: str) -> Symbols:
