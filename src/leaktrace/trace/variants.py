@@ -214,7 +214,11 @@ def _written(
             return None  # 吉林 also names 吉林市: the short writing would change what it names
         for written in (full, short):
             end = start + len(written)
-            if s.startswith(written, start) and _names_a_division(s[end:], prefix, prefix + suffix):
+            if not s.startswith(written, start):
+                continue
+            if s.startswith(full[len(short) :], end):
+                return None  # 济南市市中区: the short writing would read as 济南市 + 中区
+            if _names_a_division(s[end:], prefix, prefix + suffix):
                 return (start, end, (full, short)), prefix
     return None
 
