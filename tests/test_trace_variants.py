@@ -287,6 +287,11 @@ def test_examples_from_real_writing() -> None:
         "unit",
         "room",
     )
+    # A master typed with full-width digits is edited in place, not folded.
+    wide = "浙江省杭州市西湖区文三路１００号３栋２单元３０１室"
+    assert variants.apply("address", wide, {"building": 1, "room": 1}) == wide.replace(
+        "栋", "幢"
+    ).removesuffix("室")
     assert variants.natural("resident_id", "11010519491231002x") == {"check_case": 1}
     assert variants.slots("resident_id", "110105194912310021") == ()
     assert variants.natural("mobile", "+86 138 0013 8000") == {"country_code": 1, "grouping": 1}

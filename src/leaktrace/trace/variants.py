@@ -11,7 +11,7 @@ Every writing is printable GBK/GB18030 text (no zero-width characters, no NBSP) 
 value what leaktrace's checks make of it: IDs, cards and mobiles normalise to the same value,
 addresses keep their validation and the divisions they name. Full-width digits are *not* a slot:
 ``pii.fold_width``, NFKC and Excel's ASC() fold them, and an ID, card or mobile column with
-full-width digits does not look like an ordinary export; :func:`read` folds them before reading.
+full-width digits does not look like an ordinary export; :func:`read` reads through them.
 
 What leakers do, slot by slot (the tests pin each case):
 
@@ -22,7 +22,7 @@ What leakers do, slot by slot (the tests pin each case):
   Masking never turns one symbol into the other.
 - canonicalisation turns a slot into one fixed symbol in every record: removing spaces gives
   ``grouping`` 0 and ``country_code`` stays as written; upper-casing gives ``check_case`` 0;
-  replacing 幢 by 栋 gives ``building`` 0; writing 号楼 or a '/' gives None. Trace must treat a
+  replacing 幢 by 栋 gives ``building`` 0; replacing both by 号楼 gives None. Trace must treat a
   slot whose symbol is the same in every leaked record as suspect (a canonicalised column) and
   count it as erasures, unless the code's biases make that agreement likely.
 
@@ -38,7 +38,7 @@ leak whose symbols equal the natural ones almost everywhere points at the master
 
 Capacity, measured over 10,000 customers of ``synth.people.draw_people`` (address + ID + card +
 mobile; ``tests/test_trace_variants.py::test_slots_per_customer`` asserts the lower bounds):
-mean 7.5 slots, quartiles 7 / 8 / 8, minimum 4 (addresses offer 2-5 there, mobiles 2, cards 1,
+mean 7.5 slots, quartiles 7 / 8 / 8, minimum 4 (addresses offer 1-5, mean 4.4, mobiles 2, cards 1,
 IDs ending in X one more), so a leak needs about 14 customers for 100 positions.
 """
 
@@ -255,18 +255,20 @@ def _regex(pattern: str, writings: tuple[str, str]) -> _Finder:
     return find
 
 
+# Digits half- or full-width, so that the master's own writing is edited in place, unfolded.
+_D = "[0-9０-９]"
 _BUILDING = "(?:栋|幢|号楼|座)"
 _ADDRESS_FINDERS: dict[str, _Finder] = {
     "province_suffix": _province_place,
     "city_suffix": _city_place,
-    "building": _regex("(?<![0-9A-Za-z])(?:[0-9]{1,3}|[A-Za-z])(?P<w>栋|幢)", ("栋", "幢")),
-    "unit": _regex(f"{_BUILDING}[0-9]{{1,2}}(?P<w>单元|-)(?=[0-9]{{2,4}})", ("单元", "-")),
+    "building": _regex(f"(?<![0-9０-９A-Za-z])(?:{_D}{{1,3}}|[A-Za-z])(?P<w>栋|幢)", ("栋", "幢")),
+    "unit": _regex(f"{_BUILDING}{_D}{{1,2}}(?P<w>单元|-)(?={_D}{{2,4}})", ("单元", "-")),
     "room": _regex(
-        f"(?:单元|{_BUILDING}[0-9]{{1,2}}-|{_BUILDING})[0-9]{{2,4}}(?P<w>室|)(?=\\s*$)",
+        f"(?:单元|{_BUILDING}{_D}{{1,2}}-|{_BUILDING}){_D}{{2,4}}(?P<w>室|)(?=\\s*$)",
         ("室", ""),
     ),
     "street_number": _regex(
-        "(?:路|街|道|巷)[0-9]{1,4}(?P<w>号|)(?=\\s*$|(?![楼院弄栋幢室单组层座期区号])[一-鿿])",
+        f"(?:路|街|道|巷){_D}{{1,4}}(?P<w>号|)(?=\\s*$|(?![楼院弄栋幢室单组层座期区号])[一-鿿])",
         ("号", ""),
     ),
 }
@@ -334,15 +336,13 @@ def _check_column(column: str) -> None:
         raise ValueError(f"no format variants for column {column!r}; known: {', '.join(SLOTS)}")
 
 
-def _clean(raw: str) -> str:
-    return pii.fold_width(raw).strip()
-
-
 def read(column: str, raw: str) -> Symbols:
     """The symbol written at each slot of ``column`` in a leaked raw string: 0 or 1, None
-    (erasure) where the slot is masked, missing or written neither way."""
+    (erasure) where the slot is masked, missing or written neither way. Only the slots the
+    master's value offers (:func:`slots`) are positions of the code; ignore the others."""
     _check_column(column)
-    return _READERS[column](_clean(raw))
+    s = raw.strip()
+    return _READERS[column](s if column == "address" else pii.fold_width(s))
 
 
 def _full(column: str, value: str) -> str | None:
@@ -355,10 +355,9 @@ def slots(column: str, value: str) -> tuple[str, ...]:
     """The slots a master ``value`` offers, in :data:`SLOTS` order; the same for every variant
     :func:`apply` writes."""
     _check_column(column)
-    s = _clean(value)
     if column == "address":
-        return tuple(name for name, find in _ADDRESS_FINDERS.items() if find(s) is not None)
-    normal = _full(column, s)
+        return tuple(name for name, find in _ADDRESS_FINDERS.items() if find(value) is not None)
+    normal = _full(column, value)
     if normal is None:
         return ()
     if column == "resident_id":
@@ -374,22 +373,22 @@ def natural(column: str, value: str) -> Symbols:
 
 
 def apply(column: str, value: str, symbols: Mapping[str, int]) -> str:
-    """``value`` written with ``symbols`` at the named slots (others keep their writing, or
-    take writing 0 when an ID, card or mobile is rewritten and has neither). Raises ValueError
-    for a slot the value does not offer or a symbol other than 0 or 1."""
+    """``value`` written with ``symbols`` at the named slots. An address is edited in place and
+    changes nowhere else; an ID, card or mobile is rewritten from its normalised digits, its
+    other slots keeping their writing (writing 0 where it has neither). Raises ValueError for a
+    slot the value does not offer or a symbol other than 0 or 1."""
     offered = slots(column, value)
     for name, symbol in symbols.items():
         if name not in offered:
             raise ValueError(f"the {column} value does not offer slot {name!r}")
         if symbol not in (0, 1):
             raise ValueError(f"symbol for slot {name!r} must be 0 or 1")
-    s = _clean(value)
     if column == "address":
-        return _address_apply(s, symbols)
-    normal = _full(column, s)
+        return _address_apply(value, symbols)
+    normal = _full(column, value)
     if normal is None or not symbols:
         return value
-    chosen = {name: symbols.get(name, found) or 0 for name, found in read(column, s).items()}
+    chosen = {name: symbols.get(name, found) or 0 for name, found in read(column, value).items()}
     if column == "resident_id":
         return normal[:17] + "Xx"[chosen["check_case"]]
     if column == "bank_card":
