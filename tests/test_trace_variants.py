@@ -350,3 +350,34 @@ def test_slots_per_customer() -> None:
     assert counts.mean() >= 7.0
     assert np.percentile(counts, 25) >= 7
     assert counts.min() >= 4
+
+
+FRAGMENTS = [
+    "浙江省",
+    "浙江",
+    "杭州市",
+    "杭州",
+    "西湖区",
+    "吉林",
+    "市",
+    "省",
+    "中山路",
+    "大道",
+    "街",
+]
+FRAGMENTS += ["1", "23", "456", "号", "栋", "幢", "号楼", "座", "单元", "-", "室", "A", "华星小区"]
+FRAGMENTS += ["０", "＊", "*", " ", "x", "X", "+86", "楼", "组"]
+
+
+@pytest.mark.parametrize("column", sorted(VALUES))
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(st.sampled_from(FRAGMENTS), max_size=12), bits=st.lists(st.booleans()))
+def test_any_string_reads_and_round_trips(column: str, parts: list[str], bits: list[bool]) -> None:
+    """Odd writings never raise, and whatever a string offers reads back as written."""
+    value = "".join(parts)
+    offered = variants.slots(column, value)
+    symbols = {name: int(b) for name, b in zip(offered, bits + [False] * 6, strict=False)}
+    out = variants.apply(column, value, symbols)
+    assert variants.slots(column, out) == offered
+    found = variants.read(column, out)
+    assert {k: found[k] for k in offered} == symbols
