@@ -287,6 +287,18 @@ def test_examples_from_real_writing() -> None:
         "unit",
         "room",
     )
+    # A standardising geocoder: full names and 室 read 0; without the province, None.
+    geocoded = variants.read("address", "浙江省杭州市西湖区文三路100号3幢2-301室")
+    assert geocoded == {
+        "province_suffix": 0,
+        "city_suffix": 0,
+        "building": 1,
+        "unit": 1,
+        "room": 0,
+        "street_number": None,
+    }
+    dropped = variants.read("address", "杭州市西湖区文三路100号3幢2-301室")
+    assert dropped["province_suffix"] is None and dropped["city_suffix"] is None
     # A master typed with full-width digits is edited in place, not folded.
     wide = "浙江省杭州市西湖区文三路１００号３栋２单元３０１室"
     assert variants.apply("address", wide, {"building": 1, "room": 1}) == wide.replace(

@@ -22,7 +22,9 @@ What leakers do, slot by slot (the tests pin each case):
   Masking never turns one symbol into the other.
 - canonicalisation turns a slot into one fixed symbol in every record: removing spaces gives
   ``grouping`` 0 and ``country_code`` stays as written; upper-casing gives ``check_case`` 0;
-  replacing 幢 by 栋 gives ``building`` 0; replacing both by 号楼 gives None. Trace must treat a
+  replacing 幢 by 栋 gives ``building`` 0; replacing both by 号楼 gives None; a standardising
+  geocoder (full division names, 室 added) gives ``province_suffix``, ``city_suffix`` and
+  ``room`` 0, and one that drops the province leaves its slots None. Trace must treat a
   slot whose symbol is the same in every leaked record as suspect (a canonicalised column) and
   count it as erasures, unless the code's biases make that agreement likely.
 
