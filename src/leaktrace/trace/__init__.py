@@ -1,0 +1,1 @@
+"""Tracing leaks to their source: canary records, code symbols and accusation."""

@@ -1,0 +1,513 @@
+"""Canary records: synthetic customers planted in one share's copy, regenerable from the key.
+
+Each canary is a keyed, deterministic function of (secret key, share id, index, attempt, share
+date): keyed BLAKE2b in counter mode supplies every draw, so the data owner can rebuild a
+share's canaries from the key and the ledger (which keeps the attempt numbers, usually all 0)
+and nothing else. Fields follow the reference tables, not synth's person generator: provinces,
+ages and surnames by the 2020 census and 公安部 shares (``synth/data``), a county code in force in
+the birth year (GB/T 2260), the MOD 11-2 check character, allocated mobile segments, real BINs
+with a Luhn digit, given-name characters (``trace/data``) and an address in a current county,
+usually that of the ID. A canary that meets a real customer's resident ID, card or mobile (or a
+mobile next to one) is redrawn with the next attempt.
+
+Canaries here are unique to one share: pass the canaries of earlier shares in ``taken`` to keep
+them apart (a canary coded across shares would be planted in several copies, each copy then
+carrying a code word of canaries; not built here).
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import polars as pl
+
+from leaktrace import pii
+from leaktrace.pii.bank_card import luhn_ok
+from leaktrace.pii.resident_id import check_char
+from leaktrace.pii.tables import card_bins, divisions, mobile_segments
+
+KEY_BYTES = (16, 64)  # BLAKE2b takes keys up to 64 bytes; fewer than 16 is too weak a secret
+MAX_ATTEMPTS = 64  # redraws per index before giving up (a collision is rare: ~1e-9 per field)
+MIN_AGE, MAX_AGE = 18, 90  # adult customers
+MALE_SHARE = 105.07 / 205.07  # 2020 census, 公报（第四号）
+# Share of people living outside the county of their ID: the number never changes when a
+# household registration moves, and 2020 census counted 492.76M people living away from it.
+AWAY_SHARE = 0.30
+SINGLE_GIVEN_SHARE = 0.15  # given names of one character among adults
+CREDIT_SHARE = 0.15  # customers whose card on file is a credit card (16 digits)
+FLAT_SHARE = 0.80  # addresses with building, unit and room
+# Older mobile blocks (13x, 15x, 18x) hold most subscribers, newer ones fewer.
+BLOCK_WEIGHTS = {"13": 3.0, "15": 3.0, "18": 3.0, "17": 1.0, "19": 1.0, "14": 0.3, "16": 0.3}
+# Provinces created after 1949 whose older people hold the codes of the province split from.
+PARENT_PROVINCE = {"46": "44", "50": "51"}
+# Words common in Chinese street names; place names of the division table are added.
+STREET_WORDS = (
+    "中山",
+    "人民",
+    "解放",
+    "建设",
+    "和平",
+    "胜利",
+    "新华",
+    "文化",
+    "青年",
+    "朝阳",
+    "光明",
+    "工业",
+    "友谊",
+    "东风",
+    "健康",
+    "民主",
+    "复兴",
+    "团结",
+    "长安",
+    "振兴",
+    "红旗",
+    "育才",
+    "劳动",
+    "府前",
+)
+_GENERIC_COUNTIES = {"市辖区"}
+_PREFIX_SUFFIXES = ("市", "地区", "盟", "自治州")
+
+
+@dataclass(frozen=True)
+class Canary:
+    """One synthetic customer planted in share ``share`` at position ``index``."""
+
+    share: str
+    index: int
+    attempt: int
+    name: str
+    sex: str  # M / F
+    birth_date: dt.date
+    resident_id: str
+    mobile: str
+    card_no: str
+    card_issuer: str
+    address: str
+    province: str
+    city: str
+    county: str
+
+
+@dataclass(frozen=True)
+class Taken:
+    """Identifiers a canary must not take: the master's customers (and other shares' canaries)."""
+
+    resident_ids: frozenset[str] = frozenset()
+    mobiles: frozenset[str] = frozenset()
+    cards: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame | pl.LazyFrame) -> Taken:
+        """From a frame with any of the columns resident_id, mobile, card_no (or bank_card)."""
+        cols = set(frame.collect_schema().names())
+
+        def values(*names: str) -> frozenset[str]:
+            got: set[str] = set()
+            for n in names:
+                if n in cols:
+                    col = frame.lazy().select(pl.col(n).cast(pl.String)).collect().to_series()
+                    got.update(col.drop_nulls().to_list())
+            return frozenset(got)
+
+        return cls(values("resident_id"), values("mobile"), values("card_no", "bank_card"))
+
+    def clashes(self, c: Canary) -> bool:
+        """True when ``c`` repeats an identifier here or sits next to a mobile here (±1)."""
+        m = int(c.mobile)
+        return (
+            c.resident_id in self.resident_ids
+            or c.card_no in self.cards
+            or any(str(m + d) in self.mobiles for d in (-1, 0, 1))
+        )
+
+    def __or__(self, other: Taken) -> Taken:
+        return Taken(
+            self.resident_ids | other.resident_ids,
+            self.mobiles | other.mobiles,
+            self.cards | other.cards,
+        )
+
+
+class _Stream:
+    """Uniform draws from keyed BLAKE2b in counter mode over (share, index, attempt)."""
+
+    def __init__(self, key: bytes, share: str, index: int, attempt: int) -> None:
+        self._key = key
+        self._label = b"%s\x00%d\x00%d\x00" % (share.encode("utf-8"), index, attempt)
+        self._counter = 0
+        self._buf = b""
+
+    def _word(self) -> int:
+        if len(self._buf) < 8:
+            h = hashlib.blake2b(
+                self._label + self._counter.to_bytes(8, "big"),
+                key=self._key,
+                person=b"leaktrace-canary",
+            )
+            self._counter += 1
+            self._buf = h.digest()
+        w, self._buf = self._buf[:8], self._buf[8:]
+        return int.from_bytes(w, "big")
+
+    def uniform(self) -> float:
+        return (self._word() >> 11) / float(1 << 53)
+
+    def below(self, n: int) -> int:
+        """An integer in [0, n); bias at most n / 2**64."""
+        return self._word() % n
+
+    def weighted(self, cumulative: list[float]) -> int:
+        """An index drawn by the cumulative weights ``cumulative``."""
+        return bisect.bisect_right(cumulative, self.uniform() * cumulative[-1])
+
+
+def _cumulative(weights: Iterable[float]) -> list[float]:
+    out, total = [], 0.0
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+def _read(package: str, name: str) -> list[dict[str, str]]:
+    text = resources.files(package).joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@dataclass(frozen=True)
+class _County:
+    code: str
+    province: str
+    city: str
+    county: str
+    prefix: str  # 广东省广州市天河区; 北京市朝阳区 (no repeated municipality)
+
+
+@dataclass
+class _Tables:
+    provinces: list[str]  # two-digit codes
+    province_cum: list[float]
+    ages: list[int]
+    age_cum: list[float]
+    surnames: list[str]
+    surname_cum: list[float]
+    given: dict[str, tuple[list[str], list[float]]]
+    current: dict[str, list[_County]]  # per province, counties in force today
+    current_by_code: dict[str, _County]
+    spans: dict[str, list[tuple[str, int, int]]]  # per province: (code, first, last year)
+    streets: list[str]
+    segments: list[str]
+    segment_cum: list[float]
+    bins: dict[bool, list[list[str]]]  # credit? -> per bank, its BINs
+    bank: dict[str, str]
+    by_year: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+
+    def codes_in_force(self, province: str, year: int) -> list[str]:
+        """County codes of ``province`` in force in ``year`` (the parent's for new provinces)."""
+        got = self.by_year.get((province, year))
+        if got is None:
+            got = [c for c, a, b in self.spans[province] if a <= year <= b]
+            if not got and province in PARENT_PROVINCE:
+                got = self.codes_in_force(PARENT_PROVINCE[province], year)
+            self.by_year[(province, year)] = got
+        return got
+
+
+def _stem(name: str) -> str | None:
+    """A prefecture's name without its suffix, when two characters remain (广州市 -> 广州)."""
+    for s in _PREFIX_SUFFIXES:
+        if name.endswith(s) and len(name) - len(s) == 2:
+            return name[: -len(s)]
+    return None
+
+
+@cache
+def _tables() -> _Tables:
+    prov_rows = _read("leaktrace.synth", "provinces.csv")
+    provinces = [f"{int(r['code']):02d}" for r in prov_rows]
+    prov_names = {f"{int(r['code']):02d}": r["name"] for r in prov_rows}
+
+    age_rows = _read("leaktrace.synth", "age_bands.csv")
+    ages = list(range(MIN_AGE, MAX_AGE + 1))
+    age_w = []
+    for a in ages:
+        band = next(r for r in age_rows if int(r["age_from"]) <= a <= int(r["age_to"]))
+        width = int(band["age_to"]) - int(band["age_from"]) + 1
+        age_w.append(float(band["population"]) / width)
+
+    sn = _read("leaktrace.synth", "surnames.csv")
+    given: dict[str, tuple[list[str], list[float]]] = {}
+    for sex in ("M", "F"):
+        rows = [r for r in _read("leaktrace.trace", "given_chars.csv") if r["sex"] == sex]
+        given[sex] = (
+            [r["char"] for r in rows],
+            _cumulative(1.0 / (int(r["rank"]) + 10) for r in rows),
+        )
+
+    spans: dict[str, list[tuple[str, int, int]]] = {p: [] for p in provinces}
+    current: dict[str, list[_County]] = {p: [] for p in provinces}
+    by_code: dict[str, _County] = {}
+    streets = list(STREET_WORDS)
+    table = divisions()
+    for code, names in table.items():
+        prov = code[:2]
+        if prov not in spans:
+            continue
+        for n in names:
+            if n.level == "prefecture" and n.end is None and (stem := _stem(n.name)):
+                streets.append(stem)
+            if n.level != "county" or n.name in _GENERIC_COUNTIES:
+                continue
+            spans[prov].append((code, n.start or 1900, n.end or 2100))
+            if n.end is None:
+                pref = next((p.name for p in table.get(code[:4] + "00", ()) if p.end is None), "")
+                pname = prov_names[prov]
+                if pref in ("市辖区", "县"):
+                    city, prefix = pname, pname + n.name
+                elif "直辖" in pref or not pref:
+                    city, prefix = n.name, pname + n.name
+                else:
+                    city, prefix = pref, pname + pref + n.name
+                county = _County(code, pname, city, n.name, prefix)
+                current[prov].append(county)
+                by_code[code] = county
+    streets = sorted(set(streets))
+
+    segs = [p for p, (en, _) in mobile_segments().items() if en]
+    per_block: dict[str, int] = {}
+    for p in segs:
+        per_block[p[:3]] = per_block.get(p[:3], 0) + 1
+    seg_w = [BLOCK_WEIGHTS[p[:2]] / per_block[p[:3]] for p in segs]
+
+    bins: dict[bool, dict[str, list[str]]] = {False: {}, True: {}}
+    bank = {}
+    for b, (bank_zh, _, kind) in card_bins().items():
+        if len(b) in (5, 6):
+            bins[kind == "credit"].setdefault(bank_zh, []).append(b)
+            bank[b] = bank_zh
+
+    return _Tables(
+        provinces=provinces,
+        province_cum=_cumulative(float(r["population"]) for r in prov_rows),
+        ages=ages,
+        age_cum=_cumulative(age_w),
+        surnames=[r["surname"] for r in sn],
+        surname_cum=_cumulative(float(r["share_pct"]) for r in sn),
+        given=given,
+        current={p: sorted(cs, key=lambda c: c.code) for p, cs in current.items()},
+        current_by_code=by_code,
+        spans={p: sorted(s) for p, s in spans.items()},
+        streets=streets,
+        segments=segs,
+        segment_cum=_cumulative(seg_w),
+        bins={k: [sorted(v[b]) for b in sorted(v)] for k, v in bins.items()},
+        bank=bank,
+    )
+
+
+def _birth_date(s: _Stream, t: _Tables, as_of: dt.date) -> dt.date:
+    """A birth date giving an age drawn from the census bands, uniform within the year of age."""
+    age = t.ages[s.weighted(t.age_cum)]
+    latest = _years_before(as_of, age)
+    earliest = _years_before(as_of, age + 1) + dt.timedelta(days=1)
+    return earliest + dt.timedelta(days=s.below((latest - earliest).days + 1))
+
+
+def _years_before(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - years, day=28)
+
+
+def _home(s: _Stream, t: _Tables, province: str, code: str) -> _County:
+    """The current county a holder of ``code`` lives in: the same county, else one of its
+    prefecture or province today (older Hainan and Chongqing people live where they always did)."""
+    if code in t.current_by_code:
+        return t.current_by_code[code]
+    if code[:2] != province:
+        pool = t.current[province]
+    else:
+        pool = [c for c in t.current[province] if c.code[:4] == code[:4]] or t.current[province]
+    return pool[s.below(len(pool))]
+
+
+def _name(s: _Stream, t: _Tables, sex: str) -> str:
+    chars, cum = t.given[sex]
+    n = 1 if s.uniform() < SINGLE_GIVEN_SHARE else 2
+    given = "".join(chars[s.weighted(cum)] for _ in range(n))
+    return t.surnames[s.weighted(t.surname_cum)] + given
+
+
+def _address(s: _Stream, t: _Tables, county: _County) -> str:
+    street = t.streets[s.below(len(t.streets))]
+    street += ("", "东", "西", "南", "北", "中")[s.below(6)] + ("路", "街", "大道")[s.below(3)]
+    out = f"{county.prefix}{street}{1 + s.below(399)}号"
+    if s.uniform() < FLAT_SHARE:
+        room = (1 + s.below(32)) * 100 + 1 + s.below(4)
+        out += f"{1 + s.below(29)}栋{1 + s.below(6)}单元{room}室"
+    return out
+
+
+def _mobile(s: _Stream, t: _Tables) -> str:
+    seg = t.segments[s.weighted(t.segment_cum)]
+    free = 11 - len(seg)
+    return seg + str(s.below(10**free)).zfill(free)
+
+
+def _card(s: _Stream, t: _Tables) -> tuple[str, str]:
+    """A card number on a real BIN with its Luhn digit, and its bank."""
+    credit = s.uniform() < CREDIT_SHARE
+    banks = t.bins[credit]
+    bins = banks[s.below(len(banks))]
+    bin_ = bins[s.below(len(bins))]
+    length = 16 if credit else 19
+    body = bin_ + "".join(str(s.below(10)) for _ in range(length - 1 - len(bin_)))
+    check = next(d for d in "0123456789" if luhn_ok(body + d))
+    return body + check, t.bank[bin_]
+
+
+def canary(key: bytes, share: str, index: int, as_of: dt.date, attempt: int = 0) -> Canary:
+    """Canary ``index`` of ``share`` (dated ``as_of``, for the ages), draw number ``attempt``."""
+    if not KEY_BYTES[0] <= len(key) <= KEY_BYTES[1]:
+        raise ValueError(f"the key must be {KEY_BYTES[0]} to {KEY_BYTES[1]} bytes")
+    if index < 0 or attempt < 0:
+        raise ValueError("index and attempt must not be negative")
+    s = _Stream(key, share, index, attempt)
+    t = _tables()
+    sex = "M" if s.uniform() < MALE_SHARE else "F"
+    birth = _birth_date(s, t, as_of)
+    province = t.provinces[s.weighted(t.province_cum)]
+    codes = t.codes_in_force(province, birth.year)
+    code = codes[s.below(len(codes))]
+    seq = 2 * s.below(499) + (3 if sex == "M" else 2)  # odd for men, even for women; never 000
+    body = f"{code}{birth:%Y%m%d}{seq:03d}"
+    county = _home(s, t, province, code)
+    if s.uniform() < AWAY_SHARE:
+        moved = t.current[t.provinces[s.weighted(t.province_cum)]]
+        county = moved[s.below(len(moved))]
+    card, bank = _card(s, t)
+    return Canary(
+        share=share,
+        index=index,
+        attempt=attempt,
+        name=_name(s, t, sex),
+        sex=sex,
+        birth_date=birth,
+        resident_id=body + check_char(body),
+        mobile=_mobile(s, t),
+        card_no=card,
+        card_issuer=bank,
+        address=_address(s, t, county),
+        province=county.province,
+        city=county.city,
+        county=county.county,
+    )
+
+
+def plant(
+    key: bytes, share: str, count: int, as_of: dt.date, taken: Taken | None = None
+) -> list[Canary]:
+    """The ``count`` canaries of ``share``, each redrawn until it clashes with nothing in
+    ``taken`` (the master's identifiers, other shares' canaries) nor with an earlier one."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    used = taken or Taken()
+    ids: set[str] = set()
+    mobiles: set[str] = set()
+    cards: set[str] = set()
+    out = []
+    for index in range(count):
+        for attempt in range(MAX_ATTEMPTS):
+            c = canary(key, share, index, as_of, attempt)
+            m = int(c.mobile)
+            if not (
+                used.clashes(c)
+                or c.resident_id in ids
+                or c.card_no in cards
+                or any(str(m + d) in mobiles for d in (-1, 0, 1))
+            ):
+                break
+        else:
+            raise ValueError(f"canary {index} clashes in {MAX_ATTEMPTS} draws")
+        ids.add(c.resident_id)
+        mobiles.add(c.mobile)
+        cards.add(c.card_no)
+        out.append(c)
+    return out
+
+
+def frame(canaries: Iterable[Canary]) -> pl.DataFrame:
+    """Canaries as rows in the master's customer columns (name, resident_id, sex, ...)."""
+    rows = list(canaries)
+    cols = [f for f in Canary.__dataclass_fields__ if f not in ("share", "index", "attempt")]
+    return pl.DataFrame(
+        {c: [getattr(r, c) for r in rows] for c in cols},
+        schema={c: (pl.Date if c == "birth_date" else pl.String) for c in cols},
+    )
+
+
+@dataclass(frozen=True)
+class PlantedShare:
+    """What the ledger keeps to rebuild a share's canaries: its id, date and each attempt."""
+
+    share: str
+    as_of: dt.date
+    attempts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, share: str, as_of: dt.date, canaries: Iterable[Canary]) -> PlantedShare:
+        return cls(share, as_of, tuple(c.attempt for c in canaries))
+
+
+@dataclass(frozen=True)
+class CanaryHit:
+    """A leaked record that carries canary ``index`` of ``share``: which identifiers matched."""
+
+    share: str
+    index: int
+    fields: tuple[str, ...]
+
+
+_FIELDS = {"resident_id": "resident_id", "mobile": "mobile", "card_no": "bank_card"}
+
+
+class CanaryIndex:
+    """Reverse lookup from a canary's identifiers to its share and index (no personal data:
+    canaries are synthetic)."""
+
+    def __init__(self, canaries: Iterable[Canary]) -> None:
+        self._by: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for c in canaries:
+            for f in _FIELDS:
+                self._by.setdefault((f, getattr(c, f)), []).append((c.share, c.index))
+
+    @classmethod
+    def regenerate(cls, key: bytes, shares: Iterable[PlantedShare]) -> CanaryIndex:
+        """The index of every share's canaries, rebuilt from the key and the ledger."""
+        return cls(
+            canary(key, p.share, i, p.as_of, a) for p in shares for i, a in enumerate(p.attempts)
+        )
+
+    def lookup(self, record: Mapping[str, str | None]) -> list[CanaryHit]:
+        """The canaries whose resident ID, mobile or card number ``record`` carries, as written
+        in a leak (separators, +86, lower-case x are normalised; masked values match nothing)."""
+        found: dict[tuple[str, int], list[str]] = {}
+        for f, kind in _FIELDS.items():
+            raw = record.get(f) or (record.get(kind) if kind != f else None)
+            value = pii.normalize(kind, raw) if raw else None
+            if value is None or "*" in value:
+                continue
+            for hit in self._by.get((f, value), ()):
+                found.setdefault(hit, []).append(f)
+        return [CanaryHit(s, i, tuple(fs)) for (s, i), fs in sorted(found.items())]
