@@ -6,8 +6,8 @@ share's canaries from the key and the ledger (which keeps the attempt numbers, u
 and nothing else. Fields follow the reference tables, not synth's person generator: provinces,
 ages and surnames by the 2020 census and 公安部 shares (``synth/data``), a county code in force in
 the birth year (GB/T 2260), the MOD 11-2 check character, allocated mobile segments, real BINs
-with a Luhn digit, given-name characters (``trace/data``) and an address in a current county,
-usually that of the ID. A canary that meets a real customer's resident ID, card or mobile (or a
+with a Luhn digit, given names from the list of the most common ones (张伟, 王芳, 秀英 …) that
+Faker's zh_CN provider keeps, and an address in a current county, usually that of the ID. A canary that meets a real customer's resident ID, card or mobile (or a
 mobile next to one) is redrawn with the next attempt.
 
 Canaries here are unique to one share: pass the canaries of earlier shares in ``taken`` to keep
@@ -27,6 +27,7 @@ from functools import cache
 from importlib import resources
 
 import polars as pl
+from faker.providers.person.zh_CN import Provider as Person
 
 from leaktrace import pii
 from leaktrace.pii.bank_card import luhn_ok
@@ -75,7 +76,7 @@ STREET_WORDS = (
     "府前",
 )
 _GENERIC_COUNTIES = {"市辖区"}
-_PREFIX_SUFFIXES = ("市", "地区", "盟", "自治州")
+_PREFIX_SUFFIXES = ("市", "地区", "盟")
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ class _Tables:
     age_cum: list[float]
     surnames: list[str]
     surname_cum: list[float]
-    given: dict[str, tuple[list[str], list[float]]]
+    given: dict[str, tuple[list[str], list[str]]]  # per sex: one-character, two-character
     current: dict[str, list[_County]]  # per province, counties in force today
     current_by_code: dict[str, _County]
     spans: dict[str, list[tuple[str, int, int]]]  # per province: (code, first, last year)
@@ -224,9 +225,10 @@ class _Tables:
 
 
 def _stem(name: str) -> str | None:
-    """A prefecture's name without its suffix, when two characters remain (广州市 -> 广州)."""
+    """A prefecture's name without its suffix, as streets are named (广州市 -> 广州路), when
+    2-4 characters remain; None for autonomous prefectures (their names run long)."""
     for s in _PREFIX_SUFFIXES:
-        if name.endswith(s) and len(name) - len(s) == 2:
+        if name.endswith(s) and 2 <= len(name) - len(s) <= 4 and "族" not in name:
             return name[: -len(s)]
     return None
 
@@ -246,13 +248,13 @@ def _tables() -> _Tables:
         age_w.append(float(band["population"]) / width)
 
     sn = _read("leaktrace.synth", "surnames.csv")
-    given: dict[str, tuple[list[str], list[float]]] = {}
-    for sex in ("M", "F"):
-        rows = [r for r in _read("leaktrace.trace", "given_chars.csv") if r["sex"] == sex]
-        given[sex] = (
-            [r["char"] for r in rows],
-            _cumulative(1.0 / (int(r["rank"]) + 10) for r in rows),
-        )
+    given: dict[str, tuple[list[str], list[str]]] = {}
+    for sex, names in (("M", Person.first_names_male), ("F", Person.first_names_female)):
+        unique = list(dict.fromkeys(names))
+        singles = [n for n in unique if len(n) == 1]
+        pairs = [n for n in unique if len(n) == 2]
+        pairs += [a + b for a in singles for b in singles if a != b and a + b not in pairs]
+        given[sex] = (singles, pairs)
 
     spans: dict[str, list[tuple[str, int, int]]] = {p: [] for p in provinces}
     current: dict[str, list[_County]] = {p: [] for p in provinces}
@@ -343,9 +345,12 @@ def _home(s: _Stream, t: _Tables, province: str, code: str) -> _County:
 
 
 def _name(s: _Stream, t: _Tables, sex: str) -> str:
-    chars, cum = t.given[sex]
-    n = 1 if s.uniform() < SINGLE_GIVEN_SHARE else 2
-    given = "".join(chars[s.weighted(cum)] for _ in range(n))
+    """Surname by its share; a given name of one listed character (all equally likely), or of
+    two: a listed two-character name or two distinct listed characters, all equally likely (no
+    per-name shares are published)."""
+    singles, pairs = t.given[sex]
+    pool = singles if s.uniform() < SINGLE_GIVEN_SHARE else pairs
+    given = pool[s.below(len(pool))]
     return t.surnames[s.weighted(t.surname_cum)] + given
 
 
