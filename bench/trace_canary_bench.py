@@ -129,9 +129,12 @@ def samples(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def realism_auc(
-    canaries: pl.DataFrame, customers: pl.DataFrame, columns: list[str] | None = None
+    canaries: pl.DataFrame,
+    customers: pl.DataFrame,
+    columns: list[str] | None = None,
+    folds: int = 5,
 ) -> float:
-    """Mean 5-fold cross-validated AUC of a gradient-boosted classifier telling ``canaries``
+    """Mean ``folds``-fold cross-validated AUC of a gradient-boosted classifier telling ``canaries``
     from ``customers`` on :func:`features` (or only ``columns`` of them)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -149,10 +152,10 @@ def realism_auc(
         categorical_features=[c in CATEGORICAL for c in cols],
         random_state=0,
     )
-    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    split = StratifiedKFold(folds, shuffle=True, random_state=0)
     # One thread: OpenMP threads spinning on a busy 2-core machine cost ten times the CPU.
     with threadpool_limits(1):
-        return float(cross_val_score(model, x, y, cv=folds, scoring="roc_auc").mean())
+        return float(cross_val_score(model, x, y, cv=split, scoring="roc_auc").mean())
 
 
 def run(n: int) -> str:

@@ -1,0 +1,187 @@
+"""Canary records: valid in every check, clear of the master, keyed per share, found again by
+the key, and not told apart from customers by a classifier."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from bench.trace_canary_bench import AUC_MAX, realism_auc
+from leaktrace import pii
+from leaktrace.pii.tables import divisions
+from leaktrace.synth.people import draw_people
+from leaktrace.trace import canary as canary_module
+from leaktrace.trace.canary import (
+    CanaryIndex,
+    PlantedShare,
+    Taken,
+    canary,
+    frame,
+    plant,
+)
+from leaktrace.verify.forgery import forgery_signals
+
+KEY = bytes.fromhex("8f1c2a7be0d94c35a61e9b0f7d2c4e5a91b3c6d8e0f2a4b6c8d0e2f4a6b8c0d2")
+AS_OF = dt.date(2026, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def canaries() -> list:
+    return plant(KEY, "share-0001", 2_000, AS_OF)
+
+
+def test_every_canary_passes_validation_and_is_consistent(canaries: list) -> None:
+    for c in canaries:
+        for kind, value in (
+            ("resident_id", c.resident_id),
+            ("mobile", c.mobile),
+            ("bank_card", c.card_no),
+        ):
+            v = pii.validate(kind, value)
+            assert v.valid and not v.notes, (kind, c.index, v)
+        rid = pii.derive("resident_id", c.resident_id)
+        assert rid["birth_date"] == c.birth_date
+        assert int(c.resident_id[16]) % 2 == (c.sex == "M")
+        # the county code was in force in the birth year, not only not yet retired
+        assert any(
+            (n.start or 0) <= c.birth_date.year <= (n.end or 9999)
+            for n in divisions()[c.resident_id[:6]]
+        )
+        b = c.birth_date
+        age = AS_OF.year - b.year - ((AS_OF.month, AS_OF.day) < (b.month, b.day))
+        assert 18 <= age <= 90
+        assert c.address.startswith(c.province) and c.county in c.address
+        assert pii.derive("bank_card", c.card_no)["bank_zh"] == c.card_issuer
+
+
+def test_canaries_trip_no_forgery_signal_real_customers_do_not(canaries: list) -> None:
+    mine = frame(canaries).rename({"card_no": "bank_card"})
+    real = draw_people(np.random.default_rng(7), 2_000, AS_OF).rename({"card_no": "bank_card"})
+    ours = {s.name: s for s in forgery_signals(mine, today=AS_OF)}
+    theirs = {s.name: s for s in forgery_signals(real, today=AS_OF)}
+    assert (
+        set(ours)
+        == set(theirs)
+        >= {
+            "id_checksum",
+            "id_division",
+            "id_birth",
+            "sex_ratio",
+            "age_60_plus",
+            "region_consistency",
+            "card_luhn",
+            "mobile_unallocated",
+            "mobile_sequences",
+            "duplicates",
+        }
+    )
+    assert [s.name for s in ours.values() if s.flagged] == []
+    # the descriptive shares sit where real customers' do
+    for name in ("sex_ratio", "age_60_plus", "region_consistency"):
+        assert abs(ours[name].value - theirs[name].value) < 0.05, name
+
+
+def test_canaries_never_collide_with_the_master(canaries: list) -> None:
+    # A master holding some canaries' identifiers (and a mobile next to another's): those are
+    # redrawn, the rest stay as they were.
+    hit_id, hit_mobile, hit_card = canaries[3], canaries[10], canaries[17]
+    master = pl.concat(
+        [
+            draw_people(np.random.default_rng(1), 3_000, AS_OF).select(
+                "resident_id", "mobile", "card_no"
+            ),
+            pl.DataFrame(
+                {
+                    "resident_id": [hit_id.resident_id],
+                    "mobile": [str(int(hit_mobile.mobile) + 1)],
+                    "card_no": [hit_card.card_no],
+                }
+            ),
+        ]
+    )
+    taken = Taken.of(master.lazy())
+    again = plant(KEY, "share-0001", len(canaries), AS_OF, taken)
+    for c in again:
+        assert c.resident_id not in taken.resident_ids
+        assert c.card_no not in taken.cards
+        assert not {str(int(c.mobile) + d) for d in (-1, 0, 1)} & taken.mobiles
+    changed = {c.index for c, d in zip(canaries, again, strict=True) if c != d}
+    assert changed == {3, 10, 17}
+    assert all(again[i].attempt == 1 for i in changed)
+    assert again[3] == canary(KEY, "share-0001", 3, AS_OF, attempt=1)
+
+
+def test_taken_reads_a_bank_card_column() -> None:
+    master = pl.DataFrame({"bank_card": ["6222021234567890128"], "mobile": ["13800138000"]})
+    taken = Taken.of(master)
+    assert taken.cards == {"6222021234567890128"}
+    assert taken.mobiles == {"13800138000"} and taken.resident_ids == frozenset()
+
+
+def test_canaries_are_keyed_and_deterministic(canaries: list) -> None:
+    assert plant(KEY, "share-0001", 50, AS_OF) == canaries[:50]
+    assert canary(KEY, "share-0001", 42, AS_OF) == canaries[42]
+    other_key = plant(bytes(reversed(KEY)), "share-0001", 200, AS_OF)
+    other_share = plant(KEY, "share-0002", 200, AS_OF)
+    for other in (other_key, other_share):
+        for field in ("resident_id", "mobile", "card_no", "address"):
+            ours = {getattr(c, field) for c in canaries}
+            assert not ours & {getattr(c, field) for c in other}, field
+    # within a share, every identifier is distinct
+    for field in ("resident_id", "mobile", "card_no"):
+        assert len({getattr(c, field) for c in canaries}) == len(canaries)
+
+
+def test_misuse_is_refused() -> None:
+    with pytest.raises(ValueError, match="16 to 64 bytes"):
+        canary(b"short", "s", 0, AS_OF)
+    with pytest.raises(ValueError, match="negative"):
+        canary(KEY, "s", -1, AS_OF)
+    with pytest.raises(ValueError, match="negative"):
+        plant(KEY, "s", -1, AS_OF)
+
+
+def test_lookup_finds_the_share_from_leaked_values_as_written(canaries: list) -> None:
+    second = plant(KEY, "share-0002", 30, AS_OF)
+    ledger = [
+        PlantedShare.of("share-0001", AS_OF, canaries[:30]),
+        PlantedShare.of("share-0002", AS_OF, second),
+    ]
+    index = CanaryIndex.regenerate(KEY, ledger)
+    c = second[7]
+    card = " ".join(c.card_no[i : i + 4] for i in range(0, len(c.card_no), 4))
+    leaked = {
+        "resident_id": c.resident_id.lower()[:-1] + c.resident_id[-1].lower(),
+        "mobile": f"+86 {c.mobile[:3]}-{c.mobile[3:7]}-{c.mobile[7:]}",
+        "bank_card": card,
+    }
+    [hit] = index.lookup(leaked)
+    assert (hit.share, hit.index) == ("share-0002", 7)
+    assert set(hit.fields) == {"resident_id", "mobile", "card_no"}
+    # a masked value matches nothing; one identifier is enough to name the canary
+    masked = {"resident_id": pii.mask("resident_id", c.resident_id), "mobile": c.mobile}
+    assert [(h.share, h.index, h.fields) for h in index.lookup(masked)] == [
+        ("share-0002", 7, ("mobile",))
+    ]
+    # real customers and canaries of shares not in the ledger are not canaries
+    stranger = canary(KEY, "share-0003", 7, AS_OF)
+    assert index.lookup(dataclasses.asdict(stranger)) == []
+    assert index.lookup({"resident_id": None, "mobile": "", "card_no": "not a card"}) == []
+
+
+def test_a_classifier_cannot_tell_canaries_from_customers() -> None:
+    mine = frame(plant(KEY, "realism", 5_000, AS_OF))
+    customers = draw_people(np.random.default_rng(2026), 5_000, AS_OF)
+    assert realism_auc(mine, customers, folds=3) <= AUC_MAX
+
+
+def test_the_classifier_catches_canaries_that_never_moved(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check can fail: canaries all living in their ID's county are told apart.
+    monkeypatch.setattr(canary_module, "AWAY_SHARE", 0.0)
+    mine = frame(plant(KEY, "homebodies", 2_000, AS_OF))
+    customers = draw_people(np.random.default_rng(2027), 2_000, AS_OF)
+    assert realism_auc(mine, customers, folds=3) > 0.6
