@@ -185,3 +185,24 @@ def test_the_classifier_catches_canaries_that_never_moved(monkeypatch: pytest.Mo
     mine = frame(plant(KEY, "homebodies", 2_000, AS_OF))
     customers = draw_people(np.random.default_rng(2027), 2_000, AS_OF)
     assert realism_auc(mine, customers, folds=3) > 0.6
+
+
+def test_hits_name_the_rows_of_a_leak_that_carry_canaries(canaries: list) -> None:
+    index = CanaryIndex(canaries[:100])
+    people = draw_people(np.random.default_rng(3), 200, AS_OF).select(
+        "resident_id", "mobile", pl.col("card_no").alias("bank_card")
+    )
+    planted = frame([canaries[5], canaries[60]]).select(
+        pl.col("resident_id").str.to_lowercase(),
+        pl.col("mobile").map_elements(lambda m: pii.mask("mobile", m), return_dtype=pl.String),
+        pl.col("card_no").str.replace(r"^(\d{4})(\d{4})", "$1 $2 ").alias("bank_card"),
+    )
+    leak = pl.concat([people[:50], planted, people[50:]])
+    got = index.hits(leak)
+    assert got.select("row", "share", "index").unique().sort("row").rows() == [
+        (50, "share-0001", 5),
+        (51, "share-0001", 60),
+    ]
+    assert set(got["field"]) == {"resident_id", "card_no"}  # the masked mobiles match nothing
+    assert index.hits(people).height == 0
+    assert index.hits(pl.DataFrame({"name": ["张伟"]})).height == 0

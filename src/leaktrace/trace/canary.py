@@ -4,15 +4,17 @@ Each canary is a keyed, deterministic function of (secret key, share id, index, 
 date): keyed BLAKE2b in counter mode supplies every draw, so the data owner can rebuild a
 share's canaries from the key and the ledger (which keeps the attempt numbers, usually all 0)
 and nothing else. Fields follow the reference tables, not synth's person generator: provinces,
-ages and surnames by the 2020 census and 公安部 shares (``synth/data``), a county code in force in
-the birth year (GB/T 2260), the MOD 11-2 check character, allocated mobile segments, real BINs
-with a Luhn digit, given names from the list of the most common ones (张伟, 王芳, 秀英 …) that
-Faker's zh_CN provider keeps, and an address in a current county, usually that of the ID. A canary that meets a real customer's resident ID, card or mobile (or a
-mobile next to one) is redrawn with the next attempt.
+ages and surnames by the 2020 census and 公安部 shares (``synth/data``), a county code in force
+in the birth year (GB/T 2260), the MOD 11-2 check character, allocated mobile segments, real
+BINs with a Luhn digit, given names from the list of the most common ones (伟, 芳, 秀英 …) that
+Faker's zh_CN provider keeps, and an address in a current county, usually that of the ID. A
+canary that meets a real customer's resident ID, card or mobile (or a mobile next to one) is
+redrawn with the next attempt.
 
-Canaries here are unique to one share: pass the canaries of earlier shares in ``taken`` to keep
-them apart (a canary coded across shares would be planted in several copies, each copy then
-carrying a code word of canaries; not built here).
+Canaries are written in the master's canonical form; the share's format variants are applied
+to them as to any record. They are unique to one share: pass the canaries of earlier shares in
+``taken`` to keep them apart (coding canaries across shares, each copy carrying a code word of
+shared canaries, is not built here). A paid name+ID check (二要素) can still filter them out.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import csv
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
 
@@ -101,11 +104,12 @@ class Canary:
 
 @dataclass(frozen=True)
 class Taken:
-    """Identifiers a canary must not take: the master's customers (and other shares' canaries)."""
+    """Identifiers a canary must not take: the master's customers (and other shares' canaries,
+    e.g. ``Taken.of(frame(earlier))``), as sets of normalised values."""
 
-    resident_ids: frozenset[str] = frozenset()
-    mobiles: frozenset[str] = frozenset()
-    cards: frozenset[str] = frozenset()
+    resident_ids: AbstractSet[str] = frozenset()
+    mobiles: AbstractSet[str] = frozenset()
+    cards: AbstractSet[str] = frozenset()
 
     @classmethod
     def of(cls, frame: pl.DataFrame | pl.LazyFrame) -> Taken:
@@ -129,13 +133,6 @@ class Taken:
             c.resident_id in self.resident_ids
             or c.card_no in self.cards
             or any(str(m + d) in self.mobiles for d in (-1, 0, 1))
-        )
-
-    def __or__(self, other: Taken) -> Taken:
-        return Taken(
-            self.resident_ids | other.resident_ids,
-            self.mobiles | other.mobiles,
-            self.cards | other.cards,
         )
 
 
@@ -427,21 +424,16 @@ def plant(
     ``taken`` (the master's identifiers, other shares' canaries) nor with an earlier one."""
     if count < 0:
         raise ValueError("count must not be negative")
-    used = taken or Taken()
+    taken = taken or Taken()
     ids: set[str] = set()
     mobiles: set[str] = set()
     cards: set[str] = set()
+    planted = Taken(ids, mobiles, cards)
     out = []
     for index in range(count):
         for attempt in range(MAX_ATTEMPTS):
             c = canary(key, share, index, as_of, attempt)
-            m = int(c.mobile)
-            if not (
-                used.clashes(c)
-                or c.resident_id in ids
-                or c.card_no in cards
-                or any(str(m + d) in mobiles for d in (-1, 0, 1))
-            ):
+            if not (taken.clashes(c) or planted.clashes(c)):
                 break
         else:
             raise ValueError(f"canary {index} clashes in {MAX_ATTEMPTS} draws")
@@ -455,7 +447,7 @@ def plant(
 def frame(canaries: Iterable[Canary]) -> pl.DataFrame:
     """Canaries as rows in the master's customer columns (name, resident_id, sex, ...)."""
     rows = list(canaries)
-    cols = [f for f in Canary.__dataclass_fields__ if f not in ("share", "index", "attempt")]
+    cols = [f.name for f in fields(Canary) if f.name not in ("share", "index", "attempt")]
     return pl.DataFrame(
         {c: [getattr(r, c) for r in rows] for c in cols},
         schema={c: (pl.Date if c == "birth_date" else pl.String) for c in cols},
@@ -492,10 +484,12 @@ class CanaryIndex:
     canaries are synthetic)."""
 
     def __init__(self, canaries: Iterable[Canary]) -> None:
-        self._by: dict[tuple[str, str], list[tuple[str, int]]] = {}
-        for c in canaries:
-            for f in _FIELDS:
-                self._by.setdefault((f, getattr(c, f)), []).append((c.share, c.index))
+        rows = [(f, getattr(c, f), c.share, c.index) for c in canaries for f in _FIELDS]
+        self._frame = pl.DataFrame(
+            rows,
+            schema={"field": pl.String, "value": pl.String, "share": pl.String, "index": pl.Int64},
+            orient="row",
+        )
 
     @classmethod
     def regenerate(cls, key: bytes, shares: Iterable[PlantedShare]) -> CanaryIndex:
@@ -504,15 +498,33 @@ class CanaryIndex:
             canary(key, p.share, i, p.as_of, a) for p in shares for i, a in enumerate(p.attempts)
         )
 
-    def lookup(self, record: Mapping[str, str | None]) -> list[CanaryHit]:
-        """The canaries whose resident ID, mobile or card number ``record`` carries, as written
-        in a leak (separators, +86, lower-case x are normalised; masked values match nothing)."""
-        found: dict[tuple[str, int], list[str]] = {}
+    def hits(self, leak: pl.DataFrame) -> pl.DataFrame:
+        """Rows of ``leak`` that carry a canary's resident ID, mobile or card number (columns
+        resident_id, mobile, card_no or bank_card, written as leaks write them: separators,
+        +86, a lower-case x; masked values match nothing): row, share, index, field."""
+        parts = []
         for f, kind in _FIELDS.items():
-            raw = record.get(f) or (record.get(kind) if kind != f else None)
-            value = pii.normalize(kind, raw) if raw else None
-            if value is None or "*" in value:
+            col = next((c for c in (f, kind) if c in leak.columns), None)
+            if col is None:
                 continue
-            for hit in self._by.get((f, value), ()):
-                found.setdefault(hit, []).append(f)
-        return [CanaryHit(s, i, tuple(fs)) for (s, i), fs in sorted(found.items())]
+            value = pii.KINDS[kind].normalize_expr(pl.col(col).cast(pl.String))
+            found = (
+                leak.select(
+                    pl.int_range(pl.len(), dtype=pl.Int64).alias("row"), value.alias("value")
+                )
+                .filter(pl.col("value").is_not_null())
+                .filter(~pl.col("value").str.contains("*", literal=True))
+                .join(self._frame.filter(pl.col("field") == f), on="value")
+            )
+            parts.append(found.select("row", "share", "index", "field"))
+        empty = pl.DataFrame(
+            schema={"row": pl.Int64, "share": pl.String, "index": pl.Int64, "field": pl.String}
+        )
+        return pl.concat([empty, *parts]).sort("row", "share", "index", "field")
+
+    def lookup(self, record: Mapping[str, str | None]) -> list[CanaryHit]:
+        """The canaries one leaked record carries, with the identifiers that matched."""
+        ids = {k: record[k] for k in (*_FIELDS, *_FIELDS.values()) if k in record}
+        leak = pl.DataFrame({k: [v] for k, v in ids.items()}, schema=dict.fromkeys(ids, pl.String))
+        found = self.hits(leak).group_by("share", "index", maintain_order=True).agg("field")
+        return [CanaryHit(s, i, tuple(fs)) for s, i, fs in found.iter_rows()]
