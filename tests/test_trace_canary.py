@@ -115,11 +115,18 @@ def test_canaries_never_collide_with_the_master(canaries: list) -> None:
     assert again[3] == canary(KEY, "share-0001", 3, AS_OF, attempt=1)
 
 
-def test_taken_reads_a_bank_card_column() -> None:
-    master = pl.DataFrame({"bank_card": ["6222021234567890128"], "mobile": ["13800138000"]})
+def test_taken_reads_a_master_as_written() -> None:
+    master = pl.DataFrame(
+        {
+            "bank_card": ["6222 0212 3456 7890 128", None],
+            "mobile": ["+86 138-0013-8000", "13912345678"],
+            "resident_id": ["11010519491231002x", "not an id"],
+        }
+    )
     taken = Taken.of(master)
     assert taken.cards == {"6222021234567890128"}
-    assert taken.mobiles == {"13800138000"} and taken.resident_ids == frozenset()
+    assert taken.mobiles == {"13800138000", "13912345678"}
+    assert taken.resident_ids == {"11010519491231002X"}
 
 
 def test_canaries_are_keyed_and_deterministic(canaries: list) -> None:

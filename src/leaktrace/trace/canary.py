@@ -38,11 +38,15 @@ from leaktrace.pii.resident_id import check_char
 from leaktrace.pii.tables import card_bins, divisions, mobile_segments
 
 KEY_BYTES = (16, 64)  # BLAKE2b takes keys up to 64 bytes; fewer than 16 is too weak a secret
-MAX_ATTEMPTS = 64  # redraws per index before giving up (a collision is rare: ~1e-9 per field)
+# Redraws per index before giving up: against a 10M-customer master about 1% of draws clash
+# (mostly a mobile next to a customer's), so 64 are never used up in practice.
+MAX_ATTEMPTS = 64
 MIN_AGE, MAX_AGE = 18, 90  # adult customers
 MALE_SHARE = 105.07 / 205.07  # 2020 census, 公报（第四号）
 # Share of people living outside the county of their ID: the number never changes when a
-# household registration moves, and 2020 census counted 492.76M people living away from it.
+# household registration moves, and the 2020 census counted 492.76M people (35%) living away
+# from theirs. The shares below it are assumptions no table gives; a bank can check them
+# against its master.
 AWAY_SHARE = 0.30
 SINGLE_GIVEN_SHARE = 0.15  # given names of one character among adults
 CREDIT_SHARE = 0.15  # customers whose card on file is a credit card (16 digits)
@@ -105,7 +109,7 @@ class Canary:
 @dataclass(frozen=True)
 class Taken:
     """Identifiers a canary must not take: the master's customers (and other shares' canaries,
-    e.g. ``Taken.of(frame(earlier))``), as sets of normalised values."""
+    e.g. ``Taken.of(frame(earlier))``), as sets of canonical values."""
 
     resident_ids: AbstractSet[str] = frozenset()
     mobiles: AbstractSet[str] = frozenset()
@@ -113,18 +117,24 @@ class Taken:
 
     @classmethod
     def of(cls, frame: pl.DataFrame | pl.LazyFrame) -> Taken:
-        """From a frame with any of the columns resident_id, mobile, card_no (or bank_card)."""
+        """From a frame with any of the columns resident_id, mobile, card_no (or bank_card),
+        written in any form the kinds normalise (separators, +86, a lower-case x)."""
         cols = set(frame.collect_schema().names())
 
-        def values(*names: str) -> frozenset[str]:
+        def values(kind: str, *names: str) -> frozenset[str]:
             got: set[str] = set()
             for n in names:
                 if n in cols:
-                    col = frame.lazy().select(pl.col(n).cast(pl.String)).collect().to_series()
+                    norm = pii.KINDS[kind].normalize_expr(pl.col(n).cast(pl.String))
+                    col = frame.lazy().select(norm).collect().to_series()
                     got.update(col.drop_nulls().to_list())
             return frozenset(got)
 
-        return cls(values("resident_id"), values("mobile"), values("card_no", "bank_card"))
+        return cls(
+            values("resident_id", "resident_id"),
+            values("mobile", "mobile"),
+            values("bank_card", "card_no", "bank_card"),
+        )
 
     def clashes(self, c: Canary) -> bool:
         """True when ``c`` repeats an identifier here or sits next to a mobile here (±1)."""
