@@ -151,7 +151,13 @@ class _Stream:
 
     def __init__(self, key: bytes, share: str, index: int, attempt: int) -> None:
         self._key = key
-        self._label = b"%s\x00%d\x00%d\x00" % (share.encode("utf-8"), index, attempt)
+        sid = share.encode("utf-8")  # length-prefixed: no two inputs share a label
+        self._label = (
+            len(sid).to_bytes(4, "big")
+            + sid
+            + index.to_bytes(8, "big")
+            + attempt.to_bytes(4, "big")
+        )
         self._counter = 0
         self._buf = b""
 
