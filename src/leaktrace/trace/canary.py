@@ -200,6 +200,8 @@ def _read(package: str, name: str) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class _County:
+    """A county in force today, with the names an address writes for it."""
+
     code: str
     province: str
     city: str
@@ -209,6 +211,8 @@ class _County:
 
 @dataclass
 class _Tables:
+    """The reference tables as draw-ready lists and cumulative weights."""
+
     provinces: list[str]  # two-digit codes
     province_cum: list[float]
     ages: list[int]
@@ -248,6 +252,7 @@ def _stem(name: str) -> str | None:
 
 @cache
 def _tables() -> _Tables:
+    """Load the census, surname, division, mobile segment and BIN tables once."""
     prov_rows = _read("leaktrace.synth", "provinces.csv")
     provinces = [f"{int(r['code']):02d}" for r in prov_rows]
     prov_names = {f"{int(r['code']):02d}": r["name"] for r in prov_rows}
@@ -480,6 +485,7 @@ class PlantedShare:
 
     @classmethod
     def of(cls, share: str, as_of: dt.date, canaries: Iterable[Canary]) -> PlantedShare:
+        """The ledger's record of ``canaries`` as :func:`plant` returned them for ``share``."""
         return cls(share, as_of, tuple(c.attempt for c in canaries))
 
 
