@@ -107,28 +107,38 @@ def test_canaries_never_collide_with_the_master(canaries: list) -> None:
     )
     taken = Taken.of(master.lazy())
     again = plant(KEY, "share-0001", len(canaries), AS_OF, taken)
+    ids, mobiles, cards = (set(master[c]) for c in ("resident_id", "mobile", "card_no"))
+    assert taken.clashes(canaries[3]) and taken.clashes(canaries[10])
     for c in again:
-        assert c.resident_id not in taken.resident_ids
-        assert c.card_no not in taken.cards
-        assert not {str(int(c.mobile) + d) for d in (-1, 0, 1)} & taken.mobiles
+        assert not taken.clashes(c)
+        assert c.resident_id not in ids and c.card_no not in cards
+        assert not {str(int(c.mobile) + d) for d in (-1, 0, 1)} & mobiles
     changed = {c.index for c, d in zip(canaries, again, strict=True) if c != d}
     assert changed == {3, 10, 17}
     assert all(again[i].attempt == 1 for i in changed)
     assert again[3] == canary(KEY, "share-0001", 3, AS_OF, attempt=1)
 
 
-def test_taken_reads_a_master_as_written() -> None:
+def test_taken_reads_a_master_as_written(canaries: list) -> None:
+    c = canaries[0]
+    card = " ".join(c.card_no[i : i + 4] for i in range(0, len(c.card_no), 4))
     master = pl.DataFrame(
         {
-            "bank_card": ["6222 0212 3456 7890 128", None],
-            "mobile": ["+86 138-0013-8000", "13912345678"],
+            "bank_card": [card, None],
+            "mobile": ["+86 138-0013-8000", f"{int(canaries[1].mobile) - 1}"],
             "resident_id": ["11010519491231002x", "not an id"],
         }
     )
     taken = Taken.of(master)
-    assert taken.cards == {"6222021234567890128"}
-    assert taken.mobiles == {"13800138000", "13912345678"}
-    assert taken.resident_ids == {"11010519491231002X"}
+    assert Taken().clashes(c) is False
+    assert taken.clashes(c)  # its card, written in groups
+    assert taken.clashes(canaries[1])  # a mobile one below its own
+    assert taken.clashes(dataclasses.replace(canaries[2], resident_id="11010519491231002X"))
+    assert taken.clashes(dataclasses.replace(canaries[2], mobile="13800138000"))
+    assert not taken.clashes(canaries[2])
+    # the same from sets of canonical values
+    sets = Taken([c.resident_id], [canaries[1].mobile], ["6222021234567890128"])
+    assert sets.clashes(c) and sets.clashes(canaries[1]) and not sets.clashes(canaries[2])
 
 
 def test_canaries_are_keyed_and_deterministic(canaries: list) -> None:

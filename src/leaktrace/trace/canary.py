@@ -24,11 +24,11 @@ import csv
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import polars as pl
 from faker.providers.person.zh_CN import Provider as Person
 
@@ -106,44 +106,73 @@ class Canary:
     county: str
 
 
-@dataclass(frozen=True)
+_KIND_OF = {"resident_id": "resident_id", "mobile": "mobile", "card_no": "bank_card"}
+
+
+def _as_int(field: str, values: pl.Expr) -> pl.Expr:
+    """Canonical identifiers as UInt64 (a resident ID as its 17 digits * 11 + its check value,
+    X = 10; a card of up to 19 digits fits), so a master's millions take 8 bytes each."""
+    if field == "resident_id":
+        check = values.str.slice(17, 1).replace("X", "10").cast(pl.UInt64)
+        return values.str.slice(0, 17).cast(pl.UInt64) * 11 + check
+    return values.cast(pl.UInt64)
+
+
 class Taken:
     """Identifiers a canary must not take: the master's customers (and other shares' canaries,
-    e.g. ``Taken.of(frame(earlier))``), as sets of canonical values."""
+    e.g. ``Taken.of(frame(earlier))``), kept as sorted integers."""
 
-    resident_ids: AbstractSet[str] = frozenset()
-    mobiles: AbstractSet[str] = frozenset()
-    cards: AbstractSet[str] = frozenset()
+    def __init__(
+        self,
+        resident_ids: Iterable[str] = (),
+        mobiles: Iterable[str] = (),
+        cards: Iterable[str] = (),
+    ) -> None:
+        """From canonical values (as :func:`leaktrace.pii.normalize` gives them)."""
+        given = {"resident_id": resident_ids, "mobile": mobiles, "card_no": cards}
+        self._sorted = {
+            f: _sorted(pl.select(_as_int(f, pl.lit(pl.Series(list(v), dtype=pl.String)))))
+            for f, v in given.items()
+        }
 
     @classmethod
     def of(cls, frame: pl.DataFrame | pl.LazyFrame) -> Taken:
         """From a frame with any of the columns resident_id, mobile, card_no (or bank_card),
         written in any form the kinds normalise (separators, +86, a lower-case x)."""
         cols = set(frame.collect_schema().names())
-
-        def values(kind: str, *names: str) -> frozenset[str]:
-            got: set[str] = set()
-            for n in names:
-                if n in cols:
-                    norm = pii.KINDS[kind].normalize_expr(pl.col(n).cast(pl.String))
-                    col = frame.lazy().select(norm).collect().to_series()
-                    got.update(col.drop_nulls().to_list())
-            return frozenset(got)
-
-        return cls(
-            values("resident_id", "resident_id"),
-            values("mobile", "mobile"),
-            values("bank_card", "card_no", "bank_card"),
-        )
+        taken = cls()
+        for f, kind in _KIND_OF.items():
+            parts = [
+                _as_int(f, pii.KINDS[kind].normalize_expr(pl.col(n).cast(pl.String)))
+                for n in dict.fromkeys((f, kind))
+                if n in cols
+            ]
+            if parts:
+                found = frame.lazy().select(pl.concat_list(parts).alias("v")).explode("v")
+                taken._sorted[f] = _sorted(found.collect())
+        return taken
 
     def clashes(self, c: Canary) -> bool:
         """True when ``c`` repeats an identifier here or sits next to a mobile here (±1)."""
         m = int(c.mobile)
-        return (
-            c.resident_id in self.resident_ids
-            or c.card_no in self.cards
-            or any(str(m + d) in self.mobiles for d in (-1, 0, 1))
+        rid = int(c.resident_id[:17]) * 11 + (
+            10 if c.resident_id[17] == "X" else int(c.resident_id[17])
         )
+        return (
+            self._has("resident_id", rid)
+            or self._has("card_no", int(c.card_no))
+            or any(self._has("mobile", m + d) for d in (-1, 0, 1))
+        )
+
+    def _has(self, field: str, value: int) -> bool:
+        values = self._sorted[field]
+        i = int(np.searchsorted(values, np.uint64(value)))
+        return i < len(values) and int(values[i]) == value
+
+
+def _sorted(column: pl.DataFrame) -> np.ndarray:
+    """The distinct non-null values of a one-column frame, sorted, as a uint64 array."""
+    return np.sort(column.to_series().drop_nulls().unique().to_numpy().astype(np.uint64))
 
 
 class _Stream:
@@ -447,20 +476,25 @@ def plant(
         raise ValueError("count must not be negative")
     taken = taken or Taken()
     ids: set[str] = set()
-    mobiles: set[str] = set()
     cards: set[str] = set()
-    planted = Taken(ids, mobiles, cards)
-    out = []
+    mobiles: set[int] = set()
+    out: list[Canary] = []
     for index in range(count):
         for attempt in range(MAX_ATTEMPTS):
             c = canary(key, share, index, as_of, attempt)
-            if not (taken.clashes(c) or planted.clashes(c)):
+            m = int(c.mobile)
+            repeats = (
+                c.resident_id in ids
+                or c.card_no in cards
+                or not mobiles.isdisjoint((m - 1, m, m + 1))
+            )
+            if not (repeats or taken.clashes(c)):
                 break
         else:
             raise ValueError(f"canary {index} clashes in {MAX_ATTEMPTS} draws")
         ids.add(c.resident_id)
-        mobiles.add(c.mobile)
         cards.add(c.card_no)
+        mobiles.add(m)
         out.append(c)
     return out
 
@@ -498,15 +532,12 @@ class CanaryHit:
     fields: tuple[str, ...]
 
 
-_FIELDS = {"resident_id": "resident_id", "mobile": "mobile", "card_no": "bank_card"}
-
-
 class CanaryIndex:
     """Reverse lookup from a canary's identifiers to its share and index (no personal data:
     canaries are synthetic)."""
 
     def __init__(self, canaries: Iterable[Canary]) -> None:
-        rows = [(f, getattr(c, f), c.share, c.index) for c in canaries for f in _FIELDS]
+        rows = [(f, getattr(c, f), c.share, c.index) for c in canaries for f in _KIND_OF]
         self._frame = pl.DataFrame(
             rows,
             schema={"field": pl.String, "value": pl.String, "share": pl.String, "index": pl.Int64},
@@ -525,7 +556,7 @@ class CanaryIndex:
         resident_id, mobile, card_no or bank_card, written as leaks write them: separators,
         +86, a lower-case x; masked values match nothing): row, share, index, field."""
         parts = []
-        for f, kind in _FIELDS.items():
+        for f, kind in _KIND_OF.items():
             col = next((c for c in (f, kind) if c in leak.columns), None)
             if col is None:
                 continue
@@ -546,7 +577,7 @@ class CanaryIndex:
 
     def lookup(self, record: Mapping[str, str | None]) -> list[CanaryHit]:
         """The canaries one leaked record carries, with the identifiers that matched."""
-        ids = {k: record[k] for k in (*_FIELDS, *_FIELDS.values()) if k in record}
+        ids = {k: record[k] for k in (*_KIND_OF, *_KIND_OF.values()) if k in record}
         leak = pl.DataFrame({k: [v] for k, v in ids.items()}, schema=dict.fromkeys(ids, pl.String))
         found = self.hits(leak).group_by("share", "index", maintain_order=True).agg("field")
         return [CanaryHit(s, i, tuple(fs)) for s, i, fs in found.iter_rows()]
