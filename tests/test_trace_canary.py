@@ -10,13 +10,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from bench.trace_canary_bench import AUC_MAX, realism_auc
+from bench.trace_canary_bench import AUC_MAX, realism_auc, samples
 from leaktrace import pii
 from leaktrace.pii.tables import divisions
 from leaktrace.synth.people import draw_people
 from leaktrace.trace import canary as canary_module
 from leaktrace.trace.canary import (
     CanaryIndex,
+    GivenNames,
     PlantedShare,
     Taken,
     canary,
@@ -193,9 +194,36 @@ def test_lookup_finds_the_share_from_leaked_values_as_written(canaries: list) ->
 
 
 def test_a_classifier_cannot_tell_canaries_from_customers() -> None:
-    mine = frame(plant(KEY, "realism", 5_000, AS_OF))
-    customers = draw_people(np.random.default_rng(2026), 5_000, AS_OF)
+    mine, customers = samples(5_000, seed=2026)
     assert realism_auc(mine, customers, folds=3) <= AUC_MAX
+
+
+def test_given_names_follow_the_master() -> None:
+    master = pl.DataFrame(
+        {
+            "name": ["张伟", "欧阳娜娜", "李秀英", "王伟", "Li Wei", "赵静", None],
+            "resident_id": [
+                "110105198001010031",
+                "110105198001010042",
+                "110105198001010026",
+                "11010519800101005x",
+                "110105198001010079",
+                "110105198001010***",
+                "110105198001010093",
+            ],
+        }
+    )
+    given = GivenNames.of(master.lazy())
+    assert given.names == {"M": ["伟"], "F": ["娜娜", "秀英"]}
+    planted = plant(KEY, "names", 200, AS_OF, given=given)
+    bare = plant(KEY, "names", 200, AS_OF)
+    for c, b in zip(planted, bare, strict=True):
+        assert c.name.endswith("伟") if c.sex == "M" else c.name.endswith(("娜娜", "秀英"))
+        assert pii.validate("person_name", c.name).valid
+        # only the name depends on the master's names
+        assert dataclasses.replace(c, name=b.name) == b
+    women = [c for c in planted if c.sex == "F"]
+    assert {c.name[-2:] for c in women} == {"娜娜", "秀英"}
 
 
 def test_the_classifier_catches_canaries_that_never_moved(monkeypatch: pytest.MonkeyPatch) -> None:

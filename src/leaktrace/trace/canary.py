@@ -35,7 +35,7 @@ from faker.providers.person.zh_CN import Provider as Person
 from leaktrace import pii
 from leaktrace.pii.bank_card import luhn_ok
 from leaktrace.pii.resident_id import check_char
-from leaktrace.pii.tables import card_bins, divisions, mobile_segments
+from leaktrace.pii.tables import card_bins, divisions, mobile_segments, surnames
 
 KEY_BYTES = (16, 64)  # BLAKE2b takes keys up to 64 bytes; fewer than 16 is too weak a secret
 # Redraws per index before giving up: against a 10M-customer master about 1% of draws clash
@@ -176,9 +176,10 @@ def _sorted(column: pl.DataFrame) -> np.ndarray:
 
 
 class _Stream:
-    """Uniform draws from keyed BLAKE2b in counter mode over (share, index, attempt)."""
+    """Uniform draws from keyed BLAKE2b in counter mode over (share, index, attempt, part):
+    each part (identity, given name) its own stream, so one never shifts the other's draws."""
 
-    def __init__(self, key: bytes, share: str, index: int, attempt: int) -> None:
+    def __init__(self, key: bytes, share: str, index: int, attempt: int, part: bytes) -> None:
         self._key = key
         sid = share.encode("utf-8")  # length-prefixed: no two inputs share a label
         self._label = (
@@ -186,6 +187,7 @@ class _Stream:
             + sid
             + index.to_bytes(8, "big")
             + attempt.to_bytes(4, "big")
+            + part
         )
         self._counter = 0
         self._buf = b""
@@ -391,14 +393,58 @@ def _home(s: _Stream, t: _Tables, province: str, code: str) -> _County:
     return pool[s.below(len(pool))]
 
 
-def _name(s: _Stream, t: _Tables, sex: str) -> str:
-    """Surname by its share; a given name of one listed character (all equally likely), or of
-    two: a listed two-character name or two distinct listed characters, all equally likely (no
-    per-name shares are published)."""
+def _name(s: _Stream, t: _Tables, sex: str, given: GivenNames | None) -> str:
+    """Surname by its share; a given name as often as the master's customers of that sex bear
+    it, or without a master one of one listed character or two (a listed two-character name
+    or two distinct listed characters), all equally likely: no per-name shares are published."""
+    surname = t.surnames[s.weighted(t.surname_cum)]
+    if given is not None and given.names[sex]:
+        return surname + given.names[sex][s.weighted(given.cumulative[sex])]
     singles, pairs = t.given[sex]
     pool = singles if s.uniform() < SINGLE_GIVEN_SHARE else pairs
-    given = pool[s.below(len(pool))]
-    return t.surnames[s.weighted(t.surname_cum)] + given
+    return surname + pool[s.below(len(pool))]
+
+
+@dataclass(frozen=True)
+class GivenNames:
+    """The given names of a master's customers per sex, with how many bear each: canaries
+    named from them show the institution's own mix (a given name alone identifies no one)."""
+
+    names: dict[str, list[str]]
+    cumulative: dict[str, list[float]]
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame | pl.LazyFrame) -> GivenNames:
+        """From a frame with columns name and resident_id (the sex from the ID's sequence);
+        names that are not 2-4 Han characters or whose ID is not readable are left out."""
+        compound = "|".join(sorted(surnames()[1]))
+        counts = (
+            frame.lazy()
+            .select(
+                name=pl.col("name").cast(pl.String).str.strip_chars(),
+                sex=pl.col("resident_id").cast(pl.String).str.slice(16, 1),
+            )
+            .filter(pl.col("name").str.contains("^[一-鿿]{2,4}$"))
+            .filter(pl.col("sex").str.contains("^[0-9]$"))
+            .select(
+                given=pl.col("name").str.replace(f"^({compound}|.)", ""),
+                sex=pl.when(pl.col("sex").cast(pl.Int32) % 2 == 1)
+                .then(pl.lit("M"))
+                .otherwise(pl.lit("F")),
+            )
+            .filter(pl.col("given").str.len_chars() >= 1)
+            .group_by("sex", "given")
+            .len()
+            .sort("sex", "given")
+            .collect()
+        )
+        names: dict[str, list[str]] = {}
+        cumulative: dict[str, list[float]] = {}
+        for sex in ("M", "F"):
+            rows = counts.filter(pl.col("sex") == sex)
+            names[sex] = rows["given"].to_list()
+            cumulative[sex] = _cumulative(rows["len"].cast(pl.Float64).to_list())
+        return cls(names, cumulative)
 
 
 def _address(s: _Stream, t: _Tables, county: _County) -> str:
@@ -429,13 +475,21 @@ def _card(s: _Stream, t: _Tables) -> tuple[str, str]:
     return body + check, t.bank[bin_]
 
 
-def canary(key: bytes, share: str, index: int, as_of: dt.date, attempt: int = 0) -> Canary:
-    """Canary ``index`` of ``share`` (dated ``as_of``, for the ages), draw number ``attempt``."""
+def canary(
+    key: bytes,
+    share: str,
+    index: int,
+    as_of: dt.date,
+    attempt: int = 0,
+    given: GivenNames | None = None,
+) -> Canary:
+    """Canary ``index`` of ``share`` (dated ``as_of``, for the ages), draw number ``attempt``;
+    its given name from ``given`` when passed (only the name depends on it)."""
     if not KEY_BYTES[0] <= len(key) <= KEY_BYTES[1]:
         raise ValueError(f"the key must be {KEY_BYTES[0]} to {KEY_BYTES[1]} bytes")
     if index < 0 or attempt < 0:
         raise ValueError("index and attempt must not be negative")
-    s = _Stream(key, share, index, attempt)
+    s = _Stream(key, share, index, attempt, b"identity")
     t = _tables()
     sex = "M" if s.uniform() < MALE_SHARE else "F"
     birth = _birth_date(s, t, as_of)
@@ -453,7 +507,7 @@ def canary(key: bytes, share: str, index: int, as_of: dt.date, attempt: int = 0)
         share=share,
         index=index,
         attempt=attempt,
-        name=_name(s, t, sex),
+        name=_name(_Stream(key, share, index, attempt, b"name"), t, sex, given),
         sex=sex,
         birth_date=birth,
         resident_id=body + check_char(body),
@@ -468,10 +522,16 @@ def canary(key: bytes, share: str, index: int, as_of: dt.date, attempt: int = 0)
 
 
 def plant(
-    key: bytes, share: str, count: int, as_of: dt.date, taken: Taken | None = None
+    key: bytes,
+    share: str,
+    count: int,
+    as_of: dt.date,
+    taken: Taken | None = None,
+    given: GivenNames | None = None,
 ) -> list[Canary]:
     """The ``count`` canaries of ``share``, each redrawn until it clashes with nothing in
-    ``taken`` (the master's identifiers, other shares' canaries) nor with an earlier one."""
+    ``taken`` (the master's identifiers, other shares' canaries) nor with an earlier one;
+    given names from ``given`` (the master's) when passed."""
     if count < 0:
         raise ValueError("count must not be negative")
     taken = taken or Taken()
@@ -481,7 +541,7 @@ def plant(
     out: list[Canary] = []
     for index in range(count):
         for attempt in range(MAX_ATTEMPTS):
-            c = canary(key, share, index, as_of, attempt)
+            c = canary(key, share, index, as_of, attempt, given)
             m = int(c.mobile)
             repeats = (
                 c.resident_id in ids
@@ -546,7 +606,8 @@ class CanaryIndex:
 
     @classmethod
     def regenerate(cls, key: bytes, shares: Iterable[PlantedShare]) -> CanaryIndex:
-        """The index of every share's canaries, rebuilt from the key and the ledger."""
+        """The index of every share's canaries, rebuilt from the key and the ledger (the given
+        names, which need the master, are not indexed: they name no one)."""
         return cls(
             canary(key, p.share, i, p.as_of, a) for p in shares for i, a in enumerate(p.attempts)
         )
