@@ -2,14 +2,15 @@
 
 Each canary is a keyed, deterministic function of (secret key, share id, index, attempt, share
 date): keyed BLAKE2b in counter mode supplies every draw, so the data owner can rebuild a
-share's canaries from the key and the ledger (which keeps the attempt numbers, usually all 0)
-and nothing else. Fields follow the reference tables, not synth's person generator: provinces,
-ages and surnames by the 2020 census and 公安部 shares (``synth/data``), a county code in force
-in the birth year (GB/T 2260), the MOD 11-2 check character, allocated mobile segments, real
-BINs with a Luhn digit, given names from the list of the most common ones (伟, 芳, 秀英 …) that
-Faker's zh_CN provider keeps, and an address in a current county, usually that of the ID. A
-canary that meets a real customer's resident ID, card or mobile (or a mobile next to one) is
-redrawn with the next attempt.
+share's canaries from the key and the ledger (which keeps the attempt numbers, usually all 0);
+only the given name also needs the master. Fields follow the reference tables, not synth's
+person generator: provinces, ages and surnames by the 2020 census and 公安部 shares
+(``synth/data``), a county code in force in the birth year (GB/T 2260), the MOD 11-2 check
+character, allocated mobile segments, real BINs with a Luhn digit, an address in a current
+county, usually that of the ID, and a given name as often as the master's customers bear it
+(:class:`GivenNames`; else from the list of the most common ones, 伟, 芳, 秀英 …, that Faker's
+zh_CN provider keeps). A canary that meets a real customer's resident ID, card or mobile (or a
+mobile next to one) is redrawn with the next attempt.
 
 Canaries are written in the master's canonical form; the share's format variants are applied
 to them as to any record. They are unique to one share: pass the canaries of earlier shares in
