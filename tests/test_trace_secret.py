@@ -4,6 +4,7 @@ shown, named by its key id."""
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,6 @@ def test_the_secret_is_never_shown() -> None:
         assert HEX not in shown and base64.b64encode(KEY).decode() not in shown
         assert s.key_id in shown
     # The key id is keyed: not a plain hash of the secret, and different for another secret.
-    import hashlib
-
     assert s.key_id not in hashlib.sha256(KEY).hexdigest()
     assert Secret(KEY[::-1]).key_id != s.key_id
 
