@@ -138,10 +138,10 @@ def test_another_share_carries_other_symbols(master: pl.DataFrame, tmp_path: Pat
     book = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     chosen = np.arange(100_000, 100_400)
     copies = []
-    for who in ("甲公司", "乙公司"):
+    for hours, who in enumerate(("甲公司", "乙公司")):
         out = tmp_path / f"{who}.parquet"
         share(master, who, chosen, ["联系地址"], out, SECRET, book, customer_column="客户号",
-              roles=ROLES, canaries=0, shared_at=WHEN)  # fmt: skip
+              roles=ROLES, canaries=0, shared_at=WHEN + dt.timedelta(hours=hours))  # fmt: skip
         copies.append(pl.read_parquet(out)["联系地址"])
     assert (copies[0] != copies[1]).sum() > 50
     assert [s.recipient for s in book.shares()] == ["甲公司", "乙公司"]
