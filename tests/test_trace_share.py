@@ -159,4 +159,17 @@ def test_a_failed_share_leaves_nothing(master: pl.DataFrame, tmp_path: Path) -> 
     with pytest.raises(ValueError, match="no column"):
         share(master, "丙", [100_001], ["电话"], out, SECRET, book, customer_column="客户号",
               roles=ROLES)  # fmt: skip
+    # A name GBK cannot write (a character of CJK extension B) in a GBK copy.
+    rare = master.with_columns(
+        pl.when(pl.col("客户号") == 100_002)
+        .then(pl.lit("王𠀾"))
+        .otherwise(pl.col("姓名"))
+        .alias("姓名")
+    )
+    with pytest.raises(ValueError, match=r"copy.csv: line \d+ has a character gbk cannot hold"):
+        share(rare, "丙", [100_001, 100_002], ["姓名"], out, SECRET, book,
+              customer_column="客户号", roles=ROLES, encoding="gbk")  # fmt: skip
     assert book.shares() == [] and sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite"]
+    share(rare, "丙", [100_001, 100_002], ["姓名"], out, SECRET, book,
+          customer_column="客户号", roles=ROLES)  # fmt: skip
+    assert "王𠀾" in out.read_text(encoding="utf-8")

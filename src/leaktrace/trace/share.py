@@ -3,9 +3,9 @@
 The copy differs from the master in two ways only: each value that offers a format-variant slot
 (:mod:`leaktrace.trace.variants`) is written with the share's code symbol there (position =
 (customer number, slot number), symbols from :func:`leaktrace.trace.code.symbols`), and a few
-canary records (:mod:`leaktrace.trace.canary`) are inserted at keyed places. The copy is written
-to a temporary file, recorded in the ledger, and only then renamed into place: a copy on disk is
-always in the ledger.
+canary records (:mod:`leaktrace.trace.canary`) are inserted at keyed places. The copy is made in
+memory, recorded in the ledger, and only then written (atomically): a copy on disk is always in
+the ledger.
 
 Slot numbers are fixed by :data:`leaktrace.trace.variants.SLOTS` order, so one column of each
 kind carries marks. Canaries take the customer numbers counted down from 2⁵⁶ - 1 for their
@@ -16,15 +16,15 @@ card and address) are left empty in its row, and its customer number column too.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import io
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
 
+from leaktrace.report.files import write_atomic
 from leaktrace.trace import canary as canaries_of
 from leaktrace.trace import code, variants
 from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger, Share, new_share_id
@@ -119,33 +119,22 @@ def _taken(master: pl.DataFrame, roles: Mapping[str, str]) -> canaries_of.Taken:
     return canaries_of.Taken.of(master.select(**picked)) if picked else canaries_of.Taken()
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` to write, renamed over ``path`` only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _write(frame: pl.DataFrame, path: Path, fmt: str) -> None:
-    if fmt == "parquet":
-        frame.write_parquet(path)
-    elif fmt == "xlsx":
-        frame.write_excel(path, autofit=False)
-    else:
-        encoding = fmt.removeprefix("csv-")
+def encode(frame: pl.DataFrame, fmt: str) -> bytes:
+    """The file's bytes in ``fmt`` (see :func:`file_format`); ValueError naming the line of a
+    character GBK cannot hold."""
+    if fmt.startswith("csv-"):
         text = frame.write_csv()
         try:
-            path.write_bytes(text.encode(encoding))
+            return text.encode(fmt.removeprefix("csv-"))
         except UnicodeEncodeError as e:
             line = text.count("\n", 0, e.start) + 1
-            raise ValueError(
-                f"{path}: line {line} has a character {encoding} cannot hold"
-            ) from None
+            raise ValueError(f"line {line} has a character {e.encoding} cannot hold") from None
+    buf = io.BytesIO()
+    if fmt == "xlsx":
+        frame.write_excel(buf, autofit=False)
+    else:
+        frame.write_parquet(buf)
+    return buf.getvalue()
 
 
 def share(
@@ -209,17 +198,21 @@ def share(
         parts += [copy.slice(start, after[i] - start), fakes.slice(int(i), 1)]
         start = int(after[i])
     parts.append(copy.slice(start))
-    with _atomic(out) as tmp:
-        _write(pl.concat(parts), tmp, fmt)
-        return ledger.record(
-            recipient,
-            wanted,
-            columns,
-            secret.key_id,
-            fmt,
-            purpose=purpose,
-            basis=basis,
-            share_id=share_id,
-            shared_at=when,
-            canaries=[c.attempt for c in planted],
-        )
+    try:
+        data = encode(pl.concat(parts), fmt)
+    except ValueError as e:
+        raise ValueError(f"{out}: {e}") from None
+    recorded = ledger.record(
+        recipient,
+        wanted,
+        columns,
+        secret.key_id,
+        fmt,
+        purpose=purpose,
+        basis=basis,
+        share_id=share_id,
+        shared_at=when,
+        canaries=[c.attempt for c in planted],
+    )
+    write_atomic(out, data)
+    return recorded
