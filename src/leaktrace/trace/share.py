@@ -119,6 +119,16 @@ def _taken(master: pl.DataFrame, roles: Mapping[str, str]) -> canaries_of.Taken:
     return canaries_of.Taken.of(master.select(**picked)) if picked else canaries_of.Taken()
 
 
+def _given_names(master: pl.DataFrame, roles: Mapping[str, str]) -> canaries_of.GivenNames | None:
+    """The master's given names by sex, so that canaries bear them as often as customers do."""
+    by_kind = {kind: c for c, kind in roles.items()}
+    if not {"person_name", "resident_id"} <= by_kind.keys():
+        return None
+    return canaries_of.GivenNames.of(
+        master.select(name=by_kind["person_name"], resident_id=by_kind["resident_id"])
+    )
+
+
 def encode(frame: pl.DataFrame, fmt: str) -> bytes:
     """The file's bytes in ``fmt`` (see :func:`file_format`); ValueError naming the line of a
     character GBK cannot hold."""
@@ -180,7 +190,12 @@ def share(
     share_id = new_share_id()
     key = secret.derive("code")
     planted = canaries_of.plant(
-        secret.derive("canary"), share_id, canaries, when.date(), _taken(master, roles)
+        secret.derive("canary"),
+        share_id,
+        canaries,
+        when.date(),
+        _taken(master, roles),
+        _given_names(master, roles),
     )
     copy = mark(rows.select(columns), numbers, marked, key, share_id)
     fakes = mark(
