@@ -170,6 +170,15 @@ def test_a_failed_share_leaves_nothing(master: pl.DataFrame, tmp_path: Path) -> 
         share(rare, "丙", [100_001, 100_002], ["姓名"], out, SECRET, book,
               customer_column="客户号", roles=ROLES, encoding="gbk")  # fmt: skip
     assert book.shares() == [] and sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite"]
+    # Canaries' sex is written as the master writes it.
+    words = rare.with_columns(性别=pl.col("身份证号").str.slice(16, 1).cast(pl.Int8).mod(2) == 1)
+    words = words.with_columns(
+        pl.when("性别").then(pl.lit("男")).otherwise(pl.lit("女")).alias("性别")
+    )
+    share(words, "丁", [100_003], ["姓名", "性别"], tmp_path / "sex.parquet", SECRET, book,
+          customer_column="客户号", roles={**ROLES, "性别": "sex"}, canaries=6)  # fmt: skip
+    assert set(pl.read_parquet(tmp_path / "sex.parquet")["性别"]) <= {"男", "女"}
+    (tmp_path / "sex.parquet").unlink()
     share(rare, "丙", [100_001, 100_002], ["姓名"], out, SECRET, book,
           customer_column="客户号", roles=ROLES)  # fmt: skip
     assert "王𠀾" in out.read_text(encoding="utf-8")

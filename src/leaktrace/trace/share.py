@@ -50,6 +50,8 @@ CANARY_FIELDS = {
     "sex": "sex",
     "birth_date": "birth_date",
 }
+#: Sex as Chinese masters often write it.
+SEX_WORDS = {"M": "男", "F": "女"}
 
 
 def file_format(out: Path, encoding: str = "utf-8") -> str:
@@ -94,6 +96,9 @@ def _canary_rows(
 ) -> pl.DataFrame:
     """The canaries as rows of the copy: a column of each role from the canary's field."""
     table = canaries_of.frame(planted).with_columns(pl.col("birth_date").cast(pl.String))
+    sex = next((c for c in columns if roles.get(c) == "sex"), None)
+    if sex is not None and master[sex].cast(pl.String).is_in(list(SEX_WORDS.values())).any():
+        table = table.with_columns(pl.col("sex").replace_strict(SEX_WORDS))  # the master's 男/女
     return pl.DataFrame(
         {
             c: table[CANARY_FIELDS[roles[c]]] if roles.get(c) in CANARY_FIELDS else None
