@@ -174,7 +174,7 @@ def test_generated_values_offer_every_slot() -> None:
     little)."""
     seen: set[tuple[str, str, int | None]] = set()
 
-    @settings(max_examples=200, deadline=None, database=None)
+    @settings(max_examples=500, deadline=None, database=None, derandomize=True)
     @given(data=st.data())
     def collect(data: st.DataObject) -> None:
         for column, strategy in VALUES.items():
