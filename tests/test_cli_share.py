@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
 from leaktrace.cli import app
@@ -157,3 +158,25 @@ def test_share_help_in_chinese_has_no_english_sentence(cli_in, command) -> None:
     assert out.exit_code == 0, out.output
     assert "用法" in out.stdout and "共享台账" in out.stdout
     assert english_left(out.stdout) == []
+
+
+def test_a_gbk_csv_master_with_chinese_headers(world, ids, tmp_path) -> None:
+    """A bank's own export: Chinese headers, GBK, customer numbers named 客户号; XLSX out."""
+    heads = {
+        "customer_id": "客户号",
+        "name": "姓名",
+        "resident_id": "身份证号",
+        "mobile": "手机号码",
+    }
+    master = tmp_path / "客户主表.csv"
+    frame = pl.read_parquet(world / "customers.parquet").select(*heads).rename(heads)
+    master.write_bytes(frame.write_csv().encode("gbk"))
+    out, db = tmp_path / "copy.xlsx", tmp_path / "ledger.sqlite"
+    args = share_args(world, ids[0], out, db, "--json")
+    args[1] = str(master)
+    args[args.index("--columns") + 1] = "客户号,姓名,身份证号"
+    made = run(args)
+    assert made.exit_code == 0, made.output
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    assert rows[0] == ["客户号", "姓名", "身份证号"] and len(rows) == 1 + len(ids[1]) + 3
+    assert json.loads(made.stdout)["columns"] == ["客户号", "姓名", "身份证号"]

@@ -137,6 +137,19 @@ def _help(summary: str, *examples: str) -> str:
 
 
 _JSON_HELP = _("Print the result as JSON on stdout (keys and codes the same in every language).")
+_MasterColumns = Annotated[
+    dict[str, str] | None,
+    typer.Option(
+        "--master-columns",
+        parser=lambda text: _mapping(text, "--master-columns"),
+        metavar="ROLE=COLUMN,...",
+        help=_(
+            "Name master columns where recognition is unsure: customer, resident_id, "
+            "mobile, person_name, address, bank_card, email, birth, opened (or name, id, "
+            "card, addr; e.g. customer=KHH,resident_id=ZJHM,mobile=SJHM)."
+        ),
+    ),
+]
 
 
 @app.command(
@@ -267,19 +280,7 @@ def verify_cmd(
         str | None,
         typer.Option("--history-table", help=_("The history's table in a database or workbook.")),
     ] = None,
-    master_columns: Annotated[
-        dict[str, str] | None,
-        typer.Option(
-            "--master-columns",
-            parser=lambda text: _mapping(text, "--master-columns"),
-            metavar="ROLE=COLUMN,...",
-            help=_(
-                "Name master columns where recognition is unsure: customer, resident_id, "
-                "mobile, person_name, address, bank_card, email, birth, opened (or name, id, "
-                "card, addr; e.g. customer=KHH,resident_id=ZJHM,mobile=SJHM)."
-            ),
-        ),
-    ] = None,
+    master_columns: _MasterColumns = None,
     history_columns: Annotated[
         dict[str, str] | None,
         typer.Option(
@@ -486,7 +487,8 @@ share_app = typer.Typer(
     help=_help(
         _(
             "Hand customers' columns to a recipient as a marked copy recorded in the share "
-            "ledger, and read the ledger."
+            "ledger (share MASTER, short for share new MASTER), and read the ledger (share "
+            "list, share show)."
         ),
         "LEAKTRACE_SECRET_FILE=~/.leaktrace/secret leaktrace share world/ --to 某某科技有限公司 "
         "--records @ids.txt --columns 姓名,手机号 --purpose 贷后催收 --basis 委托合同 --out copy.csv",
@@ -574,6 +576,7 @@ def share_new_cmd(
             help=_("The master's table in a database, or its sheet in a workbook."),
         ),
     ] = None,
+    master_columns: _MasterColumns = None,
     db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
@@ -601,7 +604,7 @@ def share_new_cmd(
         key = secrets.load()
         ids = read_ids(Path(records[1:]))
         with tempfile.TemporaryDirectory(prefix="leaktrace-share-") as work:
-            source = read_master(master, Path(work), table)
+            source = read_master(master, Path(work), table, master_columns)
             unknown = [c for c in wanted if c not in source.frame.columns]
             if unknown:
                 _usage(

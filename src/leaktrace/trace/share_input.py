@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from leaktrace.errors import InputError
 from leaktrace.i18n import N_
+from leaktrace.ingest.postgres import is_postgres_url
 from leaktrace.ingest.table_copy import copy_table
 from leaktrace.trace.ledger import MAX_CUSTOMER
 from leaktrace.verify.columns import by_header, sample_strings
@@ -41,11 +42,17 @@ class ShareMaster:
     roles: dict[str, str]  # column -> kind (person_name, resident_id, ..., sex, birth_date)
 
 
-def read_master(master: str | Path, work: Path, table: str | None = None) -> ShareMaster:
+def read_master(
+    master: str | Path,
+    work: Path,
+    table: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> ShareMaster:
     """The master (any table file scan reads, Parquet, DuckDB, a synth world directory or a
-    PostgreSQL URL with ``table``) with its columns recognised; an InputError when its customer
-    numbers are not whole numbers."""
-    path = None if str(master).startswith("postgresql") else Path(master)
+    PostgreSQL URL with ``table``) with its columns recognised as verify does (``columns`` maps
+    roles to columns where recognition should not decide); an InputError when its customer
+    numbers are not whole non-negative numbers."""
+    path = None if is_postgres_url(master) else Path(master)
     if path is not None and path.is_dir():
         if not (path / "customers.parquet").exists():
             raise InputError(
@@ -57,10 +64,10 @@ def read_master(master: str | Path, work: Path, table: str | None = None) -> Sha
     not_text = frozenset(
         c for c, t in frame.schema.items() if t.is_temporal() or t.is_float() or t == pl.Boolean
     )
-    found, _notes = recognise(sample_strings(copy.path), copy.place, None, not_text)
+    found, _notes = recognise(sample_strings(copy.path), copy.place, columns, not_text)
     customer = found["customer"]
     numbers = frame[customer].cast(pl.Int64, strict=False)
-    if numbers.null_count() > frame[customer].null_count() or frame[customer].null_count():
+    if numbers.null_count() or bool((numbers < 0).any()):
         raise InputError(
             copy.place,
             N_("whole, non-negative customer numbers in column {column}"),
