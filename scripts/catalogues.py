@@ -43,6 +43,7 @@ DOMAINS = (
     ("synth/", "input"),
     ("errors.py", "input"),
     ("extras.py", "input"),
+    ("trace/", "trace"),
     ("", "cli"),
 )
 

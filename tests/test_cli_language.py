@@ -21,7 +21,7 @@ from leaktrace import i18n
 # before looking.
 _ENGLISH = re.compile(r"\b[A-Za-z]{2,}\s+[a-z]{2,}\s+[a-z]{2,}\b")
 _NOT_MESSAGES = re.compile(
-    r"^.*\bleaktrace (?:scan|verify|synth)\b.*$|--[\w-]+|<[^>]+>|\[[\w|]+\]|\S+=\S+|\S*/\S*|~/\S+"
+    r"^.*\bleaktrace (?:scan|verify|synth|share)\b.*$|--[\w-]+|<[^>]+>|\[[\w|]+\]|\S+=\S+|\S*/\S*|~/\S+"
     r"|\b(?:local\[\*\]|[A-Z][A-Z0-9_]+)\b",
     re.M,
 )

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -32,6 +33,9 @@ from leaktrace import help_texts, i18n
 from leaktrace.errors import LeaktraceError
 from leaktrace.i18n import _
 from leaktrace.report.terminal import render_scan
+
+if TYPE_CHECKING:
+    from leaktrace.trace.ledger import Ledger, Share
 
 
 def _lang_in(argv: list[str]) -> str | None:
@@ -133,6 +137,19 @@ def _help(summary: str, *examples: str) -> str:
 
 
 _JSON_HELP = _("Print the result as JSON on stdout (keys and codes the same in every language).")
+_MasterColumns = Annotated[
+    dict[str, str] | None,
+    typer.Option(
+        "--master-columns",
+        parser=lambda text: _mapping(text, "--master-columns"),
+        metavar="ROLE=COLUMN,...",
+        help=_(
+            "Name master columns where recognition is unsure: customer, resident_id, "
+            "mobile, person_name, address, bank_card, email, birth, opened (or name, id, "
+            "card, addr; e.g. customer=KHH,resident_id=ZJHM,mobile=SJHM)."
+        ),
+    ),
+]
 
 
 @app.command(
@@ -263,19 +280,7 @@ def verify_cmd(
         str | None,
         typer.Option("--history-table", help=_("The history's table in a database or workbook.")),
     ] = None,
-    master_columns: Annotated[
-        dict[str, str] | None,
-        typer.Option(
-            "--master-columns",
-            parser=lambda text: _mapping(text, "--master-columns"),
-            metavar="ROLE=COLUMN,...",
-            help=_(
-                "Name master columns where recognition is unsure: customer, resident_id, "
-                "mobile, person_name, address, bank_card, email, birth, opened (or name, id, "
-                "card, addr; e.g. customer=KHH,resident_id=ZJHM,mobile=SJHM)."
-            ),
-        ),
-    ] = None,
+    master_columns: _MasterColumns = None,
     history_columns: Annotated[
         dict[str, str] | None,
         typer.Option(
@@ -463,6 +468,320 @@ def synth_cmd(
         _print_json(summary)
     else:
         render_synth(summary, _out())
+
+
+class _ShareGroup(typer.core.TyperGroup):
+    """``leaktrace share``: ``list`` and ``show`` read the ledger; anything else makes a share
+    (``leaktrace share MASTER ...`` is ``leaktrace share new MASTER ...``)."""
+
+    def resolve_command(
+        self, ctx: typer.Context, args: list[str]
+    ) -> tuple[str | None, typer.core.TyperCommand | None, list[str]]:
+        if args and args[0] not in self.commands:
+            return "new", self.commands["new"], args  # type: ignore[return-value]
+        return super().resolve_command(ctx, args)  # type: ignore[return-value]
+
+
+share_app = typer.Typer(
+    cls=_ShareGroup,
+    help=_help(
+        _(
+            "Hand customers' columns to a recipient as a marked copy recorded in the share "
+            "ledger (share MASTER, short for share new MASTER), and read the ledger (share "
+            "list, share show)."
+        ),
+        "LEAKTRACE_SECRET_FILE=~/.leaktrace/secret leaktrace share world/ --to 某某科技有限公司 "
+        "--records @ids.txt --columns 姓名,手机号 --purpose 贷后催收 --basis 委托合同 --out copy.csv",
+        "leaktrace share list",
+        "leaktrace share show 3f2a9c0d1e4b5a67",
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(share_app, name="share")
+
+_DB_HELP = _(
+    "The share ledger's database (SQLAlchemy URL); else LEAKTRACE_DB, else a SQLite file "
+    "under the user's data directory."
+)
+
+
+class Encoding(StrEnum):
+    """The encodings of ``--encoding`` for a CSV copy."""
+
+    utf8 = "utf-8"
+    gbk = "gbk"
+
+
+@share_app.command(
+    "new",
+    help=_help(
+        _(
+            "Write the recipient's marked copy of some customers' columns and record the "
+            "hand-over in the share ledger. The marking secret comes from the file named by "
+            "LEAKTRACE_SECRET_FILE or from LEAKTRACE_SECRET, never from the command line."
+        ),
+        "LEAKTRACE_SECRET_FILE=~/.leaktrace/secret leaktrace share master.xlsx --to 某某保险代理 "
+        "--records @ids.txt --columns 客户号,姓名,身份证号,手机号 --basis 客户授权 --out copy.xlsx",
+    ),
+)
+def share_new_cmd(
+    master: Annotated[
+        str,
+        typer.Argument(
+            help=_(
+                "Master data: any table file scan reads, Parquet, a DuckDB file, a synth "
+                "world directory, or a PostgreSQL URL with --table."
+            )
+        ),
+    ],
+    to: Annotated[str, typer.Option("--to", help=_("The recipient of the data."))],
+    records: Annotated[
+        str,
+        typer.Option(
+            "--records",
+            metavar="@IDFILE",
+            help=_(
+                "The customers to share: @FILE names a file of customer numbers, one a line. "
+                "A number the master does not hold stops the share: nothing is written or "
+                "recorded."
+            ),
+        ),
+    ],
+    columns: Annotated[
+        str,
+        typer.Option(
+            "--columns", metavar="A,B,...", help=_("The master's columns to share, by header.")
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help=_("The recipient's copy: CSV, XLSX or Parquet by its suffix.")),
+    ],
+    purpose: Annotated[
+        str | None,
+        typer.Option("--purpose", help=_("Why the data is shared; without it, a gap.")),
+    ] = None,
+    basis: Annotated[
+        str | None,
+        typer.Option("--basis", help=_("The legal basis of the sharing; without it, a gap.")),
+    ] = None,
+    encoding: Annotated[
+        Encoding, typer.Option("--encoding", help=_("The encoding of a CSV copy."))
+    ] = Encoding.utf8,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help=_("The master's table in a database, or its sheet in a workbook."),
+        ),
+    ] = None,
+    master_columns: _MasterColumns = None,
+    db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+) -> None:
+    """``leaktrace share MASTER``: a marked copy for one recipient, recorded in the ledger."""
+    import tempfile
+
+    import numpy as np
+
+    from leaktrace.trace import secret as secrets
+    from leaktrace.trace.share import file_format, share
+    from leaktrace.trace.share_input import read_ids, read_master
+
+    if not records.startswith("@") or len(records) < 2:
+        _usage("--records: " + _("expected @FILE, a file of customer numbers, one a line"))
+    wanted = [c.strip() for c in columns.split(",") if c.strip()]
+    if not wanted or len(set(wanted)) < len(wanted):
+        _usage("--columns: " + _("expected distinct column headers separated by commas"))
+    try:
+        fmt = file_format(out, encoding.value)
+    except ValueError:
+        _usage("--out: " + _("expected a file name ending in .csv, .xlsx or .parquet"))
+    if not to.strip():
+        _usage("--to: " + _("expected the recipient's name"))
+    with _user_errors():
+        key = secrets.load()
+        ids = read_ids(Path(records[1:]))
+        with tempfile.TemporaryDirectory(prefix="leaktrace-share-") as work:
+            source = read_master(master, Path(work), table, master_columns)
+            unknown = [c for c in wanted if c not in source.frame.columns]
+            if unknown:
+                _usage(
+                    "--columns: "
+                    + _("the master has no column {columns}; its columns: {known}").format(
+                        columns=", ".join(unknown), known=", ".join(source.frame.columns)
+                    )
+                )
+            held = np.isin(ids, source.frame[source.customer_column].to_numpy())
+            if not held.all():
+                _fail(
+                    _(
+                        "{path}: {count} of {total} customer numbers are not in the master; "
+                        "nothing was written or recorded"
+                    ).format(path=records[1:], count=int((~held).sum()), total=ids.size)
+                )
+            try:
+                recorded = share(
+                    source.frame,
+                    to,
+                    ids,
+                    wanted,
+                    out,
+                    key,
+                    _ledger(db),
+                    customer_column=source.customer_column,
+                    roles=source.roles,
+                    purpose=purpose,
+                    basis=basis,
+                    encoding=encoding.value,
+                )
+            except ValueError as e:
+                _fail(_("the share was not made: {reason}").format(reason=e))
+    _show_share(recorded, as_json, out=out, file_format=fmt)
+
+
+@share_app.command(
+    "list",
+    help=_help(
+        _("Every share in the ledger, oldest first, with its gaps."), "leaktrace share list"
+    ),
+)
+def share_list_cmd(
+    db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+) -> None:
+    """``leaktrace share list``: the ledger's shares."""
+    from rich.table import Table
+
+    with _user_errors():
+        shares = _ledger(db).shares()
+    if as_json:
+        _print_json([_share_doc(s) for s in shares])
+        return
+    if not shares:
+        _said(_("The share ledger holds no share."))
+        return
+    table = Table(
+        _("share"), _("date"), _("recipient"), _("customers"), _("gaps"), title=_("share ledger")
+    )
+    for s in shares:
+        table.add_row(
+            s.id,
+            s.shared_at.strftime("%Y-%m-%d %H:%M"),
+            escape(s.recipient),
+            str(s.customer_count),
+            ", ".join(_gap_names(s)),
+        )
+    _out().print(table)
+
+
+@share_app.command(
+    "show",
+    help=_help(
+        _("One share as the ledger holds it: recipient, purpose, legal basis, columns, gaps."),
+        "leaktrace share show 3f2a9c0d1e4b5a67 --json",
+    ),
+)
+def share_show_cmd(
+    share_id: Annotated[str, typer.Argument(metavar="SHARE", help=_("The share's id."))],
+    customers: Annotated[
+        bool,
+        typer.Option("--customers", help=_("List the customer numbers the share held too.")),
+    ] = False,
+    db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+) -> None:
+    """``leaktrace share show SHARE``: one share of the ledger."""
+    from leaktrace.trace.ledger import UnknownShare
+
+    with _user_errors():
+        ledger = _ledger(db)
+        try:
+            found = ledger.show(share_id)
+        except UnknownShare:
+            _fail(_("{share}: the share ledger holds no share by this id").format(share=share_id))
+        ids = ledger.customers(share_id).tolist() if customers else None
+    _show_share(found, as_json, customers=ids)
+
+
+def _ledger(db: str | None) -> Ledger:
+    """The ledger at ``db`` (else the default); a database that cannot be opened is an error."""
+    import sqlalchemy as sa
+
+    from leaktrace.trace.ledger import Ledger
+
+    try:
+        return Ledger(db)
+    except (sa.exc.SQLAlchemyError, ValueError) as e:
+        _fail(
+            _("--db: the share ledger's database cannot be opened ({reason})").format(
+                reason=type(e).__name__
+            )
+        )
+
+
+def _gap_names(s: Share) -> list[str]:
+    """The share's gaps in words of the language in use."""
+    words = {"purpose": _("no purpose"), "basis": _("no legal basis")}
+    return [words[g] for g in s.gaps]
+
+
+def _share_doc(s: Share) -> dict[str, object]:
+    """A share for ``--json``: the ledger's fields and its gaps (never the secret)."""
+    return {
+        "id": s.id,
+        "recipient": s.recipient,
+        "shared_at": s.shared_at.isoformat(),
+        "purpose": s.purpose,
+        "basis": s.basis,
+        "columns": list(s.columns),
+        "key_id": s.key_id,
+        "customers": s.customer_count,
+        "file_format": s.file_format,
+        "canaries": len(s.canaries),
+        "gaps": list(s.gaps),
+    }
+
+
+def _show_share(
+    s: Share,
+    as_json: bool,
+    *,
+    out: Path | None = None,
+    file_format: str | None = None,
+    customers: list[int] | None = None,
+) -> None:
+    """A share as JSON, or as lines on stdout with its gaps as warnings on stderr."""
+    doc = _share_doc(s) | ({"out": str(out)} if out is not None else {})
+    if customers is not None:
+        doc["customer_ids"] = customers
+    if as_json:
+        _print_json(doc)
+        return
+    console = _out()
+    lines = [
+        (_("share"), s.id),
+        (_("recipient"), s.recipient),
+        (_("date"), s.shared_at.strftime("%Y-%m-%d %H:%M UTC")),
+        (_("purpose"), s.purpose or "-"),
+        (_("legal basis"), s.basis or "-"),
+        (_("columns"), ", ".join(s.columns)),
+        (_("customers"), str(s.customer_count)),
+        (_("canaries"), str(len(s.canaries))),
+        (_("key id"), s.key_id),
+        (_("format"), file_format or s.file_format),
+    ]
+    if out is not None:
+        lines.append((_("copy"), str(out)))
+    for label, value in lines:
+        console.print(f"[bold]{escape(label)}[/]  {escape(value)}", highlight=False)
+    if customers is not None:
+        console.print(" ".join(map(str, customers)), highlight=False)
+    if "purpose" in s.gaps:
+        _warn(_("no purpose was recorded for this share: a gap in the ledger"))
+    if "basis" in s.gaps:
+        _warn(_("no legal basis was recorded for this share: a gap in the ledger"))
 
 
 def _write_report(html: str, path: Path) -> None:

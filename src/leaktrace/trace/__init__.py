@@ -1,0 +1,1 @@
+"""Trace: who received what, and who leaked it, with a stated chance of accusing an innocent."""
