@@ -31,6 +31,7 @@ DOMAINS = (
     ("report/evidence", "evidence"),
     ("report/pdf", "evidence"),
     ("evidence", "evidence"),
+    ("report/trace", "trace_report"),
     ("report/", "report"),
     ("verify/verdict", "report"),
     ("verify/forgery", "report"),

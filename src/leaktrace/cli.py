@@ -714,6 +714,121 @@ def share_show_cmd(
     _show_share(found, as_json, customers=ids)
 
 
+@app.command(
+    "trace",
+    help=_help(
+        _(
+            "Find who leaked a list: link it to the master the shares were cut from, read the "
+            "marks of each share in it, and accuse a recipient only when the chance that an "
+            "innocent one scores as high, corrected for the shares tested, is at most "
+            "--epsilon, or when one of its canaries is in the list. The marking secret comes "
+            "from LEAKTRACE_SECRET_FILE or LEAKTRACE_SECRET."
+        ),
+        "LEAKTRACE_SECRET_FILE=~/.leaktrace/secret leaktrace trace 出售样本.xlsx "
+        "--report trace.html",
+    ),
+)
+def trace_cmd(
+    leak: Annotated[
+        Path, typer.Argument(help=_("The leak: any file, folder or archive scan reads."))
+    ],
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            metavar="MASTER",
+            help=_(
+                "The master the shares were cut from; without it, the one the share ledger "
+                "recorded."
+            ),
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help=_("The master's table in a database, or its sheet in a workbook."),
+        ),
+    ] = None,
+    master_columns: _MasterColumns = None,
+    epsilon: Annotated[
+        float,
+        typer.Option(
+            "--epsilon",
+            min=1e-300,
+            max=0.5,
+            help=_(
+                "Accuse only when the chance of accusing an innocent recipient, over all "
+                "shares tested, is at most this."
+            ),
+        ),
+    ] = 1e-6,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help=_("Write the report here (HTML, or PDF by suffix).")),
+    ] = None,
+    engine: Annotated[
+        EngineName,
+        typer.Option("--engine", help=_("duckdb (embedded) or spark (local[*] or a cluster).")),
+    ] = EngineName.duckdb,
+    db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
+) -> None:
+    """``leaktrace trace``: who a leak came from, with the chance of accusing an innocent."""
+    from leaktrace.report.trace_terminal import render_trace
+    from leaktrace.trace import secret as secrets
+    from leaktrace.trace.api import trace
+
+    if not leak.exists():
+        _fail(_("{path}: expected an existing file or directory").format(path=leak))
+    with _user_errors():
+        key = secrets.load()
+        ledger = _ledger(db)
+        master = against or _recorded_master(ledger)
+        with _progress(in_bytes=False) as bar:
+            task = bar.add_task(_("tracing"), total=1.0)
+
+            def step(name: str, share: float) -> None:
+                bar.update(task, description=name, completed=share)
+
+            result = trace(
+                leak,
+                master,
+                ledger=ledger,
+                secret=key,
+                engine=engine.value,
+                epsilon=epsilon,
+                master_table=table,
+                master_columns=master_columns,
+                progress=step,
+            )
+            if report is not None:
+                from leaktrace.report.trace_html import render_trace_html
+
+                _write_report(render_trace_html(result), report)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        render_trace(result, _out())
+        if report is not None:
+            _said(_("Report written to {path}").format(path=report))
+
+
+def _recorded_master(ledger: Ledger) -> str:
+    """The master the ledger's shares were cut from, when they name one that is still there."""
+    places = {s.master for s in ledger.shares() if s.master}
+    if not ledger.shares():
+        _fail(_("the share ledger holds no share: there is nobody to trace a leak to"))
+    if len(places) != 1 or not Path(next(iter(places))).exists():
+        _usage(
+            "--against: "
+            + _("expected the master the shares were cut from (the ledger names {count})").format(
+                count=len(places)
+            )
+        )
+    return next(iter(places))
+
+
 def _ledger(db: str | None) -> Ledger:
     """The ledger at ``db`` (else the default); a database that cannot be opened is an error."""
     import sqlalchemy as sa

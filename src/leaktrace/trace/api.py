@@ -10,11 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from leaktrace.evidence import Evidence, SourceEvidence, Trail, local_file
 from leaktrace.i18n import N_, _
+from leaktrace.plain import plain
 from leaktrace.scan import scan
 from leaktrace.scan.scanner import RAW_KINDS
 from leaktrace.trace.attribute import DEFAULT_SAMPLE, Attribution, Suspect, attribute
@@ -53,6 +55,30 @@ class TraceReport:
     def accused(self) -> list[str]:
         """The accused recipients."""
         return self.attribution.accused
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the leak's verdict and dating, every share's case, the trail."""
+        a = self.attribution
+        return {
+            "leak": self.leak,
+            "master": self.master,
+            "verdict": self.verification.verdict.label.value,
+            "snapshot": plain(self.verification.snapshot),
+            "accused": a.accused,
+            "attribution": plain(a)
+            | {
+                "suspects": [
+                    plain(s)
+                    | {
+                        "after_snapshot": self.after_snapshot(s),
+                        "canaries": [plain(c) | {"decisive": c.decisive} for c in s.canaries],
+                    }
+                    for s in a.suspects
+                ]
+            },
+            "evidence": self.evidence.to_dict() if self.evidence else None,
+            "seconds": self.seconds,
+        }
 
     def after_snapshot(self, suspect: Suspect) -> bool | None:
         """Whether the share was made after the leak's snapshot window closed (its copy holds

@@ -337,6 +337,7 @@ def attribute(
             not s.accused,
             s.reason != "canary",
             s.corrected_fap,
+            s.fap,
             -len(s.canaries),
             s.allocation_p,
             -s.overlap,

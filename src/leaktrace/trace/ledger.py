@@ -162,6 +162,7 @@ class Ledger:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = sa.create_engine(parsed)
         _metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def record(
         self,
@@ -240,6 +241,17 @@ class Ledger:
         if ids.size != share.customer_count:
             raise ValueError("a share's stored customers are damaged")
         return ids
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Bring a ledger made by an earlier version up to date: a nullable column it lacks is
+    added (``master`` came after the first ledgers)."""
+    have = {c["name"] for c in sa.inspect(engine).get_columns("shares")}
+    missing = [c for c in shares_table.columns if c.name not in have and c.nullable]
+    with engine.begin() as conn:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            conn.execute(sa.text(f'ALTER TABLE shares ADD COLUMN "{column.name}" {kind}'))
 
 
 def _share(row: sa.RowMapping) -> Share:

@@ -1,0 +1,156 @@
+"""The words of a trace, shared by the terminal and the HTML report: the finding in one line, each
+suspect's evidence as sentences, and what else could explain it (no personal data: recipients,
+share ids, dates and counts only)."""
+
+from __future__ import annotations
+
+from leaktrace.i18n import _, ngettext
+from leaktrace.trace.api import TraceReport
+from leaktrace.trace.attribute import Suspect
+
+
+def probability(p: float) -> str:
+    """A probability as a person reads it: 3.2e-12 rather than 0.0000000000032."""
+    if p >= 0.001:
+        return f"{p:.3f}".rstrip("0").rstrip(".")
+    if p <= 0:
+        return "0"
+    return f"{p:.1e}"
+
+
+def headline(report: TraceReport) -> str:
+    """The finding: who is accused, or that nobody can be."""
+    a = report.attribution
+    if a.accused:
+        return ngettext(
+            "Accused: {names}",
+            "Accused ({count} recipients): {names}",
+            len(a.accused),
+        ).format(names="、".join(a.accused), count=len(a.accused))
+    if not a.linked:
+        return _("Nobody can be accused: no record of the leak is one of our customers")
+    return _(
+        "Nobody can be accused at ε = {epsilon}: the ranking below explains, it does not accuse"
+    ).format(epsilon=probability(a.epsilon))
+
+
+def scope(report: TraceReport) -> str:
+    """What the trace worked on."""
+    a = report.attribution
+    return _(
+        "{records} leak records, {linked} linked to {customers} of our customers; marks read "
+        "from {read} of them: {positions} positions; {shares} shares in the ledger tested."
+    ).format(
+        records=f"{a.records:,}",
+        linked=f"{a.linked:,}",
+        customers=f"{a.customers:,}",
+        read=f"{a.read:,}",
+        positions=f"{a.positions:,}",
+        shares=f"{a.shares_tested:,}",
+    )
+
+
+def why(s: Suspect, report: TraceReport) -> list[str]:
+    """The evidence for and against one suspect, as sentences."""
+    a = report.attribution
+    out = []
+    if s.received:
+        out.append(
+            _(
+                "{matched} of the {received} marks this share carried in the leaked records "
+                "match it ({changed} of them where its copy differs from our own writing)."
+            ).format(matched=s.matched, received=s.received, changed=s.changed_matched)
+        )
+        out.append(
+            _(
+                "Chance that a recipient who did not leak scores this high: at most {fap}; "
+                "{corrected} after correcting for the {shares} shares tested."
+            ).format(
+                fap=probability(s.fap),
+                corrected=probability(s.corrected_fap),
+                shares=a.shares_tested,
+            )
+        )
+    else:
+        out.append(_("None of the leak's readable marks fall in this share's records."))
+    for c in s.canaries:
+        fields = ", ".join(_field(f) for f in c.fields)
+        if c.decisive:
+            out.append(
+                _(
+                    "Leak record {record} is canary {index} of this share ({fields}): a "
+                    "synthetic customer that exists only in this share's copy."
+                ).format(record=c.record + 1, index=c.index + 1, fields=fields)
+            )
+        else:
+            out.append(
+                _(
+                    "Leak record {record} carries one identifier of canary {index} of this share "
+                    "({fields}); one alone can belong to a real person, so it is not decisive."
+                ).format(record=c.record + 1, index=c.index + 1, fields=fields)
+            )
+    if a.customers:
+        out.append(
+            _(
+                "It received {overlap} of the leak's {customers} linked customers ({share}); "
+                "a random allocation of its size would match as many with chance {p}. The "
+                "allocation ranks, it never accuses: an insider copying the same customers "
+                "from the master explains it as well."
+            ).format(
+                overlap=f"{s.overlap:,}",
+                customers=f"{a.customers:,}",
+                share=f"{s.overlap / a.customers:.0%}",
+                p=probability(s.allocation_p),
+            )
+        )
+    after = report.after_snapshot(s)
+    if after:
+        out.append(
+            _(
+                "Shared on {date}, after the leak's data was taken (by {high}): its copy holds "
+                "newer data than the leak."
+            ).format(date=s.shared_at.date().isoformat(), high=_snapshot_high(report))
+        )
+    return out
+
+
+def alternatives(s: Suspect, report: TraceReport) -> list[str]:
+    """What else could explain an accusation, and why it does not (or might)."""
+    a = report.attribution
+    out = []
+    if s.reason == "code":
+        out.append(
+            _(
+                "Another recipient, or our own master, explains these marks only by chance: at "
+                "most {corrected} over all shares tested."
+            ).format(corrected=probability(s.corrected_fap))
+        )
+        others = [t for t in a.suspects if t.accused and t.share_id != s.share_id]
+        if others:
+            out.append(
+                _(
+                    "Marks of {count} other accused shares are in the leak too: copies were "
+                    "combined (collusion or resale through several hands)."
+                ).format(count=len(others))
+            )
+    if s.reason == "canary":
+        out.append(
+            _(
+                "A canary is not in our master nor in any other share; a real person holding "
+                "two of its identifiers is not a credible explanation."
+            )
+        )
+    return out
+
+
+def _field(name: str) -> str:
+    return {
+        "resident_id": _("resident ID"),
+        "mobile": _("mobile"),
+        "card_no": _("card number"),
+    }.get(name, name)
+
+
+def _snapshot_high(report: TraceReport) -> str:
+    snap = report.verification.snapshot
+    return snap.high.isoformat() if snap is not None else ""

@@ -1,0 +1,129 @@
+"""``leaktrace trace``: three recipients of a synth world's data, a leak cut from one copy and
+reformatted (Chinese headers renamed, GBK, the card column dropped, padded with master
+records): the leaker accused from the ledger's own master, the JSON and the HTML report in
+Chinese without a leaked identifier, and clear errors for an empty ledger or a missing secret."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from leaktrace.cli import app
+from leaktrace.synth.bundle import synth_to_dir
+
+SECRET = secrets.token_hex(32)
+COLUMNS = "customer_id,name,resident_id,mobile,card_no,address"
+RECIPIENTS = ("某某科技有限公司", "某某保险代理", "某某外呼服务")
+
+
+def run(args: list[str], secret: str | None = SECRET) -> object:
+    env = {"LEAKTRACE_SECRET": secret or "", "LEAKTRACE_SECRET_FILE": "", "COLUMNS": "200"}
+    return CliRunner().invoke(app, args, env=env)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, Path]]:
+    """A 3,000-customer world, its ledger, and each recipient's copy (1,000 customers each,
+    overlapping)."""
+    tmp = tmp_path_factory.mktemp("trace")
+    synth_to_dir(tmp, 3000, seed=17)
+    world = tmp / "world"
+    numbers = pl.read_parquet(world / "customers.parquet")["customer_id"].to_list()
+    db = tmp / "ledger.sqlite"
+    copies = {}
+    for i, name in enumerate(RECIPIENTS):
+        ids = tmp / f"ids{i}.txt"
+        ids.write_text("\n".join(map(str, numbers[i * 700 : i * 700 + 1000])))
+        out = tmp / f"copy{i}.csv"
+        made = run(
+            [
+                "share",
+                str(world),
+                "--to",
+                name,
+                "--records",
+                f"@{ids}",
+                "--columns",
+                COLUMNS,
+                "--out",
+                str(out),
+                "--purpose",
+                "营销",
+                "--db",
+                f"sqlite:///{db}",
+            ]
+        )
+        assert made.exit_code == 0, made.output
+        copies[name] = out
+    return world, db, copies
+
+
+def _leak(shared: tuple[Path, Path, dict[str, Path]], tmp_path: Path) -> tuple[Path, list[str]]:
+    """80 records of the second copy, headers renamed, card dropped, 25 master records added,
+    written in GBK."""
+    world, _db, copies = shared
+    copy = pl.read_csv(copies[RECIPIENTS[1]], infer_schema=False)
+    cut = copy.filter(pl.col("customer_id").is_not_null()).sample(80, seed=4)
+    padding = (
+        pl.read_parquet(world / "customers.parquet")
+        .tail(25)
+        .select(pl.col(c).cast(pl.String) for c in COLUMNS.split(","))
+    )
+    leak = (
+        pl.concat([cut, padding])
+        .drop("card_no", "customer_id")
+        .rename(
+            {"name": "姓名", "resident_id": "证件号码", "mobile": "联系电话", "address": "住址"}
+        )
+    )
+    path = tmp_path / "出售样本.csv"
+    path.write_bytes(leak.write_csv().encode("gbk"))
+    return path, leak["证件号码"].to_list()
+
+
+def test_the_leaker_is_accused_with_its_evidence(shared, tmp_path: Path) -> None:
+    _world, db, _copies = shared
+    leak, ids = _leak(shared, tmp_path)
+    done = run(["trace", str(leak), "--db", f"sqlite:///{db}", "--json"])
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)
+    assert doc["accused"] == [RECIPIENTS[1]]
+    top = doc["attribution"]["suspects"][0]
+    assert top["recipient"] == RECIPIENTS[1] and top["reason"] == "code"
+    assert top["corrected_fap"] <= 1e-6 and top["overlap"] >= 80
+    others = doc["attribution"]["suspects"][1:]
+    assert len(others) == 2 and all(not s["accused"] for s in others)
+    assert doc["evidence"]["inputs"][0]["sha256"]
+    assert SECRET not in done.stdout + done.stderr
+
+
+def test_the_report_in_chinese_holds_no_leaked_identifier(shared, tmp_path: Path) -> None:
+    _world, db, _copies = shared
+    leak, ids = _leak(shared, tmp_path)
+    report = tmp_path / "trace.html"
+    done = run(
+        ["--lang", "zh", "trace", str(leak), "--db", f"sqlite:///{db}", "--report", str(report)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "指认" in done.stdout and RECIPIENTS[1] in done.stdout
+    page = report.read_text()
+    assert 'lang="zh-CN"' in page or "lang=zh-CN" in page
+    assert RECIPIENTS[1] in page and "<svg" in page
+    for value in ids:
+        assert value[:17] not in page and value[:17] not in done.stdout
+
+
+def test_an_empty_ledger_or_no_secret_is_a_clear_error(shared, tmp_path: Path) -> None:
+    world, db, _copies = shared
+    leak, _ids = _leak(shared, tmp_path)
+    empty = run(["trace", str(leak), "--db", f"sqlite:///{tmp_path / 'none.sqlite'}"])
+    assert empty.exit_code == 1 and "no share" in empty.stderr
+    unkeyed = run(["trace", str(leak), "--db", f"sqlite:///{db}"], secret=None)
+    assert unkeyed.exit_code == 1 and "LEAKTRACE_SECRET" in unkeyed.stderr
+    for r in (empty, unkeyed):
+        assert "Traceback" not in r.output
