@@ -17,6 +17,7 @@ def write_scanned(df: pl.DataFrame, out: Path) -> Path:
     """Customer rows (name, resident_id, mobile, card_no, address) written as the normalised
     Parquet table ``leaktrace scan --out`` writes, one record per row."""
     from leaktrace.scan import OUT_SCHEMA
+    from leaktrace.scan.scanner import RAW_KINDS
 
     table = df.with_row_index("row").select(
         pl.lit(str(out)).alias("source"),
@@ -32,6 +33,7 @@ def write_scanned(df: pl.DataFrame, out: Path) -> Path:
         pl.col("name").alias("person_name"),
         pl.col("address"),
         pl.lit(None, pl.List(pl.Struct({"kind": pl.String, "value": pl.String}))).alias("more"),
+        *(pl.lit(None, pl.String).alias(f"raw_{k}") for k in RAW_KINDS),
     )
     pl.from_arrow(table.to_arrow().cast(OUT_SCHEMA)).write_parquet(out)
     return out

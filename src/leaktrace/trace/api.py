@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from leaktrace.evidence import Evidence, SourceEvidence, Trail, local_file
 from leaktrace.i18n import N_, _
@@ -21,8 +22,9 @@ from leaktrace.scan import scan
 from leaktrace.scan.scanner import RAW_KINDS
 from leaktrace.trace.attribute import DEFAULT_SAMPLE, Attribution, Suspect, attribute
 from leaktrace.trace.ledger import Ledger
+from leaktrace.trace.master_cut import cut_master, worth_cutting
 from leaktrace.trace.secret import Secret
-from leaktrace.trace.share_input import read_master
+from leaktrace.trace.share_input import open_master
 from leaktrace.verify.api import verify
 from leaktrace.verify.result import VerifyReport
 
@@ -151,16 +153,22 @@ def trace(
 
         t0 = time.perf_counter()
         tick(_(STEPS[1]), 0.1)
+        opened = open_master(master, work, master_table, master_columns)
+        rows = pq.ParquetFile(opened.path).metadata.num_rows
+        linked_to = opened.path
+        if worth_cutting(opened.path, pq.ParquetFile(scanned).metadata.num_rows):
+            linked_to = cut_master(opened, scanned, work / "master_cut.parquet")
+        seconds["master"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
 
         def linking(step: str, done: float) -> None:
             tick(step, 0.1 + 0.7 * done)
 
         checked = verify(
             scanned,
-            master,
+            linked_to,
             engine=engine,
-            master_table=master_table,
-            master_columns=master_columns,
+            master_columns=opened.found,
             master_date=master_date,
             progress=linking,
         )
@@ -169,30 +177,39 @@ def trace(
         t0 = time.perf_counter()
         tick(_(STEPS[2]), 0.8)
         records = leak_records(scanned, checked.matches if checked.matches is not None else _none())
-        ours = read_master(master, work, master_table, master_columns)
-        kinds = {c: k for c, k in ours.roles.items() if k in _KINDS}
-        own = ours.frame.select(
-            pl.col(ours.customer_column).alias("customer"),
-            *(pl.col(c).cast(pl.String).alias(k) for c, k in kinds.items()),
+        kinds = {c: k for c, k in opened.roles.items() if k in _KINDS}
+        linked = records["customer"].drop_nulls().unique().implode()
+        own = (
+            pl.scan_parquet(linked_to)
+            .select(
+                pl.col(opened.customer_column).cast(pl.Int64, strict=False).alias("customer"),
+                *(pl.col(c).cast(pl.String).alias(k) for c, k in kinds.items()),
+            )
+            .filter(pl.col("customer").is_in(linked))
+            .collect()
         )
         found_attr = attribute(
             records,
             ledger,
             secret,
-            ours.roles,
+            opened.roles,
             epsilon,
             master=own,
-            master_size=own.height,
+            master_size=rows,
             sample=sample,
         )
         seconds["attribute"] = time.perf_counter() - t0
         tick(_(STEPS[3]), 1.0)
         return TraceReport(
             leak=str(leak),
-            master=ours.place,
+            master=opened.place,
             verification=checked,
             attribution=found_attr,
-            evidence=trail.finish(SourceEvidence(ours.place, own.height, checked.master_as_of)),
+            evidence=trail.finish(
+                SourceEvidence(
+                    opened.place, rows, checked.master_as_of, checked.master_as_of_source
+                )
+            ),
             seconds=seconds,
         )
 

@@ -33,6 +33,18 @@ SEX_HEADERS = ("sex", "gender", "性别", "xb")
 
 
 @dataclass(frozen=True)
+class MasterTable:
+    """The master as a Parquet file, its customer number column and each column's kind, and
+    the role -> column mapping verify reads it by."""
+
+    path: Path
+    place: str
+    customer_column: str
+    roles: dict[str, str]  # column -> kind (person_name, resident_id, ..., sex, birth_date)
+    found: dict[str, str]  # verify's role -> column (customer, resident_id, birth, ...)
+
+
+@dataclass(frozen=True)
 class ShareMaster:
     """The master a share is cut from, its customer number column and each column's kind."""
 
@@ -42,16 +54,16 @@ class ShareMaster:
     roles: dict[str, str]  # column -> kind (person_name, resident_id, ..., sex, birth_date)
 
 
-def read_master(
+def open_master(
     master: str | Path,
     work: Path,
     table: str | None = None,
     columns: dict[str, str] | None = None,
-) -> ShareMaster:
+) -> MasterTable:
     """The master (any table file scan reads, Parquet, DuckDB, a synth world directory or a
-    PostgreSQL URL with ``table``) with its columns recognised as verify does (``columns`` maps
-    roles to columns where recognition should not decide); an InputError when its customer
-    numbers are not whole non-negative numbers."""
+    PostgreSQL URL with ``table``) as Parquet, with its columns recognised as verify does
+    (``columns`` maps roles to columns where recognition should not decide); nothing is read
+    into memory but a sample."""
     path = None if is_postgres_url(master) else Path(master)
     if path is not None and path.is_dir():
         if not (path / "customers.parquet").exists():
@@ -60,24 +72,42 @@ def read_master(
             )
         master = path / "customers.parquet"
     copy = copy_table(master, work / "master.parquet", table, default="customers")
-    frame = pl.read_parquet(copy.path)
+    schema = pl.read_parquet_schema(copy.path)
     not_text = frozenset(
-        c for c, t in frame.schema.items() if t.is_temporal() or t.is_float() or t == pl.Boolean
+        c for c, t in schema.items() if t.is_temporal() or t.is_float() or t == pl.Boolean
     )
     found, _notes = recognise(sample_strings(copy.path), copy.place, columns, not_text)
-    customer = found["customer"]
-    numbers = frame[customer].cast(pl.Int64, strict=False)
-    if numbers.null_count() or bool((numbers < 0).any()):
-        raise InputError(
-            copy.place,
-            N_("whole, non-negative customer numbers in column {column}"),
-            column=customer,
-        )
     roles = {found[r]: kind for r, kind in SHARE_ROLES.items() if r in found}
-    sex = by_header([c for c in frame.columns if c not in roles], SEX_HEADERS)
+    sex = by_header([c for c in schema if c not in roles], SEX_HEADERS)
     if sex:
         roles[sex[0]] = "sex"
-    return ShareMaster(frame.with_columns(numbers), copy.place, customer, roles)
+    return MasterTable(copy.path, copy.place, found["customer"], roles, found)
+
+
+def customer_numbers(frame: pl.DataFrame, column: str, place: str) -> pl.Series:
+    """The customer column as whole numbers; an InputError when one is not a whole
+    non-negative number."""
+    numbers = frame[column].cast(pl.Int64, strict=False)
+    if numbers.null_count() or bool((numbers < 0).any()):
+        raise InputError(
+            place, N_("whole, non-negative customer numbers in column {column}"), column=column
+        )
+    return numbers
+
+
+def read_master(
+    master: str | Path,
+    work: Path,
+    table: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> ShareMaster:
+    """The master read whole (see :func:`open_master`); an InputError when its customer
+    numbers are not whole non-negative numbers."""
+    opened = open_master(master, work, table, columns)
+    frame = pl.read_parquet(opened.path)
+    customer = opened.customer_column
+    numbers = customer_numbers(frame, customer, opened.place)
+    return ShareMaster(frame.with_columns(numbers), opened.place, customer, opened.roles)
 
 
 def read_ids(path: Path) -> NDArray[np.int64]:
