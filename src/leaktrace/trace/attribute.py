@@ -32,9 +32,9 @@ from leaktrace.trace.secret import Secret
 from leaktrace.trace.share import SLOT_NUMBERS
 
 #: Linked records whose symbols are read, at most (a keyed random sample beyond): reading an
-#: address costs ~0.1 ms, and 50,000 records give every share holding 0.5% of a leak ~1,500
+#: address costs ~0.1 ms, and 20,000 records give every share holding 0.5% of a leak ~750
 #: positions, where one leaker is accused from ~80.
-DEFAULT_SAMPLE = 50_000
+DEFAULT_SAMPLE = 20_000
 #: A slot written the same way in at least this many records is taken as canonicalised by the
 #: leaker and erased, unless the code's biases make that agreement likely (see ``_flat_slots``).
 FLAT_MIN = 8
@@ -235,6 +235,20 @@ def _canaries(
     return found
 
 
+def _member(values: NDArray[np.int64], sorted_set: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which ``values`` are in ``sorted_set`` (sorted, distinct): a binary search each."""
+    if not sorted_set.size:
+        return np.zeros(values.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), sorted_set.size - 1)
+    return sorted_set[at] == values
+
+
+def _common(a: NDArray[np.int64], b: NDArray[np.int64]) -> int:
+    """How many values two sorted distinct arrays share (searching the larger)."""
+    small, large = (a, b) if a.size <= b.size else (b, a)
+    return int(_member(small, large).sum())
+
+
 def _kinds(share: Share, roles: Mapping[str, str]) -> set[str]:
     """The variant kinds a share's columns carried marks in."""
     return {roles[c] for c in share.columns if roles.get(c) in variants.SLOTS}
@@ -279,15 +293,15 @@ def attribute(
 
     received: dict[str, Received] = {}
     overlaps: dict[str, tuple[int, int]] = {}
+    known, which = np.unique(cust, return_inverse=True)
+    slot_sets: dict[frozenset[str], NDArray[np.bool_]] = {}
     for s in shares:
         members = ledger.customers(s.id)
-        overlaps[s.id] = (
-            int(np.intersect1d(members, leaked, assume_unique=True).size),
-            s.customer_count,
-        )
-        carried = _kinds(s, roles)
-        slot_ok = np.isin(slot, [n for n, k in _SLOT_KIND.items() if k in carried])
-        where = np.flatnonzero(slot_ok & np.isin(cust, members, assume_unique=False))
+        overlaps[s.id] = (_common(members, leaked), s.customer_count)
+        carried = frozenset(_kinds(s, roles))
+        if carried not in slot_sets:
+            slot_sets[carried] = np.isin(slot, [n for n, k in _SLOT_KIND.items() if k in carried])
+        where = np.flatnonzero(_member(known, members)[which] & slot_sets[carried])
         received[s.id] = Received(code.symbols(key, s.id, positions[where]), where)
     cases: dict[str, Accusation] = (
         {a.recipient: a for a in accuse(y, p, received, epsilon, tested=max(len(shares), 1))}
