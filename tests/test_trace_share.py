@@ -13,8 +13,8 @@ from python_calamine import CalamineWorkbook
 
 from leaktrace import pii
 from leaktrace.synth.people import draw_people
-from leaktrace.trace import canary, code, variants
-from leaktrace.trace.ledger import Ledger
+from leaktrace.trace import canary, code, token, variants
+from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger
 from leaktrace.trace.secret import Secret
 from leaktrace.trace.share import SLOT_NUMBERS, file_format, share
 
@@ -96,8 +96,21 @@ def test_a_share_is_marked_and_recorded(
     copy = _read(out, suffix.strip(".") if suffix != ".csv" else encoding)
     copy = copy.with_columns(pl.col("客户号").cast(pl.String))
     assert copy.height == chosen.size + 4 and copy.columns == columns
-    fakes = copy.filter(pl.col("客户号").is_null() | (pl.col("客户号") == ""))
-    real = copy.filter(~(pl.col("客户号").is_null() | (pl.col("客户号") == "")))
+    # The customer numbers are the share's tokens, the canaries' too; none is a real number.
+    held = master["客户号"].to_numpy()
+    canary_numbers = [MAX_CUSTOMER - i for i in range(4)]
+    by_token = dict(
+        zip(
+            token.tokens(SECRET.derive("token"), s.id, [*chosen, *canary_numbers], 12, held),
+            [*chosen.tolist(), *canary_numbers],
+            strict=True,
+        )
+    )
+    assert set(copy["客户号"]) == set(by_token)
+    assert not copy["客户号"].is_in([str(n) for n in held.tolist()]).any()
+    copy = copy.with_columns(pl.col("客户号").replace_strict(by_token, return_dtype=pl.Int64))
+    fakes = copy.filter(pl.col("客户号").is_in(canary_numbers))
+    real = copy.filter(~pl.col("客户号").is_in(canary_numbers))
     assert fakes.height == 4
     # The canaries are those the ledger rebuilds from the key, share id, date and attempts.
     rebuilt = [
@@ -110,7 +123,7 @@ def test_a_share_is_marked_and_recorded(
 
     # Every real record means what the master says, and carries the share's symbols.
     originals = master.filter(pl.col("客户号").is_in(chosen.tolist())).sort("客户号")
-    real = real.with_columns(pl.col("客户号").cast(pl.Int64)).sort("客户号")
+    real = real.sort("客户号")
     key = SECRET.derive("code")
     changed = positions = 0
     for column, kind in MARKED.items():

@@ -1,16 +1,18 @@
 """One hand-over: the recipient's marked copy of some customers' columns, recorded in the ledger.
 
-The copy differs from the master in two ways only: each value that offers a format-variant slot
+The copy differs from the master in three ways only: each value that offers a format-variant slot
 (:mod:`leaktrace.trace.variants`) is written with the share's code symbol there (position =
-(customer number, slot number), symbols from :func:`leaktrace.trace.code.symbols`), and a few
-canary records (:mod:`leaktrace.trace.canary`) are inserted at keyed places. The copy is made in
+(customer number, slot number), symbols from :func:`leaktrace.trace.code.symbols`), the customer
+number column, when shared, holds the share's keyed tokens (:mod:`leaktrace.trace.token`) in place
+of the real numbers, and a few canary records (:mod:`leaktrace.trace.canary`) are inserted at
+keyed places. The copy is made in
 memory, recorded in the ledger, and only then written (atomically): a copy on disk is always in
 the ledger.
 
 Slot numbers are fixed by :data:`leaktrace.trace.variants.SLOTS` order, so one column of each
 kind carries marks. Canaries take the customer numbers counted down from 2⁵⁶ - 1 for their
-positions; columns a canary has no value for (other than its name, ID, sex, birth date, mobile,
-card and address) are left empty in its row, and its customer number column too.
+positions and tokens; columns a canary has no value for (other than its name, ID, sex, birth
+date, mobile, card and address) are left empty in its row.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from numpy.typing import ArrayLike
 from leaktrace.report.files import write_atomic
 from leaktrace.trace import canary as canaries_of
 from leaktrace.trace import code, variants
+from leaktrace.trace import token as tokens_of
 from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger, Share, new_share_id
 from leaktrace.trace.secret import Secret
 
@@ -50,6 +53,8 @@ CANARY_FIELDS = {
     "sex": "sex",
     "birth_date": "birth_date",
 }
+#: The most digits a spreadsheet keeps exactly in a number (a longer token is written as text).
+XLSX_DIGITS = 15
 #: Sex as Chinese masters often write it.
 SEX_WORDS = {"M": "男", "F": "女"}
 
@@ -134,6 +139,27 @@ def _given_names(master: pl.DataFrame, roles: Mapping[str, str]) -> canaries_of.
     )
 
 
+def _tokened(
+    frame: pl.DataFrame,
+    numbers: ArrayLike,
+    master: pl.DataFrame,
+    customer_column: str,
+    fmt: str,
+    key: bytes,
+    share_id: str,
+) -> pl.DataFrame:
+    """``frame`` (rows of customers ``numbers``) with the customer number column written as the
+    share's tokens (:mod:`leaktrace.trace.token`): numbers as the master holds them, or text in
+    a workbook when they are too long for a spreadsheet's numbers."""
+    taken = master[customer_column].cast(pl.Int64).to_numpy()
+    digits = tokens_of.token_digits(taken)
+    dtype = master.schema[customer_column]
+    if not dtype.is_integer() or (fmt == "xlsx" and digits > XLSX_DIGITS):
+        dtype = pl.String
+    written = tokens_of.tokens(key, share_id, numbers, digits, taken)
+    return frame.with_columns(pl.Series(customer_column, written).cast(dtype))
+
+
 def encode(frame: pl.DataFrame, fmt: str) -> bytes:
     """The file's bytes in ``fmt`` (see :func:`file_format`); ValueError naming the line of a
     character GBK cannot hold."""
@@ -202,14 +228,20 @@ def share(
         _taken(master, roles),
         _given_names(master, roles),
     )
+    fake_numbers = [MAX_CUSTOMER - i for i in range(len(planted))]
     copy = mark(rows.select(columns), numbers, marked, key, share_id)
-    fakes = mark(
-        _canary_rows(master, columns, roles, planted),
-        [MAX_CUSTOMER - i for i in range(len(planted))],
-        marked,
-        key,
-        share_id,
-    )
+    fakes = mark(_canary_rows(master, columns, roles, planted), fake_numbers, marked, key, share_id)
+    if customer_column in columns:
+        both = _tokened(
+            pl.concat([copy, fakes]),
+            np.concatenate([numbers, fake_numbers]),
+            master,
+            customer_column,
+            fmt,
+            secret.derive("token"),
+            share_id,
+        )
+        copy, fakes = both.head(copy.height), both.slice(copy.height)
     # Canaries go at places drawn from a generator seeded by a key derived for this share.
     seed = int.from_bytes(secret.derive(f"canary places\x00{share_id}"), "big")
     after = np.random.default_rng(seed).integers(0, copy.height + 1, size=len(planted))
