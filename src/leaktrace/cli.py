@@ -540,11 +540,13 @@ def share_new_cmd(
         str,
         typer.Option(
             "--records",
-            metavar="@IDFILE",
+            metavar="@IDFILE|QUERY",
             help=_(
-                "The customers to share: @FILE names a file of customer numbers, one a line. "
-                "A number the master does not hold stops the share: nothing is written or "
-                "recorded."
+                "The customers to share: @FILE names a file of customer numbers, one a line "
+                "(a number the master does not hold stops the share: nothing is written or "
+                "recorded); anything else is a SQL condition over the master's columns, "
+                "such as \"网点 = '0101' AND 开户日期 < '2020-01-01'\" (columns, values, "
+                "operators and functions such as year(), lower(), substring(); nothing else)."
             ),
         ),
     ],
@@ -586,11 +588,16 @@ def share_new_cmd(
     import numpy as np
 
     from leaktrace.trace import secret as secrets
+    from leaktrace.trace.records_query import customers_where
     from leaktrace.trace.share import file_format, share
     from leaktrace.trace.share_input import read_ids, read_master
 
-    if not records.startswith("@") or len(records) < 2:
-        _usage("--records: " + _("expected @FILE, a file of customer numbers, one a line"))
+    by_file = records.startswith("@")
+    if records.strip() in ("", "@"):
+        _usage(
+            "--records: "
+            + _("expected @FILE, a file of customer numbers, or a condition over the master")
+        )
     wanted = [c.strip() for c in columns.split(",") if c.strip()]
     if not wanted or len(set(wanted)) < len(wanted):
         _usage("--columns: " + _("expected distinct column headers separated by commas"))
@@ -602,9 +609,13 @@ def share_new_cmd(
         _usage("--to: " + _("expected the recipient's name"))
     with _user_errors():
         key = secrets.load()
-        ids = read_ids(Path(records[1:]))
+        ids = read_ids(Path(records[1:])) if by_file else None
         with tempfile.TemporaryDirectory(prefix="leaktrace-share-") as work:
             source = read_master(master, Path(work), table, master_columns)
+            if ids is None:
+                ids = customers_where(
+                    records, source.path, source.frame.columns, source.customer_column
+                )
             unknown = [c for c in wanted if c not in source.frame.columns]
             if unknown:
                 _usage(

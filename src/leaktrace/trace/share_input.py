@@ -34,9 +34,11 @@ SEX_HEADERS = ("sex", "gender", "性别", "xb")
 
 @dataclass(frozen=True)
 class ShareMaster:
-    """The master a share is cut from, its customer number column and each column's kind."""
+    """The master a share is cut from, its Parquet copy (what a ``--records`` condition runs on),
+    its customer number column and each column's kind."""
 
     frame: pl.DataFrame
+    path: Path
     place: str
     customer_column: str
     roles: dict[str, str]  # column -> kind (person_name, resident_id, ..., sex, birth_date)
@@ -77,7 +79,7 @@ def read_master(
     sex = by_header([c for c in frame.columns if c not in roles], SEX_HEADERS)
     if sex:
         roles[sex[0]] = "sex"
-    return ShareMaster(frame.with_columns(numbers), copy.place, customer, roles)
+    return ShareMaster(frame.with_columns(numbers), copy.path, copy.place, customer, roles)
 
 
 def read_ids(path: Path) -> NDArray[np.int64]:
