@@ -12,6 +12,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from leaktrace import pii
+from leaktrace.errors import InputError
 from leaktrace.synth.people import draw_people
 from leaktrace.trace import canary, code, token, variants
 from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger
@@ -163,13 +164,21 @@ def test_another_share_carries_other_symbols(master: pl.DataFrame, tmp_path: Pat
 def test_a_failed_share_leaves_nothing(master: pl.DataFrame, tmp_path: Path) -> None:
     book = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     out = tmp_path / "copy.csv"
-    with pytest.raises(ValueError, match="not in the master"):
+    with pytest.raises(InputError, match="1 of 2 not there, 0 there more than once"):
         share(master, "丙", [5, 100_001], ["姓名"], out, SECRET, book, customer_column="客户号",
               roles=ROLES)  # fmt: skip
-    with pytest.raises(ValueError, match="ending in"):
+    with pytest.raises(InputError, match=r"copy.txt: expected a file name ending in \.csv"):
         share(master, "丙", [100_001], ["姓名"], tmp_path / "copy.txt", SECRET, book,
               customer_column="客户号", roles=ROLES)  # fmt: skip
-    with pytest.raises(ValueError, match="no column"):
+    twice = pl.concat([master, master.filter(pl.col("客户号") == 100_001)])
+    with pytest.raises(InputError, match="0 of 1 not there, 1 there more than once"):
+        share(twice, "丙", [100_001], ["姓名"], out, SECRET, book, customer_column="客户号",
+              roles=ROLES, place="客户主表.csv")  # fmt: skip
+    with pytest.raises(InputError, match="at most one column of each kind"):
+        share(master.with_columns(pl.col("手机号码").alias("备用手机")), "丙", [100_001],
+              ["手机号码", "备用手机"], out, SECRET, book, customer_column="客户号",
+              roles={**ROLES, "备用手机": "mobile"})  # fmt: skip
+    with pytest.raises(InputError, match="found no column 电话"):
         share(master, "丙", [100_001], ["电话"], out, SECRET, book, customer_column="客户号",
               roles=ROLES)  # fmt: skip
     # A name GBK cannot write (a character of CJK extension B) in a GBK copy.
@@ -179,7 +188,7 @@ def test_a_failed_share_leaves_nothing(master: pl.DataFrame, tmp_path: Path) -> 
         .otherwise(pl.col("姓名"))
         .alias("姓名")
     )
-    with pytest.raises(ValueError, match=r"copy.csv: line \d+ has a character gbk cannot hold"):
+    with pytest.raises(InputError, match=r"copy.csv line \d+: expected characters GBK can hold"):
         share(rare, "丙", [100_001, 100_002], ["姓名"], out, SECRET, book,
               customer_column="客户号", roles=ROLES, encoding="gbk")  # fmt: skip
     assert book.shares() == [] and sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite"]

@@ -30,7 +30,7 @@ from rich.progress import (
 )
 
 from leaktrace import help_texts, i18n
-from leaktrace.errors import LeaktraceError
+from leaktrace.errors import InputError, LeaktraceError
 from leaktrace.i18n import _
 from leaktrace.report.terminal import render_scan
 
@@ -603,7 +603,7 @@ def share_new_cmd(
         _usage("--columns: " + _("expected distinct column headers separated by commas"))
     try:
         fmt = file_format(out, encoding.value)
-    except ValueError:
+    except InputError:
         _usage("--out: " + _("expected a file name ending in .csv, .xlsx or .parquet"))
     if not to.strip():
         _usage("--to: " + _("expected the recipient's name"))
@@ -632,23 +632,21 @@ def share_new_cmd(
                         "nothing was written or recorded"
                     ).format(path=records[1:], count=int((~held).sum()), total=ids.size)
                 )
-            try:
-                recorded = share(
-                    source.frame,
-                    to,
-                    ids,
-                    wanted,
-                    out,
-                    key,
-                    _ledger(db),
-                    customer_column=source.customer_column,
-                    roles=source.roles,
-                    purpose=purpose,
-                    basis=basis,
-                    encoding=encoding.value,
-                )
-            except ValueError as e:
-                _fail(_("the share was not made: {reason}").format(reason=e))
+            recorded = share(
+                source.frame,
+                to,
+                ids,
+                wanted,
+                out,
+                key,
+                _ledger(db),
+                customer_column=source.customer_column,
+                roles=source.roles,
+                purpose=purpose,
+                basis=basis,
+                encoding=encoding.value,
+                place=source.place,
+            )
     _show_share(recorded, as_json, out=out, file_format=fmt)
 
 

@@ -26,6 +26,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
 
+from leaktrace.errors import InputError, Verbatim
+from leaktrace.i18n import N_
 from leaktrace.report.files import write_atomic
 from leaktrace.trace import canary as canaries_of
 from leaktrace.trace import code, variants
@@ -61,12 +63,16 @@ SEX_WORDS = {"M": "男", "F": "女"}
 
 def file_format(out: Path, encoding: str = "utf-8") -> str:
     """The ledger's name of the format ``out`` names by its suffix (csv-utf-8, csv-gbk, xlsx,
-    parquet); ValueError for another suffix or encoding."""
+    parquet); an InputError for another suffix or encoding."""
     fmt = FORMATS.get(Path(out).suffix.lower())
     if fmt is None:
-        raise ValueError(f"{out}: expected a file name ending in {', '.join(FORMATS)}")
+        raise InputError(
+            str(out), N_("a file name ending in {suffixes}"), suffixes=Verbatim(", ".join(FORMATS))
+        )
     if encoding not in ENCODINGS:
-        raise ValueError(f"the encoding must be one of {', '.join(ENCODINGS)}")
+        raise InputError(
+            "--encoding", N_("one of {encodings}"), encodings=Verbatim(", ".join(ENCODINGS))
+        )
     return f"csv-{encoding}" if fmt == "csv" else fmt
 
 
@@ -160,16 +166,22 @@ def _tokened(
     return frame.with_columns(pl.Series(customer_column, written).cast(dtype))
 
 
-def encode(frame: pl.DataFrame, fmt: str) -> bytes:
-    """The file's bytes in ``fmt`` (see :func:`file_format`); ValueError naming the line of a
-    character GBK cannot hold."""
+def encode(frame: pl.DataFrame, fmt: str, place: str) -> bytes:
+    """The bytes of file ``place`` in ``fmt`` (see :func:`file_format`); an InputError naming
+    the line of a character GBK cannot hold."""
     if fmt.startswith("csv-"):
         text = frame.write_csv()
+        encoding = fmt.removeprefix("csv-")
         try:
-            return text.encode(fmt.removeprefix("csv-"))
+            return text.encode(encoding)
         except UnicodeEncodeError as e:
             line = text.count("\n", 0, e.start) + 1
-            raise ValueError(f"line {line} has a character {e.encoding} cannot hold") from None
+            raise InputError(
+                f"{place} line {line}",
+                N_("characters {encoding} can hold"),
+                N_("one it cannot (the master's value; write the copy in UTF-8)"),
+                encoding=Verbatim(encoding.upper()),
+            ) from None
     buf = io.BytesIO()
     if fmt == "xlsx":
         frame.write_excel(buf, autofit=False)
@@ -194,29 +206,52 @@ def share(
     encoding: str = "utf-8",
     canaries: int = DEFAULT_CANARIES,
     shared_at: dt.datetime | None = None,
+    place: str = "master",
 ) -> Share:
     """Write ``columns`` of the ``customers`` (numbers in ``customer_column``) to ``out``, marked
     for this share, with ``canaries`` canary records, and record the hand-over in ``ledger``.
     ``roles`` names the kind of the master's columns (person_name, resident_id, mobile,
-    bank_card, address, sex, birth_date); one column of each variant kind is marked."""
+    bank_card, address, sex, birth_date); one column of each variant kind is marked. An
+    InputError, naming ``place`` (the master's) or ``out``, when the share cannot be made:
+    then nothing is written or recorded."""
     out = Path(out)
     fmt = file_format(out, encoding)
     missing = [c for c in (*columns, customer_column, *roles) if c not in master.columns]
     if missing:
-        raise ValueError(f"the master has no column {', '.join(map(repr, missing))}")
+        raise InputError(
+            place,
+            N_("the columns {columns}"),
+            N_("no column {missing}"),
+            columns=Verbatim(", ".join(master.columns)),
+            missing=Verbatim(", ".join(missing)),
+        )
     marked = {c: k for c, k in roles.items() if k in variants.SLOTS and c in columns}
     if len(set(marked.values())) < len(marked):
-        raise ValueError("one column of each kind can be marked")
+        raise InputError(
+            "--columns",
+            N_("at most one column of each kind that carries marks"),
+            N_("two or more of one kind among {columns}"),
+            columns=Verbatim(", ".join(marked)),
+        )
     wanted = np.unique(np.asarray(customers, dtype=np.int64))
     rows = master.filter(pl.col(customer_column).is_in(wanted.tolist())).sort(customer_column)
     numbers = rows[customer_column].cast(pl.Int64).to_numpy()
     if numbers.size != wanted.size or not np.array_equal(numbers, wanted):
-        raise ValueError(
-            f"{wanted.size - np.intersect1d(numbers, wanted).size} customers of the "
-            f"share are not in the master, or appear in it more than once"
+        raise InputError(
+            place,
+            N_("each customer of the share once in column {column}"),
+            N_("{absent} of {total} not there, {repeated} there more than once"),
+            column=Verbatim(customer_column),
+            absent=int(np.setdiff1d(wanted, numbers).size),
+            total=int(wanted.size),
+            repeated=int(numbers.size - np.unique(numbers).size),
         )
     if numbers.size and numbers[-1] > MAX_CUSTOMER - canaries:
-        raise ValueError("customer numbers must stay below the canaries' (2**56 - canaries)")
+        raise InputError(
+            place,
+            N_("customer numbers below 2^56 - {canaries}, which the canaries take"),
+            canaries=canaries,
+        )
     when = (shared_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     share_id = new_share_id()
     key = secret.derive("code")
@@ -250,10 +285,7 @@ def share(
         parts += [copy.slice(start, after[i] - start), fakes.slice(int(i), 1)]
         start = int(after[i])
     parts.append(copy.slice(start))
-    try:
-        data = encode(pl.concat(parts), fmt)
-    except ValueError as e:
-        raise ValueError(f"{out}: {e}") from None
+    data = encode(pl.concat(parts), fmt, str(out))
     recorded = ledger.record(
         recipient,
         wanted,

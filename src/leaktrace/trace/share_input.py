@@ -69,10 +69,10 @@ def read_master(
     found, _notes = recognise(sample_strings(copy.path), copy.place, columns, not_text)
     customer = found["customer"]
     numbers = frame[customer].cast(pl.Int64, strict=False)
-    if numbers.null_count() or bool((numbers < 0).any()):
+    if numbers.null_count() or bool((numbers < 0).any()) or bool((numbers > MAX_CUSTOMER).any()):
         raise InputError(
             copy.place,
-            N_("whole, non-negative customer numbers in column {column}"),
+            N_("whole, non-negative customer numbers below 2^56 in column {column}"),
             column=customer,
         )
     roles = {found[r]: kind for r, kind in SHARE_ROLES.items() if r in found}
