@@ -245,7 +245,7 @@ def test_a_query_chooses_the_customers(branches, tmp_path) -> None:
         ("网点 = 'B001'; DROP TABLE master", "more than one statement"),
         ("客户号 IN (SELECT 1)", "subquery, which a condition may not use"),
         ("read_csv('/etc/passwd') IS NOT NULL", "which a condition may not use"),
-        ("开户日期 < 5", "Cannot compare values of type DATE"),
+        ("开户日期 < 5", "Cannot compare values of type"),
         ("CAST(姓名 AS INTEGER) > 0", "could not evaluate on the master (ConversionException)"),
         ("网点 = 'Z999'", "a condition that some of the master's rows meet, found none"),
     ],
