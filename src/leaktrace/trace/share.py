@@ -32,7 +32,7 @@ from leaktrace.report.files import write_atomic
 from leaktrace.trace import canary as canaries_of
 from leaktrace.trace import code, variants
 from leaktrace.trace import token as tokens_of
-from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger, Share, new_share_id
+from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger, Share, canary_numbers, new_share_id
 from leaktrace.trace.secret import Secret
 
 #: Canaries per share, unless asked otherwise.
@@ -263,7 +263,7 @@ def share(
         _taken(master, roles),
         _given_names(master, roles),
     )
-    fake_numbers = [MAX_CUSTOMER - i for i in range(len(planted))]
+    fake_numbers = canary_numbers(len(planted))
     copy = mark(rows.select(columns), numbers, marked, key, share_id)
     fakes = mark(_canary_rows(master, columns, roles, planted), fake_numbers, marked, key, share_id)
     if customer_column in columns:

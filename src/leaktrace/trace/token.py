@@ -34,7 +34,7 @@ from leaktrace.ingest.expand import Container, expand, expected_text
 from leaktrace.ingest.source import Problem
 from leaktrace.ingest.spool import Spool
 from leaktrace.trace.code import MIN_KEY_BYTES
-from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger
+from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger, canary_numbers
 
 #: The fewest digits a token has (a chance match of one cell is then below 1.2·10⁻¹²).
 MIN_DIGITS = 12
@@ -209,12 +209,7 @@ class TokenIndex:
         return cls.build(
             key,
             (
-                (
-                    s.id,
-                    np.concatenate(
-                        [ledger.customers(s.id), MAX_CUSTOMER - np.arange(len(s.canaries))]
-                    ),
-                )
+                (s.id, np.concatenate([ledger.customers(s.id), canary_numbers(len(s.canaries))]))
                 for s in carried
             ),
             token_digits(taken),
@@ -366,7 +361,9 @@ def _hits(
 def _per_share(hits: pl.DataFrame, index: TokenIndex, distinct: int, q: float) -> pl.DataFrame:
     """Per share with hits: distinct tokens found, the number expected by chance among the
     ``distinct`` values read, and the bound on the chance of finding that many."""
-    found = hits.group_by("share").agg(pl.col("customer").n_unique().alias("tokens_found"))
+    found = hits.group_by("share").agg(
+        pl.col("customer").n_unique().cast(pl.Int64).alias("tokens_found")
+    )
     sizes = dict(zip(index.share_ids, index.sizes.tolist(), strict=True))
     expected = [distinct * sizes[s] * q for s in found["share"].to_list()]
     bounds = [chance_of_hits(k, e) for k, e in zip(found["tokens_found"], expected, strict=True)]
