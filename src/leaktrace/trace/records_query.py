@@ -18,7 +18,7 @@ import numpy as np
 import sqlglot
 from numpy.typing import NDArray
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from leaktrace.errors import InputError, Verbatim
 from leaktrace.i18n import N_
@@ -83,6 +83,10 @@ def parse(condition: str, columns: Sequence[str]) -> str:
     allow-list, or a column the master does not have."""
     try:
         trees = [t for t in sqlglot.parse(condition, read="duckdb") if t is not None]
+    except TokenError:  # its message quotes the text
+        raise InputError(
+            PLACE, EXPECTED, N_("text SQL cannot split into words (an unclosed quote?)")
+        ) from None
     except ParseError as e:
         first = e.errors[0] if e.errors else {}
         raise InputError(
