@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
 from leaktrace.synth.people import draw_people
 from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger
@@ -184,3 +185,19 @@ def test_a_token_two_shares_drew_alike_names_neither() -> None:
     assert sorted(index.customers.tolist()) == [1, 2, 4]
     assert (np.diff(index.values.astype(np.float64)) > 0).all()
     assert index.lookup([index.values[1], 7]).tolist() == [1, -1]
+
+
+def test_long_tokens_are_text_in_a_workbook_and_found_back(
+    master: pl.DataFrame, tmp_path: Path
+) -> None:
+    """Seventeen-digit customer numbers: a spreadsheet's number would round the token."""
+    long = master.with_columns(pl.col("客户号") + 40_000_000_000_000_000)
+    book = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    chosen = long["客户号"].to_numpy()[:50]
+    made = _share(long, book, "甲", chosen, tmp_path / "甲.xlsx", canaries=0)
+    cells = CalamineWorkbook.from_path(str(tmp_path / "甲.xlsx")).get_sheet_by_index(0)
+    written = [row[0] for row in cells.to_python()[1:]]
+    assert all(isinstance(t, str) and len(t) == 17 for t in written)
+    assert sorted(written) == sorted(tokens(KEY, made, chosen, 17, long["客户号"].to_numpy()))
+    got = find([tmp_path / "甲.xlsx"], _index(book, long))
+    assert got.hits["customer"].sort().to_list() == sorted(chosen.tolist())
