@@ -16,6 +16,9 @@ from typer.testing import CliRunner
 
 from leaktrace.cli import app
 from leaktrace.synth.bundle import synth_to_dir
+from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger
+from leaktrace.trace.secret import decode
+from leaktrace.trace.token import TokenIndex, find
 from tests.test_cli_language import cli_in, english_left  # noqa: F401 (cli_in is a fixture)
 
 SECRET = secrets.token_hex(32)
@@ -72,12 +75,23 @@ def test_share_writes_the_copy_and_the_ledger_shows_its_gaps(world, ids, tmp_pat
     copy = pl.read_csv(io.StringIO(out.read_bytes().decode("gbk")), infer_schema=False)
     assert copy.columns == COLUMNS.split(",")
     assert copy.height == len(numbers) + 3  # the canaries
-    assert set(copy["customer_id"].drop_nulls().cast(pl.Int64)) == set(numbers)
     assert "no purpose was recorded" in made.stderr and "no legal basis" in made.stderr
 
     listed = run(["share", "list", "--db", f"sqlite:///{db}", "--json"])
     assert listed.exit_code == 0, listed.output
     [doc] = json.loads(listed.stdout)
+    # The customer numbers are the share's tokens (twelve digits, none a real number); the
+    # ledger and the secret name each one's customer, the canaries' too.
+    held = pl.read_parquet(world / "customers.parquet")["customer_id"]
+    written = copy["customer_id"]
+    assert written.null_count() == 0 and set(written.str.len_chars()) == {12}
+    assert not written.cast(pl.Int64).is_in(held.to_list()).any()
+    index = TokenIndex.from_ledger(
+        Ledger(f"sqlite:///{db}"), decode(SECRET, "test").derive("token"), "customer_id", held
+    )
+    found = find([out], index).hits
+    assert set(found["share"]) == {doc["id"]} and found.height == copy.height
+    assert set(found["customer"]) == {*numbers, *(MAX_CUSTOMER - i for i in range(3))}
     assert doc["recipient"] == "某某科技有限公司" and doc["customers"] == len(numbers)
     assert doc["gaps"] == ["purpose", "basis"] and doc["file_format"] == "csv-gbk"
 
@@ -180,3 +194,66 @@ def test_a_gbk_csv_master_with_chinese_headers(world, ids, tmp_path) -> None:
     rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     assert rows[0] == ["客户号", "姓名", "身份证号"] and len(rows) == 1 + len(ids[1]) + 3
     assert json.loads(made.stdout)["columns"] == ["客户号", "姓名", "身份证号"]
+
+
+@pytest.fixture
+def branches(world: Path, tmp_path: Path) -> tuple[Path, pl.DataFrame]:
+    """A bank's GBK export with Chinese headers, its branch and account opening date too."""
+    heads = {
+        "customer_id": "客户号",
+        "name": "姓名",
+        "resident_id": "身份证号",
+        "mobile": "手机号码",
+        "branch_id": "网点",
+        "opened_on": "开户日期",
+    }
+    frame = pl.read_parquet(world / "customers.parquet").select(*heads).rename(heads)
+    master = tmp_path / "客户主表.csv"
+    master.write_bytes(frame.write_csv().encode("gbk"))
+    return master, frame
+
+
+def query_args(master: Path, condition: str, tmp_path: Path, *extra: str) -> list[str]:
+    args = share_args(master, Path("unused"), tmp_path / "copy.csv", tmp_path / "l.sqlite", *extra)
+    args[args.index("--records") + 1] = condition
+    args[args.index("--columns") + 1] = "客户号,姓名,手机号码"
+    return args
+
+
+def test_a_query_chooses_the_customers(branches, tmp_path) -> None:
+    master, frame = branches
+    condition = "网点 = 'B001' AND 开户日期 < '2020-01-01'"
+    made = run(query_args(master, condition, tmp_path, "--json"))
+    assert made.exit_code == 0, made.output
+    doc = json.loads(made.stdout)
+    wanted = frame.filter((pl.col("网点") == "B001") & (pl.col("开户日期") < pl.date(2020, 1, 1)))[
+        "客户号"
+    ]
+    assert 0 < doc["customers"] == wanted.len() < frame.height
+    shown = run(["share", "show", doc["id"], "--customers", "--json", "--db",
+                 f"sqlite:///{tmp_path / 'l.sqlite'}"])  # fmt: skip
+    assert json.loads(shown.stdout)["customer_ids"] == sorted(wanted)
+    copy = pl.read_csv(io.StringIO((tmp_path / "copy.csv").read_text()), infer_schema=False)
+    assert copy.height == wanted.len() + 3
+
+
+@pytest.mark.parametrize(
+    ("condition", "said"),
+    [
+        ("分行 = 'B001'", "no column 分行"),
+        ("网点 = ", "a syntax error at character"),
+        ("网点 = 'B001'; DROP TABLE master", "more than one statement"),
+        ("客户号 IN (SELECT 1)", "subquery, which a condition may not use"),
+        ("read_csv('/etc/passwd') IS NOT NULL", "which a condition may not use"),
+        ("开户日期 < 5", "Cannot compare values of type"),
+        ("CAST(姓名 AS INTEGER) > 0", "could not evaluate on the master (ConversionException)"),
+        ("网点 = 'Z999'", "a condition that some of the master's rows meet, found none"),
+    ],
+)
+def test_a_bad_query_is_named_and_nothing_is_written(branches, tmp_path, condition, said) -> None:
+    master, frame = branches
+    result = run(query_args(master, condition, tmp_path))
+    assert result.exit_code == 1, result.output
+    assert "--records" in result.stderr and said in result.stderr.replace("\n", "")
+    assert "Traceback" not in result.output and not (tmp_path / "copy.csv").exists()
+    assert not any(name in result.stderr for name in frame["姓名"].to_list())

@@ -12,9 +12,10 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from leaktrace import pii
+from leaktrace.errors import InputError
 from leaktrace.synth.people import draw_people
-from leaktrace.trace import canary, code, variants
-from leaktrace.trace.ledger import Ledger
+from leaktrace.trace import canary, code, token, variants
+from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger
 from leaktrace.trace.secret import Secret
 from leaktrace.trace.share import SLOT_NUMBERS, file_format, share
 
@@ -96,8 +97,21 @@ def test_a_share_is_marked_and_recorded(
     copy = _read(out, suffix.strip(".") if suffix != ".csv" else encoding)
     copy = copy.with_columns(pl.col("客户号").cast(pl.String))
     assert copy.height == chosen.size + 4 and copy.columns == columns
-    fakes = copy.filter(pl.col("客户号").is_null() | (pl.col("客户号") == ""))
-    real = copy.filter(~(pl.col("客户号").is_null() | (pl.col("客户号") == "")))
+    # The customer numbers are the share's tokens, the canaries' too; none is a real number.
+    held = master["客户号"].to_numpy()
+    canary_numbers = [MAX_CUSTOMER - i for i in range(4)]
+    by_token = dict(
+        zip(
+            token.tokens(SECRET.derive("token"), s.id, [*chosen, *canary_numbers], 12, held),
+            [*chosen.tolist(), *canary_numbers],
+            strict=True,
+        )
+    )
+    assert set(copy["客户号"]) == set(by_token)
+    assert not copy["客户号"].is_in([str(n) for n in held.tolist()]).any()
+    copy = copy.with_columns(pl.col("客户号").replace_strict(by_token, return_dtype=pl.Int64))
+    fakes = copy.filter(pl.col("客户号").is_in(canary_numbers))
+    real = copy.filter(~pl.col("客户号").is_in(canary_numbers))
     assert fakes.height == 4
     # The canaries are those the ledger rebuilds from the key, share id, date and attempts.
     rebuilt = [
@@ -110,7 +124,7 @@ def test_a_share_is_marked_and_recorded(
 
     # Every real record means what the master says, and carries the share's symbols.
     originals = master.filter(pl.col("客户号").is_in(chosen.tolist())).sort("客户号")
-    real = real.with_columns(pl.col("客户号").cast(pl.Int64)).sort("客户号")
+    real = real.sort("客户号")
     key = SECRET.derive("code")
     changed = positions = 0
     for column, kind in MARKED.items():
@@ -150,13 +164,21 @@ def test_another_share_carries_other_symbols(master: pl.DataFrame, tmp_path: Pat
 def test_a_failed_share_leaves_nothing(master: pl.DataFrame, tmp_path: Path) -> None:
     book = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     out = tmp_path / "copy.csv"
-    with pytest.raises(ValueError, match="not in the master"):
+    with pytest.raises(InputError, match="1 of 2 not there, 0 there more than once"):
         share(master, "丙", [5, 100_001], ["姓名"], out, SECRET, book, customer_column="客户号",
               roles=ROLES)  # fmt: skip
-    with pytest.raises(ValueError, match="ending in"):
+    with pytest.raises(InputError, match=r"copy.txt: expected a file name ending in \.csv"):
         share(master, "丙", [100_001], ["姓名"], tmp_path / "copy.txt", SECRET, book,
               customer_column="客户号", roles=ROLES)  # fmt: skip
-    with pytest.raises(ValueError, match="no column"):
+    twice = pl.concat([master, master.filter(pl.col("客户号") == 100_001)])
+    with pytest.raises(InputError, match="0 of 1 not there, 1 there more than once"):
+        share(twice, "丙", [100_001], ["姓名"], out, SECRET, book, customer_column="客户号",
+              roles=ROLES, place="客户主表.csv")  # fmt: skip
+    with pytest.raises(InputError, match="at most one column of each kind"):
+        share(master.with_columns(pl.col("手机号码").alias("备用手机")), "丙", [100_001],
+              ["手机号码", "备用手机"], out, SECRET, book, customer_column="客户号",
+              roles={**ROLES, "备用手机": "mobile"})  # fmt: skip
+    with pytest.raises(InputError, match="found no column 电话"):
         share(master, "丙", [100_001], ["电话"], out, SECRET, book, customer_column="客户号",
               roles=ROLES)  # fmt: skip
     # A name GBK cannot write (a character of CJK extension B) in a GBK copy.
@@ -166,7 +188,7 @@ def test_a_failed_share_leaves_nothing(master: pl.DataFrame, tmp_path: Path) -> 
         .otherwise(pl.col("姓名"))
         .alias("姓名")
     )
-    with pytest.raises(ValueError, match=r"copy.csv: line \d+ has a character gbk cannot hold"):
+    with pytest.raises(InputError, match=r"copy.csv line \d+: expected characters GBK can hold"):
         share(rare, "丙", [100_001, 100_002], ["姓名"], out, SECRET, book,
               customer_column="客户号", roles=ROLES, encoding="gbk")  # fmt: skip
     assert book.shares() == [] and sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite"]

@@ -30,7 +30,7 @@ from rich.progress import (
 )
 
 from leaktrace import help_texts, i18n
-from leaktrace.errors import LeaktraceError
+from leaktrace.errors import InputError, LeaktraceError
 from leaktrace.i18n import _
 from leaktrace.report.terminal import render_scan
 
@@ -540,11 +540,13 @@ def share_new_cmd(
         str,
         typer.Option(
             "--records",
-            metavar="@IDFILE",
+            metavar="@IDFILE|QUERY",
             help=_(
-                "The customers to share: @FILE names a file of customer numbers, one a line. "
-                "A number the master does not hold stops the share: nothing is written or "
-                "recorded."
+                "The customers to share: @FILE names a file of customer numbers, one a line "
+                "(a number the master does not hold stops the share: nothing is written or "
+                "recorded); anything else is a SQL condition over the master's columns, "
+                "such as \"网点 = '0101' AND 开户日期 < '2020-01-01'\" (columns, values, "
+                "operators and functions such as year(), lower(), substring(); nothing else)."
             ),
         ),
     ],
@@ -586,25 +588,34 @@ def share_new_cmd(
     import numpy as np
 
     from leaktrace.trace import secret as secrets
+    from leaktrace.trace.records_query import customers_where
     from leaktrace.trace.share import file_format, share
     from leaktrace.trace.share_input import read_ids, read_master
 
-    if not records.startswith("@") or len(records) < 2:
-        _usage("--records: " + _("expected @FILE, a file of customer numbers, one a line"))
+    by_file = records.startswith("@")
+    if records.strip() in ("", "@"):
+        _usage(
+            "--records: "
+            + _("expected @FILE, a file of customer numbers, or a condition over the master")
+        )
     wanted = [c.strip() for c in columns.split(",") if c.strip()]
     if not wanted or len(set(wanted)) < len(wanted):
         _usage("--columns: " + _("expected distinct column headers separated by commas"))
     try:
         fmt = file_format(out, encoding.value)
-    except ValueError:
+    except InputError:
         _usage("--out: " + _("expected a file name ending in .csv, .xlsx or .parquet"))
     if not to.strip():
         _usage("--to: " + _("expected the recipient's name"))
     with _user_errors():
         key = secrets.load()
-        ids = read_ids(Path(records[1:]))
+        ids = read_ids(Path(records[1:])) if by_file else None
         with tempfile.TemporaryDirectory(prefix="leaktrace-share-") as work:
             source = read_master(master, Path(work), table, master_columns)
+            if ids is None:
+                ids = customers_where(
+                    records, source.path, source.frame.columns, source.customer_column
+                )
             unknown = [c for c in wanted if c not in source.frame.columns]
             if unknown:
                 _usage(
@@ -621,24 +632,22 @@ def share_new_cmd(
                         "nothing was written or recorded"
                     ).format(path=records[1:], count=int((~held).sum()), total=ids.size)
                 )
-            try:
-                recorded = share(
-                    source.frame,
-                    to,
-                    ids,
-                    wanted,
-                    out,
-                    key,
-                    _ledger(db),
-                    customer_column=source.customer_column,
-                    roles=source.roles,
-                    purpose=purpose,
-                    basis=basis,
-                    encoding=encoding.value,
-                    master_place=_master_place(master, source.place),
-                )
-            except ValueError as e:
-                _fail(_("the share was not made: {reason}").format(reason=e))
+            recorded = share(
+                source.frame,
+                to,
+                ids,
+                wanted,
+                out,
+                key,
+                _ledger(db),
+                customer_column=source.customer_column,
+                roles=source.roles,
+                purpose=purpose,
+                basis=basis,
+                encoding=encoding.value,
+                place=source.place,
+                master_place=_master_place(master, source.place),
+            )
     _show_share(recorded, as_json, out=out, file_format=fmt)
 
 

@@ -96,6 +96,12 @@ def default_url() -> str:
     return f"sqlite:///{user_data_path('leaktrace', appauthor=False) / 'ledger.sqlite'}"
 
 
+def canary_numbers(count: int) -> NDArray[np.int64]:
+    """The customer numbers a share's ``count`` canaries take for their positions and tokens:
+    counted down from :data:`MAX_CUSTOMER`, above every real customer's."""
+    return MAX_CUSTOMER - np.arange(count, dtype=np.int64)
+
+
 def new_share_id() -> str:
     """A fresh share id: random, so that two hand-overs never share one even across ledgers."""
     return uuid.uuid4().hex[:16]

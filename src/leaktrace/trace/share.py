@@ -1,16 +1,18 @@
 """One hand-over: the recipient's marked copy of some customers' columns, recorded in the ledger.
 
-The copy differs from the master in two ways only: each value that offers a format-variant slot
+The copy differs from the master in three ways only: each value that offers a format-variant slot
 (:mod:`leaktrace.trace.variants`) is written with the share's code symbol there (position =
-(customer number, slot number), symbols from :func:`leaktrace.trace.code.symbols`), and a few
-canary records (:mod:`leaktrace.trace.canary`) are inserted at keyed places. The copy is made in
+(customer number, slot number), symbols from :func:`leaktrace.trace.code.symbols`), the customer
+number column, when shared, holds the share's keyed tokens (:mod:`leaktrace.trace.token`) in place
+of the real numbers, and a few canary records (:mod:`leaktrace.trace.canary`) are inserted at
+keyed places. The copy is made in
 memory, recorded in the ledger, and only then written (atomically): a copy on disk is always in
 the ledger.
 
 Slot numbers are fixed by :data:`leaktrace.trace.variants.SLOTS` order, so one column of each
 kind carries marks. Canaries take the customer numbers counted down from 2⁵⁶ - 1 for their
-positions; columns a canary has no value for (other than its name, ID, sex, birth date, mobile,
-card and address) are left empty in its row, and its customer number column too.
+positions and tokens; columns a canary has no value for (other than its name, ID, sex, birth
+date, mobile, card and address) are left empty in its row.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
 
+from leaktrace.errors import InputError, Verbatim
+from leaktrace.i18n import N_
 from leaktrace.report.files import write_atomic
 from leaktrace.trace import canary as canaries_of
 from leaktrace.trace import code, variants
-from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger, Share, new_share_id
+from leaktrace.trace import token as tokens_of
+from leaktrace.trace.ledger import MAX_CUSTOMER, Ledger, Share, canary_numbers, new_share_id
 from leaktrace.trace.secret import Secret
 
 #: Canaries per share, unless asked otherwise.
@@ -50,18 +55,24 @@ CANARY_FIELDS = {
     "sex": "sex",
     "birth_date": "birth_date",
 }
+#: The most digits a spreadsheet keeps exactly in a number (a longer token is written as text).
+XLSX_DIGITS = 15
 #: Sex as Chinese masters often write it.
 SEX_WORDS = {"M": "男", "F": "女"}
 
 
 def file_format(out: Path, encoding: str = "utf-8") -> str:
     """The ledger's name of the format ``out`` names by its suffix (csv-utf-8, csv-gbk, xlsx,
-    parquet); ValueError for another suffix or encoding."""
+    parquet); an InputError for another suffix or encoding."""
     fmt = FORMATS.get(Path(out).suffix.lower())
     if fmt is None:
-        raise ValueError(f"{out}: expected a file name ending in {', '.join(FORMATS)}")
+        raise InputError(
+            str(out), N_("a file name ending in {suffixes}"), suffixes=Verbatim(", ".join(FORMATS))
+        )
     if encoding not in ENCODINGS:
-        raise ValueError(f"the encoding must be one of {', '.join(ENCODINGS)}")
+        raise InputError(
+            "--encoding", N_("one of {encodings}"), encodings=Verbatim(", ".join(ENCODINGS))
+        )
     return f"csv-{encoding}" if fmt == "csv" else fmt
 
 
@@ -134,16 +145,43 @@ def _given_names(master: pl.DataFrame, roles: Mapping[str, str]) -> canaries_of.
     )
 
 
-def encode(frame: pl.DataFrame, fmt: str) -> bytes:
-    """The file's bytes in ``fmt`` (see :func:`file_format`); ValueError naming the line of a
-    character GBK cannot hold."""
+def _tokened(
+    frame: pl.DataFrame,
+    numbers: ArrayLike,
+    master: pl.DataFrame,
+    customer_column: str,
+    fmt: str,
+    key: bytes,
+    share_id: str,
+) -> pl.DataFrame:
+    """``frame`` (rows of customers ``numbers``) with the customer number column written as the
+    share's tokens (:mod:`leaktrace.trace.token`): numbers as the master holds them, or text in
+    a workbook when they are too long for a spreadsheet's numbers."""
+    taken = master[customer_column].cast(pl.Int64).to_numpy()
+    digits = tokens_of.token_digits(taken)
+    dtype = master.schema[customer_column]
+    if not dtype.is_integer() or (fmt == "xlsx" and digits > XLSX_DIGITS):
+        dtype = pl.String
+    written = tokens_of.tokens(key, share_id, numbers, digits, taken)
+    return frame.with_columns(pl.Series(customer_column, written).cast(dtype))
+
+
+def encode(frame: pl.DataFrame, fmt: str, place: str) -> bytes:
+    """The bytes of file ``place`` in ``fmt`` (see :func:`file_format`); an InputError naming
+    the line of a character GBK cannot hold."""
     if fmt.startswith("csv-"):
         text = frame.write_csv()
+        encoding = fmt.removeprefix("csv-")
         try:
-            return text.encode(fmt.removeprefix("csv-"))
+            return text.encode(encoding)
         except UnicodeEncodeError as e:
             line = text.count("\n", 0, e.start) + 1
-            raise ValueError(f"line {line} has a character {e.encoding} cannot hold") from None
+            raise InputError(
+                f"{place} line {line}",
+                N_("characters {encoding} can hold"),
+                N_("one it cannot (the master's value; write the copy in UTF-8)"),
+                encoding=Verbatim(encoding.upper()),
+            ) from None
     buf = io.BytesIO()
     if fmt == "xlsx":
         frame.write_excel(buf, autofit=False)
@@ -168,31 +206,54 @@ def share(
     encoding: str = "utf-8",
     canaries: int = DEFAULT_CANARIES,
     shared_at: dt.datetime | None = None,
+    place: str = "master",
     master_place: str | None = None,
 ) -> Share:
     """Write ``columns`` of the ``customers`` (numbers in ``customer_column``) to ``out``, marked
     for this share, with ``canaries`` canary records, and record the hand-over in ``ledger``.
     ``roles`` names the kind of the master's columns (person_name, resident_id, mobile,
-    bank_card, address, sex, birth_date); one column of each variant kind is marked.
-    ``master_place`` (where the master was read) is recorded for ``trace`` to link leaks to."""
+    bank_card, address, sex, birth_date); one column of each variant kind is marked. An
+    InputError, naming ``place`` (the master's) or ``out``, when the share cannot be made:
+    then nothing is written or recorded. ``master_place`` (where the master was read) is
+    recorded for ``trace`` to link leaks to."""
     out = Path(out)
     fmt = file_format(out, encoding)
     missing = [c for c in (*columns, customer_column, *roles) if c not in master.columns]
     if missing:
-        raise ValueError(f"the master has no column {', '.join(map(repr, missing))}")
+        raise InputError(
+            place,
+            N_("the columns {columns}"),
+            N_("no column {missing}"),
+            columns=Verbatim(", ".join(master.columns)),
+            missing=Verbatim(", ".join(missing)),
+        )
     marked = {c: k for c, k in roles.items() if k in variants.SLOTS and c in columns}
     if len(set(marked.values())) < len(marked):
-        raise ValueError("one column of each kind can be marked")
+        raise InputError(
+            "--columns",
+            N_("at most one column of each kind that carries marks"),
+            N_("two or more of one kind among {columns}"),
+            columns=Verbatim(", ".join(marked)),
+        )
     wanted = np.unique(np.asarray(customers, dtype=np.int64))
     rows = master.filter(pl.col(customer_column).is_in(wanted.tolist())).sort(customer_column)
     numbers = rows[customer_column].cast(pl.Int64).to_numpy()
     if numbers.size != wanted.size or not np.array_equal(numbers, wanted):
-        raise ValueError(
-            f"{wanted.size - np.intersect1d(numbers, wanted).size} customers of the "
-            f"share are not in the master, or appear in it more than once"
+        raise InputError(
+            place,
+            N_("each customer of the share once in column {column}"),
+            N_("{absent} of {total} not there, {repeated} there more than once"),
+            column=Verbatim(customer_column),
+            absent=int(np.setdiff1d(wanted, numbers).size),
+            total=int(wanted.size),
+            repeated=int(numbers.size - np.unique(numbers).size),
         )
     if numbers.size and numbers[-1] > MAX_CUSTOMER - canaries:
-        raise ValueError("customer numbers must stay below the canaries' (2**56 - canaries)")
+        raise InputError(
+            place,
+            N_("customer numbers below 2^56 - {canaries}, which the canaries take"),
+            canaries=canaries,
+        )
     when = (shared_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     share_id = new_share_id()
     key = secret.derive("code")
@@ -204,14 +265,20 @@ def share(
         _taken(master, roles),
         _given_names(master, roles),
     )
+    fake_numbers = canary_numbers(len(planted))
     copy = mark(rows.select(columns), numbers, marked, key, share_id)
-    fakes = mark(
-        _canary_rows(master, columns, roles, planted),
-        [MAX_CUSTOMER - i for i in range(len(planted))],
-        marked,
-        key,
-        share_id,
-    )
+    fakes = mark(_canary_rows(master, columns, roles, planted), fake_numbers, marked, key, share_id)
+    if customer_column in columns:
+        both = _tokened(
+            pl.concat([copy, fakes]),
+            np.concatenate([numbers, fake_numbers]),
+            master,
+            customer_column,
+            fmt,
+            secret.derive("token"),
+            share_id,
+        )
+        copy, fakes = both.head(copy.height), both.slice(copy.height)
     # Canaries go at places drawn from a generator seeded by a key derived for this share.
     seed = int.from_bytes(secret.derive(f"canary places\x00{share_id}"), "big")
     after = np.random.default_rng(seed).integers(0, copy.height + 1, size=len(planted))
@@ -220,10 +287,7 @@ def share(
         parts += [copy.slice(start, after[i] - start), fakes.slice(int(i), 1)]
         start = int(after[i])
     parts.append(copy.slice(start))
-    try:
-        data = encode(pl.concat(parts), fmt)
-    except ValueError as e:
-        raise ValueError(f"{out}: {e}") from None
+    data = encode(pl.concat(parts), fmt, str(out))
     recorded = ledger.record(
         recipient,
         wanted,

@@ -46,9 +46,11 @@ class MasterTable:
 
 @dataclass(frozen=True)
 class ShareMaster:
-    """The master a share is cut from, its customer number column and each column's kind."""
+    """The master a share is cut from, its Parquet copy (what a ``--records`` condition runs on),
+    its customer number column and each column's kind."""
 
     frame: pl.DataFrame
+    path: Path
     place: str
     customer_column: str
     roles: dict[str, str]  # column -> kind (person_name, resident_id, ..., sex, birth_date)
@@ -88,9 +90,11 @@ def customer_numbers(frame: pl.DataFrame, column: str, place: str) -> pl.Series:
     """The customer column as whole numbers; an InputError when one is not a whole
     non-negative number."""
     numbers = frame[column].cast(pl.Int64, strict=False)
-    if numbers.null_count() or bool((numbers < 0).any()):
+    if numbers.null_count() or bool((numbers < 0).any()) or bool((numbers > MAX_CUSTOMER).any()):
         raise InputError(
-            place, N_("whole, non-negative customer numbers in column {column}"), column=column
+            place,
+            N_("whole, non-negative customer numbers below 2^56 in column {column}"),
+            column=column,
         )
     return numbers
 
@@ -107,7 +111,9 @@ def read_master(
     frame = pl.read_parquet(opened.path)
     customer = opened.customer_column
     numbers = customer_numbers(frame, customer, opened.place)
-    return ShareMaster(frame.with_columns(numbers), opened.place, customer, opened.roles)
+    return ShareMaster(
+        frame.with_columns(numbers), opened.path, opened.place, customer, opened.roles
+    )
 
 
 def read_ids(path: Path) -> NDArray[np.int64]:
