@@ -127,3 +127,24 @@ def test_an_empty_ledger_or_no_secret_is_a_clear_error(shared, tmp_path: Path) -
     assert unkeyed.exit_code == 1 and "LEAKTRACE_SECRET" in unkeyed.stderr
     for r in (empty, unkeyed):
         assert "Traceback" not in r.output
+
+
+def test_customer_number_tokens_accuse_on_their_own(shared, tmp_path: Path) -> None:
+    """Twelve records keeping only the (tokenised) customer number, the name and the mobile
+    written plainly (its marks flattened): the tokens accuse the copy's recipient."""
+    _world, db, copies = shared
+    copy = pl.read_csv(copies[RECIPIENTS[2]], infer_schema=False)
+    cut = copy.filter(pl.col("name").is_not_null() & pl.col("customer_id").is_not_null())
+    leak = cut.sample(12, seed=9).select(
+        pl.col("customer_id").alias("客户编号"),
+        pl.col("name").alias("姓名"),
+        pl.col("mobile").str.replace_all(r"^\+86|\s", "").alias("手机"),
+    )
+    path = tmp_path / "tokens.csv"
+    leak.write_csv(path)
+    done = run(["trace", str(path), "--db", f"sqlite:///{db}", "--json"])
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)
+    assert doc["accused"] == [RECIPIENTS[2]]
+    top = doc["attribution"]["suspects"][0]
+    assert top["reason"] == "token" and top["tokens"] == 12 and top["token_fap"] < 1e-9

@@ -89,6 +89,13 @@ def why(s: Suspect, report: TraceReport) -> list[str]:
                     "({fields}); one alone can belong to a real person, so it is not decisive."
                 ).format(record=c.record + 1, index=c.index + 1, fields=fields)
             )
+    if s.tokens:
+        out.append(
+            _(
+                "{count} customer numbers in the leak are this share's tokens (numbers written "
+                "only in its copy); chance of finding as many by chance: {p}."
+            ).format(count=s.tokens, p=probability(s.token_fap))
+        )
     if a.customers:
         out.append(
             _(
@@ -133,6 +140,13 @@ def alternatives(s: Suspect, report: TraceReport) -> list[str]:
                     "combined (collusion or resale through several hands)."
                 ).format(count=len(others))
             )
+    if s.reason == "token":
+        out.append(
+            _(
+                "The tokens were drawn from our secret for this share alone; another copy, or "
+                "our master, holds other numbers there."
+            )
+        )
     if s.reason == "canary":
         out.append(
             _(

@@ -24,7 +24,8 @@ from leaktrace.trace.attribute import DEFAULT_SAMPLE, Attribution, Suspect, attr
 from leaktrace.trace.ledger import Ledger
 from leaktrace.trace.master_cut import cut_master, worth_cutting
 from leaktrace.trace.secret import Secret
-from leaktrace.trace.share_input import open_master
+from leaktrace.trace.share_input import MasterTable, open_master
+from leaktrace.trace.token import TokenIndex, find
 from leaktrace.verify.api import verify
 from leaktrace.verify.result import VerifyReport
 
@@ -188,6 +189,7 @@ def trace(
             .filter(pl.col("customer").is_in(linked))
             .collect()
         )
+        tokens = _tokens(Path(leak), ledger, secret, opened)
         found_attr = attribute(
             records,
             ledger,
@@ -197,6 +199,7 @@ def trace(
             master=own,
             master_size=rows,
             sample=sample,
+            tokens=tokens,
         )
         seconds["attribute"] = time.perf_counter() - t0
         tick(_(STEPS[3]), 1.0)
@@ -212,6 +215,29 @@ def trace(
             ),
             seconds=seconds,
         )
+
+
+def _tokens(
+    leak: Path, ledger: Ledger, secret: Secret, master: MasterTable
+) -> dict[str, tuple[int, float]]:
+    """Per share that carried customer-number tokens and left some in the leak: how many, and
+    the chance of finding as many by chance."""
+    if not any(master.customer_column in s.columns for s in ledger.shares()):
+        return {}
+    numbers = pl.read_parquet(master.path, columns=[master.customer_column]).to_series()
+    index = TokenIndex.from_ledger(
+        ledger,
+        secret.derive("token"),
+        master.customer_column,
+        numbers.cast(pl.Int64, strict=False).drop_nulls().to_numpy(),
+    )
+    found = find([leak], index).shares
+    return {
+        share: (int(n), float(p))
+        for share, n, p in found.select(
+            "share", "tokens_found", "false_hit_probability"
+        ).iter_rows()
+    }
 
 
 def _none() -> pl.DataFrame:

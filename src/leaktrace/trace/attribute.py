@@ -9,8 +9,9 @@ whatever the leak is made of (another copy, the master, fabricated records, a ca
 column), so its false-accusation probability (FAP) is bounded by ``accuse.InnocentScore`` over
 the positions it received; a share is accused only when that FAP times the number of shares
 tested is ≤ epsilon. A canary is decisive only when two of its identifiers (resident ID, mobile,
-card) appear in one record: a real person may hold one of them, hardly two. The allocation ranks
-and explains, never accuses.
+card) appear in one record: a real person may hold one of them, hardly two. Customer-number tokens
+(``trace.token``) accuse when the chance of finding as many by chance, times the shares tested,
+is ≤ epsilon. The allocation ranks and explains, never accuses.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class Suspect:
     shared_at: dt.datetime
     columns: tuple[str, ...]
     accused: bool
-    reason: str | None  # "canary", "code", or None when not accused
+    reason: str | None  # "canary", "token", "code", or None when not accused
     score: float
     fap: float
     corrected_fap: float
@@ -82,6 +83,8 @@ class Suspect:
     matched: int  # of those, where the leak's symbol is the share's
     changed_matched: int  # matched where the share's symbol differs from the master's writing
     canaries: tuple[CanaryEvidence, ...]
+    tokens: int  # its customer-number tokens found in the leak
+    token_fap: float  # chance of finding that many by chance (1 when none)
     overlap: int  # linked leaked customers this share received
     share_size: int
     allocation_p: float  # chance a random allocation of its size overlaps the leak as much
@@ -264,6 +267,7 @@ def attribute(
     master: pl.DataFrame | None = None,
     master_size: int | None = None,
     sample: int = DEFAULT_SAMPLE,
+    tokens: Mapping[str, tuple[int, float]] | None = None,
 ) -> Attribution:
     """Score every share in ``ledger`` against the leak ``records`` (column ``customer``, Int64,
     null when not linked, and the raw strings as leaked in columns named by kind:
@@ -271,7 +275,8 @@ def attribute(
     kinds, telling which marks each share's columns carried; ``master`` (column ``customer``
     and the kinds' columns) tells which slots each customer's value offers and its own writing
     (else the leak's values are used); ``master_size`` (customers in the master) gives the
-    allocation's chance level."""
+    allocation's chance level; ``tokens`` the customer-number tokens found per share id (count,
+    chance of as many by chance)."""
     if "customer" not in records.columns:
         raise ValueError("records need a customer column (null where not linked)")
     if not 0 < epsilon < 1:
@@ -325,7 +330,9 @@ def attribute(
             if universe and overlap
             else 1.0
         )
-        reason = "canary" if decisive else "code" if a.accused else None
+        found_tokens, token_fap = (tokens or {}).get(s.id, (0, 1.0))
+        by_token = found_tokens > 0 and token_fap * max(len(shares), 1) <= epsilon
+        reason = "canary" if decisive else "token" if by_token else "code" if a.accused else None
         suspects.append(
             Suspect(
                 share_id=s.id,
@@ -341,6 +348,8 @@ def attribute(
                 matched=int(hit.sum()),
                 changed_matched=int(changed.sum()),
                 canaries=canaries,
+                tokens=found_tokens,
+                token_fap=token_fap,
                 overlap=overlap,
                 share_size=size,
                 allocation_p=allocation_p,
@@ -349,8 +358,8 @@ def attribute(
     suspects.sort(
         key=lambda s: (
             not s.accused,
-            s.reason != "canary",
-            s.corrected_fap,
+            s.reason not in ("canary", "token"),
+            min(s.corrected_fap, s.token_fap * len(shares)),
             s.fap,
             -len(s.canaries),
             s.allocation_p,
