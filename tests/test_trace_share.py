@@ -204,3 +204,35 @@ def test_a_failed_share_leaves_nothing(master: pl.DataFrame, tmp_path: Path) -> 
     share(rare, "丙", [100_001, 100_002], ["姓名"], out, SECRET, book,
           customer_column="客户号", roles=ROLES)  # fmt: skip
     assert "王𠀾" in out.read_text(encoding="utf-8")
+
+
+def test_a_new_share_s_canaries_avoid_every_earlier_share_s(
+    master: pl.DataFrame, tmp_path: Path
+) -> None:
+    """What a new share's canaries must not take holds the master's identifiers and every
+    canary of the shares already in the ledger (rebuilt from the key)."""
+    from leaktrace.trace.share import _earlier_canaries, _taken
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ids = master["客户号"].head(50).to_list()
+    share(
+        master,
+        "甲",
+        ids,
+        list(HEADERS.values()),
+        tmp_path / "a.csv",
+        SECRET,
+        ledger,
+        customer_column="客户号",
+        roles=ROLES,
+        shared_at=WHEN,
+    )
+    [first] = ledger.shares()
+    earlier = _earlier_canaries(SECRET.derive("canary"), ledger)
+    assert earlier.height == len(first.canaries) == 3
+    taken = _taken(master, ROLES, earlier)
+    for i, attempt in enumerate(first.canaries):
+        day = first.shared_at.date()
+        assert taken.clashes(canary.canary(SECRET.derive("canary"), first.id, i, day, attempt))
+    stranger = canary.canary(SECRET.derive("canary"), "another", 0, AS_OF)
+    assert not _taken(master, ROLES, earlier.head(0)).clashes(stranger)

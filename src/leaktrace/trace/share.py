@@ -120,19 +120,29 @@ def _canary_rows(
     ).cast({c: master.schema[c] for c in columns if master.schema[c] != pl.String}, strict=False)
 
 
-def _taken(master: pl.DataFrame, roles: Mapping[str, str]) -> canaries_of.Taken:
-    """The master's resident IDs, mobiles and cards, which no canary may take."""
+def _taken(
+    master: pl.DataFrame, roles: Mapping[str, str], earlier: pl.DataFrame
+) -> canaries_of.Taken:
+    """The master's resident IDs, mobiles and cards and the ``earlier`` shares' canaries', which
+    no canary may take: a canary is then unique to its share."""
     by_kind = {kind: c for c, kind in roles.items()}
-    picked = {
-        field: pl.col(by_kind[kind]).cast(pl.String)
-        for field, kind in (
-            ("resident_id", "resident_id"),
-            ("mobile", "mobile"),
-            ("card_no", "bank_card"),
-        )
+    fields = (("resident_id", "resident_id"), ("mobile", "mobile"), ("card_no", "bank_card"))
+    picked = [
+        master.select(pl.col(by_kind[kind]).cast(pl.String).alias(field))
+        for field, kind in fields
         if kind in by_kind
-    }
-    return canaries_of.Taken.of(master.select(**picked)) if picked else canaries_of.Taken()
+    ]
+    theirs = earlier.select(f for f, _kind in fields)
+    return canaries_of.Taken.of(pl.concat([*picked, theirs], how="diagonal"))
+
+
+def _earlier_canaries(key: bytes, ledger: Ledger) -> pl.DataFrame:
+    """Every canary the ledger's shares carry, rebuilt from the key."""
+    return canaries_of.frame(
+        canaries_of.canary(key, s.id, i, s.shared_at.date(), attempt)
+        for s in ledger.shares()
+        for i, attempt in enumerate(s.canaries)
+    )
 
 
 def _given_names(master: pl.DataFrame, roles: Mapping[str, str]) -> canaries_of.GivenNames | None:
@@ -262,7 +272,7 @@ def share(
         share_id,
         canaries,
         when.date(),
-        _taken(master, roles),
+        _taken(master, roles, _earlier_canaries(secret.derive("canary"), ledger)),
         _given_names(master, roles),
     )
     fake_numbers = canary_numbers(len(planted))
