@@ -148,3 +148,22 @@ def test_customer_number_tokens_accuse_on_their_own(shared, tmp_path: Path) -> N
     assert doc["accused"] == [RECIPIENTS[2]]
     top = doc["attribution"]["suspects"][0]
     assert top["reason"] == "token" and top["tokens"] == 12 and top["token_fap"] < 1e-9
+
+
+def test_spark_links_and_accuses_as_duckdb_does(shared, tmp_path: Path) -> None:
+    """The linkage runs as verify's SQL on either engine: the same links, the same accusation."""
+    from leaktrace.trace.api import trace
+    from leaktrace.trace.ledger import Ledger
+    from leaktrace.trace.secret import decode
+
+    world, db, _copies = shared
+    leak, _ids = _leak(shared, tmp_path)
+    key = decode(SECRET, "LEAKTRACE_SECRET")
+    runs = {
+        engine: trace(leak, world, ledger=Ledger(f"sqlite:///{db}"), secret=key, engine=engine)
+        for engine in ("duckdb", "spark")
+    }
+    duck, spark = runs["duckdb"], runs["spark"]
+    assert spark.accused == duck.accused == [RECIPIENTS[1]]
+    assert spark.attribution.linked == duck.attribution.linked
+    assert [s.fap for s in spark.attribution.suspects] == [s.fap for s in duck.attribution.suspects]
