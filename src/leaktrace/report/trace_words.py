@@ -110,13 +110,21 @@ def why(s: Suspect, report: TraceReport) -> list[str]:
                 p=probability(s.allocation_p),
             )
         )
-    after = report.after_snapshot(s)
-    if after:
+    snap = report.verification.snapshot
+    dating = report.dating(s)
+    if dating == "before" and snap is not None:
         out.append(
             _(
-                "Shared on {date}, after the leak's data was taken (by {high}): its copy holds "
-                "newer data than the leak."
-            ).format(date=s.shared_at.date().isoformat(), high=_snapshot_high(report))
+                "Shared on {date}, before the leak's data was taken (not before {low}): the leak "
+                "holds newer values than this copy."
+            ).format(date=s.shared_at.date().isoformat(), low=snap.low.isoformat())
+        )
+    if dating == "after" and snap is not None:
+        out.append(
+            _(
+                "Shared on {date}, after values the leak holds had changed (by {high}): this "
+                "copy holds the newer ones."
+            ).format(date=s.shared_at.date().isoformat(), high=snap.high.isoformat())
         )
     return out
 
@@ -163,8 +171,3 @@ def _field(name: str) -> str:
         "mobile": _("mobile"),
         "card_no": _("card number"),
     }.get(name, name)
-
-
-def _snapshot_high(report: TraceReport) -> str:
-    snap = report.verification.snapshot
-    return snap.high.isoformat() if snap is not None else ""

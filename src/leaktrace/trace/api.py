@@ -73,7 +73,7 @@ class TraceReport:
                 "suspects": [
                     plain(s)
                     | {
-                        "after_snapshot": self.after_snapshot(s),
+                        "dating": self.dating(s),
                         "canaries": [plain(c) | {"decisive": c.decisive} for c in s.canaries],
                     }
                     for s in a.suspects
@@ -83,13 +83,20 @@ class TraceReport:
             "seconds": self.seconds,
         }
 
-    def after_snapshot(self, suspect: Suspect) -> bool | None:
-        """Whether the share was made after the leak's snapshot window closed (its copy holds
-        newer data than the leak), None when the leak could not be dated."""
+    def dating(self, suspect: Suspect) -> str | None:
+        """How the share's date stands against the leak's snapshot window: "before" when the
+        share was made before the leak's data could have been taken (the leak holds newer
+        values than its copy), "after" when made after values the leak holds had changed
+        (its copy holds newer ones), None when consistent or the leak could not be dated."""
         snap = self.verification.snapshot
         if snap is None:
             return None
-        return suspect.shared_at.date() > snap.high
+        day = suspect.shared_at.date()
+        if day < snap.low:
+            return "before"
+        if snap.bounded and day > snap.high:
+            return "after"
+        return None
 
 
 def _noop(step: str, done: float) -> None:
