@@ -96,7 +96,7 @@ def test_the_leaker_is_accused_with_its_evidence(shared, tmp_path: Path) -> None
     top = doc["attribution"]["suspects"][0]
     # the cut may hold a canary (its ID and mobile: decisive); the marks accuse on their own too
     assert top["recipient"] == RECIPIENTS[1] and top["reason"] in ("canary", "code")
-    assert top["corrected_fap"] <= 1e-6 and top["overlap"] >= 80
+    assert top["corrected_fap"] <= 1e-6 and top["overlap"] >= 75
     others = doc["attribution"]["suspects"][1:]
     assert len(others) == 2 and all(not s["accused"] for s in others)
     assert doc["evidence"]["inputs"][0]["sha256"]
