@@ -166,3 +166,19 @@ def test_postgresql_ledger(postgres: PostgresServer) -> None:
     share = book.record("合作公司", customers, COLUMNS, KEY_ID, "parquet", basis="合同第5条")
     assert book.shares() == [share] and share.gaps == ("purpose",)
     np.testing.assert_array_equal(book.customers(share.id), np.sort(customers))
+
+
+def test_every_share_s_customers_in_one_read(tmp_path: Path) -> None:
+    """The whole ledger read at once gives each share the customers it was recorded with,
+    across chunks and for a share of none."""
+    book, _path = _sqlite(tmp_path)
+    rng = np.random.default_rng(3)
+    made = {}
+    for n in (0, 5, 2_500_000, 70_000):
+        ids = np.sort(rng.choice(10_000_000, size=n, replace=False)).astype(np.int64)
+        made[book.record(f"接收方{n}", ids, COLUMNS, KEY_ID, "xlsx").id] = ids
+    got = book.every_share_customers()
+    assert got.keys() == made.keys()
+    for share, ids in made.items():
+        np.testing.assert_array_equal(got[share], ids)
+        np.testing.assert_array_equal(got[share], book.customers(share))

@@ -300,19 +300,20 @@ def attribute(
     overlaps: dict[str, tuple[int, int]] = {}
     known, which = np.unique(cust, return_inverse=True)
     slot_sets: dict[frozenset[str], NDArray[np.bool_]] = {}
+    allocation = ledger.every_share_customers()
     for s in shares:
-        members = ledger.customers(s.id)
+        members = allocation[s.id]
         overlaps[s.id] = (_common(members, leaked), s.customer_count)
         carried = frozenset(_kinds(s, roles))
         if carried not in slot_sets:
             slot_sets[carried] = np.isin(slot, [n for n, k in _SLOT_KIND.items() if k in carried])
         where = np.flatnonzero(_member(known, members)[which] & slot_sets[carried])
         received[s.id] = Received(code.symbols(key, s.id, positions[where]), where)
-    cases: dict[str, Accusation] = (
-        {a.recipient: a for a in accuse(y, p, received, epsilon, tested=max(len(shares), 1))}
-        if shares
-        else {}
-    )
+    # a share that received none of the leak's positions has no case: score 0, FAP 1
+    scored = {k: r for k, r in received.items() if r.where is not None and r.where.size}
+    cases = {s.id: Accusation(s.id, 0.0, 1.0, 1.0, False, 0, int(y.size)) for s in shares}
+    if scored:
+        cases |= {a.recipient: a for a in accuse(y, p, scored, epsilon, tested=len(shares))}
 
     universe = master_size or (master.height if master is not None else None)
     suspects = []

@@ -232,6 +232,26 @@ class Ledger:
             raise UnknownShare(share_id)
         return _share(row)
 
+    def every_share_customers(self) -> dict[str, NDArray[np.int64]]:
+        """Every share's sorted customer numbers, read in one query (what scoring a leak against
+        the whole ledger needs)."""
+        counts = {s.id: s.customer_count for s in self.shares()}
+        members = share_members_table.c
+        query = sa.select(members.share_id, members.count, members.customers).order_by(
+            members.share_id, members.chunk
+        )
+        parts: dict[str, list[NDArray[np.int64]]] = {share: [] for share in counts}
+        with self.engine.connect() as conn:
+            for share, count, blob in conn.execute(query):
+                parts[share].append(decode_customers(blob, count))
+        out = {}
+        for share, chunks in parts.items():
+            ids = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+            if ids.size != counts[share]:
+                raise ValueError("a share's stored customers are damaged")
+            out[share] = ids
+        return out
+
     def customers(self, share_id: str) -> NDArray[np.int64]:
         """The sorted customer numbers share ``share_id`` received."""
         share = self.show(share_id)
