@@ -14,19 +14,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from pypdf import PdfReader
 
+from leaktrace import pii
 from leaktrace.evidence import Evidence
 from leaktrace.i18n import using
 from leaktrace.report.evidence_html import evidence_section
 from leaktrace.report.pdf import CHROMIUM, CHROMIUM_ARGS, write_report
 from leaktrace.report.scan_html import render_scan_html
+from leaktrace.report.trace_html import render_trace_html
 from leaktrace.report.verify_html import render_html
 from leaktrace.scan import scan
 from leaktrace.synth.leaks import make_leak
 from leaktrace.synth.world import make_world
 from leaktrace.synth.writers import write_leak
+from leaktrace.trace.api import trace
+from leaktrace.trace.ledger import Ledger
+from leaktrace.trace.secret import Secret
+from leaktrace.trace.share import share
+from leaktrace.trace.share_input import read_master
 from leaktrace.verify import verify
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
@@ -103,20 +111,54 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         if col in leak.rows.columns
         for v in leak.rows[col].drop_nulls().to_list()
     ]
+    resold = _resold(world.path, tmp)
+    copy = pl.read_csv(resold, infer_schema=False)
+    identifiers += [pii.normalize("resident_id", v) or v for v in copy["resident_id"].to_list()]
+    key = Secret(bytes(range(40)))
     return {
         "verify": verify(path, world.path),
         "scan": scan([zipped]),
+        "trace": trace(
+            resold, world.path, ledger=Ledger(f"sqlite:///{tmp / 'l.sqlite'}"), secret=key
+        ),
         "sha": {
             "verify": hashlib.sha256(path.read_bytes()).hexdigest(),
             "scan": hashlib.sha256(zipped.read_bytes()).hexdigest(),
+            "trace": hashlib.sha256(resold.read_bytes()).hexdigest(),
         },
         "identifiers": identifiers,
     }
 
 
+def _resold(world: Path, tmp: Path) -> Path:
+    """Two recipients' marked copies (one with a long company name) and 120 records of the
+    first, as resold."""
+    master = read_master(world, tmp)
+    ledger = Ledger(f"sqlite:///{tmp / 'l.sqlite'}")
+    numbers = master.frame[master.customer_column].to_numpy()
+    names = ("某某保险代理有限公司华东区域合作伙伴第三事业部", "某某外呼服务有限公司")
+    for i, name in enumerate(names):
+        share(
+            master.frame,
+            name,
+            numbers[i * 1_500 : i * 1_500 + 2_500],
+            ["name", "resident_id", "mobile", "card_no", "address"],
+            tmp / f"copy{i}.csv",
+            Secret(bytes(range(40))),
+            ledger,
+            customer_column=master.customer_column,
+            roles=master.roles,
+            master_place=str(world),
+        )
+    out = tmp / "转卖样本.csv"
+    pl.read_csv(tmp / "copy0.csv", infer_schema=False).head(120).write_csv(out)
+    return out
+
+
 def _render(case: dict[str, Any], kind: str, lang: str) -> str:
+    render = {"verify": render_html, "scan": render_scan_html, "trace": render_trace_html}[kind]
     with using(lang):
-        return render_html(case["verify"]) if kind == "verify" else render_scan_html(case["scan"])
+        return render(case[kind])
 
 
 def _open(browser: Any, html: str, width: int = VIEWPORT["width"]) -> Any:
@@ -143,7 +185,7 @@ def _section(page: Any, selector: str) -> Any:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("kind", ["verify", "scan"])
+@pytest.mark.parametrize("kind", ["verify", "scan", "trace"])
 def test_report_fits(browser: Any, case: dict[str, Any], kind: str, lang: str) -> None:
     page = _open(browser, _render(case, kind, lang))
     try:
@@ -153,7 +195,7 @@ def test_report_fits(browser: Any, case: dict[str, Any], kind: str, lang: str) -
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("kind", ["verify", "scan"])
+@pytest.mark.parametrize("kind", ["verify", "scan", "trace"])
 def test_report_shows_no_personal_value(
     browser: Any, case: dict[str, Any], kind: str, lang: str
 ) -> None:
@@ -167,7 +209,7 @@ def test_report_shows_no_personal_value(
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("kind", ["verify", "scan"])
+@pytest.mark.parametrize("kind", ["verify", "scan", "trace"])
 def test_report_has_evidence_with_the_leak_hash(
     browser: Any, case: dict[str, Any], kind: str, lang: str
 ) -> None:

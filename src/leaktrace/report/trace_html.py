@@ -24,6 +24,7 @@ _CSS = """
 .accused{border:2px solid #b00;border-left-width:.6rem;border-radius:.3rem;padding:.5rem 1rem;
 margin:1rem 0}.accused h3{margin:.2rem 0;color:#b00}
 .finding{font-size:1.25rem;font-weight:bold}.finding.hit{color:#b00}
+#ranking{font-size:.88rem;width:100%}#ranking td.n{white-space:nowrap}
 """
 
 
