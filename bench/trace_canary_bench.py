@@ -25,6 +25,7 @@ from leaktrace.pii.tables import division_name, divisions
 from leaktrace.synth.people import draw_people
 from leaktrace.synth.tables import population
 from leaktrace.trace.canary import GivenNames, frame, plant
+from leaktrace.verify.forgery import Signal, forgery_signals
 
 AS_OF = dt.date(2026, 12, 1)
 KEY = bytes(range(32))
@@ -163,6 +164,31 @@ def realism_auc(
         return float(cross_val_score(model, x, y, cv=split, scoring="roc_auc").mean())
 
 
+def _value(s: Signal) -> str:
+    """A signal's value, FLAG when outside the genuine range, n/a when not measurable."""
+    if s.value is None or not s.n:
+        return "n/a"
+    return f"{s.value:.4f}" + (" FLAG" if s.flagged else "")
+
+
+def signal_rows(canaries: pl.DataFrame, customers: pl.DataFrame) -> list[str]:
+    """Each verify forgery signal on the canaries and on the customers, side by side."""
+
+    def measured(people: pl.DataFrame) -> dict[str, Signal]:
+        leak = people.select(
+            "resident_id", "mobile", pl.col("card_no").alias("bank_card"), "address"
+        )
+        return {s.name: s for s in forgery_signals(leak, AS_OF)}
+
+    ours, theirs = measured(canaries), measured(customers)
+    return [
+        f"| {name} | {_value(ours[name])} | {_value(theirs[name])} | "
+        f"{ours[name].expected_low:.4f}–{ours[name].expected_high:.4f} |"
+        for name in ours
+        if name in theirs
+    ]
+
+
 def run(n: int) -> str:
     """The section for RESULTS.md: overall AUC, each feature's own AUC, generation CPU time."""
     t = time.process_time()
@@ -190,6 +216,9 @@ def run(n: int) -> str:
         + "  ranking: the pooled given-name character frequencies then tell them apart.\n\n"
         + "| features | AUC, names from the master | AUC, names from the list |\n|---|---|---|\n"
         + "\n".join(lines)
+        + "\n\nverify's forgery signals (FLAG: outside the genuine range):\n\n"
+        + "| signal | canaries | customers | genuine range |\n|---|---|---|---|\n"
+        + "\n".join(signal_rows(canaries, customers))
         + "\n"
     )
 
