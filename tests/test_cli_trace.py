@@ -111,7 +111,7 @@ def test_the_report_in_chinese_holds_no_leaked_identifier(shared, tmp_path: Path
         ["--lang", "zh", "trace", str(leak), "--db", f"sqlite:///{db}", "--report", str(report)]
     )
     assert done.exit_code == 0, done.output
-    assert "指认" in done.stdout and RECIPIENTS[1] in done.stdout
+    assert "指认" in done.stdout and "共享" in done.stdout and RECIPIENTS[1] in done.stdout
     page = report.read_text()
     assert 'lang="zh-CN"' in page or "lang=zh-CN" in page
     assert RECIPIENTS[1] in page and "<svg" in page
