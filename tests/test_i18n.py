@@ -51,3 +51,23 @@ def test_using_switches_and_restores_the_language() -> None:
     assert i18n.language() == before
     with pytest.raises(ValueError, match="zh, en"):
         i18n.set_language("fr")
+
+
+def test_no_message_has_two_chinese_texts() -> None:
+    """The catalogues are chained into one: a message translated two ways in two of them would
+    show whichever comes first, so each English text has one Chinese text everywhere."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((i18n.LOCALE_DIR / "zh" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for m in read_po(f):
+                if not m.id:
+                    continue
+                key = m.id if isinstance(m.id, str) else m.id[0]
+                text = m.string if isinstance(m.string, str) else m.string[0]
+                first = seen.setdefault(key, (po.stem, text))
+                if first[1] != text:
+                    clashes.append((key, first, (po.stem, text)))
+    assert clashes == []
