@@ -197,27 +197,18 @@ def _units(snapshot: tuple[dt.date, dt.date] | None) -> pl.Expr:
 
 
 def _strata(f: pl.DataFrame, customers: NDArray[np.int64], cohorts: int) -> NDArray[np.int32]:
-    """Each customer's stratum: its branch (as the log gives it, else the branch of most of
-    the employees who accessed it, else one for all) times its customer-number cohort."""
+    """Each customer's stratum: its branch (as the log gives it, else inferred by
+    ``_usual_branch``, else one for all) times its customer-number cohort."""
     given = (
         f.lazy()
         .filter(pl.col("customer_branch").is_not_null())
         .group_by("cidx")
         .agg(pl.col("customer_branch").first().alias("branch"))
     )
-    usual = (
-        f.lazy()
-        .filter(pl.col("employee_branch").is_not_null())
-        .group_by("cidx", "employee_branch")
-        .len()
-        .sort("len", "employee_branch", descending=[True, False])
-        .group_by("cidx")
-        .agg(pl.col("employee_branch").first().alias("usual"))
-    )
     every = pl.LazyFrame({"cidx": np.arange(len(customers), dtype=np.int64)})
     branch = (
         every.join(given, on="cidx", how="left")
-        .join(usual, on="cidx", how="left")
+        .join(_usual_branch(f).lazy(), on="cidx", how="left")
         .select(pl.coalesce("branch", "usual").fill_null("").rank("dense").alias("b"))
         .collect()["b"]
         .to_numpy()
@@ -227,6 +218,49 @@ def _strata(f: pl.DataFrame, customers: NDArray[np.int64], cohorts: int) -> NDAr
     cohort = (np.arange(len(customers)) * cohorts) // max(len(customers), 1)
     key = branch * cohorts + cohort
     return np.unique(key, return_inverse=True)[1].astype(np.int32)
+
+
+#: An employee branch is local (a branch, not a call centre or a batch account) when at least
+#: this share of its accesses go to customers it accesses most.
+LOCAL = 0.5
+
+
+def _usual_branch(f: pl.DataFrame) -> pl.DataFrame:
+    """Per customer (cidx), the employee branch that accessed it most, counting only local
+    branches where any did: a call centre or a system account that looks up everyone must
+    not take a branch's customers."""
+    counts = (
+        f.lazy()
+        .filter(pl.col("employee_branch").is_not_null())
+        .group_by("cidx", "employee_branch")
+        .len()
+        .collect()
+    )
+    first = _mode(counts)
+    locality = (
+        counts.join(first, on="cidx")
+        .group_by("employee_branch")
+        .agg(
+            (
+                pl.col("len").filter(pl.col("employee_branch") == pl.col("usual")).sum()
+                / pl.col("len").sum()
+            ).alias("local")
+        )
+        .filter(pl.col("local") >= LOCAL)["employee_branch"]
+    )
+    second = _mode(counts.filter(pl.col("employee_branch").is_in(locality.implode())))
+    return first.join(second, on="cidx", how="left", suffix="_local").select(
+        "cidx", pl.coalesce("usual_local", "usual").alias("usual")
+    )
+
+
+def _mode(counts: pl.DataFrame) -> pl.DataFrame:
+    """Per customer, the branch with the most accesses (ties to the first name)."""
+    return (
+        counts.sort("len", "employee_branch", descending=[True, False])
+        .group_by("cidx")
+        .agg(pl.col("employee_branch").first().alias("usual"))
+    )
 
 
 def _volume(f: pl.DataFrame, n_emp: int) -> NDArray[np.float64]:
