@@ -79,6 +79,8 @@ TIME_FORMATS = (
     "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M:%S", "%Y年%m月%d日%H时%M分%S秒", "%Y-%m-%d",
     "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d",
 )  # fmt: skip
+#: Times with a zone are read as wall-clock times of the institution's zone.
+TIME_ZONE = "Asia/Shanghai"
 #: Times outside these years are not read (a typo or an epoch zero, not an access).
 YEARS = (1990, 2100)
 
@@ -234,8 +236,13 @@ def parse_actions(values: pl.Series) -> pl.Series:
 def parse_times(values: pl.Series) -> pl.Series:
     """Each value as a Datetime (ms): datetimes and dates as they are, text in the usual
     Chinese and ISO writings; null when unreadable or outside the years leaktrace believes."""
-    if values.dtype == pl.Date or values.dtype.is_temporal():
-        times = values.cast(pl.Datetime("ms"), strict=False)
+    if isinstance(values.dtype, pl.Datetime) and values.dtype.time_zone:
+        local = values.dt.convert_time_zone(TIME_ZONE).dt.replace_time_zone(None)
+        times = local.cast(pl.Datetime("ms"))
+    elif isinstance(values.dtype, pl.Datetime | pl.Date):
+        times = values.cast(pl.Datetime("ms"))
+    elif values.dtype.is_temporal():  # a time of day or a duration: no date to read
+        times = pl.Series(values.name, [None] * values.len(), pl.Datetime("ms"))
     else:
         text = values.cast(pl.String).str.strip_chars()
         tries = [text.str.to_datetime(f, time_unit="ms", strict=False) for f in TIME_FORMATS]

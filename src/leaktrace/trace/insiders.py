@@ -209,6 +209,7 @@ def _strata(f: pl.DataFrame, customers: NDArray[np.int64], cohorts: int) -> NDAr
     branch = (
         every.join(given, on="cidx", how="left")
         .join(_usual_branch(f).lazy(), on="cidx", how="left")
+        .sort("cidx")
         .select(pl.coalesce("branch", "usual").fill_null("").rank("dense").alias("b"))
         .collect()["b"]
         .to_numpy()
