@@ -11,7 +11,7 @@ import polars as pl
 import psycopg
 import pytest
 import xlsxwriter
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from postgres_server import PostgresServer
 
@@ -170,6 +170,7 @@ EXPORT_WORDS, PRINT_WORDS, VIEW_WORDS = (words for _, words in ACTION_WORDS)
 OTHER = st.text(st.characters(codec="gbk", exclude_characters="查导下打浏检访阅调提备"), max_size=6)
 
 
+@settings(deadline=None)
 @given(OTHER, st.sampled_from(EXPORT_WORDS + PRINT_WORDS + VIEW_WORDS), OTHER, st.booleans())
 def test_actions_name_the_strongest_word(before: str, word: str, after: str, upper: bool) -> None:
     value = before + (word.upper() if upper else word) + after
@@ -182,6 +183,7 @@ def test_actions_name_the_strongest_word(before: str, word: str, after: str, upp
     assert got == [expected, EXPORT]
 
 
+@settings(deadline=None)
 @given(st.text(st.sampled_from("修改新增删除登录审批复核 abcfgjkmnuwxyz0123"), max_size=12))
 def test_other_actions_are_unknown(value: str) -> None:
     assert parse_actions(pl.Series([value])).to_list() == [None]
@@ -193,6 +195,7 @@ TIME_WRITINGS = (
 )  # fmt: skip
 
 
+@settings(deadline=None)
 @given(
     st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2099, 12, 31)).map(
         lambda t: t.replace(microsecond=0)
@@ -205,6 +208,7 @@ def test_times_round_trip(when: dt.datetime, writing: str) -> None:
     assert parse_times(pl.Series([day])).to_list() == [dt.datetime.fromisoformat(day)]
 
 
+@settings(deadline=None)
 @given(st.text(max_size=30))
 def test_any_text_is_a_time_or_null(text: str) -> None:
     got = parse_times(pl.Series([text], dtype=pl.String)).to_list()[0]

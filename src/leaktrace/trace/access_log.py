@@ -203,6 +203,8 @@ def access_frame(frame: pl.DataFrame, found: dict[str, str], place: str) -> _Rea
     log.finish()
     out = out.filter(pl.col("employee").is_not_null() & pl.col("customer").is_not_null())
     out = out.with_columns(pl.col("action").fill_null(VIEW)).drop("row")
+    if not out.height:
+        raise InputError(place, N_("at least one access with an employee and a customer number"))
     return _Read(out, problems)
 
 

@@ -76,7 +76,11 @@ class Suspect:
     """One employee's place in the ranking and how sure: ``p`` bounds the chance an employee
     with its access mix covers the leak this well by chance; ``corrected_p`` corrects it for
     the number of employees (and the cover step); ``flagged`` when it is part of the small set
-    that explains the leak, each at corrected p <= alpha on what the earlier ones left."""
+    that explains the leak, each at corrected p <= alpha on what the earlier ones left.
+
+    The correction multiplies p by the number of employees m and, at the cover's step j, by
+    j(j+1) (these factors' inverses sum to 1): the chance of flagging anyone whose accesses are
+    unrelated to the leak stays <= alpha. Others carry the factor of the first step, 2m."""
 
     employee: str
     rank: int
@@ -117,9 +121,10 @@ def rank_insiders(
     cohorts: int = COHORTS,
     max_cover: int = MAX_COVER,
 ) -> InsiderRanking:
-    """Rank the employees of ``log`` (an AccessLog's frame, or an index of it made with
-    ``snapshot``) by how well their accesses explain the ``leaked`` customer numbers; ``top``
-    limits the suspects returned (None: every employee who accessed a leaked customer)."""
+    """Rank the employees of ``log`` (an AccessLog's frame, or an index made of it with its
+    snapshot, for ranking many leaks) by how well their accesses explain the ``leaked``
+    customer numbers; ``top`` limits the suspects returned (None: every employee who accessed
+    a leaked customer before the snapshot could close)."""
     index = log if isinstance(log, AccessIndex) else index_accesses(log, snapshot, cohorts)
     return rank_index(index, leaked, alpha, top, max_cover)
 
@@ -302,7 +307,7 @@ def rank_index(
     cidx = _in_log(index, leaked)
     m = len(index.employees)
     first = _test(index, cidx)
-    cover: list[tuple[int, int, float, float]] = []  # code, explains, log p, corrected
+    cover: list[tuple[int, int, float]] = []  # code, leaked customers it explains, corrected p
     left = cidx
     while len(left) and len(cover) < max_cover:
         step = first if not cover else _test(index, left)
@@ -314,9 +319,7 @@ def rank_index(
         if log_corr > math.log(alpha):
             break
         code = int(step.codes[best])
-        cover.append(
-            (code, int(step.covered[best]), step.log_p[best], min(1.0, math.exp(log_corr)))
-        )
+        cover.append((code, int(step.covered[best]), min(1.0, math.exp(log_corr))))
         left = left[~_accessed_by(index, left, code)]
     in_cover = {c[0]: (i + 1, c) for i, c in enumerate(cover)}
     rest = [
@@ -331,8 +334,8 @@ def rank_index(
     for rank, code in enumerate(order, 1):
         i = at[code]
         log_p = float(first.log_p[i])
-        step, (_, explains, _, corrected) = in_cover.get(code, (None, (0, 0, 0.0, 0.0)))
-        if step is None:
+        cover_step, (_, explains, corrected) = in_cover.get(code, (None, (code, 0, 1.0)))
+        if cover_step is None:  # as if tested first: the factor of the cover's first step
             corrected = min(1.0, math.exp(log_p + math.log(2 * m)))
         suspects.append(
             Suspect(
@@ -343,8 +346,8 @@ def rank_index(
                 p=math.exp(log_p),
                 log10_p=log_p / math.log(10),
                 corrected_p=corrected,
-                flagged=step is not None,
-                cover_step=step,
+                flagged=cover_step is not None,
+                cover_step=cover_step,
                 explains=explains,
                 evidence=evidence[code],
             )
@@ -354,6 +357,8 @@ def rank_index(
 
 def _in_log(index: AccessIndex, leaked: NDArray[np.int64]) -> NDArray[np.int64]:
     """The customer indices of the leaked customers someone accessed before the snapshot."""
+    if not len(index.customers):
+        return np.zeros(0, np.int64)
     pos = np.minimum(np.searchsorted(index.customers, leaked), len(index.customers) - 1)
     cidx = pos[index.customers[pos] == leaked].astype(np.int64)
     return cidx[index.pair_start[cidx + 1] > index.pair_start[cidx]]
