@@ -136,7 +136,9 @@ def index_accesses(
 ) -> AccessIndex:
     """Prepare an access log's frame (as ``read_access_log`` gives it) for ranking."""
     employees = frame["employee"].unique().sort()
-    customers = np.unique(frame["customer"].to_numpy())
+    customers = frame["customer"].unique().sort().to_numpy()
+    named = frame.select(pl.concat([pl.col("employee_branch"), pl.col("customer_branch")]))
+    branches = pl.Enum(named.to_series().drop_nulls().unique().sort())
     f = frame.select(
         pl.col("employee").cast(pl.Enum(employees)).to_physical().cast(pl.Int32).alias("code"),
         (pl.col("customer").rank("dense") - 1).cast(pl.Int64).alias("cidx"),
@@ -145,6 +147,8 @@ def index_accesses(
         "time",
         "employee_branch",
         "customer_branch",
+        pl.col("employee_branch").cast(branches).to_physical().cast(pl.Int32).alias("eb"),
+        pl.col("customer_branch").cast(branches).to_physical().cast(pl.Int32).alias("cb"),
     )
     stratum = _strata(f, customers, cohorts)
     pairs = (
@@ -179,7 +183,7 @@ def index_accesses(
         group_count=groups["len"].to_numpy().astype(np.int64),
         group_start=np.searchsorted(g_code, np.arange(n_emp + 1)).astype(np.int64),
         volume=_volume(f, n_emp),
-        accesses=f.drop("units"),
+        accesses=f.drop("units", "eb", "cb"),
     )
 
 
@@ -206,16 +210,16 @@ def _strata(f: pl.DataFrame, customers: NDArray[np.int64], cohorts: int) -> NDAr
     ``_usual_branch``, else one for all) times its customer-number cohort."""
     given = (
         f.lazy()
-        .filter(pl.col("customer_branch").is_not_null())
+        .filter(pl.col("cb").is_not_null())
         .group_by("cidx")
-        .agg(pl.col("customer_branch").first().alias("branch"))
+        .agg(pl.col("cb").first().alias("branch"))
     )
     every = pl.LazyFrame({"cidx": np.arange(len(customers), dtype=np.int64)})
     branch = (
         every.join(given, on="cidx", how="left")
         .join(_usual_branch(f).lazy(), on="cidx", how="left")
         .sort("cidx")
-        .select(pl.coalesce("branch", "usual").fill_null("").rank("dense").alias("b"))
+        .select(pl.coalesce("branch", "usual").fill_null(-1).rank("dense").alias("b"))
         .collect()["b"]
         .to_numpy()
         .astype(np.int64)
@@ -235,26 +239,19 @@ def _usual_branch(f: pl.DataFrame) -> pl.DataFrame:
     """Per customer (cidx), the employee branch that accessed it most, counting only local
     branches where any did: a call centre or a system account that looks up everyone must
     not take a branch's customers."""
-    counts = (
-        f.lazy()
-        .filter(pl.col("employee_branch").is_not_null())
-        .group_by("cidx", "employee_branch")
-        .len()
-        .collect()
-    )
+    counts = f.lazy().filter(pl.col("eb").is_not_null()).group_by("cidx", "eb").len().collect()
     first = _mode(counts)
     locality = (
         counts.join(first, on="cidx")
-        .group_by("employee_branch")
+        .group_by("eb")
         .agg(
             (
-                pl.col("len").filter(pl.col("employee_branch") == pl.col("usual")).sum()
-                / pl.col("len").sum()
+                pl.col("len").filter(pl.col("eb") == pl.col("usual")).sum() / pl.col("len").sum()
             ).alias("local")
         )
-        .filter(pl.col("local") >= LOCAL)["employee_branch"]
+        .filter(pl.col("local") >= LOCAL)["eb"]
     )
-    second = _mode(counts.filter(pl.col("employee_branch").is_in(locality.implode())))
+    second = _mode(counts.filter(pl.col("eb").is_in(locality.implode())))
     return first.join(second, on="cidx", how="left", suffix="_local").select(
         "cidx", pl.coalesce("usual_local", "usual").alias("usual")
     )
@@ -263,9 +260,9 @@ def _usual_branch(f: pl.DataFrame) -> pl.DataFrame:
 def _mode(counts: pl.DataFrame) -> pl.DataFrame:
     """Per customer, the branch with the most accesses (ties to the first name)."""
     return (
-        counts.sort("len", "employee_branch", descending=[True, False])
+        counts.sort("len", "eb", descending=[True, False])
         .group_by("cidx")
-        .agg(pl.col("employee_branch").first().alias("usual"))
+        .agg(pl.col("eb").first().alias("usual"))
     )
 
 
@@ -275,7 +272,7 @@ def _volume(f: pl.DataFrame, n_emp: int) -> NDArray[np.float64]:
     per = (
         f.lazy()
         .group_by("code")
-        .agg(pl.len().alias("n"), pl.col("employee_branch").drop_nulls().first().alias("b"))
+        .agg(pl.len().alias("n"), pl.col("eb").drop_nulls().first().alias("b"))
         .with_columns((pl.col("n") / pl.col("n").median().over("b")).alias("peer"))
         .collect()
     )
