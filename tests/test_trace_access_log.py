@@ -213,3 +213,10 @@ def test_times_round_trip(when: dt.datetime, writing: str) -> None:
 def test_any_text_is_a_time_or_null(text: str) -> None:
     got = parse_times(pl.Series([text], dtype=pl.String)).to_list()[0]
     assert got is None or 1990 <= got.year < 2100
+
+
+def test_a_log_without_one_usable_row_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("工号,客户号,操作,时间\n,123,查询,2025-01-02\n100001,未知,查询,2025-01-02\n")
+    with pytest.raises(InputError, match="at least one access"):
+        read_access_log(path, tmp_path)

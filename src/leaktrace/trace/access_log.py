@@ -111,11 +111,13 @@ def read_access_log(
     copy = copy_table(source, work / "access_log.parquet", table)
     frame = pl.read_parquet(copy.path)
     found = recognise(frame.columns, copy.place, columns)
-    log = access_frame(frame, found, copy.place)
-    return AccessLog(log.frame, copy.place, found, log.problems, copy.notes)
+    accesses, problems = access_frame(frame, found, copy.place)
+    return AccessLog(accesses, copy.place, found, problems, copy.notes)
 
 
-def recognise(columns: list[str], place: str, mapping: dict[str, str] | None = None) -> dict:
+def recognise(
+    columns: list[str], place: str, mapping: dict[str, str] | None = None
+) -> dict[str, str]:
     """Role -> column: ``mapping``'s choices, then headers matching whole, then headers holding
     a role's word; an InputError naming the columns seen when a needed role has none."""
     aliases = {norm_header(r): r for r in ROLES}
@@ -149,14 +151,11 @@ def recognise(columns: list[str], place: str, mapping: dict[str, str] | None = N
     return chosen
 
 
-@dataclass(frozen=True)
-class _Read:
-    frame: pl.DataFrame
-    problems: list[Problem]
-
-
-def access_frame(frame: pl.DataFrame, found: dict[str, str], place: str) -> _Read:
-    """The accesses of ``frame`` in the log's own shape (see AccessLog), bad rows counted."""
+def access_frame(
+    frame: pl.DataFrame, found: dict[str, str], place: str
+) -> tuple[pl.DataFrame, list[Problem]]:
+    """The accesses of ``frame`` in the log's own shape (see AccessLog) and the problems met:
+    bad rows counted, an InputError when no row is left."""
     problems: list[Problem] = []
     log = ProblemLog(place, problems)
     out = frame.select(
@@ -205,7 +204,7 @@ def access_frame(frame: pl.DataFrame, found: dict[str, str], place: str) -> _Rea
     out = out.with_columns(pl.col("action").fill_null(VIEW)).drop("row")
     if not out.height:
         raise InputError(place, N_("at least one access with an employee and a customer number"))
-    return _Read(out, problems)
+    return out, problems
 
 
 def customer_numbers(values: pl.Series) -> pl.Series:
