@@ -11,6 +11,11 @@ generating function is bounded both by drawing with replacement (Hoeffding 1963,
 independent draws of each item (negative association, Joag-Dev & Proschan 1983); the smaller
 bound per stratum, multiplied over strata, gives a Chernoff bound on the tail of T = sum T_s,
 minimised over a grid of exponents: a rigorous p-value, never an estimate.
+
+The strata are only as good as the customers' branches: give them in the log (its customer
+branch column); else each customer's branch is inferred from the branches whose staff looked it
+up, and a leak of one branch's customers may then make that branch's staff look more related
+to it than they are (the greedy cover still puts the employee who explains it first).
 """
 
 from __future__ import annotations
