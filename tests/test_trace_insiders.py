@@ -80,7 +80,7 @@ def test_the_ranking_read_from_a_gbk_file(tmp_path: Path, world) -> None:
     path = tmp_path / "日志.csv"
     path.write_bytes(written.write_csv().encode("gbk"))
     log = read_access_log(path, tmp_path)
-    ranking = rank_insiders(log.frame, case.leaked, case.snapshot)
+    ranking = rank_insiders(log, case.leaked, case.snapshot)
     direct = rank_insiders(case.log, case.leaked, case.snapshot)
     assert ranking.suspects[0].employee == case.leakers[0]
     assert [s.employee for s in ranking.suspects[:5]] == [s.employee for s in direct.suspects[:5]]

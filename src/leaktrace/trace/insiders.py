@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from leaktrace.trace.access_log import ACTION_NAMES
+from leaktrace.trace.access_log import ACTION_NAMES, AccessLog
 
 #: Weight of an access by action (view, print, export): what it could have given away.
 ACTION_WEIGHTS = (1, 2, 4)
@@ -118,7 +118,7 @@ class InsiderRanking:
 
 
 def rank_insiders(
-    log: pl.DataFrame | AccessIndex,
+    log: AccessLog | pl.DataFrame | AccessIndex,
     leaked: NDArray[np.int64],
     snapshot: tuple[dt.date, dt.date] | None = None,
     alpha: float = ALPHA,
@@ -126,11 +126,15 @@ def rank_insiders(
     cohorts: int = COHORTS,
     max_cover: int = MAX_COVER,
 ) -> InsiderRanking:
-    """Rank the employees of ``log`` (an AccessLog's frame, or an index made of it with its
+    """Rank the employees of ``log`` (an AccessLog or its frame, or an index made of it with its
     snapshot, for ranking many leaks) by how well their accesses explain the ``leaked``
     customer numbers; ``top`` limits the suspects returned (None: every employee who accessed
     a leaked customer before the snapshot could close)."""
-    index = log if isinstance(log, AccessIndex) else index_accesses(log, snapshot, cohorts)
+    if isinstance(log, AccessIndex):
+        index = log
+    else:
+        frame = log.frame if isinstance(log, AccessLog) else log
+        index = index_accesses(frame, snapshot, cohorts)
     return rank_index(index, leaked, alpha, top, max_cover)
 
 
