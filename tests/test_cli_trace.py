@@ -204,3 +204,58 @@ def test_a_share_dated_outside_the_leak_s_snapshot_is_flagged(shared, tmp_path: 
     )
     lines = why(top, dataclasses.replace(found, verification=checked))
     assert any("before the leak's data was taken" in line for line in lines)
+
+
+def test_an_insider_export_accuses_no_recipient_and_flags_the_employee(
+    shared, tmp_path: Path
+) -> None:
+    """Master records (no marks) of the customers one employee looked up a few a day, and a
+    year's access log of 400 employees in GBK with Chinese headers: no recipient is accused,
+    and that employee, alone, is flagged."""
+    import datetime as dt
+
+    import numpy as np
+
+    from leaktrace.synth import insiders
+
+    world, db, _copies = shared
+    rng = np.random.default_rng(21)
+    staff = insiders.make_world(
+        rng, employees=400, customers=3000, rows=60_000, start=dt.date(2024, 7, 1), days=330
+    )
+    case = insiders.leak_by(rng, staff, 120, kind="branch")
+    words = {0: "查询", 1: "打印", 2: "导出"}
+    log = case.log.select(
+        pl.col("employee").alias("柜员号"),
+        pl.col("customer").alias("客户号"),
+        pl.col("action").replace_strict(words, return_dtype=pl.String).alias("操作类型"),
+        pl.col("time").dt.strftime("%Y-%m-%d %H:%M:%S").alias("操作时间"),
+        pl.col("employee_branch").alias("所属网点"),
+    )
+    log_path = tmp_path / "访问日志.csv"
+    log_path.write_bytes(log.write_csv().encode("gbk"))
+    master = pl.read_parquet(world / "customers.parquet")
+    leak = master.filter(pl.col("customer_id").is_in(case.leaked.tolist())).select(
+        pl.col("name").alias("姓名"), pl.col("resident_id").alias("身份证"), pl.col("mobile")
+    )
+    leak_path = tmp_path / "内部导出.csv"
+    leak.write_csv(leak_path)
+    done = run(
+        [
+            "trace",
+            str(leak_path),
+            "--access-log",
+            str(log_path),
+            "--db",
+            f"sqlite:///{db}",
+            "--json",
+        ]
+    )
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)
+    assert doc["accused"] == []
+    flagged = [s["employee"] for s in doc["insiders"]["suspects"] if s["flagged"]]
+    assert flagged == list(case.leakers)
+    assert doc["insiders"]["suspects"][0]["corrected_p"] <= 1e-3
+    table = run(["trace", str(leak_path), "--access-log", str(log_path), "--db", f"sqlite:///{db}"])
+    assert case.leakers[0] in table.stdout and "flagged" in table.stdout

@@ -760,6 +760,33 @@ def trace_cmd(
         ),
     ] = None,
     master_columns: _MasterColumns = None,
+    access_log: Annotated[
+        str | None,
+        typer.Option(
+            "--access-log",
+            metavar="LOG",
+            help=_(
+                "Who viewed, printed or exported which customers, when (CSV, XLSX, Parquet, or a "
+                "PostgreSQL URL with --log-table): rank the employees whose accesses explain the "
+                "leak."
+            ),
+        ),
+    ] = None,
+    log_table: Annotated[
+        str | None,
+        typer.Option("--log-table", help=_("The access log's table in a database.")),
+    ] = None,
+    log_columns: Annotated[
+        str | None,
+        typer.Option(
+            "--log-columns",
+            metavar="ROLE=COL,...",
+            help=_(
+                "Name the access log's columns: employee, customer, action, time, "
+                "employee_branch, customer_branch; e.g. employee=柜员号,customer=客户号."
+            ),
+        ),
+    ] = None,
     epsilon: Annotated[
         float,
         typer.Option(
@@ -784,12 +811,16 @@ def trace_cmd(
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
     """``leaktrace trace``: who a leak came from, with the chance of accusing an innocent."""
+    from leaktrace.ingest.postgres import is_postgres_url
     from leaktrace.report.trace_terminal import render_trace
     from leaktrace.trace import secret as secrets
     from leaktrace.trace.api import trace
 
-    if not leak.exists():
-        _fail(_("{path}: expected an existing file or directory").format(path=leak))
+    for path in (leak, None if access_log is None or is_postgres_url(access_log) else access_log):
+        if path is not None and not Path(path).exists():
+            _fail(_("{path}: expected an existing file or directory").format(path=path))
+    if access_log is not None and is_postgres_url(access_log) and not log_table:
+        _usage(_("--log-table: expected the access log's table with a PostgreSQL URL"))
     with _user_errors():
         key = secrets.load()
         ledger = _ledger(db)
@@ -809,6 +840,9 @@ def trace_cmd(
                 epsilon=epsilon,
                 master_table=table,
                 master_columns=master_columns,
+                access_log=access_log,
+                log_table=log_table,
+                log_columns=_mapping(log_columns, "--log-columns") if log_columns else None,
                 progress=step,
             )
             if report is not None:

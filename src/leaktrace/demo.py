@@ -30,7 +30,7 @@ from leaktrace.report.verify_html import render_html
 from leaktrace.report.verify_terminal import render_verify
 from leaktrace.scan import scan
 from leaktrace.synth.bundle import synth_to_dir
-from leaktrace.trace.api import trace
+from leaktrace.trace.api import TraceReport, trace
 from leaktrace.trace.ledger import Ledger
 from leaktrace.trace.secret import FILE_ENV, load
 from leaktrace.trace.share import share
@@ -124,9 +124,24 @@ def share_and_trace(out_dir: Path, console: Console) -> None:
     leak = _resold(copies[RECIPIENTS[1][0]], master.frame, out_dir / "出售样本.csv")
     found = trace(leak, world, ledger=ledger, secret=key)
     render_trace(found, console)
+    _reports(console, found, out_dir, "trace")
+    console.print(Rule(_("5. An employee's export, traced with the access log")))
+    insider = trace(
+        out_dir / "leaks" / "insider_export.xlsx",
+        world,
+        ledger=ledger,
+        secret=key,
+        access_log=world / "access_log.parquet",
+    )
+    render_trace(insider, console)
+    _reports(console, insider, out_dir, "trace-insider")
+
+
+def _reports(console: Console, found: TraceReport, out_dir: Path, stem: str) -> None:
+    """The trace report in each language, as HTML."""
     for lang in i18n.LANGS:
         with i18n.using(lang):
-            _wrote(console, write_report(render_trace_html(found), out_dir / f"trace-{lang}.html"))
+            _wrote(console, write_report(render_trace_html(found), out_dir / f"{stem}-{lang}.html"))
 
 
 def _resold(copy: Path, master: pl.DataFrame, out: Path) -> Path:

@@ -12,7 +12,16 @@ from leaktrace.i18n import _, using
 from leaktrace.report.evidence_html import evidence_section
 from leaktrace.report.style import BASE_CSS, lang_tag
 from leaktrace.report.svg import el, esc, text_width
-from leaktrace.report.trace_words import alternatives, headline, probability, scope, why
+from leaktrace.report.trace_words import (
+    actions_text,
+    alternatives,
+    headline,
+    insider_p,
+    insiders_headline,
+    probability,
+    scope,
+    why,
+)
 from leaktrace.report.verdict_words import shown
 from leaktrace.trace.api import TraceReport
 from leaktrace.trace.attribute import Suspect
@@ -24,7 +33,7 @@ _CSS = """
 .accused{border:2px solid #b00;border-left-width:.6rem;border-radius:.3rem;padding:.5rem 1rem;
 margin:1rem 0}.accused h3{margin:.2rem 0;color:#b00}
 .finding{font-size:1.25rem;font-weight:bold}.finding.hit{color:#b00}
-#ranking{font-size:.88rem;width:100%}#ranking td.n{white-space:nowrap}
+#ranking,#insiders{font-size:.88rem;width:100%}#ranking td.n,#insiders td.n{white-space:nowrap}
 """
 
 
@@ -139,6 +148,48 @@ def _ranking(report: TraceReport) -> str:
     return "".join(rows)
 
 
+def _insiders(report: TraceReport) -> str:
+    """The employees ranked by how well their accesses explain the leak, with their evidence."""
+    r = report.insiders
+    line = insiders_headline(report)
+    if r is None or line is None:
+        return ""
+    heads = (
+        (_("employee"), ""),
+        (_("leaked customers accessed"), "class=n"),
+        (_("corrected p"), "class=n"),
+        (_("accesses"), ""),
+        (_("first access"), ""),
+        (_("last access"), ""),
+        (_("verdict"), ""),
+    )
+    rows = ["<table id=insiders><tr>" + "".join(el("th", h, a) for h, a in heads) + "</tr>"]
+    for s in r.suspects:
+        e = s.evidence
+        cells = (
+            (s.employee, ""),
+            (f"{s.covered:,}", "class=n"),
+            (insider_p(s.corrected_p, s.log10_p, r.employees), "class=n"),
+            (actions_text(e.actions), ""),
+            (e.first_access.isoformat(" ", "minutes") if e.first_access else "", ""),
+            (e.last_access.isoformat(" ", "minutes") if e.last_access else "", ""),
+            (_("flagged") if s.flagged else "", "class=flag" if s.flagged else ""),
+        )
+        rows.append("<tr>" + "".join(el("td", v, a) for v, a in cells) + "</tr>")
+    rows.append("</table>")
+    note = _(
+        "Coverage of the leaked customers, weighted by action and by the chance each access "
+        "came before the leak's data was taken, against what the employee's own mix of branches "
+        "and customers would give by chance. Volume only breaks ties."
+    )
+    return (
+        el("h2", _("Employees whose accesses explain the leak"))
+        + el("p", line)
+        + el("p", note, "class=muted")
+        + "".join(rows)
+    )
+
+
 def _render(report: TraceReport, lang: str) -> str:
     a = report.attribution
     name = Path(report.leak).name
@@ -165,6 +216,7 @@ def _render(report: TraceReport, lang: str) -> str:
     parts += [_accused_block(s, report) for s in a.suspects if s.accused]
     parts += [el("h2", _("Evidence against each share")), evidence_plot(report)]
     parts += [el("h2", _("Shares ranked by the evidence")), _ranking(report)]
+    parts.append(_insiders(report))
     if report.evidence is not None:
         parts.append(evidence_section(report.evidence))
     parts.append("</body></html>")

@@ -8,7 +8,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from leaktrace.i18n import _, using
-from leaktrace.report.trace_words import alternatives, headline, probability, scope, why
+from leaktrace.report.trace_words import (
+    actions_text,
+    alternatives,
+    headline,
+    insider_p,
+    insiders_headline,
+    probability,
+    scope,
+    why,
+)
 from leaktrace.report.verdict_words import shown
 from leaktrace.trace.api import TraceReport
 
@@ -78,3 +87,32 @@ def _render(report: TraceReport, console: Console) -> None:
                 count=len(a.suspects) - SHOWN
             )
         )
+    _render_insiders(report, console)
+
+
+def _render_insiders(report: TraceReport, console: Console) -> None:
+    """The employees ranked by how well their accesses explain the leak (with --access-log)."""
+    r = report.insiders
+    line = insiders_headline(report)
+    if r is None or line is None:
+        return
+    console.print(f"[bold]{escape(line)}[/]")
+    t = Table(
+        title=_("Employees ranked by the accesses that explain the leak"), title_justify="left"
+    )
+    t.add_column("#", justify="right")
+    t.add_column(_("employee"), overflow="fold")
+    for col in (_("leaked customers accessed"), _("corrected p")):
+        t.add_column(col, justify="right", overflow="fold")
+    t.add_column(_("accesses"), overflow="fold")
+    t.add_column(_("verdict"), overflow="fold")
+    for s in r.suspects[:SHOWN]:
+        t.add_row(
+            str(s.rank),
+            escape(s.employee),
+            f"{s.covered:,}",
+            insider_p(s.corrected_p, s.log10_p, r.employees),
+            escape(actions_text(s.evidence.actions)),
+            "[red]" + escape(_("flagged")) + "[/]" if s.flagged else "",
+        )
+    console.print(t)

@@ -4,6 +4,8 @@ share ids, dates and counts only)."""
 
 from __future__ import annotations
 
+import math
+
 from leaktrace.i18n import _, ngettext
 from leaktrace.trace.api import TraceReport
 from leaktrace.trace.attribute import Suspect
@@ -171,3 +173,44 @@ def _field(name: str) -> str:
         "mobile": _("mobile"),
         "card_no": _("card number"),
     }.get(name, name)
+
+
+def insiders_headline(report: TraceReport) -> str | None:
+    """Which employees' accesses explain the leak, or that none does (None without a log)."""
+    r = report.insiders
+    if r is None:
+        return None
+    flagged = [s for s in r.suspects if s.flagged]
+    if not flagged:
+        return _(
+            "No employee's accesses explain the leak at p ≤ {alpha} (corrected for {employees} "
+            "employees); {in_log} of its {leaked} linked customers were looked up by anyone."
+        ).format(
+            alpha=probability(r.alpha),
+            employees=f"{r.employees:,}",
+            in_log=f"{r.leaked_in_log:,}",
+            leaked=f"{r.leaked:,}",
+        )
+    return _(
+        "Employees whose accesses explain the leak: {names} ({explained} of its {leaked} linked "
+        "customers; each at corrected p ≤ {alpha}, over {employees} employees)."
+    ).format(
+        names="、".join(s.employee for s in flagged),
+        explained=f"{r.explained:,}",
+        leaked=f"{r.leaked:,}",
+        alpha=probability(r.alpha),
+        employees=f"{r.employees:,}",
+    )
+
+
+def insider_p(corrected: float, log10_p: float, employees: int) -> str:
+    """A corrected p-value, by its order of magnitude where it underflows."""
+    if corrected > 0:
+        return probability(corrected)
+    return f"1e{log10_p + math.log10(max(employees, 1)):.0f}"
+
+
+def actions_text(actions: dict[str, int]) -> str:
+    """An employee's accesses to the leaked customers by action, in words."""
+    words = {"view": _("viewed"), "print": _("printed"), "export": _("exported")}
+    return ", ".join(f"{words.get(a, a)} {n:,}" for a, n in actions.items() if n)

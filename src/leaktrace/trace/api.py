@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
@@ -20,7 +21,9 @@ from leaktrace.i18n import N_, _
 from leaktrace.plain import plain
 from leaktrace.scan import scan
 from leaktrace.scan.scanner import RAW_KINDS
+from leaktrace.trace.access_log import AccessLog, read_access_log
 from leaktrace.trace.attribute import DEFAULT_SAMPLE, Attribution, Suspect, attribute
+from leaktrace.trace.insiders import ALPHA, InsiderRanking, rank_insiders
 from leaktrace.trace.ledger import Ledger
 from leaktrace.trace.master_cut import cut_master, worth_cutting
 from leaktrace.trace.secret import Secret
@@ -36,6 +39,7 @@ STEPS = (
     N_("reading the leak"),
     N_("linking to the master"),
     N_("reading the marks"),
+    N_("ranking employees"),
     N_("done"),
 )
 #: The leak's columns attribution reads: the scan's kind columns, raw writing preferred.
@@ -51,6 +55,8 @@ class TraceReport:
     master: str
     verification: VerifyReport
     attribution: Attribution
+    insiders: InsiderRanking | None = None  # with --access-log
+    access_log: AccessLog | None = None  # where it was read, its problems (its rows dropped)
     evidence: Evidence | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -79,6 +85,14 @@ class TraceReport:
                     for s in a.suspects
                 ]
             },
+            "insiders": plain(self.insiders) if self.insiders else None,
+            "access_log": {
+                "place": self.access_log.place,
+                "columns": self.access_log.columns,
+                "problems": plain(self.access_log.problems),
+            }
+            if self.access_log
+            else None,
             "evidence": self.evidence.to_dict() if self.evidence else None,
             "seconds": self.seconds,
         }
@@ -131,13 +145,19 @@ def trace(
     master_columns: dict[str, str] | None = None,
     master_date: dt.date | None = None,
     sample: int = DEFAULT_SAMPLE,
+    access_log: str | Path | None = None,
+    log_table: str | None = None,
+    log_columns: dict[str, str] | None = None,
+    alpha: float = ALPHA,
     progress: Progress | None = None,
 ) -> TraceReport:
     """Trace ``leak`` (any file scan reads) to the shares in ``ledger``: link it to ``master``
     with verify's linkage (and date it), read each linked record's marks from the strings as
     leaked, score every share and bound its false-accusation probability; a share is accused
     when that bound, corrected for the shares tested, is ≤ ``epsilon``, or when one of its
-    canaries shows two identifiers."""
+    canaries shows two identifiers. With ``access_log`` (a table file, or a PostgreSQL URL with
+    ``log_table``; ``log_columns`` maps roles to its columns), the employees whose accesses best
+    explain the leak are ranked and flagged at corrected p ≤ ``alpha``."""
     parameters = {
         k: v for k, v in locals().items() if k not in ("progress", "ledger", "secret")
     } | {"ledger": ledger.engine.url.render_as_string(hide_password=True)}
@@ -209,12 +229,27 @@ def trace(
             tokens=tokens,
         )
         seconds["attribute"] = time.perf_counter() - t0
-        tick(_(STEPS[3]), 1.0)
+        log = ranking = None
+        if access_log is not None:
+            t0 = time.perf_counter()
+            tick(_(STEPS[3]), 0.9)
+            log = read_access_log(access_log, work, log_table, log_columns)
+            snap = checked.snapshot
+            ranking = rank_insiders(
+                log,
+                records["customer"].drop_nulls().unique().to_numpy().astype(np.int64),
+                (snap.low, snap.high) if snap is not None else None,
+                alpha,
+            )
+            seconds["insiders"] = time.perf_counter() - t0
+        tick(_(STEPS[4]), 1.0)
         return TraceReport(
             leak=str(leak),
             master=opened.place,
             verification=checked,
             attribution=found_attr,
+            insiders=ranking,
+            access_log=log,
             evidence=trail.finish(
                 SourceEvidence(
                     opened.place, rows, checked.master_as_of, checked.master_as_of_source
