@@ -39,6 +39,10 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.formats_bench
 	$(BIN)/python -m bench.report_bench
 	$(BIN)/python -m bench.memory_bench
+	$(BIN)/python -m bench.trace_code_bench
+	$(BIN)/python -m bench.trace_canary_bench
+	$(BIN)/python -m bench.trace_insider_bench
+	$(BIN)/python -m bench.trace_bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
