@@ -6,24 +6,16 @@ Chinese without a leaked identifier, and clear errors for an empty ledger or a m
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from leaktrace.cli import app
 from leaktrace.synth.bundle import synth_to_dir
+from tests.test_cli_share import SECRET, run
 
-SECRET = secrets.token_hex(32)
 COLUMNS = "customer_id,name,resident_id,mobile,card_no,address"
 RECIPIENTS = ("某某科技有限公司", "某某保险代理", "某某外呼服务")
-
-
-def run(args: list[str], secret: str | None = SECRET) -> object:
-    env = {"LEAKTRACE_SECRET": secret or "", "LEAKTRACE_SECRET_FILE": "", "COLUMNS": "200"}
-    return CliRunner().invoke(app, args, env=env)
 
 
 @pytest.fixture(scope="module")

@@ -18,23 +18,9 @@ from leaktrace.trace.attribute import attribute
 from leaktrace.trace.ledger import Ledger
 from leaktrace.trace.secret import Secret
 from leaktrace.trace.share import share
+from tests.test_trace_share import AS_OF, HEADERS, ROLES
 
-AS_OF = dt.date(2026, 6, 30)
 SECRET = Secret(bytes(range(7, 47)))
-HEADERS = {
-    "name": "姓名",
-    "resident_id": "身份证号",
-    "mobile": "手机号码",
-    "card_no": "银行卡号",
-    "address": "联系地址",
-}
-ROLES = {
-    "姓名": "person_name",
-    "身份证号": "resident_id",
-    "手机号码": "mobile",
-    "银行卡号": "bank_card",
-    "联系地址": "address",
-}
 RECIPIENTS = 30
 
 

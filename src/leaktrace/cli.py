@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -220,12 +220,7 @@ def scan_cmd(
             from leaktrace.report.scan_html import render_scan_html
 
             _write_report(render_scan_html(result), report)
-    if as_json:
-        _print_json(result.to_dict())
-    else:
-        render_scan(result, _out())
-        if report is not None:
-            _said(_("Report written to {path}").format(path=report))
+    _show(result.to_dict, lambda: render_scan(result, _out()), as_json, report)
 
 
 @app.command(
@@ -849,12 +844,7 @@ def trace_cmd(
                 from leaktrace.report.trace_html import render_trace_html
 
                 _write_report(render_trace_html(result), report)
-    if as_json:
-        _print_json(result.to_dict())
-    else:
-        render_trace(result, _out())
-        if report is not None:
-            _said(_("Report written to {path}").format(path=report))
+    _show(result.to_dict, lambda: render_trace(result, _out()), as_json, report)
 
 
 def _recorded_master(ledger: Ledger) -> str:
@@ -949,6 +939,18 @@ def _show_share(
         _warn(_("no purpose was recorded for this share: a gap in the ledger"))
     if "basis" in s.gaps:
         _warn(_("no legal basis was recorded for this share: a gap in the ledger"))
+
+
+def _show(
+    doc: Callable[[], object], render: Callable[[], None], as_json: bool, report: Path | None
+) -> None:
+    """A command's result: JSON on stdout, or the terminal summary and where the report went."""
+    if as_json:
+        _print_json(doc())
+        return
+    render()
+    if report is not None:
+        _said(_("Report written to {path}").format(path=report))
 
 
 def _write_report(html: str, path: Path) -> None:
