@@ -137,6 +137,20 @@ def _help(summary: str, *examples: str) -> str:
 
 
 _JSON_HELP = _("Print the result as JSON on stdout (keys and codes the same in every language).")
+_MasterTable = Annotated[
+    str | None,
+    typer.Option(
+        "--table", help=_("The master's table in a database, or its sheet in a workbook.")
+    ),
+]
+_Report = Annotated[
+    Path | None,
+    typer.Option("--report", help=_("Write the report here (HTML, or PDF by suffix).")),
+]
+_Engine = Annotated[
+    EngineName,
+    typer.Option("--engine", help=_("duckdb (embedded) or spark (local[*] or a cluster).")),
+]
 _MasterColumns = Annotated[
     dict[str, str] | None,
     typer.Option(
@@ -298,10 +312,7 @@ def verify_cmd(
             help=_("When the master was extracted; without it, its latest opening or change date."),
         ),
     ] = None,
-    report: Annotated[
-        Path | None,
-        typer.Option("--report", help=_("Write the report here (HTML, or PDF by suffix).")),
-    ] = None,
+    report: _Report = None,
     records: Annotated[
         Path | None,
         typer.Option(
@@ -320,10 +331,7 @@ def verify_cmd(
             ),
         ),
     ] = False,
-    engine: Annotated[
-        EngineName,
-        typer.Option("--engine", help=_("duckdb (embedded) or spark (local[*] or a cluster).")),
-    ] = EngineName.duckdb,
+    engine: _Engine = EngineName.duckdb,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
     """``leaktrace verify``: a leak linked to master data, with its verdict."""
@@ -566,13 +574,7 @@ def share_new_cmd(
     encoding: Annotated[
         Encoding, typer.Option("--encoding", help=_("The encoding of a CSV copy."))
     ] = Encoding.utf8,
-    table: Annotated[
-        str | None,
-        typer.Option(
-            "--table",
-            help=_("The master's table in a database, or its sheet in a workbook."),
-        ),
-    ] = None,
+    table: _MasterTable = None,
     master_columns: _MasterColumns = None,
     db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
@@ -747,13 +749,7 @@ def trace_cmd(
             ),
         ),
     ] = None,
-    table: Annotated[
-        str | None,
-        typer.Option(
-            "--table",
-            help=_("The master's table in a database, or its sheet in a workbook."),
-        ),
-    ] = None,
+    table: _MasterTable = None,
     master_columns: _MasterColumns = None,
     access_log: Annotated[
         str | None,
@@ -794,14 +790,8 @@ def trace_cmd(
             ),
         ),
     ] = 1e-6,
-    report: Annotated[
-        Path | None,
-        typer.Option("--report", help=_("Write the report here (HTML, or PDF by suffix).")),
-    ] = None,
-    engine: Annotated[
-        EngineName,
-        typer.Option("--engine", help=_("duckdb (embedded) or spark (local[*] or a cluster).")),
-    ] = EngineName.duckdb,
+    report: _Report = None,
+    engine: _Engine = EngineName.duckdb,
     db: Annotated[str | None, typer.Option("--db", help=_DB_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help=_JSON_HELP)] = False,
 ) -> None:
