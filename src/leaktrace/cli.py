@@ -635,10 +635,19 @@ def share_new_cmd(
                     purpose=purpose,
                     basis=basis,
                     encoding=encoding.value,
+                    master_place=_master_place(master, source.place),
                 )
             except ValueError as e:
                 _fail(_("the share was not made: {reason}").format(reason=e))
     _show_share(recorded, as_json, out=out, file_format=fmt)
+
+
+def _master_place(master: str, place: str) -> str:
+    """Where a master was read, for the ledger: a local file or folder as an absolute path, a
+    database as the reader named it (URL without password, and table)."""
+    from leaktrace.ingest.postgres import is_postgres_url
+
+    return place if is_postgres_url(master) else str(Path(master).resolve())
 
 
 @share_app.command(

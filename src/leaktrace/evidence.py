@@ -9,7 +9,6 @@ No password appears in it: a URL's password is dropped and a ``password`` parame
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -33,6 +32,7 @@ from leaktrace.ingest.expand import ARCHIVES, Container, archive_members, expect
 from leaktrace.ingest.member import MemberDigest, MemberError
 from leaktrace.ingest.postgres import is_postgres_url, postgres_place
 from leaktrace.ingest.spool import Meter, OverLimit
+from leaktrace.plain import plain
 
 BLOCK = 1 << 20  # bytes hashed at a time
 # China Standard Time: UTC+8 all year since 1991, so a fixed offset is exact for any run.
@@ -97,30 +97,7 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings)."""
-        return _plain(_fields(self))
-
-
-def _fields(x: Any) -> Any:
-    """``dataclasses.asdict`` that leaves Messages whole (asdict would deep-copy them)."""
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return {f.name: _fields(getattr(x, f.name)) for f in dataclasses.fields(x)}
-    if isinstance(x, list | tuple):
-        return [_fields(v) for v in x]
-    return x
-
-
-def _plain(x: Any) -> Any:
-    if isinstance(x, Message):  # notes: English in JSON, whatever the language in use
-        return x.english()
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_plain(v) for v in x]
-    if isinstance(x, dt.date):
-        return x.isoformat()
-    if isinstance(x, Path):
-        return str(x)
-    return x
+        return plain(self)
 
 
 def without_password(text: str) -> str:

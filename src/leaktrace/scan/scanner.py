@@ -23,13 +23,21 @@ from leaktrace.scan.text import find_in_lines, find_in_piece
 SAMPLE_ROWS = 5000
 MAX_SAMPLES = 3
 
+#: Kinds whose writing in a table cell is kept beside the normalised value where the two differ
+#: (a lower-case x, card digits in groups, +86): trace reads its format marks from them.
+RAW_KINDS = ("resident_id", "mobile", "bank_card")
 OUT_SCHEMA = pa.schema(
     [("source", pa.string()), ("table", pa.string()), ("row", pa.int64())]
     + [(k, pa.string()) for k in KINDS]
     + [("more", pa.list_(pa.struct([("kind", pa.string()), ("value", pa.string())])))]
+    + [(f"raw_{k}", pa.string()) for k in RAW_KINDS]
 )
 """One row per record: where it came from, one column per kind (the first value of that kind),
-and ``more`` for further values of a kind already filled (a second phone column, say)."""
+``more`` for further values of a kind already filled (a second phone column, say), and
+``raw_<kind>`` for the cell as written when it differs from the normalised value (table columns
+only; null where it is the same, or where the value was found in free text)."""
+#: The columns a scanned table has had since before ``raw_<kind>``: enough to recognise one.
+SCANNED_COLUMNS = tuple(OUT_SCHEMA.names[: -len(RAW_KINDS)])
 
 MORE_TYPE = pl.List(pl.Struct({"kind": pl.String, "value": pl.String}))
 
@@ -177,6 +185,11 @@ def _to_out(frame: pl.DataFrame, source: str, table: str) -> pa.Table:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(k))
     if "more" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, MORE_TYPE).alias("more"))
+    frame = frame.with_columns(
+        pl.lit(None, pl.String).alias(f"raw_{k}")
+        for k in RAW_KINDS
+        if f"raw_{k}" not in frame.columns
+    )
     return frame.select(OUT_SCHEMA.names).to_arrow().cast(OUT_SCHEMA)
 
 
@@ -269,15 +282,26 @@ def scan_table_batch(
     if not keep:
         return BatchResult(stats, df.height, None)
     firsts: dict[str, pl.Expr] = {}
+    raws: list[pl.Expr] = []
     more: list[pl.Expr] = []
     for i, c in enumerate(typed):
         v = pl.when(pl.col(f"_r{i}").ne_missing(EMPTY)).then(pl.col(f"_n{i}"))
         if c.kind in firsts:
             more.append(pl.struct(pl.lit(c.kind).alias("kind"), v.alias("value")))
-        else:
-            firsts[c.kind] = v.alias(c.kind)
+            continue
+        firsts[c.kind] = v.alias(c.kind)
+        if c.kind in RAW_KINDS:
+            cell = pl.col(c.name).cast(pl.String)
+            raws.append(
+                pl.when(v.is_not_null() & cell.ne_missing(pl.col(f"_n{i}")))
+                .then(cell)
+                .alias(f"raw_{c.kind}")
+            )
     rec = df.select(
-        "row", *firsts.values(), *([pl.concat_list(more).alias("more")] if more else [])
+        "row",
+        *firsts.values(),
+        *raws,
+        *([pl.concat_list(more).alias("more")] if more else []),
     )
     if found_all is not None and found_all.height:
         extra = _records_frame(found_all.rename({"line": "row"}), ["row"])

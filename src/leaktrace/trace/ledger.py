@@ -47,6 +47,8 @@ shares_table = sa.Table(
     sa.Column("file_format", sa.String(32), nullable=False),
     # Attempt number of each canary planted (see ``trace.canary``), to rebuild them from the key.
     sa.Column("canaries", sa.JSON, nullable=False),
+    # Where the master was read (a resolved path, or a URL without password and its table).
+    sa.Column("master", sa.Text, nullable=True),
 )
 
 share_members_table = sa.Table(
@@ -77,6 +79,7 @@ class Share:
     customer_count: int
     file_format: str
     canaries: tuple[int, ...] = ()
+    master: str | None = None  # where the master was read, for trace to link a leak to it
 
     @property
     def gaps(self) -> tuple[str, ...]:
@@ -172,6 +175,7 @@ class Ledger:
         share_id: str | None = None,
         shared_at: dt.datetime | None = None,
         canaries: Sequence[int] = (),
+        master: str | None = None,
     ) -> Share:
         """Record one hand-over in one transaction; a blank purpose or basis is a gap."""
         if not recipient.strip():
@@ -188,6 +192,7 @@ class Ledger:
             customer_count=int(ids.size),
             file_format=file_format,
             canaries=tuple(int(a) for a in canaries),
+            master=master,
         )
         row = {f: getattr(share, f) for f in Share.__dataclass_fields__}
         row |= {"columns": list(share.columns), "canaries": list(share.canaries)}
@@ -252,4 +257,5 @@ def _share(row: sa.RowMapping) -> Share:
         customer_count=row["customer_count"],
         file_format=row["file_format"],
         canaries=tuple(row["canaries"]),
+        master=row["master"],
     )

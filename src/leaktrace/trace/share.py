@@ -168,11 +168,13 @@ def share(
     encoding: str = "utf-8",
     canaries: int = DEFAULT_CANARIES,
     shared_at: dt.datetime | None = None,
+    master_place: str | None = None,
 ) -> Share:
     """Write ``columns`` of the ``customers`` (numbers in ``customer_column``) to ``out``, marked
     for this share, with ``canaries`` canary records, and record the hand-over in ``ledger``.
     ``roles`` names the kind of the master's columns (person_name, resident_id, mobile,
-    bank_card, address, sex, birth_date); one column of each variant kind is marked."""
+    bank_card, address, sex, birth_date); one column of each variant kind is marked.
+    ``master_place`` (where the master was read) is recorded for ``trace`` to link leaks to."""
     out = Path(out)
     fmt = file_format(out, encoding)
     missing = [c for c in (*columns, customer_column, *roles) if c not in master.columns]
@@ -233,6 +235,7 @@ def share(
         share_id=share_id,
         shared_at=when,
         canaries=[c.attempt for c in planted],
+        master=master_place,
     )
     write_atomic(out, data)
     return recorded

@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 
 from leaktrace.errors import InputError
 from leaktrace.i18n import N_
-from leaktrace.scan import OUT_SCHEMA, scan
+from leaktrace.scan import scan
+from leaktrace.scan.scanner import SCANNED_COLUMNS
 
 # The scan columns linkage reads; they are its canonical columns too.
 LEAK_COLUMNS = ("person_name", "resident_id", "mobile", "bank_card", "address", "email")
@@ -41,7 +42,7 @@ def prepare_leak(leak: Path, work: Path) -> LeakInput:
     """Scan ``leak`` (unless it is a scanned table) and write its canonical columns."""
     leak = Path(leak)
     scanned = leak
-    is_scan = leak.suffix.lower() == ".parquet" and set(OUT_SCHEMA.names) <= set(
+    is_scan = leak.suffix.lower() == ".parquet" and set(SCANNED_COLUMNS) <= set(
         pq.read_schema(leak).names
     )
     if not is_scan:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import polars as pl
 
 from leaktrace.errors import Message
 from leaktrace.evidence import Evidence
+from leaktrace.plain import plain
 from leaktrace.verify.fields import FieldAgreement
 from leaktrace.verify.forgery import Signal
 from leaktrace.verify.linkage import ComparisonWeights
@@ -69,7 +69,7 @@ class VerifyReport:
             for f in dataclasses.fields(self)
             if f.name not in ("matches", "record_table")
         }
-        out = _plain(out)
+        out = plain(out)
         out["evidence"] = self.evidence.to_dict() if self.evidence else None
         if self.snapshot is not None:
             out["snapshot"]["support"] = self.snapshot.support
@@ -78,19 +78,3 @@ class VerifyReport:
             for d, f in zip(out["fields"], self.fields, strict=True)
         ]
         return out
-
-
-def _plain(x: Any) -> Any:
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return {f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)}
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_plain(v) for v in x]
-    if isinstance(x, Enum):
-        return x.value
-    if isinstance(x, Message):  # notes: English in JSON, whatever the language in use
-        return x.english()
-    if isinstance(x, dt.date):
-        return x.isoformat()
-    return x
