@@ -1,8 +1,8 @@
 """A world for trace: a master of customers whose addresses are written as real bank data writes
 them, up to 1,000 recipients with shares of long-tailed sizes, and the ground truth of each share.
 
-Recipients are branches (their own customers), partners and vendors (cut from customer segments,
-so the same customers reach several of them) and employee exports (a few hundred of a branch's
+Recipients are branches (most of their own customers), partners and vendors (runs near the top
+of ranked customer segments, so the same customers reach several of them) and employee exports (a few hundred of a branch's
 customers). Every share is recorded in a :class:`~leaktrace.trace.ledger.Ledger` under a
 :class:`~leaktrace.trace.secret.Secret`. ``written`` shares drawn at random (among those of at
 most :data:`WRITE_LIMIT` customers) are made by :func:`leaktrace.trace.share.share` as files
@@ -72,6 +72,8 @@ FILE_NAMES = {"csv-utf-8": ".csv", "csv-gbk": ".csv", "xlsx": ".xlsx", "parquet"
 FORMAT_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 #: Segments (customer cohorts) partner and vendor shares are cut from.
 SEGMENTS = 40
+#: The range of the fraction of its customers a branch shares.
+BRANCH_SHARED = (0.6, 0.95)
 #: The smallest share, in customers.
 MIN_SHARE = 20
 #: The largest share written as a file (bigger ones are only recorded).
@@ -243,18 +245,23 @@ def _plan(
     weight = 1.0 / np.arange(1, counts["branch"] + 1) ** 0.8
     branch_of = rng.choice(counts["branch"], size=n, p=weight / weight.sum())
     segment_of = rng.choice(SEGMENTS, size=n, p=np.full(SEGMENTS, 1 / SEGMENTS))
+    # Each segment's customers ranked (as a campaign's scoring would): every share cut from a
+    # segment takes a run near its top, so the same customers reach several recipients.
+    ranked = [rng.permutation(customers[segment_of == k]) for k in range(SEGMENTS)]
     all_columns = tuple(HEADERS.values())
     plan = []
     for b in range(counts["branch"]):
-        members = customers[branch_of == b]
+        # A branch hands over most of its customers, not all: some customers are never shared.
+        members = customers[(branch_of == b) & (rng.random(n) < rng.uniform(*BRANCH_SHARED))]
         if members.size:
             plan.append((f"分行{b:03d}", "branch", members, all_columns, None))
     for kind in ("partner", "vendor"):
         offers = [cols for _, k, cols in PARTNERS if k == kind]
         for i, size in enumerate(_long_tail(rng, counts[kind], n)):
             segment = int(rng.integers(SEGMENTS))
-            pool = customers[segment_of == segment]
-            members = rng.choice(pool, size=min(int(size), pool.size), replace=False)
+            pool = ranked[segment]
+            start = int(rng.integers(0, max(1, (pool.size - size) // 4 + 1)))
+            members = pool[start : start + min(int(size), pool.size)]
             cols = offers[int(rng.integers(len(offers)))]
             columns = tuple(HEADERS[FIELD_KINDS[c]] for c in cols if c in FIELD_KINDS)
             plan.append((f"{kind}{i:03d}", kind, np.sort(members), columns, segment))
