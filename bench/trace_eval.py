@@ -294,11 +294,15 @@ def innocent_leak(b: Bench, kind: str, rng: np.random.Generator) -> tuple[A.Leak
     return leak, leak.sources()
 
 
-def innocents(b: Bench, trials: int, seed: int) -> dict[str, Tally]:
-    """(c): ``trials`` innocent trials, a fifth of each kind; each scored at ε = 0.1 so that the
-    smallest innocent corrected FAP gives the false-accusation rate at every ε ≤ 0.1."""
+def innocents(b: Bench, trials: int, seed: int, minutes: float | None = None) -> dict[str, Tally]:
+    """(c): ``trials`` innocent trials (fewer if ``minutes`` of wall time run out first), the
+    kinds in turn; each scored at ε = 0.1 so that the smallest innocent corrected FAP gives the
+    false-accusation rate at every ε ≤ 0.1."""
     out = {k: Tally() for k in INNOCENT_KINDS}
+    stop = time.monotonic() + 60 * minutes if minutes else None
     for t in range(trials):
+        if stop is not None and time.monotonic() > stop:
+            break
         rng = np.random.default_rng([seed, 3, t])
         kind = INNOCENT_KINDS[t % len(INNOCENT_KINDS)]
         start = time.process_time()
@@ -405,9 +409,10 @@ def sample_sizes(b: Bench, args: argparse.Namespace) -> tuple[list[str], int | N
 
 def innocent_table(b: Bench, args: argparse.Namespace) -> list[str]:
     """(c): the innocent trials and the calibration."""
-    inn = innocents(b, args.innocent, args.seed)
+    inn = innocents(b, args.innocent, args.seed, args.minutes)
+    run = sum(t.trials for t in inn.values())
     lines = [
-        f"Innocent trials ({args.innocent:,}, kinds in turn; scored at ε = 0.1, the smallest "
+        f"Innocent trials ({run:,} of {args.innocent:,} asked, kinds in turn; scored at ε = 0.1, the smallest "
         "corrected FAP among the shares a leak did not come from decides every smaller ε):",
         "",
         "| kind | trials | innocent shares tested | accused at 10⁻⁶ | "
@@ -437,6 +442,7 @@ def main() -> None:
     parser.add_argument("--innocent", type=int, default=10_000, help="innocent trials")
     parser.add_argument("--e2e", type=int, default=200, help="end-to-end trace() trials")
     parser.add_argument("--e2e-n", type=int, help="records per end-to-end leak (default: (a)'s n)")
+    parser.add_argument("--minutes", type=float, help="wall-time budget of the innocent trials")
     parser.add_argument("--parts", default="abce", help="a+b sample sizes, c innocents, e e2e")
     parser.add_argument("--seed", type=int, default=16)
     args = parser.parse_args()
