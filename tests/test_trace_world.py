@@ -92,7 +92,7 @@ def test_written_copies_are_the_marked_copies_with_canaries(world: TraceWorld) -
         assert copy["customer"].null_count() == DEFAULT_CANARIES
         assert copy["customer"].drop_nulls().to_list() == truth.customers.tolist()
         some = truth.customers[:: max(1, truth.customers.size // 5)]
-        assert world.copy(truth.share_id, some).equals(world._marked(truth, some))
+        assert world.copy(truth.share_id, some).equals(world.marked(truth, some))
         if truth.file_format == "csv-gbk":
             Path(truth.path).read_bytes().decode("gbk")
         assert read_copy(Path(truth.path), truth.file_format).height == copy.height

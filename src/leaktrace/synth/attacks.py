@@ -4,7 +4,8 @@ function of a :class:`Leak` and a seeded numpy Generator returning a new :class:
 
 The attacks work on the text as written, as a leaker's spreadsheet or script would: they never
 look at the marks or the secret, except :func:`rewrite_slots`, the leaker who has read the slot
-list (it is public) and rewrites every slot it finds.
+list (it is public) and rewrites every slot it finds. Every attack takes the Generator, whether
+it draws from it or not, so that any of them can be one hand of :func:`resale`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -386,12 +388,13 @@ def combine(leaks: Sequence[Leak], rng: np.random.Generator, how: str = "union")
 
 
 def _choose(written: list[str | None], rng: np.random.Generator, majority: bool) -> str | None:
+    """One holder's writing at random, or the most common one (ties at random)."""
     if not majority:
         return written[int(rng.integers(len(written)))]
-    values, counts = np.unique(np.asarray(written, dtype=object).astype(str), return_counts=True)
-    best = np.flatnonzero(counts == counts.max())
-    choice = str(values[best[int(rng.integers(best.size))]])
-    return None if choice == "None" and None in written else choice
+    counts = Counter(written)
+    top = max(counts.values())
+    best = [w for w, k in counts.items() if k == top]
+    return best[int(rng.integers(len(best)))]
 
 
 def pad(leak: Leak, rng: np.random.Generator, other: Leak, fraction: float = 0.3) -> Leak:

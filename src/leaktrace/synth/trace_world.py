@@ -121,12 +121,13 @@ class TraceWorld:
         wanted = truth.customers if customers is None else np.asarray(customers, dtype=np.int64)
         if not np.isin(wanted, truth.customers).all():
             raise ValueError("the share did not receive every customer asked for")
-        marked = self._marked(truth, np.unique(wanted))
+        marked = self.marked(truth, np.unique(wanted))
         if truth.path is None:
             return marked
         return _align(read_copy(truth.path, truth.file_format), marked, customers is None)
 
-    def _marked(self, truth: ShareTruth, customers: np.ndarray) -> pl.DataFrame:
+    def marked(self, truth: ShareTruth, customers: np.ndarray) -> pl.DataFrame:
+        """The sorted ``customers``' rows of a share marked in memory, with ``customer``."""
         rows = self.master.filter(pl.col(self.customer_column).is_in(customers.tolist())).sort(
             self.customer_column
         )
