@@ -107,6 +107,8 @@ def test_masking_erases_or_keeps_never_flips(leak: A.Leak) -> None:
     records = masked.records()
     assert records["resident_id"].str.contains(r"^\d{6}\*{8}\d{3}[\dXx]$").all()
     assert records["mobile"].str.contains(r"^(\+86 )?1\d\d ?\*{4} ?\d{4}$").all()
+    cards = records["bank_card"].str.replace_all(" ", "")
+    assert cards.str.contains(r"^\d{4}\*{8,11}\d{4}$").all()
     erased = kept = 0
     pairs = zip(leak.records().iter_rows(named=True), records.iter_rows(named=True), strict=True)
     for before, after in pairs:

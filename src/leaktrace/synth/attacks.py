@@ -233,20 +233,27 @@ def reformat(
     return out
 
 
-def _mask_digits(value: str, keep_head: int, keep_tail: int, total: int) -> str:
-    """``value`` with the digits between the first ``keep_head`` and last ``keep_tail`` of its
-    last ``total`` digit-or-X characters replaced by *, separators kept."""
-    places = [m.start() for m in re.finditer(r"[0-9Xx]", value)][-total:]
-    if len(places) < total:
+def _mask_digits(value: str, keep_head: int, keep_tail: int, total: int | None) -> str:
+    """``value`` with the characters between the first ``keep_head`` and last ``keep_tail`` of
+    its last ``total`` digits (an ID's X counting as one; all of them when None) replaced by *,
+    separators kept. A value with fewer such characters is left as it is."""
+    places = [m.start() for m in re.finditer(r"[0-9Xx]", value)]
+    places = places[-total:] if total else places
+    if len(places) < (total or keep_head + keep_tail + 1):
         return value
     chars = list(value)
-    for i in places[keep_head : total - keep_tail]:
+    for i in places[keep_head : len(places) - keep_tail]:
         chars[i] = "*"
     return "".join(chars)
 
 
-#: (kept at the start, kept at the end, length) of each kind's masking, as Chinese apps mask.
-MASKS = {"resident_id": (6, 4, 18), "mobile": (3, 4, 11), "bank_card": (4, 4, 16)}
+#: (kept at the start, kept at the end, length: the ID's 18, the mobile's 11 after any +86,
+#: every digit of a card) of each kind's masking, as Chinese apps mask.
+MASKS: dict[str, tuple[int, int, int | None]] = {
+    "resident_id": (6, 4, 18),
+    "mobile": (3, 4, 11),
+    "bank_card": (4, 4, None),
+}
 
 
 def mask(
