@@ -48,8 +48,8 @@ CALIBRATION = (0.1, 0.01, 0.001, EPSILON)
 #: Tardos-family code lengths for n = 1,000, ε = 10⁻⁶ (REFERENCES.md, trace; as trace_code_bench).
 FIGURES = {1: (2100, 102, 41), 2: (8400, 409, 166), 3: (18900, 920, 373)}
 #: Sample sizes tried, in records.
-GRID = {1: (5, 8, 10, 12, 15, 20, 25, 30, 40, 50), 2: (20, 30, 40, 50, 60, 80, 100, 150)}
-GRID[3] = (40, 60, 80, 100, 150, 200, 300)
+GRID = {1: (20, 25, 30, 40, 50, 60, 80), 2: (30, 40, 50, 60, 80, 100, 150, 200)}
+GRID[3] = (60, 80, 100, 150, 200, 300)
 
 
 class CachedLedger:
@@ -310,6 +310,9 @@ def innocents(b: Bench, trials: int, seed: int, minutes: float | None = None) ->
         result = b.attribute(leak, epsilon=0.1)
         out[kind].add(result, sources, False)
         out[kind].cpu_s += time.process_time() - start
+        if (t + 1) % 250 == 0:
+            worst = min(m for x in out.values() for m in x.innocent_min)
+            print(f"innocent trials {t + 1}: smallest corrected FAP {worst:.3g}", flush=True)
     return out
 
 
@@ -345,13 +348,18 @@ def end_to_end(b: Bench, n: int, trials: int, work: Path, seed: int) -> Tally:
 
 
 def smallest(
-    run: Callable[[int, int, int], Tally], grid: tuple[int, ...], trials: int, target: float
+    run: Callable[[int, int, int], Tally],
+    grid: tuple[int, ...],
+    trials: int,
+    target: float,
+    label: str,
 ) -> tuple[int | None, dict[int, Tally]]:
-    """Walk ``grid`` up to the first n whose trials reach ``target``."""
+    """Walk ``grid`` up to the first n whose trials reach ``target``, printing each n's count."""
     allowed = int(np.floor((1 - target) * trials + 1e-9))
     tried = {}
     for n in grid:
         tried[n] = run(n, trials, allowed)
+        print(f"{label} n={n}: {tried[n].detected}/{tried[n].trials}", flush=True)
         if tried[n].trials == trials and tried[n].trials - tried[n].detected <= allowed:
             return n, tried
     return None, tried
@@ -366,18 +374,27 @@ def _positions(t: Tally) -> str:
 
 
 def sample_sizes(b: Bench, args: argparse.Namespace) -> tuple[list[str], int | None]:
-    """(a) and (b): the sample-size table, and (a)'s smallest n."""
-    single_n, single = smallest(
-        lambda n, t, a: single_leaker(b, n, t, a, args.seed), GRID[1], args.trials, 0.99
-    )
-    rows = [(1, "copy, reformatted", single_n, single)]
-    for c in (2, 3):
+    """(a) and (b), as ``args.parts`` and ``args.coalitions`` ask: the sample-size table, and
+    (a)'s smallest n."""
+    rows = []
+    single_n = None
+    if "a" in args.parts:
+        single_n, single = smallest(
+            lambda n, t, a: single_leaker(b, n, t, a, args.seed),
+            GRID[1],
+            args.trials,
+            0.99,
+            "c=1",
+        )
+        rows.append((1, "copy, reformatted", single_n, single))
+    for c in (int(x) for x in args.coalitions.split(",") if "b" in args.parts):
         for how in ("union", "intersection", "majority"):
             n, tried = smallest(
                 lambda n, t, a, c=c, how=how: collusion(b, c, how, n, t, a, args.seed),
                 GRID[c],
                 args.collusion_trials,
                 0.95,
+                f"c={c} {how}",
             )
             rows.append((c, how, n, tried))
     lines = [
@@ -443,6 +460,7 @@ def main() -> None:
     parser.add_argument("--e2e", type=int, default=200, help="end-to-end trace() trials")
     parser.add_argument("--e2e-n", type=int, help="records per end-to-end leak (default: (a)'s n)")
     parser.add_argument("--minutes", type=float, help="wall-time budget of the innocent trials")
+    parser.add_argument("--coalitions", default="2,3", help="coalition sizes for part b")
     parser.add_argument("--parts", default="abce", help="a+b sample sizes, c innocents, e e2e")
     parser.add_argument("--seed", type=int, default=16)
     args = parser.parse_args()
