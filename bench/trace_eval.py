@@ -398,8 +398,9 @@ def sample_sizes(b: Bench, args: argparse.Namespace) -> tuple[list[str], int | N
             )
             rows.append((c, how, n, tried))
     lines = [
-        f"Sample sizes ({args.trials} trials per n for one leaker, {args.collusion_trials} for "
-        "coalitions; a setting stops at the first miss beyond its target):",
+        f"Sample sizes (up to {args.trials if 'a' in args.parts else args.collusion_trials} "
+        "trials per n; an n stops at the first miss beyond its target, the walk at the first n "
+        "that reaches it):",
         "",
         "| c | leak | target | smallest n (records) | detection there | median observed "
         "positions there | original Tardos | symmetric (π²/2)c²ln(n/ε) | capacity "

@@ -370,13 +370,13 @@ def combine(leaks: Sequence[Leak], rng: np.random.Generator, how: str = "union")
     """Colluders' lists merged by customer: ``union`` (every customer any of them had),
     ``intersection`` (those all had) or ``majority`` (those most had). Each value of a customer
     two or more had is one holder's at random (union, intersection) or the most common writing
-    (majority, ties at random). The result keeps the kinds every list has, in the first's order."""
+    (majority, ties at random), among the holders whose list has that column. The result has
+    every kind any list has (empty where no holder had it), in order of first appearance."""
     if how not in ("union", "intersection", "majority"):
         raise ValueError("colluders combine by union, intersection or majority")
     if len(leaks) < 2:
         raise ValueError("a coalition has at least two lists")
-    common = set.intersection(*(set(leak.kinds.values()) for leak in leaks))
-    kinds = [k for k in leaks[0].kinds.values() if k in common]
+    kinds = list(dict.fromkeys(k for leak in leaks for k in leak.kinds.values()))
     by_kind = [{k: c for c, k in leak.kinds.items()} for leak in leaks]
     rows = _holders(leaks)
     held = rows.group_by("customer").agg("leak", "row", pl.col("sources").explode())
@@ -385,8 +385,12 @@ def combine(leaks: Sequence[Leak], rng: np.random.Generator, how: str = "union")
     values: dict[str, list[str | None]] = {k: [] for k in kinds}
     for holders, at in zip(held["leak"].to_list(), held["row"].to_list(), strict=True):
         for k in kinds:
-            written = [leaks[i].frame[by_kind[i][k]][r] for i, r in zip(holders, at, strict=True)]
-            values[k].append(_choose(written, rng, how == "majority"))
+            written = [
+                leaks[i].frame[by_kind[i][k]][r]
+                for i, r in zip(holders, at, strict=True)
+                if k in by_kind[i]
+            ]
+            values[k].append(_choose(written, rng, how == "majority") if written else None)
     frame = pl.DataFrame(values, schema=dict.fromkeys(kinds, pl.String))
     sources = [sorted(set(s)) for s in held["sources"].to_list()]
     truth = _truth(held["customer"].to_list(), sources, ["copy"] * held.height)
