@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -90,7 +91,7 @@ class Leak:
         """Every share id some row of the leak came from."""
         return set(self.truth["sources"].explode().drop_nulls().to_list())
 
-    def write(self, path: str) -> None:
+    def write(self, path: str | Path) -> None:
         """Write the leak as a CSV file in its encoding (atomically)."""
         write_atomic(path, self.frame.write_csv().encode(self.encoding))
 
