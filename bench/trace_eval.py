@@ -59,13 +59,13 @@ class CachedLedger:
     def __init__(self, ledger: Ledger) -> None:
         self.engine = ledger.engine
         self._shares = ledger.shares()
-        self._customers = {s.id: ledger.customers(s.id) for s in self._shares}
+        self._customers = ledger.every_share_customers()
 
     def shares(self) -> list[Share]:
         return self._shares
 
-    def customers(self, share_id: str) -> np.ndarray:
-        return self._customers[share_id]
+    def every_share_customers(self) -> dict[str, np.ndarray]:
+        return self._customers
 
 
 @dataclass
