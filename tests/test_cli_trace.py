@@ -115,7 +115,7 @@ def test_an_empty_ledger_or_no_secret_is_a_clear_error(shared, tmp_path: Path) -
     world, db, _copies = shared
     leak, _ids = _leak(shared, tmp_path)
     empty = run(["trace", str(leak), "--db", f"sqlite:///{tmp_path / 'none.sqlite'}"])
-    assert empty.exit_code == 1 and "no share" in empty.stderr
+    assert empty.exit_code == 1 and "at least one share" in empty.stderr
     unkeyed = run(["trace", str(leak), "--db", f"sqlite:///{db}"], secret=None)
     assert unkeyed.exit_code == 1 and "LEAKTRACE_SECRET" in unkeyed.stderr
     for r in (empty, unkeyed):

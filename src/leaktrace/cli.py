@@ -799,7 +799,7 @@ def trace_cmd(
     from leaktrace.ingest.postgres import is_postgres_url
     from leaktrace.report.trace_terminal import render_trace
     from leaktrace.trace import secret as secrets
-    from leaktrace.trace.api import trace
+    from leaktrace.trace.api import recorded_master, trace
 
     for path in (leak, None if access_log is None or is_postgres_url(access_log) else access_log):
         if path is not None and not Path(path).exists():
@@ -809,7 +809,7 @@ def trace_cmd(
     with _user_errors():
         key = secrets.load()
         ledger = _ledger(db)
-        master = against or _recorded_master(ledger)
+        master = against or recorded_master(ledger)
         with _progress(in_bytes=False) as bar:
             task = bar.add_task(_("tracing"), total=1.0)
 
@@ -835,21 +835,6 @@ def trace_cmd(
 
                 _write_report(render_trace_html(result), report)
     _show(result.to_dict, lambda: render_trace(result, _out()), as_json, report)
-
-
-def _recorded_master(ledger: Ledger) -> str:
-    """The master the ledger's shares were cut from, when they name one that is still there."""
-    places = {s.master for s in ledger.shares() if s.master}
-    if not ledger.shares():
-        _fail(_("the share ledger holds no share: there is nobody to trace a leak to"))
-    if len(places) != 1 or not Path(next(iter(places))).exists():
-        _usage(
-            "--against: "
-            + _("expected the master the shares were cut from (the ledger names {count})").format(
-                count=len(places)
-            )
-        )
-    return next(iter(places))
 
 
 def _ledger(db: str | None) -> Ledger:

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
+from leaktrace.errors import InputError
 from leaktrace.evidence import Evidence, SourceEvidence, Trail, local_file
 from leaktrace.i18n import N_, _
 from leaktrace.plain import plain
@@ -133,9 +134,34 @@ def leak_records(scanned: Path, matches: pl.DataFrame) -> pl.DataFrame:
     return frame.join(links, on="rid", how="left").sort("rid").drop("rid")
 
 
+def recorded_master(ledger: Ledger) -> str:
+    """The master the ledger's shares were cut from (as ``share`` recorded it); an InputError
+    when the ledger is empty, names several masters or one no longer there."""
+    shares = ledger.shares()
+    if not shares:
+        raise InputError(
+            _ledger_place(ledger),
+            N_("at least one share: there is nobody to trace a leak to"),
+            N_("no share"),
+        )
+    places = {s.master for s in shares if s.master}
+    if len(places) != 1 or not Path(next(iter(places))).exists():
+        raise InputError(
+            _ledger_place(ledger),
+            N_("one master the shares were cut from, still in place (else name it: --against)"),
+            N_("{count} masters named"),
+            count=len(places),
+        )
+    return next(iter(places))
+
+
+def _ledger_place(ledger: Ledger) -> str:
+    return ledger.engine.url.render_as_string(hide_password=True)
+
+
 def trace(
     leak: str | Path,
-    master: str | Path,
+    master: str | Path | None = None,
     *,
     ledger: Ledger,
     secret: Secret,
@@ -152,15 +178,16 @@ def trace(
     progress: Progress | None = None,
 ) -> TraceReport:
     """Trace ``leak`` (any file scan reads) to the shares in ``ledger``: link it to ``master``
-    with verify's linkage (and date it), read each linked record's marks from the strings as
+    (default: the one the ledger recorded, :func:`recorded_master`) with verify's linkage (and date it), read each linked record's marks from the strings as
     leaked, score every share and bound its false-accusation probability; a share is accused
     when that bound, corrected for the shares tested, is ≤ ``epsilon``, or when one of its
     canaries shows two identifiers. With ``access_log`` (a table file, or a PostgreSQL URL with
     ``log_table``; ``log_columns`` maps roles to its columns), the employees whose accesses best
     explain the leak are ranked and flagged at corrected p ≤ ``alpha``."""
+    master = master if master is not None else recorded_master(ledger)
     parameters = {
         k: v for k, v in locals().items() if k not in ("progress", "ledger", "secret")
-    } | {"ledger": ledger.engine.url.render_as_string(hide_password=True)}
+    } | {"ledger": _ledger_place(ledger)}
     tick = progress or _noop
     seconds: dict[str, float] = {}
     trail = Trail(
