@@ -169,13 +169,20 @@ def reformatted(b: Bench, leak: A.Leak, rng: np.random.Generator, masked: bool =
     return _gbk(A.pad(leak, rng, b.others, 0.3), rng)
 
 
+def _leakable(b: Bench, n: int) -> list:
+    """The shares a leak of ``n`` records can be cut from: that many customers, two marked
+    kinds of column at least."""
+    roles = b.world.roles
+    return [
+        s for s in b.world.shares if s.customers.size >= n and len(_marked_kinds(s, roles)) >= 2
+    ]
+
+
 def single_leaker(b: Bench, n: int, trials: int, allowed: int, seed: int) -> Tally:
     """(a): up to ``trials`` leaks of ``n`` records of one copy, stopping beyond ``allowed``
     misses."""
     roles = b.world.roles
-    pool = [
-        s for s in b.world.shares if s.customers.size >= n and len(_marked_kinds(s, roles)) >= 2
-    ]
+    pool = _leakable(b, n)
     out = Tally()
     start = time.process_time()
     for t in range(trials):
@@ -324,9 +331,7 @@ def end_to_end(b: Bench, n: int, trials: int, work: Path, seed: int) -> Tally:
     if not master_path.exists():
         b.world.master.write_parquet(master_path)
     roles = b.world.roles
-    pool = [
-        s for s in b.world.shares if s.customers.size >= n and len(_marked_kinds(s, roles)) >= 2
-    ]
+    pool = _leakable(b, n)
     out = Tally()
     start = time.process_time()
     for t in range(trials):
