@@ -66,11 +66,11 @@ def why(s: Suspect, report: TraceReport) -> list[str]:
         out.append(
             _(
                 "Chance that a recipient who did not leak scores this high: at most {fap}; "
-                "{corrected} after correcting for the {shares} shares tested."
+                "{corrected} after correcting for the {shares} shares holding marks of the leak."
             ).format(
                 fap=probability(s.fap),
                 corrected=probability(s.corrected_fap),
-                shares=a.shares_tested,
+                shares=a.shares_scored,
             )
         )
     else:
@@ -139,7 +139,7 @@ def alternatives(s: Suspect, report: TraceReport) -> list[str]:
         out.append(
             _(
                 "Another recipient, or our own master, explains these marks only by chance: at "
-                "most {corrected} over all shares tested."
+                "most {corrected} over all shares holding marks of the leak."
             ).format(corrected=probability(s.corrected_fap))
         )
         others = [t for t in a.suspects if t.accused and t.share_id != s.share_id]

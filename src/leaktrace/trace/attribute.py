@@ -8,7 +8,8 @@ Soundness: an innocent share's symbols are drawn from its own key, independently
 whatever the leak is made of (another copy, the master, fabricated records, a canonicalised
 column), so its false-accusation probability (FAP) is bounded by ``accuse.InnocentScore`` over
 the positions it received; a share is accused only when that FAP times the number of shares
-tested is ≤ epsilon. A canary is decisive only when two of its identifiers (resident ID, mobile,
+that received any of the leak's positions is ≤ epsilon (which shares those are depends on the
+leak and the allocation alone, so the union bound over them holds given the leak). A canary is decisive only when two of its identifiers (resident ID, mobile,
 card) appear in one record: a real person may hold one of them, hardly two. Customer-number tokens
 (``trace.token``) accuse when the chance of finding as many by chance, times the shares tested,
 is ≤ epsilon. The allocation ranks and explains, never accuses.
@@ -96,7 +97,10 @@ class Attribution:
 
     suspects: list[Suspect]
     epsilon: float
-    shares_tested: int
+    shares_tested: int  # every share in the ledger
+    shares_scored: int  # of them, those that received some of the leak's positions: the code's
+    # Bonferroni factor (given the leak, fixed: which shares received positions depends on the
+    # allocation and the leak, not on any share's symbols)
     records: int  # leak records handed in
     linked: int  # of them linked to a customer
     customers: int  # distinct linked customers
@@ -313,7 +317,7 @@ def attribute(
     scored = {k: r for k, r in received.items() if r.where is not None and r.where.size}
     cases = {s.id: Accusation(s.id, 0.0, 1.0, 1.0, False, 0, int(y.size)) for s in shares}
     if scored:
-        cases |= {a.recipient: a for a in accuse(y, p, scored, epsilon, tested=len(shares))}
+        cases |= {a.recipient: a for a in accuse(y, p, scored, epsilon, tested=len(scored))}
 
     universe = master_size or (master.height if master is not None else None)
     suspects = []
@@ -371,6 +375,7 @@ def attribute(
         suspects=suspects,
         epsilon=epsilon,
         shares_tested=len(shares),
+        shares_scored=len(scored),
         records=records.height,
         linked=int(records["customer"].is_not_null().sum()),
         customers=int(leaked.size),
