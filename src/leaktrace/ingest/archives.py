@@ -29,6 +29,9 @@ RAR_TOOL = N_(
     "libarchive-tools; scripts/ensure_unar.sh installs unar)"
 )
 _UTF8_NAME = 0x800  # zip flag: the member's name is UTF-8
+#: What zipfile raises for what it cannot read by design, not for a flaw in leaktrace: an archive
+#: split over several disks, a compression method it has no decoder for (Deflate64).
+ZIP_UNSUPPORTED = NotImplementedError
 
 
 def zip_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
@@ -36,9 +39,7 @@ def zip_members(path: Path, name: str, password: str | None) -> Generator[Member
     then as GB18030, the code page older Chinese tools encrypt with)."""
     try:
         zf = pyzipper.AESZipFile(path)
-    # zipfile cannot open an archive split over several disks (its documented exception for
-    # that is NotImplementedError): reported as unreadable
-    except (pyzipper.BadZipFile, OSError, ValueError, NotImplementedError):
+    except (pyzipper.BadZipFile, OSError, ValueError, ZIP_UNSUPPORTED):
         raise InputError(
             name, N_("a readable zip archive"), N_("a damaged or truncated one")
         ) from None
@@ -88,7 +89,7 @@ def _zip_chunks(
             break
         except RuntimeError:  # "Bad password for file"
             continue
-        except NotImplementedError:  # zipfile's exception for a method it cannot decode (Deflate64)
+        except ZIP_UNSUPPORTED:
             raise MemberError(
                 N_("a compression method leaktrace reads (stored, deflate, bzip2, lzma)"),
                 N_("zip method {method}"),

@@ -206,10 +206,11 @@ class TokenIndex:
         with ``master_customers``; ``key`` is ``Secret.derive("token")``."""
         taken = np.asarray(master_customers, dtype=np.int64)
         carried = [s for s in ledger.shares() if customer_column in s.columns]
+        allocation = ledger.every_share_customers() if carried else {}
         return cls.build(
             key,
             (
-                (s.id, np.concatenate([ledger.customers(s.id), canary_numbers(len(s.canaries))]))
+                (s.id, np.concatenate([allocation[s.id], canary_numbers(len(s.canaries))]))
                 for s in carried
             ),
             token_digits(taken),
