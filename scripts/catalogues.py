@@ -32,6 +32,8 @@ DOMAINS = (
     ("report/pdf", "evidence"),
     ("evidence", "evidence"),
     ("report/trace", "trace_report"),
+    ("report/breach", "registry_report"),
+    ("report/dashboard", "registry_report"),
     ("report/", "report"),
     ("verify/verdict", "report"),
     ("verify/forgery", "report"),
@@ -45,6 +47,7 @@ DOMAINS = (
     ("errors.py", "input"),
     ("extras.py", "input"),
     ("trace/", "trace"),
+    ("registry/", "registry"),
     ("", "cli"),
 )
 
