@@ -1,9 +1,12 @@
 """Shared fixtures. Ingest fixtures are named ingest_*; ``postgres`` is a throwaway
-PostgreSQL server for the session."""
+PostgreSQL server for the session; ``registry_engine`` a migrated registry database on SQLite and
+on that PostgreSQL server."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from faker import Faker
@@ -60,3 +63,26 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+_registry_dbs = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty registry database's URL: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"registry_{next(_registry_dbs)}")
+
+
+@pytest.fixture
+def registry_engine(registry_url: str):  # -> sqlalchemy.Engine
+    """An engine on a registry database migrated to the newest schema."""
+    from leaktrace.registry import db
+
+    engine = db.make_engine(registry_url)
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -37,13 +37,14 @@ def default_url() -> str:
 
 def make_engine(url: str | None = None) -> sa.Engine:
     """An engine for ``url`` (the default URL when None), with SQLite set up for a service."""
-    url = url or default_url()
-    parsed = sa.make_url(url)
+    parsed = sa.make_url(url or default_url())
+    if parsed.drivername == "postgresql":  # the project's driver is psycopg 3, not psycopg2
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
