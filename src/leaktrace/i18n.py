@@ -15,12 +15,16 @@ import io
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
 LANGS = ("zh", "en")
 LOCALE_DIR = Path(__file__).with_name("locale")
-_current = "en"
+# The process's language, and a context variable over it so that each request of the registry's
+# service speaks its own (a thread started without a context falls back to the process's).
+_process = "en"
+_current: ContextVar[str | None] = ContextVar("leaktrace_language", default=None)
 _misses: set[tuple[str, str]] = set()
 
 
@@ -44,24 +48,24 @@ def check(lang: str) -> str:
 
 def set_language(lang: str) -> None:
     """Speak ``lang`` (``zh`` or ``en``) from now on."""
-    global _current
-    _current = check(lang)
+    global _process
+    _process = check(lang)
+    _current.set(None)
 
 
 def language() -> str:
     """The language in use."""
-    return _current
+    return _current.get() or _process
 
 
 @contextmanager
 def using(lang: str | None) -> Iterator[str]:
     """Speak ``lang`` inside the block (the one in use when None), then go back."""
-    before = _current
-    set_language(lang or before)
+    token = _current.set(check(lang) if lang else language())
     try:
-        yield _current
+        yield language()
     finally:
-        set_language(before)
+        _current.reset(token)
 
 
 @cache
@@ -106,12 +110,12 @@ class _Missing(gettext.NullTranslations):
 
 def _(message: str) -> str:
     """``message`` in the language in use."""
-    return translations(_current).gettext(message)
+    return translations(language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural of a message with a count, in the language in use."""
-    return translations(_current).ngettext(singular, plural, n)
+    return translations(language()).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:

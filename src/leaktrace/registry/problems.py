@@ -1,0 +1,99 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``): a stable ``type`` per kind,
+a title, the status, a detail a person can read, and the offending field where there is one.
+Nothing of the request's content is echoed back: a value may be personal data or an attack.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from leaktrace.i18n import _
+from leaktrace.registry.errors import RegistryError
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://leaktrace.invalid/problems/"
+log = logging.getLogger("leaktrace.registry")
+
+_TITLES = {
+    400: "Bad request",
+    401: "Sign-in needed",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    500: "Server error",
+}
+
+
+def problem(
+    status: int, code: str, detail: str, instance: str = "", **extra: Any
+) -> JSONResponse:
+    """A problem response."""
+    body = {
+        "type": TYPE_BASE + code,
+        "title": _(_TITLES.get(status, "Error")),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Where each error is and what was expected; the given values are left out."""
+    out = []
+    for e in exc.errors()[:20]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        out.append({"field": loc[:200], "problem": str(e.get("msg", ""))[:300]})
+    return out
+
+
+def install(app: FastAPI, page_error: Any = None) -> None:
+    """Problem responses for every error of ``app``. ``page_error(request, status, detail)``
+    renders errors of pages (paths outside ``/api/``) as HTML, when given."""
+
+    def respond(request: Request, status: int, code: str, detail: str, **extra: Any) -> Any:
+        if page_error is not None and not request.url.path.startswith("/api/"):
+            return page_error(request, status, detail)
+        return problem(status, code, detail, request.url.path, **extra)
+
+    @app.exception_handler(RegistryError)
+    async def _registry(request: Request, exc: RegistryError) -> Any:
+        extra = {"field": exc.field} if exc.field else {}
+        return respond(request, exc.status, exc.code, exc.detail, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
+        return respond(
+            request,
+            422,
+            "invalid",
+            _("The request does not have the expected shape."),
+            errors=_validation_errors(exc),
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Any:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        return respond(
+            request,
+            exc.status_code,
+            codes.get(exc.status_code, "http_error"),
+            _(_TITLES.get(exc.status_code, "Error")),
+        )
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Any:
+        log.error("server error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return respond(request, 500, "server_error", _("Something went wrong on our side."))
