@@ -1,0 +1,1 @@
+"""The breach registry: reports on the regulator's clock, organisations, roles and audit."""
