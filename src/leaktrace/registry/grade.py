@@ -118,7 +118,9 @@ THRESHOLDS = (
         "cii_main_function_outage_hours",
         24,
         "particularly_major",
-        N_("main functions of critical information infrastructure down for {minimum} hours or more"),
+        N_(
+            "main functions of critical information infrastructure down for {minimum} hours or more"
+        ),
     ),
 )
 

@@ -212,10 +212,9 @@ def _refusal(table: Path, raw: Any, err: msgspec.ValidationError) -> ValueError:
             r_raw = v_raw["rules"][int(m.group(2))]
             rule = str(r_raw.get("id", "#" + str(int(m.group(2)) + 1)))
     return ValueError(
-        _("deadline rules table {table}: version {version}, rule {rule}, field {field}: "
-          "{problem}").format(
-            table=table.name, version=version, rule=rule, field=field, problem=problem
-        )
+        _(
+            "deadline rules table {table}: version {version}, rule {rule}, field {field}: {problem}"
+        ).format(table=table.name, version=version, rule=rule, field=field, problem=problem)
     )
 
 
@@ -227,16 +226,19 @@ def _checked(table: Path, versions: tuple[RulesVersion, ...]) -> RulesTable:
     starts = [v.effective_from for v in versions]
     if len(set(ids)) != len(ids) or starts != sorted(set(starts)):
         raise ValueError(
-            _("deadline rules table {table}: versions must have distinct ids and come in "
-              "order of effective_from").format(table=table.name)
+            _(
+                "deadline rules table {table}: versions must have distinct ids and come in "
+                "order of effective_from"
+            ).format(table=table.name)
         )
     for v in versions:
         seen: set[str] = set()
         for r in v.rules:
             if r.id in seen:
                 raise ValueError(
-                    _("deadline rules table {table}: version {version}, rule {rule} appears "
-                      "twice").format(table=table.name, version=v.version, rule=r.id)
+                    _(
+                        "deadline rules table {table}: version {version}, rule {rule} appears twice"
+                    ).format(table=table.name, version=v.version, rule=r.id)
                 )
             seen.add(r.id)
     return RulesTable(versions)
@@ -371,4 +373,3 @@ def parse_local(text: str, zone: str, fold: int = 0) -> datetime:
 def to_shanghai(dt: datetime) -> datetime:
     """``dt`` (aware) as Asia/Shanghai wall-clock time, for showing."""
     return _aware(dt, "dt").astimezone(SHANGHAI)
-
