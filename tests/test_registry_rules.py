@@ -18,6 +18,7 @@ from leaktrace import i18n
 from leaktrace.registry.rules import (
     DEFAULT_TABLE,
     SHANGHAI,
+    STATES,
     Facts,
     clocks,
     due_at,
@@ -322,6 +323,7 @@ def test_state_at_each_boundary(
     due: datetime | None, met: datetime | None, now: datetime, expected: str
 ) -> None:
     assert state(due, met, now) == expected
+    assert expected in STATES
 
 
 def test_state_soon_is_adjustable_and_naive_times_are_refused() -> None:
@@ -388,6 +390,8 @@ def test_a_table_with_twice_the_same_rule_or_versions_out_of_order_is_refused(
         load_table(write(tmp_path, data))
     with pytest.raises(ValueError, match="no version"):
         load_table(write(tmp_path, {"versions": []}))
+    with pytest.raises(ValueError, match="version #1"):
+        load_table(write(tmp_path, {"versions": [5]}))
     (tmp_path / "deadline_rules.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="not JSON"):
         load_table(tmp_path / "deadline_rules.json")

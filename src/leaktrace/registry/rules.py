@@ -198,6 +198,12 @@ def _aware(dt: datetime, name: str) -> datetime:
 _WHERE = re.compile(r"`\$\.versions\[(\d+)\](?:\.rules\[(\d+)\])?\.?([^`]*)`")
 
 
+def _named(items: list[Any], i: int, key: str) -> str:
+    """The ``key`` (id) of the ``i``-th item of a raw list, or its place (``#3``) if it has none."""
+    item = items[i]
+    return str(item[key]) if isinstance(item, dict) and key in item else f"#{i + 1}"
+
+
 def _refusal(table: Path, raw: Any, err: msgspec.ValidationError) -> ValueError:
     """A ValueError naming the table, the version, the rule (by id) and the field at fault."""
     problem, _sep, where = str(err).partition(" - at ")
@@ -205,12 +211,11 @@ def _refusal(table: Path, raw: Any, err: msgspec.ValidationError) -> ValueError:
     version = rule = "-"
     field = where or "-"
     if m:
-        v_raw = raw["versions"][int(m.group(1))]
-        version = str(v_raw.get("version", "#" + str(int(m.group(1)) + 1)))
+        v = int(m.group(1))
+        version = _named(raw["versions"], v, "version")
         field = m.group(3) or "-"
         if m.group(2) is not None:
-            r_raw = v_raw["rules"][int(m.group(2))]
-            rule = str(r_raw.get("id", "#" + str(int(m.group(2)) + 1)))
+            rule = _named(raw["versions"][v]["rules"], int(m.group(2)), "id")
     return ValueError(
         _(
             "deadline rules table {table}: version {version}, rule {rule}, field {field}: {problem}"
