@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -395,3 +396,28 @@ def test_a_table_with_twice_the_same_rule_or_versions_out_of_order_is_refused(
     (tmp_path / "deadline_rules.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match="not JSON"):
         load_table(tmp_path / "deadline_rules.json")
+
+
+# docs/registry-rules.md describes the table: its rule table must say what the JSON says.
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "registry-rules.md").read_text("utf-8")
+UNITS = {"hours": "hour", "minutes": "minute", "days": "day"}
+
+
+def test_the_docs_rule_table_matches_the_packaged_table() -> None:
+    rows = {}
+    for line in DOC.split("## The rules of version `2026-12-06`", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells
+    assert set(rows) == {r.id for r in TABLE.version("2026-12-06").rules}
+    for rule in TABLE.version("2026-12-06").rules:
+        _id, authority, _applies, starts, runs, verified = rows[rule.id]
+        ((unit, n),) = ((k, v) for k, v in msgspec.structs.asdict(rule.duration).items() if v)
+        assert runs.startswith(f"{n} {UNITS[unit]}")
+        assert authority == rule.authority
+        assert starts == ("discovery" if rule.start == "discovery" else "end of handling")
+        assert verified == ("yes" if rule.verified else "no")
+        if not rule.verified:
+            section = DOC.split(rule.source.title.split("（")[0], 1)[1].split("\n### ", 1)[0]
+            assert "**Not confirmed.**" in section
