@@ -6,6 +6,7 @@ JSON goes to stdout alone; progress and messages go to stderr.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -835,6 +836,252 @@ def trace_cmd(
 
                 _write_report(render_trace_html(result), report)
     _show(result.to_dict, lambda: render_trace(result, _out()), as_json, report)
+
+
+_REGISTRY_DB_HELP = _(
+    "The registry's database (SQLAlchemy URL); else LEAKTRACE_DB, else a SQLite file under the "
+    "user's data directory."
+)
+_Json = Annotated[bool, typer.Option("--json", help=_JSON_HELP)]
+_RegistryDb = Annotated[
+    str | None, typer.Option("--db", metavar="URL", help=_REGISTRY_DB_HELP, show_default=False)
+]
+
+
+@app.command(
+    "serve",
+    help=_help(
+        _(
+            "Run the breach registry: its web pages and API, on the database migrated to the "
+            "newest schema, with the worker that delivers webhooks and watches deadlines."
+        ),
+        "leaktrace serve --host 127.0.0.1 --port 8000",
+    ),
+)
+def serve_cmd(
+    host: Annotated[str, typer.Option("--host", help=_("The address to listen on."))] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", help=_("The port to listen on."))] = 8000,
+    db: _RegistryDb = None,
+) -> None:
+    """``leaktrace serve``."""
+    from leaktrace.registry.serve import serve
+
+    _said(_("Serving the registry on http://{host}:{port}/").format(host=host, port=port))
+    with _user_errors():
+        serve(db, host, port)
+
+
+registry_app = typer.Typer(
+    help=_help(
+        _(
+            "Administer the breach registry: organisations, users, API keys, the schema and "
+            "the audit log."
+        ),
+        "leaktrace registry org create 某某银行 --kind institution --sector bank",
+        "leaktrace registry audit verify",
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(registry_app, name="registry")
+_org_app = typer.Typer(help=_("Organisations: institutions and regulators."), no_args_is_help=True)
+_user_app = typer.Typer(help=_("Users of an organisation."), no_args_is_help=True)
+_key_app = typer.Typer(help=_("API keys of an organisation."), no_args_is_help=True)
+_audit_app = typer.Typer(help=_("The audit log."), no_args_is_help=True)
+registry_app.add_typer(_org_app, name="org")
+registry_app.add_typer(_user_app, name="user")
+registry_app.add_typer(_key_app, name="key")
+registry_app.add_typer(_audit_app, name="audit")
+
+
+@contextmanager
+def _registry(db: str | None) -> Iterator[object]:
+    """A transaction on the registry's database, migrated first; its refusals as messages."""
+    from leaktrace.registry import db as registry_db
+    from leaktrace.registry.errors import RegistryError
+
+    engine = registry_db.make_engine(db)
+    try:
+        registry_db.upgrade(engine)
+        with registry_db.transaction(engine) as session:
+            yield session
+    except RegistryError as e:
+        _fail(e.detail)
+    finally:
+        engine.dispose()
+
+
+@registry_app.command(
+    "migrate",
+    help=_help(
+        _("Bring the registry's database to the newest schema."), "leaktrace registry migrate"
+    ),
+)
+def registry_migrate_cmd(db: _RegistryDb = None) -> None:
+    """``leaktrace registry migrate``."""
+    from leaktrace.registry import db as registry_db
+
+    engine = registry_db.make_engine(db)
+    registry_db.upgrade(engine)
+    _said(
+        _("The registry's schema is at revision {rev}.").format(
+            rev=registry_db.current_revision(engine)
+        )
+    )
+    engine.dispose()
+
+
+@_org_app.command(
+    "create",
+    help=_help(
+        _(
+            "Add an institution (with its sector) or a regulator (with the authority it speaks for)."
+        ),
+        "leaktrace registry org create 某某银行 --kind institution --sector bank --cii",
+        "leaktrace registry org create 某省网信办 --kind regulator --authority CAC",
+    ),
+)
+def registry_org_create_cmd(
+    name: Annotated[str, typer.Argument(help=_("The organisation's name."))],
+    kind: Annotated[str, typer.Option("--kind", help=_("institution or regulator."))],
+    sector: Annotated[
+        str | None,
+        typer.Option(
+            "--sector", help=_("An institution's sector: bank, insurer, lender, payment or other.")
+        ),
+    ] = None,
+    authority: Annotated[
+        str | None,
+        typer.Option("--authority", help=_("A regulator's authority: CAC, PBOC or NFRA.")),
+    ] = None,
+    cii: Annotated[
+        bool, typer.Option("--cii", help=_("An operator of critical information infrastructure."))
+    ] = False,
+    central_body: Annotated[
+        bool, typer.Option("--central-body", help=_("A central or state body."))
+    ] = False,
+    db: _RegistryDb = None,
+    as_json: _Json = False,
+) -> None:
+    """``leaktrace registry org create``."""
+    from leaktrace.registry import admin
+
+    with _registry(db) as session:
+        org = admin.create_org(session, name, kind, sector, authority, cii, central_body)  # type: ignore[arg-type]
+        doc = {"id": org.id, "name": org.name, "kind": org.kind}
+    _print_json(doc) if as_json else _said(_("Organisation {id} created.").format(id=doc["id"]))
+
+
+def _password() -> str:
+    """The new user's password: LEAKTRACE_PASSWORD_FILE, LEAKTRACE_PASSWORD, else asked twice."""
+    if path := os.environ.get("LEAKTRACE_PASSWORD_FILE"):
+        return Path(path).read_text(encoding="utf-8").strip()
+    if value := os.environ.get("LEAKTRACE_PASSWORD"):
+        return value
+    return typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+
+
+@_user_app.command(
+    "create",
+    help=_help(
+        _(
+            "Add a user to an organisation. The password comes from LEAKTRACE_PASSWORD_FILE or "
+            "LEAKTRACE_PASSWORD, else it is asked for; never from the command line."
+        ),
+        "leaktrace registry user create zhang.wei --org 某某银行 --role reporter",
+    ),
+)
+def registry_user_create_cmd(
+    username: Annotated[str, typer.Argument(help=_("The user name to sign in with."))],
+    org: Annotated[str, typer.Option("--org", help=_("The organisation's name."))],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", help=_("viewer, reporter (institutions), reviewer (regulators) or admin.")
+        ),
+    ],
+    display_name: Annotated[
+        str, typer.Option("--display-name", help=_("The name shown on pages."))
+    ] = "",
+    db: _RegistryDb = None,
+    as_json: _Json = False,
+) -> None:
+    """``leaktrace registry user create``."""
+    from leaktrace.registry import admin
+
+    password = _password()
+    with _registry(db) as session:
+        found = admin.org_by_name(session, org)  # type: ignore[arg-type]
+        user = admin.create_user(session, None, found.id, username, password, role, display_name)  # type: ignore[arg-type]
+        doc = {"id": user.id, "username": user.username, "org_id": found.id, "role": role}
+    _print_json(doc) if as_json else _said(_("User {id} created.").format(id=doc["id"]))
+
+
+@_key_app.command(
+    "create",
+    help=_help(
+        _("Make an API key for an organisation; the key is shown once, never stored."),
+        "leaktrace registry key create --org 某某银行 --role reporter --name 上报系统",
+    ),
+)
+def registry_key_create_cmd(
+    org: Annotated[str, typer.Option("--org", help=_("The organisation's name."))],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", help=_("viewer, reporter (institutions), reviewer (regulators) or admin.")
+        ),
+    ],
+    name: Annotated[str, typer.Option("--name", help=_("What the key is for."))] = "key",
+    db: _RegistryDb = None,
+    as_json: _Json = False,
+) -> None:
+    """``leaktrace registry key create``."""
+    from leaktrace.registry import admin
+
+    with _registry(db) as session:
+        found = admin.org_by_name(session, org)  # type: ignore[arg-type]
+        key, secret = admin.create_key(session, None, found.id, name, role)  # type: ignore[arg-type]
+        doc = {"id": key.id, "prefix": key.prefix, "role": role, "key": secret}
+    if as_json:
+        _print_json(doc)
+    else:
+        _said(_("Key {id} created; it is shown this once:").format(id=doc["id"]))
+        sys.stdout.write(secret + "\n")
+
+
+@_audit_app.command(
+    "verify",
+    help=_help(
+        _(
+            "Check the audit log's hash chain from its first entry to its head: any changed, "
+            "removed, reordered or added entry is found and named."
+        ),
+        "leaktrace registry audit verify",
+    ),
+)
+def registry_audit_verify_cmd(db: _RegistryDb = None, as_json: _Json = False) -> None:
+    """``leaktrace registry audit verify``: exit 0 when the chain is whole, 1 when it is not."""
+    from leaktrace.registry import audit
+    from leaktrace.registry import db as registry_db
+
+    engine = registry_db.make_engine(db)
+    try:
+        check = audit.verify(engine)
+    finally:
+        engine.dispose()
+    if as_json:
+        _print_json(dataclasses.asdict(check))
+    elif check.ok:
+        _said(_("The audit log is whole: {n} entries checked.").format(n=check.entries))
+    if not check.ok:
+        _fail(
+            _("The audit log was tampered with at entry {id}: {problem}").format(
+                id=check.first_bad, problem=check.problem
+            )
+        )
 
 
 def _ledger(db: str | None) -> Ledger:

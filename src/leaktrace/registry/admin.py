@@ -59,9 +59,13 @@ def create_org(
     if not 1 <= len(name) <= 200:
         raise Invalid(_("A name needs 1 to 200 characters."), field="name")
     if kind not in ORG_KINDS:
-        raise Invalid(_("Expected one of: {values}.").format(values=", ".join(ORG_KINDS)), field="kind")
+        raise Invalid(
+            _("Expected one of: {values}.").format(values=", ".join(ORG_KINDS)), field="kind"
+        )
     if kind == "institution" and sector not in SECTORS:
-        raise Invalid(_("Expected one of: {values}.").format(values=", ".join(SECTORS)), field="sector")
+        raise Invalid(
+            _("Expected one of: {values}.").format(values=", ".join(SECTORS)), field="sector"
+        )
     if kind == "regulator" and authority not in AUTHORITIES:
         raise Invalid(
             _("Expected one of: {values}.").format(values=", ".join(AUTHORITIES)), field="authority"

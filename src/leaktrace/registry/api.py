@@ -9,12 +9,11 @@ import io
 import json
 from typing import Annotated, Any, Literal
 
+import msgspec
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from leaktrace.i18n import _
 from leaktrace.registry import admin, attachments, dashboard, listing, reports, rules, views
-from leaktrace.registry.errors import Invalid
 from leaktrace.registry.schemas import (
     KeyIn,
     ReportIn,
@@ -246,15 +245,17 @@ def export_report(
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
     """The report as printable HTML or PDF, in the asker's language."""
-    from leaktrace.report.breach_html import breach_pdf, render_breach
     from leaktrace.registry.service import language
+    from leaktrace.report.breach_html import breach_pdf, render_breach
 
     reg = registry(request)
     with reg.transaction() as session:
         view = views.full(session, asker.principal, report_id, reg.now(), version)
         from leaktrace.registry import audit
 
-        audit.record(session, asker.principal, "report.export", "report", report_id, {"format": format})
+        audit.record(
+            session, asker.principal, "report.export", "report", report_id, {"format": format}
+        )
     lang_used = language(request)
     name = f"breach-report-{report_id}-v{view['version']['number']}"
     if format == "pdf":
@@ -322,7 +323,7 @@ def get_dashboard(request: Request, asker: AskerDep) -> dict[str, Any]:
 @router.get("/rules", tags=["rules"])
 def get_rules(request: Request, asker: AskerDep) -> dict[str, Any]:
     """The deadline rules in force now, with their sources."""
-    return rules.load_table().version_at(registry(request).now()).to_dict()
+    return msgspec.to_builtins(rules.load_table().version_at(registry(request).now()))
 
 
 @router.get("/users", tags=["admin"])

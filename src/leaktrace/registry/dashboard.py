@@ -64,9 +64,7 @@ def data(session: Session, principal: Principal, now: dt.datetime) -> dict[str, 
         inst = institutions.setdefault(r.name, [0, 0])
         inst[0] += 1
         inst[1] += r.people_affected or 0
-    response = [
-        max(0.0, (r.filed_at - r.discovered_at).total_seconds() / 3600) for r in rows
-    ]
+    response = [max(0.0, (r.filed_at - r.discovered_at).total_seconds() / 3600) for r in rows]
     due = _due(session, principal, now)
     return {
         "totals": {

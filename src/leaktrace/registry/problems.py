@@ -34,9 +34,7 @@ _TITLES = {
 }
 
 
-def problem(
-    status: int, code: str, detail: str, instance: str = "", **extra: Any
-) -> JSONResponse:
+def problem(status: int, code: str, detail: str, instance: str = "", **extra: Any) -> JSONResponse:
     """A problem response."""
     body = {
         "type": TYPE_BASE + code,

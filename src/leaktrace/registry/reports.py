@@ -9,6 +9,7 @@ from the stored table version.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -50,11 +51,7 @@ def get(session: Session, principal: Principal, report_id: int) -> Report:
 
 def counts_of(data: Any) -> grading.Counts:
     """The grade's counts from a version's stored counts."""
-    return grading.Counts(
-        people_affected=data.get("people_affected"),
-        records_affected=data.get("records_affected"),
-        economic_loss_yuan=data.get("economic_loss_yuan"),
-    )
+    return grading.Counts(**{f.name: data.get(f.name) for f in dataclasses.fields(grading.Counts)})
 
 
 def _grade(counts: dict[str, Any], override: str | None, reason: str | None) -> tuple[str, str]:

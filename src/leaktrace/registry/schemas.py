@@ -103,9 +103,14 @@ class Fields(Aware):
 
 
 class Counts(Strict):
+    """An incident's size, as the CAC's grading guide counts it (``registry.grade``)."""
+
     people_affected: Count | None = None
     records_affected: Count | None = None
-    economic_loss_yuan: Count | None = None
+    direct_loss_yuan: Count | None = None
+    people_disrupted: Count | None = None
+    cii_outage_hours: Annotated[float, Field(ge=0, le=1_000_000)] | None = None
+    cii_main_function_outage_hours: Annotated[float, Field(ge=0, le=1_000_000)] | None = None
 
 
 class ReportIn(Aware):

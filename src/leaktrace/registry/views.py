@@ -12,14 +12,18 @@ from sqlalchemy.orm import Session
 
 from leaktrace.registry import grade, reports, rules
 from leaktrace.registry.models import (
+    ApiKey,
     Attachment,
     Deadline,
+    Delivery,
+    DeliveryAttempt,
     Organisation,
     Question,
     Report,
     ReportRecipient,
     ReportVersion,
     User,
+    Webhook,
 )
 from leaktrace.registry.policy import Principal
 
@@ -205,4 +209,60 @@ def _attachment(a: Attachment) -> dict[str, Any]:
         "size": a.size,
         "summary": a.summary,
         "uploaded_at": _iso(a.uploaded_at),
+    }
+
+
+def attachment(a: Attachment) -> dict[str, Any]:
+    return _attachment(a)
+
+
+def user(u: User) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "username": u.username,
+        "display_name": u.display_name,
+        "role": u.role,
+        "active": u.active,
+        "created_at": _iso(u.created_at),
+    }
+
+
+def key(k: ApiKey) -> dict[str, Any]:
+    return {
+        "id": k.id,
+        "name": k.name,
+        "prefix": k.prefix,
+        "role": k.role,
+        "created_at": _iso(k.created_at),
+        "revoked_at": _iso(k.revoked_at),
+        "last_used_at": _iso(k.last_used_at),
+    }
+
+
+def webhook(w: Webhook) -> dict[str, Any]:
+    return {
+        "id": w.id,
+        "url": w.url,
+        "events": w.events,
+        "active": w.active,
+        "created_at": _iso(w.created_at),
+    }
+
+
+def delivery(d: Delivery, attempts: list[DeliveryAttempt]) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "event_id": d.event_id,
+        "status": d.status,
+        "attempts": [
+            {
+                "at": _iso(a.at),
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            }
+            for a in attempts
+        ],
+        "next_attempt_at": _iso(d.next_attempt_at),
+        "delivered_at": _iso(d.delivered_at),
     }
