@@ -242,7 +242,7 @@ def _response(hours: list[float], marks: Sequence[float]) -> str:
             f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="{SMALL}" text-anchor="end">'
             f"{_count(t)}</text>"
         )
-    bounds = [hours_text(e) for e in (0.0, *edges)]
+    bounds = ["0"] + [hours_text(e) for e in edges]
     for i, n in enumerate(counts):
         y = y_count(n)
         upper = bounds[i + 1] if i + 1 < len(bounds) else "∞"
