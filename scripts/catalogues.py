@@ -1,7 +1,8 @@
 """Keeps the message catalogues in step with the code: ``python scripts/catalogues.py``.
 
-Extracts every ``_()``, ``N_()`` and ``ngettext()`` message of ``src/leaktrace`` with Babel,
-puts each in the catalogue of the part of the code it is in (``DOMAINS``), and rewrites the
+Extracts every ``_()``, ``N_()`` and ``ngettext()`` message of ``src/leaktrace`` (its Python and
+its Jinja2 templates) with Babel, puts each in the catalogue of the part of the code it is in
+(``DOMAINS``), and rewrites the
 Chinese and English .po files: translations kept, new messages added (English as written,
 Chinese empty, to be filled in), messages no longer in the code dropped. ``--check`` changes
 nothing and exits 1 when a catalogue is out of step or a translation is empty.
@@ -74,12 +75,20 @@ def domain_of(path: Path) -> str:
     return next(d for prefix, d in DOMAINS if rel.startswith(prefix))
 
 
+def _sources() -> list[tuple[str, Path]]:
+    """Every file with messages and how to read it: Python, and the Jinja2 templates (whose
+    ``_()`` calls Jinja2's own Babel extractor finds)."""
+    python = [("python", p) for p in SRC.rglob("*.py")]
+    templates = [("jinja2.ext:babel_extract", p) for p in SRC.rglob("templates/*.html")]
+    return sorted(python + templates, key=lambda t: t[1])
+
+
 def extracted() -> dict[str, dict[str | tuple[str, str], list[tuple[str, int]]]]:
     """Per domain: message id (a pair for plurals) -> where it is used."""
     out: dict[str, dict] = {d: {} for _, d in DOMAINS}
-    for path in sorted(SRC.rglob("*.py")):
+    for method, path in _sources():
         for lineno, message, _comments, _context in extract_from_file(
-            "python", path, keywords=KEYWORDS
+            method, path, keywords=KEYWORDS
         ):
             key = message if isinstance(message, str) else tuple(message)
             out[domain_of(path)].setdefault(key, []).append(

@@ -12,10 +12,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leaktrace import __version__, i18n
-from leaktrace.registry import api, db, problems
+from leaktrace.registry import api, db, pages, problems
+from leaktrace.registry.page_render import STATIC, page_error
 from leaktrace.registry.service import Registry, language
 
 #: The largest request body accepted: an attachment's limit plus room for the form around it.
@@ -104,8 +106,10 @@ def create_app(
         redoc_url=None,
     )
     app.state.registry = Registry(engine) if clock is None else Registry(engine, clock)
-    problems.install(app)
+    problems.install(app, page_error=page_error)
     app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.middleware("http")
     async def _speak_and_guard(
