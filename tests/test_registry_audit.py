@@ -119,7 +119,9 @@ def test_a_link_rolls_back_with_its_transaction(chain: sa.Engine) -> None:
     assert audit.verify(chain) == audit.AuditCheck(ok=True, entries=LINKS + 1)
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"]
+)
 def test_the_database_refuses_to_change_or_delete_a_link(chain: sa.Engine, statement: str) -> None:
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), chain.begin() as conn:
         conn.exec_driver_sql(statement)
@@ -171,7 +173,9 @@ def test_a_changed_field_in_any_row_is_found(chain: sa.Engine, column: str, link
     drop_triggers(chain)
     row = rows(chain)[link - 1]
     with chain.begin() as conn:
-        conn.execute(sa.update(LOG).where(LOG.c.id == link).values({column: _tampered(column, row)}))
+        conn.execute(
+            sa.update(LOG).where(LOG.c.id == link).values({column: _tampered(column, row)})
+        )
     check = audit.verify(chain)
     assert not check.ok
     assert check.first_bad == link

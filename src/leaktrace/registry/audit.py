@@ -72,14 +72,14 @@ def _check_detail(value: Any, place: str) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValueError(
-                    _("audit detail {place}: keys must be text").format(place=place)
-                )
+                raise ValueError(_("audit detail {place}: keys must be text").format(place=place))
             _check_detail(item, f"{place}.{key}")
         return
     raise ValueError(
-        _("audit detail {place}: expected text, a number, true/false, null, a list or a map, "
-          "found {kind}").format(place=place, kind=type(value).__name__)
+        _(
+            "audit detail {place}: expected text, a number, true/false, null, a list or a map, "
+            "found {kind}"
+        ).format(place=place, kind=type(value).__name__)
     )
 
 
@@ -94,7 +94,8 @@ def _check_length(name: str, value: str | None) -> None:
         )
 
 
-def _iso(at: dt.datetime) -> str:
+def iso_utc(at: dt.datetime) -> str:
+    """``at`` as ISO text in UTC with microseconds: the chain's (and the events') form of a time."""
     return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
@@ -102,7 +103,7 @@ def link_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     """SHA-256 of ``prev_hash`` followed by the canonical JSON of a link's hashed fields (sorted
     keys, no spaces, UTF-8, times in ISO UTC with microseconds)."""
     doc = {name: fields[name] for name in HASHED}
-    doc["at"] = _iso(doc["at"])
+    doc["at"] = iso_utc(doc["at"])
     canonical = json.dumps(
         doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
@@ -164,14 +165,17 @@ class _Walk:
         if row.id != expected:
             return self.bad(
                 expected,
-                _("entry {expected} is missing: the log goes from entry {before} to entry "
-                  "{after}").format(expected=expected, before=self.last_id, after=row.id),
+                _(
+                    "entry {expected} is missing: the log goes from entry {before} to entry {after}"
+                ).format(expected=expected, before=self.last_id, after=row.id),
             )
         if row.prev_hash != self.last_hash:
             return self.bad(
                 row.id,
-                _("entry {id} does not link to entry {before}: entries were reordered, inserted "
-                  "or forked").format(id=row.id, before=self.last_id),
+                _(
+                    "entry {id} does not link to entry {before}: entries were reordered, inserted "
+                    "or forked"
+                ).format(id=row.id, before=self.last_id),
             )
         if link_hash(row.prev_hash, row._asdict()) != row.hash:
             return self.bad(
@@ -243,14 +247,18 @@ def _check_head(walk: _Walk, head: sa.Row[Any] | None) -> AuditCheck:
     if walk.last_id < head.last_id:
         return walk.bad(
             walk.last_id + 1,
-            _("the log ends at entry {last} but its head says entry {head}: entries were removed "
-              "from the end").format(last=walk.last_id, head=head.last_id),
+            _(
+                "the log ends at entry {last} but its head says entry {head}: entries were removed "
+                "from the end"
+            ).format(last=walk.last_id, head=head.last_id),
         )
     if walk.last_id > head.last_id:
         return walk.bad(
             head.last_id + 1,
-            _("entry {id} lies after the chain's head (entry {head}): it was added outside the "
-              "registry").format(id=head.last_id + 1, head=head.last_id),
+            _(
+                "entry {id} lies after the chain's head (entry {head}): it was added outside the "
+                "registry"
+            ).format(id=head.last_id + 1, head=head.last_id),
         )
     if walk.last_hash != head.last_hash:
         return walk.bad(
