@@ -10,7 +10,7 @@ import json
 from typing import Annotated, Any, Literal
 
 import msgspec
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from leaktrace.registry import admin, attachments, dashboard, listing, reports, rules, views
@@ -185,7 +185,7 @@ def list_versions(request: Request, asker: AskerDep, report_id: int) -> dict[str
 
 @router.get("/reports/{report_id}/versions/{number}", tags=["reports"])
 def get_version(
-    request: Request, asker: AskerDep, report_id: int, number: Annotated[int, Query(ge=1)]
+    request: Request, asker: AskerDep, report_id: int, number: Annotated[int, Path(ge=1)]
 ) -> dict[str, Any]:
     """One report as it was at version ``number``."""
     reg = registry(request)

@@ -18,7 +18,8 @@ from leaktrace.registry import grade, page_forms
 from leaktrace.registry.auth import SESSION_COOKIE
 from leaktrace.registry.service import Asker, language
 from leaktrace.report import breach_words
-from leaktrace.report.breach_words import local_time, state_look, word
+from leaktrace.report.breach_html import state_html
+from leaktrace.report.breach_words import local_time, word
 from leaktrace.report.verdict_words import shown
 from leaktrace.verify.verdict import Label
 
@@ -81,7 +82,7 @@ _env.globals.update(
     _=_,
     bw=breach_words,
     word=word,
-    state_look=state_look,
+    state_html=state_html,
     local_time=local_time,
     grade_word=lambda code: grade.label(code),
     grades=grade.GRADES,
