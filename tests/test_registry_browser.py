@@ -95,22 +95,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-#: Reports other institutions filed before: (institution, sector, title, discovered, hours to
-#: report, cause, people affected).
+#: The sector of each institution that filed before.
+SECTORS = {"华东保险": "insurer", "北方消费金融": "lender", "南方支付": "payment"}
+#: Reports they filed: institution, title, discovered, hours to report, cause, people affected.
 EARLIER = (
-    ("华东保险股份有限公司", "insurer", "理赔系统越权查询", "2026-06-12T10:00", 3.0, "insider", 52_000),
-    ("华东保险股份有限公司", "insurer", "客服外包泄露保单信息", "2026-09-03T15:30", 30.0, "partner", 310_000),
-    ("北方消费金融公司", "lender", "催收系统数据库暴露在公网", "2026-08-21T08:10", 1.5, "misconfiguration", 2_600_000),
-    ("南方支付科技有限公司", "payment", "商户接口遭撞库攻击", "2026-10-15T21:45", 6.0, "external_attack", 87_000),
+    ("华东保险", "理赔系统越权查询", "2026-06-12T10:00", 3.0, "insider", 52_000),
+    ("华东保险", "客服外包泄露保单", "2026-09-03T15:30", 30.0, "partner", 310_000),
+    ("北方消费金融", "催收库暴露公网", "2026-08-21T08:10", 1.5, "misconfiguration", 2_600_000),
+    ("南方支付", "商户接口遭撞库", "2026-10-15T21:45", 6.0, "external_attack", 87_000),
 )
 
 
 def _earlier_reports(session: Any) -> None:
     """A few reports other institutions filed months before, for the list and the dashboard."""
     made: dict[str, int] = {}
-    for name, sector, title, discovered, hours, cause, people in EARLIER:
+    for name, title, discovered, hours, cause, people in EARLIER:
         if name not in made:
-            made[name] = admin.create_org(session, name, "institution", sector=sector).id
+            made[name] = admin.create_org(session, name, "institution", sector=SECTORS[name]).id
         who = Principal(org_id=made[name], org_kind="institution", role="reporter", via="cli")
         when = dt.datetime.fromisoformat(discovered).replace(tzinfo=rules.SHANGHAI)
         data = ReportIn(
@@ -175,9 +176,7 @@ def _file(page: Any, lang: str, title: str) -> str:
     page.fill('input[name="occurred_at"]', "2026-11-04T23:40")
     page.select_option('select[name="incident_type"]', "data_leak")
     page.select_option('select[name="cause_category"]', "partner")
-    page.fill(
-        'textarea[name="harm"]', "约一百二十万名客户的姓名、手机号和身份证号在境外论坛出售。"
-    )
+    page.fill('textarea[name="harm"]', "约一百二十万名客户的姓名、手机号和身份证号在境外论坛出售。")
     page.fill('textarea[name="measures_taken"]', "已停用外包方账号，重置相关接口密钥。")
     for category in ("name", "mobile", "resident_id"):
         page.check(f'input[name="data_categories"][value="{category}"]')
@@ -245,19 +244,23 @@ def test_a_report_from_filing_to_closing(browser: Any, server: str, lang: str) -
     due = cac.locator(f'#due a:has-text("{title}")')
     assert due.count() == 1  # the summary is due today
     assert cac.locator(".plots svg").count() == 6
-    assert "北方消费金融公司" in cac.locator(".plots").inner_text()
+    assert "北方消费金融" in cac.locator(".plots").inner_text()
     _fits(cac)
     _screenshot(cac, f"registry-dashboard-{lang}.png")
 
     due.click()
     cac.wait_for_url(report_url)
-    cac.fill('form[action$="/questions"] textarea[name="text"]', "请说明外包方接口的访问控制为何失效。")
+    cac.fill(
+        'form[action$="/questions"] textarea[name="text"]', "请说明外包方接口的访问控制为何失效。"
+    )
     cac.click('form[action$="/questions"] button[type="submit"]')
     cac.wait_for_url(report_url + "#questions")
     assert bank.locator("form[action$='/close']").count() == 0
 
     bank.reload()
-    bank.fill('form[action*="/answer"] textarea[name="text"]', "外包方测试环境沿用了生产密钥，已整改。")
+    bank.fill(
+        'form[action*="/answer"] textarea[name="text"]', "外包方测试环境沿用了生产密钥，已整改。"
+    )
     bank.click('form[action*="/answer"] button[type="submit"]')
     bank.wait_for_url(report_url + "#questions")
     assert "已整改" in bank.locator("#questions").inner_text()

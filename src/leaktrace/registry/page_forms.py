@@ -13,8 +13,8 @@ from starlette.datastructures import FormData
 
 from leaktrace.i18n import N_, _
 from leaktrace.registry import rules
-from leaktrace.report.breach_words import instant
 from leaktrace.registry.schemas import FIELD_NAMES, Counts, ReportIn, SupplementIn
+from leaktrace.report.breach_words import instant
 
 #: Fields typed as text (the others are a time, two choices and the data categories).
 TEXT_FIELDS = tuple(
@@ -118,8 +118,8 @@ def _count(text: str, name: str, errors: dict[str, str]) -> float | int | None:
     try:
         return float(text) if name in HOUR_COUNTS else int(text)
     except ValueError:
-        errors[name] = _("Expected a number.") if name in HOUR_COUNTS else _(
-            "Expected a whole number."
+        errors[name] = (
+            _("Expected a number.") if name in HOUR_COUNTS else _("Expected a whole number.")
         )
         return None
 

@@ -234,7 +234,9 @@ def list_reports(request: Request, asker: AskerDep) -> Response:
 def _report_form(
     request: Request, asker: AskerDep, *, status: int = 200, **context: Any
 ) -> Response:
-    return render(request, "report_form.html", asker, _who(request, asker), status=status, **context)
+    return render(
+        request, "report_form.html", asker, _who(request, asker), status=status, **context
+    )
 
 
 @router.get("/reports/new")
@@ -326,7 +328,9 @@ def _text_in(form: FormData) -> str:
     try:
         return validated(TextIn, {"text": _text(form, "text")}).text
     except FormErrors:
-        raise Invalid(_("Write the text first (20,000 characters at most)."), field="text") from None
+        raise Invalid(
+            _("Write the text first (20,000 characters at most)."), field="text"
+        ) from None
 
 
 @router.post("/reports/{report_id}/questions")
@@ -420,9 +424,7 @@ def show_dashboard(request: Request, asker: AskerDep) -> Response:
 # -- settings -------------------------------------------------------------------------------------
 
 
-def _settings(
-    request: Request, asker: Asker, *, status: int = 200, **shown: Any
-) -> Response:
+def _settings(request: Request, asker: Asker, *, status: int = 200, **shown: Any) -> Response:
     with registry(request).transaction() as session:
         users = [views.user(u) for u in admin.users(session, asker.principal)]
         keys = [views.key(k) for k in admin.keys(session, asker.principal)]
@@ -542,5 +544,7 @@ def deliveries(request: Request, asker: AskerDep, webhook_id: int) -> Response:
             ),
             None,
         )
-        log = [views.delivery(d, t) for d, t in admin.deliveries(session, asker.principal, webhook_id)]
+        log = [
+            views.delivery(d, t) for d, t in admin.deliveries(session, asker.principal, webhook_id)
+        ]
     return render(request, "deliveries.html", asker, _who(request, asker), hook=hook, log=log)
