@@ -12,12 +12,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from leaktrace import i18n
-from leaktrace.registry import admin, db
+from leaktrace.registry import admin, db, outbox
 from leaktrace.registry.app import create_app
 from leaktrace.registry.pages import LOGIN_COOKIE
 
@@ -199,14 +200,7 @@ def _walk(site: Site, lang: str) -> dict[str, str]:
     token = csrf(reviewer, f"/reports/{report_id}")
     reviewer.post(f"/reports/{report_id}/questions", data={"csrf_token": token, "text": "问？"})
     boss = site.client("a_admin", lang)
-    boss.post(
-        "/settings/webhooks",
-        data={
-            "csrf_token": csrf(boss, "/settings"),
-            "url": "https://hooks.example.com/leaktrace",
-            "events": ["report.filed"],
-        },
-    )
+    assert _webhook(boss).status_code == 201
     pages = {
         "/login": site.client(lang=lang).get("/login"),
         "/reports": reporter.get("/reports"),
@@ -229,10 +223,32 @@ def _walk(site: Site, lang: str) -> dict[str, str]:
             data={**report_form(), "csrf_token": csrf(reporter), "people_affected": "many"},
         ),
     }
+    expected = {"404": 404, "422": 422, "403": 403, "form errors": 422}
+    for path, r in pages.items():
+        assert r.status_code == expected.get(path, 200), path
     return {path: r.text for path, r in pages.items()}
 
 
+def _webhook(admin_client: TestClient) -> object:
+    """Add a webhook of ``report.filed`` to a closed local port through the settings page."""
+    return admin_client.post(
+        "/settings/webhooks",
+        data={
+            "csrf_token": csrf(admin_client, "/settings"),
+            "url": "http://127.0.0.1:9/leaktrace",
+            "events": ["report.filed"],
+        },
+    )
+
+
+@pytest.fixture
+def private_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhooks may point at this machine (the tests' receivers are local)."""
+    monkeypatch.setenv(admin.ALLOW_PRIVATE_ENV, "1")
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.usefixtures("private_webhooks")
 def test_every_page_speaks_the_language_chosen(site: Site, lang: str) -> None:
     before = i18n.misses(lang)
     pages = _walk(site, lang)
@@ -502,3 +518,29 @@ def test_settings_show_a_new_key_once_and_revoke_it(site: Site) -> None:
     )
     assert added.status_code == 303
     assert sign_in(site.client(), "a_new").status_code == 303  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("private_webhooks")
+def test_settings_show_a_webhooks_secret_once_and_its_delivery_log(site: Site) -> None:
+    boss = site.client("cac_admin")
+    made = _webhook(boss)
+    assert made.status_code == 201  # type: ignore[attr-defined]
+    secret = re.search(r"<code>([^<]+)</code>", made.text).group(1)  # type: ignore[attr-defined,union-attr]
+    listed = boss.get("/settings").text
+    assert secret not in listed and "http://127.0.0.1:9/leaktrace" in listed
+    hook_id = re.search(r'href="/settings/webhooks/(\d+)"', listed).group(1)  # type: ignore[union-attr]
+
+    file_report(site.client("a_reporter"))
+    outbox.dispatch(site.engine, NOW)
+    with httpx.Client(timeout=2) as client:
+        assert outbox.deliver_due(site.engine, client, NOW, allow_private=True) == 1
+    log = boss.get(f"/settings/webhooks/{hook_id}").text
+    assert "2026-12-06 16:00 (UTC+8)" in log and "next attempt:" in log
+
+    assert site.client("a_admin").get(f"/settings/webhooks/{hook_id}").status_code == 404
+    token = csrf(boss, "/settings")
+    assert (
+        boss.post(f"/settings/webhooks/{hook_id}/disable", data={"csrf_token": token}).status_code
+        == 303
+    )
+    assert "disabled" in boss.get("/settings").text
