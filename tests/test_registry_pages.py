@@ -271,7 +271,14 @@ def test_the_language_switch_sets_its_cookie_and_stays_on_the_site(site: Site) -
     r = client.get("/language/zh", params={"next": "/reports?status=open"})
     assert r.status_code == 303 and r.headers["location"] == "/reports?status=open"
     assert "lt_lang=zh" in r.headers["set-cookie"]
-    for away in ("//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:x"):
+    for away in (
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "javascript:x",
+    ):
         assert client.get("/language/en", params={"next": away}).headers["location"] == "/reports"
 
 
@@ -300,6 +307,12 @@ def test_hostile_text_is_shown_inert_on_every_page(site: Site) -> None:
         f"/reports/{report_id}/questions/{question_id}/answer",
         data={"csrf_token": csrf(reporter, f"/reports/{report_id}"), "text": payload},
     )
+    attached = reporter.post(
+        f"/reports/{report_id}/attachments",
+        data={"csrf_token": csrf(reporter, f"/reports/{report_id}")},
+        files={"file": (f"{HOSTILE[0]}.json", b'{"verdict": {"label": "x"}}', "application/json")},
+    )
+    assert attached.status_code == 303
     shown = {
         "list": reporter.get("/reports").text,
         "search": reporter.get("/reports", params={"q": HOSTILE[0]}).text,
@@ -321,7 +334,8 @@ def test_hostile_text_is_shown_inert_on_every_page(site: Site) -> None:
         assert 'href="javascript:' not in text and 'src="javascript:' not in text, where
     for where in ("list", "search", "report", "supplement", "refused form"):
         assert html.escape(HOSTILE[0], quote=False) in shown[where], where
-    assert shown["report"].count("&lt;script&gt;alert(1)&lt;/script&gt;") >= len(TEXT_FIELDS) + 3
+    # title, every text field, the override's reason, the question, its answer, the file's name
+    assert shown["report"].count("&lt;script&gt;alert(1)&lt;/script&gt;") >= len(TEXT_FIELDS) + 5
     assert 'name="next" value="/reports"' in shown["login"]
 
 

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
+from leaktrace import i18n
 from leaktrace.i18n import _, language
 from leaktrace.registry import (
     admin,
@@ -43,7 +44,7 @@ from leaktrace.registry.page_forms import (
     validated,
     values,
 )
-from leaktrace.registry.page_render import page_error, render
+from leaktrace.registry.page_render import render
 from leaktrace.registry.schemas import EventName, KeyIn, TextIn, UserIn, WebhookIn
 from leaktrace.registry.service import LANG_COOKIE, Asker, identify, registry
 from leaktrace.report.breach_words import CAUSES, instant, word
@@ -55,11 +56,15 @@ LOGIN_COOKIE = "lt_login"
 #: Reports per page of the list.
 PAGE_SIZE = 20
 
-__all__ = ["router", "page_error"]
-
 
 async def _form(request: Request) -> FormData:
     return await request.form()
+
+
+def _text(form: FormData, name: str) -> str:
+    """A form field's text; empty when absent or a file."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 FormDep = Annotated[FormData, Depends(_form)]
@@ -75,10 +80,9 @@ AskerDep = Annotated[Asker, Depends(_asker)]
 
 def _checked(asker: Asker, form: FormData) -> None:
     """Refuse a form without the session's CSRF token."""
-    token = form.get(auth.CSRF_FIELD)
-    if asker.web_session is None:
-        raise Refused(_("Your role may not do this."))
-    auth.check_csrf(asker.web_session, token if isinstance(token, str) else None)
+    if asker.web_session is None:  # an API key: its requests are the API's, not a page's
+        raise Refused(_("The form has expired or did not come from this site; reload and retry."))
+    auth.check_csrf(asker.web_session, _text(form, auth.CSRF_FIELD) or None)
 
 
 def _who(request: Request, asker: Asker) -> dict[str, str]:
@@ -93,8 +97,15 @@ def _see_other(path: str) -> RedirectResponse:
 
 
 def _local(path: str | None) -> str:
-    """``path`` if it is a path of this site, else the reports."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+    """``path`` if it is a path of this site, else the reports. Browsers drop tabs and line
+    breaks from an address and read ``\\`` as ``/``, so either could make ``//`` (another site)."""
+    if (
+        not path
+        or not path.startswith("/")
+        or "\\" in path
+        or any(c.isspace() or ord(c) < 0x20 or c == "\x7f" for c in path)
+        or path.startswith("//")
+    ):
         return "/reports"
     return path
 
@@ -106,7 +117,7 @@ def _local(path: str | None) -> str:
 def switch_language(lang: str, next: str = "/reports") -> Response:
     """Remember the language chosen (``zh`` or ``en``) and go back."""
     response = _see_other(_local(next))
-    if lang in ("zh", "en"):
+    if lang in i18n.LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
     return response
 
@@ -160,7 +171,7 @@ def login(request: Request, form: FormDep) -> Response:
         return _login_page(
             request, _("The user name or the password is wrong."), 401, username=username[:100]
         )
-    row, token = started
+    _row, token = started
     response = _see_other(_local(_text(form, "next")))
     response.set_cookie(
         auth.SESSION_COOKIE,
@@ -186,11 +197,6 @@ def logout(request: Request, asker: AskerDep, form: FormDep) -> Response:
     response = _see_other("/login")
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
     return response
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 # -- reports --------------------------------------------------------------------------------------
