@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,6 +149,31 @@ def test_the_triggers_go_down_and_up_with_the_migration(chain: sa.Engine) -> Non
         conn.execute(sa.update(LOG).where(LOG.c.id == 4).values(action="x"))
     db.downgrade(chain)
     assert db.current_revision(chain) is None
+
+
+def triggers(engine: sa.Engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            query = (
+                "SELECT tgname FROM pg_trigger "
+                "WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal"
+            )
+        else:
+            query = (
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+            )
+        return set(conn.exec_driver_sql(query).scalars())
+
+
+def test_the_triggers_keep_the_names_the_documentation_gives(registry_engine: sa.Engine) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "registry-audit.md").read_text("utf-8")
+    names = {"audit_log_no_update", "audit_log_no_delete"}
+    if registry_engine.dialect.name == "postgresql":
+        names.add("audit_log_no_truncate")
+    assert triggers(registry_engine) == names
+    assert all(f"`{name}`" in doc for name in names)
+    drop_triggers(registry_engine)
+    assert triggers(registry_engine) == set()
 
 
 def _tampered(column: str, row: dict[str, Any]) -> Any:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -325,7 +328,11 @@ def test_a_network_error_is_logged_by_kind_and_fails_after_the_last_retry(
         dt.timedelta(hours=1),
         dt.timedelta(hours=6),
     ]
-    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 6, "ConnectError")
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        "failed",
+        6,
+        "ConnectError",
+    )
     logged = attempts(registry_engine, delivery.id)
     assert [(a.status_code, a.error) for a in logged] == [(None, "ConnectError")] * 6
     assert outbox.deliver_due(registry_engine, client, now + dt.timedelta(days=30), True) == 0
@@ -477,7 +484,7 @@ def test_the_worker_logs_a_failed_round_by_kind_and_goes_on(
 
 @given(
     secret=st.text(min_size=1),
-    timestamp=st.integers(min_value=0, max_value=2**40),
+    timestamp=st.integers(min_value=0, max_value=2**36),
     body=st.binary(),
     skew=st.integers(min_value=-300, max_value=300),
 )
@@ -591,3 +598,52 @@ def test_a_malformed_address_is_refused_even_when_private_ones_are_allowed(
 def test_a_public_address_is_accepted() -> None:
     url = "https://93.184.216.34:8443/leaktrace?org=1"
     assert webhooks.check_url(f"  {url} ", allow_private=False) == url
+
+
+# The receivers' documentation (docs/registry-audit.md, section 2)
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "registry-audit.md").read_text("utf-8")
+
+
+def _section(number: str) -> str:
+    return DOC.split(f"### {number}", 1)[1].split("\n### ", 1)[0]
+
+
+def _documented_check() -> Callable[[str, str, bytes], bool]:
+    """The receiver's signature check as the documentation prints it."""
+    code = _section("2.4").split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    return namespace["leaktrace_signature_ok"]
+
+
+def test_the_documented_receiver_check_accepts_a_real_delivery_and_nothing_else(
+    registry_engine: sa.Engine, world: World, receiver: Receiver, client: httpx.Client
+) -> None:
+    check = _documented_check()
+    hook = add_webhook(registry_engine, world.bank, receiver.url, ["report.filed"])
+    file_report(registry_engine, world.bank)
+    outbox.dispatch(registry_engine, T0)
+    outbox.deliver_due(registry_engine, client, T0, allow_private=True)
+    [got] = receiver.received
+    signature = got.headers["Leaktrace-Signature"]
+    assert check(hook.secret, signature, got.body)
+    assert not check(webhooks.new_secret(), signature, got.body)
+    assert not check(hook.secret, signature, got.body.replace(b"open", b"shut"))
+    old = webhooks.sign(hook.secret, int(time.time()) - 301, got.body)
+    assert not check(hook.secret, old, got.body)
+
+
+@given(header=st.text())
+def test_the_documented_receiver_check_refuses_any_header_text_without_an_error(
+    header: str,
+) -> None:
+    assert _documented_check()("secret", header, b"{}") is False
+
+
+def test_the_documentation_lists_the_events_and_payload_fields_of_the_code() -> None:
+    section = _section("2.1")
+    named = set(re.findall(r"`([a-z_.]+)`", section))
+    assert set(outbox.EVENTS) <= named
+    assert set(outbox.PAYLOAD_FIELDS) <= named
+    assert named == set(outbox.EVENTS) | set(outbox.PAYLOAD_FIELDS)
