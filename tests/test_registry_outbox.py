@@ -351,7 +351,7 @@ def test_a_receiver_on_a_private_address_is_refused_unless_allowed(
     outbox.dispatch(registry_engine, T0)
     assert outbox.deliver_due(registry_engine, client, T0) == 1
     [delivery] = deliveries(registry_engine)
-    assert (delivery.status, delivery.last_error) == ("pending", outbox.REFUSED_ADDRESS)
+    assert (delivery.status, delivery.last_error) == ("pending", "AddressRefused")
     assert receiver.received == []
     monkeypatch.setenv(webhooks.ALLOW_PRIVATE_ENV, "1")
     assert outbox.deliver_due(registry_engine, client, T0 + dt.timedelta(seconds=30)) == 1
@@ -593,6 +593,24 @@ def test_a_malformed_address_is_refused_even_when_private_ones_are_allowed(
     for allow_private in (False, True):
         with pytest.raises(ValueError, match=message):
             webhooks.check_url(url, allow_private)
+
+
+def test_a_host_that_does_not_resolve_is_refused_and_logged_as_such(
+    registry_engine: sa.Engine, world: World, client: httpx.Client
+) -> None:
+    url = "https://webhooks.leaktrace.invalid/hook"  # .invalid never resolves (RFC 6761)
+    with pytest.raises(webhooks.HostNotFound, match="cannot be resolved"):
+        webhooks.check_url(url, allow_private=False)
+    add_webhook(registry_engine, world.bank, url, ["report.filed"])
+    file_report(registry_engine, world.bank)
+    outbox.dispatch(registry_engine, T0)
+    assert outbox.deliver_due(registry_engine, client, T0, allow_private=False) == 1
+    [delivery] = deliveries(registry_engine)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        "pending",
+        1,
+        "HostNotFound",
+    )
 
 
 def test_a_public_address_is_accepted() -> None:
