@@ -320,3 +320,30 @@ def test_concurrent_appends_never_fork_the_chain(registry_engine: sa.Engine) -> 
     assert audit.verify(registry_engine) == audit.AuditCheck(ok=True, entries=LINKS)
     recorded = sorted(r["detail"]["n"] for r in rows(registry_engine))
     assert recorded == [*range(25), *range(100, 125)]
+
+
+def test_verify_while_links_are_appended_finds_no_false_problem(registry_engine: sa.Engine) -> None:
+    """Appends between verify's pages, and between its last page and its head, are new links,
+    not tampering."""
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def appender() -> None:
+        try:
+            for n in range(60):
+                append(registry_engine, n, 1)
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=appender)
+    thread.start()
+    checks = []
+    while not done.is_set():
+        checks.append(audit.verify(registry_engine))
+    thread.join()
+    checks.append(audit.verify(registry_engine))
+    assert errors == []
+    assert [c for c in checks if not c.ok] == []
+    assert checks[-1].entries == 60
