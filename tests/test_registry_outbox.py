@@ -87,6 +87,8 @@ def receiver(registry_engine: sa.Engine) -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             status = state.answer(dict(self.headers), body)
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", state.url)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -297,6 +299,21 @@ def test_a_failed_try_is_retried_and_both_tries_are_logged(
     assert (delivery.status, delivery.attempts, delivery.delivered_at) == ("delivered", 2, later)
     logged = [(a.at, a.status_code, a.error) for a in attempts(registry_engine, delivery.id)]
     assert logged == [(T0, 500, None), (later, 200, None)]
+
+
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_a_redirect_is_a_failed_try_never_followed(
+    registry_engine: sa.Engine, world: World, receiver: Receiver, status: int
+) -> None:
+    receiver.statuses = [status]
+    add_webhook(registry_engine, world.bank, receiver.url, ["report.filed"])
+    file_report(registry_engine, world.bank)
+    outbox.dispatch(registry_engine, T0)
+    with httpx.Client(follow_redirects=True) as following:
+        assert outbox.deliver_due(registry_engine, following, T0, allow_private=True) == 1
+    assert len(receiver.received) == 1
+    [delivery] = deliveries(registry_engine)
+    assert (delivery.status, delivery.last_status_code) == ("pending", status)
 
 
 def closed_port() -> int:
