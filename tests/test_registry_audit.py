@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,6 +149,31 @@ def test_the_triggers_go_down_and_up_with_the_migration(chain: sa.Engine) -> Non
         conn.execute(sa.update(LOG).where(LOG.c.id == 4).values(action="x"))
     db.downgrade(chain)
     assert db.current_revision(chain) is None
+
+
+def triggers(engine: sa.Engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            query = (
+                "SELECT tgname FROM pg_trigger "
+                "WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal"
+            )
+        else:
+            query = (
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+            )
+        return set(conn.exec_driver_sql(query).scalars())
+
+
+def test_the_triggers_keep_the_names_the_documentation_gives(registry_engine: sa.Engine) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "registry-audit.md").read_text("utf-8")
+    names = {"audit_log_no_update", "audit_log_no_delete"}
+    if registry_engine.dialect.name == "postgresql":
+        names.add("audit_log_no_truncate")
+    assert triggers(registry_engine) == names
+    assert all(f"`{name}`" in doc for name in names)
+    drop_triggers(registry_engine)
+    assert triggers(registry_engine) == set()
 
 
 def _tampered(column: str, row: dict[str, Any]) -> Any:
@@ -294,3 +320,30 @@ def test_concurrent_appends_never_fork_the_chain(registry_engine: sa.Engine) -> 
     assert audit.verify(registry_engine) == audit.AuditCheck(ok=True, entries=LINKS)
     recorded = sorted(r["detail"]["n"] for r in rows(registry_engine))
     assert recorded == [*range(25), *range(100, 125)]
+
+
+def test_verify_while_links_are_appended_finds_no_false_problem(registry_engine: sa.Engine) -> None:
+    """Appends between verify's pages, and between its last page and its head, are new links,
+    not tampering."""
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def appender() -> None:
+        try:
+            for n in range(60):
+                append(registry_engine, n, 1)
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=appender)
+    thread.start()
+    checks = []
+    while not done.is_set():
+        checks.append(audit.verify(registry_engine))
+    thread.join()
+    checks.append(audit.verify(registry_engine))
+    assert errors == []
+    assert [c for c in checks if not c.ok] == []
+    assert checks[-1].entries == 60

@@ -8,11 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -84,6 +87,8 @@ def receiver(registry_engine: sa.Engine) -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             status = state.answer(dict(self.headers), body)
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", state.url)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -296,6 +301,21 @@ def test_a_failed_try_is_retried_and_both_tries_are_logged(
     assert logged == [(T0, 500, None), (later, 200, None)]
 
 
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_a_redirect_is_a_failed_try_never_followed(
+    registry_engine: sa.Engine, world: World, receiver: Receiver, status: int
+) -> None:
+    receiver.statuses = [status]
+    add_webhook(registry_engine, world.bank, receiver.url, ["report.filed"])
+    file_report(registry_engine, world.bank)
+    outbox.dispatch(registry_engine, T0)
+    with httpx.Client(follow_redirects=True) as following:
+        assert outbox.deliver_due(registry_engine, following, T0, allow_private=True) == 1
+    assert len(receiver.received) == 1
+    [delivery] = deliveries(registry_engine)
+    assert (delivery.status, delivery.last_status_code) == ("pending", status)
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -325,7 +345,11 @@ def test_a_network_error_is_logged_by_kind_and_fails_after_the_last_retry(
         dt.timedelta(hours=1),
         dt.timedelta(hours=6),
     ]
-    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 6, "ConnectError")
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        "failed",
+        6,
+        "ConnectError",
+    )
     logged = attempts(registry_engine, delivery.id)
     assert [(a.status_code, a.error) for a in logged] == [(None, "ConnectError")] * 6
     assert outbox.deliver_due(registry_engine, client, now + dt.timedelta(days=30), True) == 0
@@ -344,7 +368,7 @@ def test_a_receiver_on_a_private_address_is_refused_unless_allowed(
     outbox.dispatch(registry_engine, T0)
     assert outbox.deliver_due(registry_engine, client, T0) == 1
     [delivery] = deliveries(registry_engine)
-    assert (delivery.status, delivery.last_error) == ("pending", outbox.REFUSED_ADDRESS)
+    assert (delivery.status, delivery.last_error) == ("pending", "AddressRefused")
     assert receiver.received == []
     monkeypatch.setenv(webhooks.ALLOW_PRIVATE_ENV, "1")
     assert outbox.deliver_due(registry_engine, client, T0 + dt.timedelta(seconds=30)) == 1
@@ -477,7 +501,7 @@ def test_the_worker_logs_a_failed_round_by_kind_and_goes_on(
 
 @given(
     secret=st.text(min_size=1),
-    timestamp=st.integers(min_value=0, max_value=2**40),
+    timestamp=st.integers(min_value=0, max_value=2**36),
     body=st.binary(),
     skew=st.integers(min_value=-300, max_value=300),
 )
@@ -588,6 +612,73 @@ def test_a_malformed_address_is_refused_even_when_private_ones_are_allowed(
             webhooks.check_url(url, allow_private)
 
 
+def test_a_host_that_does_not_resolve_is_refused_and_logged_as_such(
+    registry_engine: sa.Engine, world: World, client: httpx.Client
+) -> None:
+    url = "https://webhooks.leaktrace.invalid/hook"  # .invalid never resolves (RFC 6761)
+    with pytest.raises(webhooks.HostNotFound, match="cannot be resolved"):
+        webhooks.check_url(url, allow_private=False)
+    add_webhook(registry_engine, world.bank, url, ["report.filed"])
+    file_report(registry_engine, world.bank)
+    outbox.dispatch(registry_engine, T0)
+    assert outbox.deliver_due(registry_engine, client, T0, allow_private=False) == 1
+    [delivery] = deliveries(registry_engine)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        "pending",
+        1,
+        "HostNotFound",
+    )
+
+
 def test_a_public_address_is_accepted() -> None:
     url = "https://93.184.216.34:8443/leaktrace?org=1"
     assert webhooks.check_url(f"  {url} ", allow_private=False) == url
+
+
+# The receivers' documentation (docs/registry-audit.md, section 2)
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "registry-audit.md").read_text("utf-8")
+
+
+def _section(number: str) -> str:
+    return DOC.split(f"### {number}", 1)[1].split("\n### ", 1)[0]
+
+
+def _documented_check() -> Callable[[str, str, bytes], bool]:
+    """The receiver's signature check as the documentation prints it."""
+    code = _section("2.4").split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    return namespace["leaktrace_signature_ok"]
+
+
+def test_the_documented_receiver_check_accepts_a_real_delivery_and_nothing_else(
+    registry_engine: sa.Engine, world: World, receiver: Receiver, client: httpx.Client
+) -> None:
+    check = _documented_check()
+    hook = add_webhook(registry_engine, world.bank, receiver.url, ["report.filed"])
+    file_report(registry_engine, world.bank)
+    outbox.dispatch(registry_engine, T0)
+    outbox.deliver_due(registry_engine, client, T0, allow_private=True)
+    [got] = receiver.received
+    signature = got.headers["Leaktrace-Signature"]
+    assert check(hook.secret, signature, got.body)
+    assert not check(webhooks.new_secret(), signature, got.body)
+    assert not check(hook.secret, signature, got.body.replace(b"open", b"shut"))
+    old = webhooks.sign(hook.secret, int(time.time()) - 301, got.body)
+    assert not check(hook.secret, old, got.body)
+
+
+@given(header=st.text())
+def test_the_documented_receiver_check_refuses_any_header_text_without_an_error(
+    header: str,
+) -> None:
+    assert _documented_check()("secret", header, b"{}") is False
+
+
+def test_the_documentation_lists_the_events_and_payload_fields_of_the_code() -> None:
+    section = _section("2.1")
+    named = set(re.findall(r"`([a-z_.]+)`", section))
+    assert set(outbox.EVENTS) <= named
+    assert set(outbox.PAYLOAD_FIELDS) <= named
+    assert named == set(outbox.EVENTS) | set(outbox.PAYLOAD_FIELDS)

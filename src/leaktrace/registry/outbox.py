@@ -81,9 +81,6 @@ TIMEOUT = 10.0
 LEASE = dt.timedelta(seconds=6 * TIMEOUT)
 #: Events handed to webhooks per transaction by :func:`dispatch`.
 BATCH = 200
-#: Error kind logged when the address was refused at sending time (it now resolves to a private
-#: address).
-REFUSED_ADDRESS = "AddressRefused"
 
 
 def _payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -224,8 +221,8 @@ def _send(client: httpx.Client, due: _Due, allow_private: bool) -> tuple[int | N
     body is never read)."""
     try:
         url = webhooks.check_url(due.url, allow_private)
-    except ValueError:
-        return None, REFUSED_ADDRESS
+    except webhooks.AddressRefused as e:  # resolves now to a private address, or not at all
+        return None, type(e).__name__
     headers = {
         "Content-Type": "application/json",
         "Leaktrace-Event": due.event,
@@ -233,7 +230,10 @@ def _send(client: httpx.Client, due: _Due, allow_private: bool) -> tuple[int | N
         webhooks.SIGNATURE_HEADER: webhooks.sign(due.secret, int(time.time()), due.body),
     }
     try:
-        with client.stream("POST", url, content=due.body, headers=headers, timeout=TIMEOUT) as r:
+        # a redirect is an answer, not a new address: following it would skip check_url
+        with client.stream(
+            "POST", url, content=due.body, headers=headers, timeout=TIMEOUT, follow_redirects=False
+        ) as r:
             return r.status_code, None
     except (httpx.HTTPError, httpx.InvalidURL) as e:
         return None, type(e).__name__

@@ -30,6 +30,14 @@ SCHEME = "v1"
 TOLERANCE = 300
 
 
+class AddressRefused(ValueError):
+    """A webhook address that may not be used; the message says why in words."""
+
+
+class HostNotFound(AddressRefused):
+    """A webhook address whose host does not resolve (now: it may later)."""
+
+
 def new_secret() -> str:
     """A webhook's signing secret: 32 random bytes, URL-safe base64."""
     return secrets.token_urlsafe(32)
@@ -83,7 +91,7 @@ def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.I
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise ValueError(_("webhook address: its host cannot be resolved")) from None
+        raise HostNotFound(_("webhook address: its host cannot be resolved")) from None
     found = []
     for *_rest, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
@@ -94,7 +102,7 @@ def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.I
 
 
 def check_url(url: str, allow_private: bool) -> str:
-    """``url`` if a webhook may be sent to it; ValueError saying why not otherwise.
+    """``url`` if a webhook may be sent to it; :class:`AddressRefused` saying why not otherwise.
 
     Every address the host resolves to must be public, unless ``allow_private``: one private
     answer among public ones is enough to refuse, as the connection may pick it.
@@ -103,19 +111,19 @@ def check_url(url: str, allow_private: bool) -> str:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise ValueError(_("webhook address: not a valid URL")) from None
+        raise AddressRefused(_("webhook address: not a valid URL")) from None
     if parts.scheme not in ("http", "https"):
-        raise ValueError(_("webhook address: must start with http:// or https://"))
+        raise AddressRefused(_("webhook address: must start with http:// or https://"))
     if parts.username is not None or parts.password is not None:
-        raise ValueError(_("webhook address: must not hold a user name or password"))
+        raise AddressRefused(_("webhook address: must not hold a user name or password"))
     if not parts.hostname:
-        raise ValueError(_("webhook address: has no host"))
+        raise AddressRefused(_("webhook address: has no host"))
     if allow_private:
         return parts.geturl()
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = _addresses(parts.hostname, port)
     if any(not a.is_global or a.is_multicast for a in addresses):
-        raise ValueError(
+        raise AddressRefused(
             _(
                 "webhook address: its host is a loopback, private or link-local address; set "
                 "{setting}=1 to allow it"

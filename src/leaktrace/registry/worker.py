@@ -45,7 +45,9 @@ class Worker:
         self._own_client = client is None
         self.client = client or httpx.Client(timeout=outbox.TIMEOUT, follow_redirects=False)
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="leaktrace-registry-worker")
+        self._thread = threading.Thread(
+            target=self._loop, name="leaktrace-registry-worker", daemon=True
+        )
 
     def run_once(self, now: dt.datetime) -> Round:
         """One round at ``now``: deadlines, then dispatch, then deliveries."""
