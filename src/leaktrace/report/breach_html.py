@@ -280,7 +280,7 @@ def _versions(view: Mapping[str, Any]) -> str:
     return (
         '<section id="versions">'
         + el("h2", _("Version history"))
-        + _table(heads, rows, "version-table", _cols(8, 18, 22, 18, 34))
+        + _table(heads, rows, "version-table", _cols(10, 16, 22, 18, 34))
         + "</section>"
     )
 
@@ -329,7 +329,7 @@ def _attachments(view: Mapping[str, Any]) -> str:
         for a in items
     ]
     heads = (_("File"), _("Type and size"), "SHA-256", _("Verdict"))
-    return out + _table(heads, rows, "attachment-table", _cols(28, 18, 34, 20)) + "</section>"
+    return out + _table(heads, rows, "attachment-table", _cols(25, 23, 32, 20)) + "</section>"
 
 
 def _render(view: Mapping[str, Any]) -> str:
