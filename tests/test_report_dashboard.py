@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leaktrace.i18n import using
 from leaktrace.report.breach_words import hours_text
@@ -129,6 +131,22 @@ def test_response_times_take_other_deadlines() -> None:
     assert "12 h" in _texts(root)
     assert len(root.findall(f"{SVG}line[@stroke-dasharray]")) == 1
     assert "within 12 h: 67%" in "".join(_texts(root))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), min_size=1, max_size=40),
+    st.lists(st.sampled_from([0.5, 1, 2, 4, 12, 24, 72, 500, 5000]), min_size=1, unique=True),
+)
+def test_every_report_lands_in_one_bin_and_every_deadline_is_drawn(
+    hours: list[float], marks: list[float]
+) -> None:
+    root = _svg(response_times(hours, marks=tuple(marks), lang="en"))
+    tips = ["".join(r.find(f"{SVG}title").itertext()) for r in root.findall(f"{SVG}rect")]
+    assert sum(int(t.rsplit(":", 1)[1].replace(",", "")) for t in tips) == len(hours)
+    assert len(root.findall(f"{SVG}line[@stroke-dasharray]")) == len(marks)
+    texts = _texts(root)
+    assert all(f"{m:g} h" in texts for m in marks)
 
 
 @pytest.mark.parametrize("lang", LANGS)
