@@ -492,6 +492,8 @@ from tests.test_report_browser import (  # noqa: E402, F401 (browser: a fixture)
     OVERFLOW_JS,
     _embedded,
     _fonts,
+    _open,
+    _screenshot,
     browser,
 )
 
@@ -509,12 +511,13 @@ def test_report_fits_in_the_browser_and_on_a4(
     media: str,
 ) -> None:
     view = report() if case == "realistic" else _hostile_view()
-    page = browser.new_page(viewport={"width": width, "height": 900})
+    page = _open(browser, render_breach(view, lang), width)
     try:
         page.emulate_media(media=media)
-        page.set_content(render_breach(view, lang), wait_until="load")
         assert page.evaluate(OVERFLOW_JS) == []
         assert page.locator("script, img, iframe").count() == 0
+        if case == "realistic" and media == "screen":
+            _screenshot(page, f"breach-{lang}.png")
         if case == "hostile":
             body = page.inner_text("body")
             assert "<script>alert(1)</script>" in body and "{{7*7}}" in body

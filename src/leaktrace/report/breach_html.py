@@ -89,7 +89,14 @@ def _joined(texts: Sequence[str]) -> str:
     return ("、" if language() == "zh" else ", ").join(texts)
 
 
+def _filled(template: str, **parts: str) -> str:
+    """A translated ``template`` as HTML with its ``{name}`` places filled by HTML ``parts``
+    (the template escaped, the parts as they are: already escaped or built here)."""
+    return esc(template).format(**parts)
+
+
 def _time(iso: str | None) -> str:
+    """An ISO 8601 time shown in Asia/Shanghai; "not stated" when None."""
     return _text(None) if iso is None else esc(local_time(iso))
 
 
@@ -123,10 +130,12 @@ def _institution(inst: Mapping[str, Any]) -> str:
 def _grade(grade: Mapping[str, Any]) -> str:
     out = el("span", word(GRADES, grade["code"]), 'class="grade"')
     if grade.get("override"):
-        why = _("overridden; computed from the counts: {grade}. Reason:").format(
-            grade=word(GRADES, grade["computed"])
+        why = _filled(
+            _("overridden (computed from the counts: {grade}); reason: {reason}"),
+            grade=esc(word(GRADES, grade["computed"])),
+            reason=_text(grade.get("override_reason")),
         )
-        out += f' <span class="override">{esc(why)} {_text(grade.get("override_reason"))}</span>'
+        out += f' <span class="override">{why}</span>'
     return out
 
 
@@ -147,9 +156,11 @@ def _header(view: Mapping[str, Any]) -> str:
         (_("Closed"), _time(view.get("closed_at"))),
         (
             _("This version"),
-            esc(_("{when}, by").format(when=local_time(version["created_at"])))
-            + " "
-            + _text(version.get("author")),
+            _filled(
+                _("{when}, by {author}"),
+                when=_time(version["created_at"]),
+                author=_text(version.get("author")),
+            ),
         ),
     ]
     reasons = view["grade"].get("reasons") or []
@@ -180,6 +191,7 @@ def _table(heads: Sequence[str], rows: Sequence[Sequence[str]], ident: str, cols
 
 
 def _cols(*widths: int) -> str:
+    """Column widths in per cent of the table's."""
     return "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
 
 
@@ -280,7 +292,7 @@ def _versions(view: Mapping[str, Any]) -> str:
     return (
         '<section id="versions">'
         + el("h2", _("Version history"))
-        + _table(heads, rows, "version-table", _cols(8, 18, 22, 18, 34))
+        + _table(heads, rows, "version-table", _cols(10, 16, 22, 18, 34))
         + "</section>"
     )
 
@@ -291,8 +303,10 @@ def _questions(view: Mapping[str, Any]) -> str:
     if not questions:
         out.append(el("p", _("No questions asked."), 'class="muted"'))
     for q in questions:
-        asked = _("Asked {when} by").format(when=local_time(q["asked_at"]))
-        out.append(f'<div class="qa"><p class="muted">{esc(asked)} {_text(q.get("asked_by"))}</p>')
+        asked = _filled(
+            _("Asked {when} by {who}"), when=_time(q["asked_at"]), who=_text(q.get("asked_by"))
+        )
+        out.append(f'<div class="qa"><p class="muted">{asked}</p>')
         out.append(f"<p>{_text(q.get('text'))}</p>")
         if q.get("answer") is None:
             out.append(el("p", _("Not answered yet."), 'class="warn"'))
@@ -329,7 +343,7 @@ def _attachments(view: Mapping[str, Any]) -> str:
         for a in items
     ]
     heads = (_("File"), _("Type and size"), "SHA-256", _("Verdict"))
-    return out + _table(heads, rows, "attachment-table", _cols(28, 18, 34, 20)) + "</section>"
+    return out + _table(heads, rows, "attachment-table", _cols(25, 23, 32, 20)) + "</section>"
 
 
 def _render(view: Mapping[str, Any]) -> str:

@@ -28,9 +28,10 @@ CAC_FIELDS = {
     "support_requested": N_("Support requested"),
     "scene_preservation": N_("Preservation of the scene"),
 }
-#: The notice fields of PIPL art. 57 (the cause is the CAC field of the same name).
+#: The notice fields of PIPL art. 57, in its order (the cause is the CAC measures' field).
 PIPL_FIELDS = {
     "data_categories": N_("Categories of personal data"),
+    "cause": CAC_FIELDS["cause"],
     "possible_harm": N_("Possible harm"),
     "remedies": N_("Remedial measures"),
     "advice_to_people": N_("What people can do to reduce harm"),

@@ -20,6 +20,12 @@ BAR, LINE, MARK, GRID, AXIS = "#1f4e8c", "#c0392b", "#b71c1c", "#e4e4e4", "#4444
 TITLE_SIZE, SIZE, SMALL = 14, 12, 11
 #: Edges (hours) of the response-time bins besides the deadlines: half an hour to a month.
 RESPONSE_EDGES = (0.5, 1, 2, 4, 8, 24, 72, 168, 720)
+XMLNS = "http://www.w3.org/2000/svg"
+
+
+def _open(height: float, title: str) -> str:
+    """The plot's ``<svg>``, with its namespace: a plot is also served as a file of its own."""
+    return svg_open(W, height, title).replace("<svg ", f'<svg xmlns="{XMLNS}" ', 1)
 
 
 def _nothing() -> str:
@@ -37,7 +43,7 @@ def _head(title: str) -> str:
 def _empty(title: str) -> str:
     """A small plot saying there is nothing to draw yet."""
     return (
-        svg_open(W, 56, title)
+        _open(56, title)
         + _head(title)
         + f'<text x="8" y="44" font-size="{SIZE}" fill="#666">{esc(_nothing())}</text></svg>'
     )
@@ -115,7 +121,7 @@ def _over_time(months: Sequence[Mapping[str, object]]) -> str:
     def y_people(n: int) -> float:
         return base - plot_h * math.log10(max(n, 1)) / decades
 
-    out = [svg_open(W, h, title), _head(title)]
+    out = [_open(h, title), _head(title)]
     out.append(
         _legend(
             [
@@ -188,7 +194,7 @@ def _bars(items: Sequence[tuple[str, int]], title: str) -> str:
     top, row_h = 34, 34
     span = W - lw - vw - 16
     most = max(max(n for _name, n in items), 1)
-    out = [svg_open(W, top + row_h * len(items) + 4, title), _head(title)]
+    out = [_open(top + row_h * len(items) + 4, title), _head(title)]
     for i, ((name, n), shown) in enumerate(zip(items, values, strict=True)):
         y = top + row_h * i
         w = span * n / most
@@ -233,7 +239,7 @@ def _response(hours: list[float], marks: Sequence[float]) -> str:
     def y_count(n: float) -> float:
         return base - plot_h * n / ticks[-1]
 
-    out = [svg_open(W, base + 62, title), _head(title)]
+    out = [_open(base + 62, title), _head(title)]
     out.append(_legend([(BAR, "■", _("reports")), (MARK, "┆", _("deadline"))], W - 8, 36))
     for t in ticks:
         y = y_count(t)
