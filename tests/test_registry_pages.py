@@ -415,6 +415,7 @@ def test_a_refused_form_is_shown_again_with_the_input_kept(site: Site) -> None:
     assert 'value="很多"' in page
     assert '<option value="America/New_York" selected>' in page
     assert 'value="mobile" checked' in page
+    assert page.count('name="cause"') == 1  # a field both the CAC and PIPL ask for, asked once
 
     form.update(people_affected="5", discovered_at="2026-11-03T09:15", title="标题")
     r = client.post("/reports/new", data={**form, "csrf_token": csrf(client)})
