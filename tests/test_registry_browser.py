@@ -178,6 +178,9 @@ def _file(page: Any, lang: str, title: str) -> str:
     page.select_option('select[name="cause_category"]', "partner")
     page.fill('textarea[name="harm"]', "约一百二十万名客户的姓名、手机号和身份证号在境外论坛出售。")
     page.fill('textarea[name="measures_taken"]', "已停用外包方账号，重置相关接口密钥。")
+    page.fill('textarea[name="cause"]', "外包方测试环境调用生产接口，接口缺少调用方鉴权。")
+    page.fill('textarea[name="possible_harm"]', "可能被用于电信诈骗和冒名开户。")
+    page.fill('textarea[name="remedies"]', "对受影响客户加强交易监控，免费更换银行卡。")
     for category in ("name", "mobile", "resident_id"):
         page.check(f'input[name="data_categories"][value="{category}"]')
     page.fill('textarea[name="advice_to_people"]', "警惕冒充银行的来电和短信，不要透露验证码。")
