@@ -137,7 +137,12 @@ def browser() -> Iterator[Any]:
 
 def _signed_in(browser: Any, base: str, user: str, lang: str) -> Any:
     """A page of a new browser context, signed in as ``user``, speaking ``lang``."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=base, accept_downloads=True)
+    context = browser.new_context(
+        viewport=VIEWPORT,
+        base_url=base,
+        accept_downloads=True,
+        locale="zh-CN" if lang == "zh" else "en-GB",
+    )
     page = context.new_page()
     page.goto("/login")
     page.click(f'a[href^="/language/{lang}"]')

@@ -357,6 +357,7 @@ def test_another_organisations_report_is_a_404_page(site: Site) -> None:
         assert r.status_code == 404, r.request.url
         assert r.headers["content-type"].startswith("text/html")
         assert f"No report {report_id}." in r.text
+        assert "银行乙 · reporter · b_reporter" in r.text  # the error page keeps the header
         assert "客户信息泄露" not in r.text
     assert "客户信息泄露" not in other.get("/reports").text
     assert "0 reports" in other.get("/reports").text

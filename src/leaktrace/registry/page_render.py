@@ -16,7 +16,9 @@ from leaktrace import i18n
 from leaktrace.i18n import N_, _
 from leaktrace.registry import grade, page_forms
 from leaktrace.registry.auth import SESSION_COOKIE
-from leaktrace.registry.service import Asker, language
+from leaktrace.registry.errors import RegistryError
+from leaktrace.registry.models import Organisation
+from leaktrace.registry.service import Asker, identify, language, registry
 from leaktrace.report import breach_words
 from leaktrace.report.breach_html import state_html
 from leaktrace.report.breach_words import local_time, word
@@ -140,12 +142,41 @@ _ERROR_TITLES = {
 }
 
 
+def who(request: Request, asker: Asker) -> dict[str, str]:
+    """What the header says of the asker: organisation, its kind, and the user."""
+    with registry(request).transaction() as session:
+        org = session.get_one(Organisation, asker.principal.org_id)
+        return {"org": org.name, "kind": org.kind, "name": asker.principal.name}
+
+
+def _signed_in(request: Request) -> Asker | None:
+    """The asker of a page that failed, for its header; None when not signed in."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    try:
+        return identify(request, check_csrf=False)
+    except RegistryError:
+        return None
+
+
 def page_error(request: Request, status: int, detail: str) -> Response:
-    """An error of a page as a page; a request that needs a sign-in goes to the sign-in page."""
+    """An error of a page as a page, with the header of the signed-in asker (a server error
+    trusts nothing, the database included, and shows none); a request that needs a sign-in
+    goes to the sign-in page."""
     if status == 401:
         response = RedirectResponse("/login?next=" + quote(here(request), safe=""), 303)
         if request.cookies.get(SESSION_COOKIE):
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
-    title = _ERROR_TITLES.get(status, N_("Error"))
-    return render(request, "error.html", status=status, title=_(title), detail=detail, code=status)
+    asker = _signed_in(request) if status < 500 else None
+    title = _(_ERROR_TITLES.get(status, N_("Error")))
+    return render(
+        request,
+        "error.html",
+        asker,
+        who(request, asker) if asker else None,
+        status=status,
+        title=title,
+        detail=detail,
+        code=status,
+    )

@@ -35,7 +35,6 @@ from leaktrace.registry import (
     views,
 )
 from leaktrace.registry.errors import Invalid, Refused
-from leaktrace.registry.models import Organisation
 from leaktrace.registry.page_forms import (
     FormErrors,
     prefilled,
@@ -44,7 +43,7 @@ from leaktrace.registry.page_forms import (
     validated,
     values,
 )
-from leaktrace.registry.page_render import render
+from leaktrace.registry.page_render import render, who
 from leaktrace.registry.schemas import EventName, KeyIn, TextIn, UserIn, WebhookIn
 from leaktrace.registry.service import LANG_COOKIE, Asker, identify, registry
 from leaktrace.report.breach_words import CAUSES, instant, word
@@ -83,13 +82,6 @@ def _checked(asker: Asker, form: FormData) -> None:
     if asker.web_session is None:  # an API key: its requests are the API's, not a page's
         raise Refused(_("The form has expired or did not come from this site; reload and retry."))
     auth.check_csrf(asker.web_session, _text(form, auth.CSRF_FIELD) or None)
-
-
-def _who(request: Request, asker: Asker) -> dict[str, str]:
-    """The header's organisation, its kind, and the user."""
-    with registry(request).transaction() as session:
-        org = session.get_one(Organisation, asker.principal.org_id)
-        return {"org": org.name, "kind": org.kind, "name": asker.principal.name}
 
 
 def _see_other(path: str) -> RedirectResponse:
@@ -226,7 +218,7 @@ def list_reports(request: Request, asker: AskerDep) -> Response:
         request,
         "reports.html",
         asker,
-        _who(request, asker),
+        who(request, asker),
         rows=rows,
         total=total,
         filters=dict(given),
@@ -240,9 +232,7 @@ def list_reports(request: Request, asker: AskerDep) -> Response:
 def _report_form(
     request: Request, asker: AskerDep, *, status: int = 200, **context: Any
 ) -> Response:
-    return render(
-        request, "report_form.html", asker, _who(request, asker), status=status, **context
-    )
+    return render(request, "report_form.html", asker, who(request, asker), status=status, **context)
 
 
 @router.get("/reports/new")
@@ -281,7 +271,7 @@ def _report_page(request: Request, asker: Asker, report_id: int, number: int | N
         request,
         "report.html",
         asker,
-        _who(request, asker),
+        who(request, asker),
         view=view,
         filed=request.query_params.get("filed") == "1",
         latest=view["version"]["number"] == view["latest_version"],
@@ -423,7 +413,7 @@ def show_dashboard(request: Request, asker: AskerDep) -> Response:
         ),
     }
     return render(
-        request, "dashboard.html", asker, _who(request, asker), figures=figures, plots=plots
+        request, "dashboard.html", asker, who(request, asker), figures=figures, plots=plots
     )
 
 
@@ -435,19 +425,19 @@ def _settings(request: Request, asker: Asker, *, status: int = 200, **shown: Any
         users = [views.user(u) for u in admin.users(session, asker.principal)]
         keys = [views.key(k) for k in admin.keys(session, asker.principal)]
         hooks = [views.webhook(w) for w in admin.webhooks_of(session, asker.principal)]
-    who = _who(request, asker)
+    header = who(request, asker)
     context: dict[str, Any] = {"new_key": None, "new_secret": None, "errors": {}, "values": {}}
     context.update(shown)
     return render(
         request,
         "settings.html",
         asker,
-        who,
+        header,
         status=status,
         users=users,
         keys=keys,
         hooks=hooks,
-        roles=admin.ROLES_OF[who["kind"]],
+        roles=admin.ROLES_OF[header["kind"]],
         events=get_args(EventName),
         **context,
     )
@@ -553,4 +543,4 @@ def deliveries(request: Request, asker: AskerDep, webhook_id: int) -> Response:
         log = [
             views.delivery(d, t) for d, t in admin.deliveries(session, asker.principal, webhook_id)
         ]
-    return render(request, "deliveries.html", asker, _who(request, asker), hook=hook, log=log)
+    return render(request, "deliveries.html", asker, who(request, asker), hook=hook, log=log)
