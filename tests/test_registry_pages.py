@@ -497,6 +497,7 @@ def test_the_whole_story_through_the_pages(site: Site) -> None:
     assert closing.status_code == 303
     closed = reporter.get(f"/reports/{report_id}").text
     assert "closed" in closed and f"/reports/{report_id}/supplement" not in closed
+    assert reporter.get(f"/reports/{report_id}/supplement").status_code == 409
     again = reviewer.post(f"/reports/{report_id}/close", data={"csrf_token": token_r})
     assert again.status_code == 409 and "The report is closed." in again.text
     assert "1 reports" in reviewer.get("/reports?status=closed").text

@@ -34,7 +34,7 @@ from leaktrace.registry import (
     rules,
     views,
 )
-from leaktrace.registry.errors import Invalid, Refused
+from leaktrace.registry.errors import Conflict, Invalid, Refused
 from leaktrace.registry.page_forms import (
     FormErrors,
     prefilled,
@@ -229,9 +229,7 @@ def list_reports(request: Request, asker: AskerDep) -> Response:
     )
 
 
-def _report_form(
-    request: Request, asker: AskerDep, *, status: int = 200, **context: Any
-) -> Response:
+def _report_form(request: Request, asker: Asker, *, status: int = 200, **context: Any) -> Response:
     return render(request, "report_form.html", asker, who(request, asker), status=status, **context)
 
 
@@ -301,6 +299,8 @@ def supplement_form(request: Request, asker: AskerDep, report_id: int) -> Respon
     """The supplement form, filled in with the latest version."""
     view = _latest(request, asker, report_id)
     reports.require(asker.principal, "report.supplement")
+    if view["status"] == "closed":
+        raise Conflict(_("The report is closed."))
     filled = prefilled(view["version"], view["grade"])
     return _report_form(request, asker, report=view, values=filled, errors={})
 
