@@ -11,16 +11,20 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.datastructures import FormData
 
 from leaktrace import i18n
-from leaktrace.registry import admin, db, outbox
+from leaktrace.registry import admin, db, outbox, page_forms
 from leaktrace.registry.app import create_app
-from leaktrace.registry.pages import LOGIN_COOKIE
+from leaktrace.registry.pages import LOGIN_COOKIE, site_path
 
 PASSWORD = "correct horse battery staple"
 #: The registry's clock in these tests: a month after the reports' incidents.
@@ -561,3 +565,38 @@ def test_settings_show_a_webhooks_secret_once_and_its_delivery_log(site: Site) -
         == 303
     )
     assert "disabled" in boss.get("/settings").text
+
+
+@given(st.text(max_size=60))
+def test_a_page_sends_a_browser_back_only_within_the_site(path: str) -> None:
+    kept = site_path(path)
+    joined = urlsplit(urljoin("https://registry.example/reports", kept))
+    assert joined.scheme == "https" and joined.netloc == "registry.example"
+    assert kept in (path, "/reports")
+
+
+FORM_NAMES = (
+    "title",
+    "discovered_at",
+    "zone",
+    "occurred_at",
+    "incident_type",
+    "cause_category",
+    "data_categories",
+    "grade_override",
+    "override_reason",
+    *TEXT_FIELDS,
+    *page_forms.COUNT_FIELDS,
+)
+
+
+@given(st.dictionaries(st.sampled_from(FORM_NAMES), st.text(max_size=40), max_size=12))
+def test_any_filing_form_is_read_or_refused_field_by_field(given_form: dict[str, str]) -> None:
+    form = FormData(list(given_form.items()))
+    try:
+        data = page_forms.report_in(form)
+    except page_forms.FormErrors as err:
+        assert err.errors and set(err.errors) <= {*FORM_NAMES, "form"}
+    else:
+        assert data.title == given_form["title"].strip()
+        assert data.discovered_at.tzinfo is not None

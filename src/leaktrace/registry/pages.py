@@ -88,7 +88,7 @@ def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _local(path: str | None) -> str:
+def site_path(path: str | None) -> str:
     """``path`` if it is a path of this site, else the reports. Browsers drop tabs and line
     breaks from an address and read ``\\`` as ``/``, so either could make ``//`` (another site)."""
     if (
@@ -108,7 +108,7 @@ def _local(path: str | None) -> str:
 @router.get("/language/{lang}")
 def switch_language(lang: str, next: str = "/reports") -> Response:
     """Remember the language chosen (``zh`` or ``en``) and go back."""
-    response = _see_other(_local(next))
+    response = _see_other(site_path(next))
     if lang in i18n.LANGS:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
     return response
@@ -127,7 +127,7 @@ def _login_page(request: Request, error: str = "", status: int = 200, **values: 
         status=status,
         login_token=token,
         error=error,
-        next=_local(request.query_params.get("next")),
+        next=site_path(request.query_params.get("next")),
         values=values,
     )
     response.set_cookie(
@@ -164,7 +164,7 @@ def login(request: Request, form: FormDep) -> Response:
             request, _("The user name or the password is wrong."), 401, username=username[:100]
         )
     _row, token = started
-    response = _see_other(_local(_text(form, "next")))
+    response = _see_other(site_path(_text(form, "next")))
     response.set_cookie(
         auth.SESSION_COOKIE,
         token,
