@@ -169,7 +169,7 @@ def page_error(request: Request, status: int, detail: str) -> Response:
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
     asker = _signed_in(request) if status < 500 else None
-    title = _(_ERROR_TITLES.get(status, N_("Error")))
+    title = _(_ERROR_TITLES[status]) if status in _ERROR_TITLES else _("Error")
     return render(
         request,
         "error.html",
