@@ -22,9 +22,12 @@ from hypothesis import strategies as st
 from starlette.datastructures import FormData
 
 from leaktrace import i18n
-from leaktrace.registry import admin, db, outbox, page_forms
+from leaktrace.registry import admin, db, outbox, page_forms, reports
 from leaktrace.registry.app import create_app
-from leaktrace.registry.pages import LOGIN_COOKIE, site_path
+from leaktrace.registry.models import Organisation
+from leaktrace.registry.pages import LOGIN_COOKIE, PAGE_SIZE, site_path
+from leaktrace.registry.policy import Principal
+from leaktrace.registry.schemas import ReportIn
 
 PASSWORD = "correct horse battery staple"
 #: The registry's clock in these tests: a month after the reports' incidents.
@@ -600,3 +603,22 @@ def test_any_filing_form_is_read_or_refused_field_by_field(given_form: dict[str,
     else:
         assert data.title == given_form["title"].strip()
         assert data.discovered_at.tzinfo is not None
+
+
+def test_the_list_pages_through_every_report_under_its_filter(site: Site) -> None:
+    with db.transaction(site.engine) as session:
+        org = session.scalar(sa.select(Organisation).where(Organisation.name == "银行甲"))
+        who = Principal(org_id=org.id, org_kind="institution", role="reporter", via="cli")
+        for i in range(PAGE_SIZE + 3):
+            data = ReportIn(title=f"第{i}号事件", discovered_at=NOW - dt.timedelta(days=1, hours=i))
+            reports.file(session, who, data, NOW)
+    client = site.client("a_reporter")
+    first = client.get("/reports", params={"status": "open", "sort": "-discovered_at"}).text
+    assert first.count('<tr>\n    <td><a href="/reports/') == PAGE_SIZE
+    assert f"{PAGE_SIZE + 3} reports" in first and "第0号事件" in first
+    following = re.search(rf'href="(/reports\?[^"]*offset={PAGE_SIZE})"', first).group(1)  # type: ignore[union-attr]
+    second = client.get(html.unescape(following)).text
+    assert second.count('<tr>\n    <td><a href="/reports/') == 3
+    assert f"第{PAGE_SIZE + 2}号事件" in second and "第0号事件" not in second
+    assert f"{PAGE_SIZE + 1}–{PAGE_SIZE + 3} of {PAGE_SIZE + 3}" in second
+    assert "Next page" not in second and "Previous page" in second
