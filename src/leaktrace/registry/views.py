@@ -83,13 +83,14 @@ def summary(report: Report, org_name: str, clocks: list[Deadline], now: dt.datet
 def summaries(session: Session, items: list[Report], now: dt.datetime) -> list[dict[str, Any]]:
     """List rows for ``items`` (already filtered by the policy), in two queries."""
     ids = [r.id for r in items]
-    orgs = dict(
-        session.execute(
+    orgs = {
+        row.id: row.name
+        for row in session.execute(
             sa.select(Organisation.id, Organisation.name).where(
                 Organisation.id.in_({r.org_id for r in items})
             )
-        ).tuples()
-    )
+        )
+    }
     by_report: dict[int, list[Deadline]] = {i: [] for i in ids}
     for d in session.scalars(sa.select(Deadline).where(Deadline.report_id.in_(ids))):
         by_report[d.report_id].append(d)
