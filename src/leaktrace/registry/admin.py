@@ -4,8 +4,6 @@ organisation's own admin through the API, always within that organisation.
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -31,8 +29,6 @@ ROLES_OF = {
     "institution": ("viewer", "reporter", "admin"),
     "regulator": ("viewer", "reviewer", "admin"),
 }
-#: Set to 1 to let webhooks point at loopback or private addresses (tests, on-premise use).
-ALLOW_PRIVATE_ENV = "LEAKTRACE_WEBHOOK_ALLOW_PRIVATE"
 
 
 def _admin_of(principal: Principal | None, org_id: int) -> None:
@@ -193,7 +189,7 @@ def create_webhook(
     """A webhook of the principal's organisation: the row, and its signing secret (shown once)."""
     _admin_of(principal, principal.org_id)
     try:
-        url = webhooks.check_url(url, allow_private=os.environ.get(ALLOW_PRIVATE_ENV) == "1")
+        url = webhooks.check_url(url, webhooks.allow_private_from_env())
     except ValueError as e:
         raise Invalid(str(e), field="url") from None
     secret = webhooks.new_secret()

@@ -186,9 +186,7 @@ def list_versions(request: Request, asker: AskerDep, report_id: Id) -> dict[str,
 
 
 @router.get("/reports/{report_id}/versions/{number}", tags=["reports"])
-def get_version(
-    request: Request, asker: AskerDep, report_id: Id, number: Id
-) -> dict[str, Any]:
+def get_version(request: Request, asker: AskerDep, report_id: Id, number: Id) -> dict[str, Any]:
     """One report as it was at version ``number``."""
     reg = registry(request)
     with reg.transaction() as session:
@@ -289,9 +287,7 @@ def attach(
 
 
 @router.get("/reports/{report_id}/attachments/{attachment_id}", tags=["reports"])
-def get_attachment(
-    request: Request, asker: AskerDep, report_id: Id, attachment_id: Id
-) -> Response:
+def get_attachment(request: Request, asker: AskerDep, report_id: Id, attachment_id: Id) -> Response:
     """An attachment's bytes, as a download that a browser never runs."""
     reg = registry(request)
     with reg.transaction() as session:
