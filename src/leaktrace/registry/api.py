@@ -8,12 +8,22 @@ import csv
 import io
 import json
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import msgspec
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from leaktrace.registry import admin, attachments, dashboard, listing, reports, rules, views
+from leaktrace.registry import (
+    admin,
+    attachments,
+    audit,
+    dashboard,
+    listing,
+    reports,
+    rules,
+    views,
+)
 from leaktrace.registry.schemas import (
     KeyIn,
     ReportIn,
@@ -22,7 +32,8 @@ from leaktrace.registry.schemas import (
     UserIn,
     WebhookIn,
 )
-from leaktrace.registry.service import Asker, identify, registry
+from leaktrace.registry.service import Asker, identify, language, registry
+from leaktrace.report.breach_html import breach_pdf, render_breach
 
 router = APIRouter(prefix="/api/v1")
 AskerDep = Annotated[Asker, Depends(identify)]
@@ -134,6 +145,9 @@ def export_reports(
             offset += len(items)
             if not items or offset >= total:
                 break
+        audit.record(
+            session, asker.principal, "report.export_list", "report", None, {"rows": len(rows)}
+        )
     table = [{c: r[c] for c in EXPORT_COLUMNS} for r in rows]
     if format == "json":
         body = json.dumps(table, ensure_ascii=False).encode()
@@ -162,7 +176,9 @@ def get_report(request: Request, asker: AskerDep, report_id: Id) -> dict[str, An
     """One report at its latest version, with its clocks, history, questions and attachments."""
     reg = registry(request)
     with reg.transaction() as session:
-        return views.full(session, asker.principal, report_id, reg.now())
+        body = views.full(session, asker.principal, report_id, reg.now())
+        audit.record(session, asker.principal, "report.read", "report", report_id, {})
+        return body
 
 
 @router.get("/reports/{report_id}/versions", tags=["reports"])
@@ -190,7 +206,11 @@ def get_version(request: Request, asker: AskerDep, report_id: Id, number: Id) ->
     """One report as it was at version ``number``."""
     reg = registry(request)
     with reg.transaction() as session:
-        return views.full(session, asker.principal, report_id, reg.now(), number)
+        body = views.full(session, asker.principal, report_id, reg.now(), number)
+        audit.record(
+            session, asker.principal, "report.read", "report", report_id, {"version": number}
+        )
+        return body
 
 
 @router.post("/reports/{report_id}/versions", tags=["reports"], status_code=201)
@@ -245,8 +265,6 @@ def export_report(
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
     """The report as printable HTML or PDF, in the asker's language."""
-    from leaktrace.registry.service import language
-    from leaktrace.report.breach_html import breach_pdf, render_breach
 
     reg = registry(request)
     with reg.transaction() as session:
@@ -304,8 +322,6 @@ def get_attachment(request: Request, asker: AskerDep, report_id: Id, attachment_
 
 
 def _quote(name: str) -> str:
-    from urllib.parse import quote
-
     return quote(name, safe="")
 
 
