@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from leaktrace.i18n import _
 from leaktrace.registry import audit, credentials, webhooks
-from leaktrace.registry.errors import Conflict, Invalid, NotFound, Refused
+from leaktrace.registry.errors import Conflict, Invalid, NotFound, Refused, one_of
 from leaktrace.registry.models import (
     AUTHORITIES,
     ORG_KINDS,
@@ -54,18 +54,11 @@ def create_org(
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise Invalid(_("A name needs 1 to 200 characters."), field="name")
-    if kind not in ORG_KINDS:
-        raise Invalid(
-            _("Expected one of: {values}.").format(values=", ".join(ORG_KINDS)), field="kind"
-        )
-    if kind == "institution" and sector not in SECTORS:
-        raise Invalid(
-            _("Expected one of: {values}.").format(values=", ".join(SECTORS)), field="sector"
-        )
-    if kind == "regulator" and authority not in AUTHORITIES:
-        raise Invalid(
-            _("Expected one of: {values}.").format(values=", ".join(AUTHORITIES)), field="authority"
-        )
+    one_of("kind", kind, ORG_KINDS)
+    if kind == "institution":
+        one_of("sector", sector or "", SECTORS)
+    else:
+        one_of("authority", authority or "", AUTHORITIES)
     if session.scalar(sa.select(Organisation.id).where(Organisation.name == name)):
         raise Conflict(_("An organisation of that name exists."))
     org = Organisation(
@@ -90,11 +83,7 @@ def org_by_name(session: Session, name: str) -> Organisation:
 
 
 def _check_role(org: Organisation, role: str) -> None:
-    if role not in ROLES_OF[org.kind]:
-        raise Invalid(
-            _("Expected one of: {values}.").format(values=", ".join(ROLES_OF[org.kind])),
-            field="role",
-        )
+    one_of("role", role, ROLES_OF[org.kind])
 
 
 def create_user(
