@@ -76,7 +76,8 @@ def test_a_link_records_who_acted_and_the_canonical_hash(registry_engine: sa.Eng
     assert (second.object_id, second.detail) == (None, {})
     at = first.at.astimezone(dt.UTC).isoformat(timespec="microseconds")
     canonical = (
-        '{"action":"report.close","actor_org_id":2,"actor_user_id":7,"at":"' + at + '",'
+        '{"action":"report.close","actor_key_id":null,"actor_org_id":2,"actor_user_id":7,'
+        '"at":"' + at + '",'
         '"detail":{"grade":"较大"},"id":1,"object_id":"12","object_type":"report","via":"session"}'
     )
     import hashlib
@@ -183,6 +184,7 @@ def _tampered(column: str, row: dict[str, Any]) -> Any:
         "at": row["at"] + dt.timedelta(seconds=1),
         "actor_user_id": 999,
         "actor_org_id": 999,
+        "actor_key_id": 999,
         "via": "tampered",
         "action": "report.delete",
         "object_type": "tampered",

@@ -58,7 +58,7 @@ def test_grade_at_each_threshold_and_one_either_side(field: str, value: int, exp
 def test_reasons_name_the_threshold_reached_in_both_languages() -> None:
     result = grade(Counts(people_affected=12_345_678, direct_loss_yuan=5))
     assert result.code == "major"
-    assert result.reasons == ("personal information of 10,000,000 people or more leaked: Major",)
+    assert result.reasons == ("personal information of 10,000,000 people or more leaked: major",)
     with i18n.using("zh"):
         (reason,) = grade(Counts(people_affected=12_345_678)).reasons
     assert "10,000,000" in reason and "重大" in reason
@@ -114,10 +114,10 @@ def test_forgetting_a_count_never_raises_the_grade(counts: Counts) -> None:
 def test_labels_in_both_languages() -> None:
     assert [label(g, "zh") for g in GRADES] == ["一般", "较大", "重大", "特别重大"]
     assert [label(g, "en") for g in GRADES] == [
-        "General",
-        "Relatively major",
-        "Major",
-        "Particularly major",
+        "general",
+        "relatively major",
+        "major",
+        "particularly major",
     ]
     with pytest.raises(ValueError, match="particularly_major"):
         label("severe", "en")

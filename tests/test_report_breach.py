@@ -97,7 +97,10 @@ def report() -> dict[str, Any]:
             "counts": {
                 "people_affected": 1_203_456,
                 "records_affected": 1_500_000,
-                "economic_loss_yuan": 350_000,
+                "direct_loss_yuan": 350_000,
+                "people_disrupted": 0,
+                "cii_outage_hours": 1.5,
+                "cii_main_function_outage_hours": 6,
             },
         },
         "versions": [

@@ -4,11 +4,14 @@ capability that exists run on them, ending with reports a person can read and fi
 Run as ``python -m leaktrace.demo OUT_DIR``; everything it writes stays under OUT_DIR: the
 scan, verify and trace reports in Chinese and English (HTML, and one as PDF for filing), the
 per-record results of each verified leak, the marking secret (a file only its owner may read),
-the share ledger and the recipients' marked copies.
+the share ledger and the recipients' marked copies, and the breach registry with its printable
+report.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import secrets
 import sys
 from pathlib import Path
@@ -19,6 +22,12 @@ from rich.rule import Rule
 
 from leaktrace import i18n
 from leaktrace.i18n import _
+from leaktrace.registry import admin, attachments, audit, reports, views
+from leaktrace.registry import db as registry_db
+from leaktrace.registry.policy import Principal
+from leaktrace.registry.schemas import Counts, Fields, ReportIn, SupplementIn
+from leaktrace.report.breach_html import render_breach
+from leaktrace.report.breach_terminal import render_breach_terminal
 from leaktrace.report.files import write_atomic
 from leaktrace.report.pdf import write_report
 from leaktrace.report.records_file import write_records
@@ -36,6 +45,7 @@ from leaktrace.trace.secret import FILE_ENV, load
 from leaktrace.trace.share import share
 from leaktrace.trace.share_input import read_master
 from leaktrace.verify import verify
+from leaktrace.verify.result import VerifyReport
 
 CUSTOMERS = 20_000
 SEED = 2026
@@ -47,6 +57,14 @@ RECIPIENTS = (
     ("某某外呼服务有限公司", "信用卡分期外呼"),
 )
 PDF = "verify-old_snapshot_gbk-zh.pdf"  # one report printed for filing
+#: The registry's organisations: the bank (an operator of critical information infrastructure)
+#: and the regulators it reports to.
+REGISTRY_ORGS = {
+    "bank": ("某某银行股份有限公司", "institution", "bank", None, True),
+    "cac": ("某省网信办", "regulator", None, "CAC", False),
+    "pboc": ("中国人民银行某分行", "regulator", None, "PBOC", False),
+    "nfra": ("国家金融监督管理总局某监管局", "regulator", None, "NFRA", False),
+}
 
 
 def run(out_dir: Path, console: Console) -> None:
@@ -62,6 +80,7 @@ def run(out_dir: Path, console: Console) -> None:
         with i18n.using(lang):
             page = write_report(render_scan_html(result), out_dir / f"scan-{lang}.html")
         _wrote(console, page)
+    verified = {}
     for name in VERIFIED:
         stem = Path(name).stem
         console.print(
@@ -77,7 +96,9 @@ def run(out_dir: Path, console: Console) -> None:
             _wrote(console, page)
         if checked.record_table is not None:  # always there when records=True
             _wrote(console, write_records(checked.record_table, out_dir / f"records-{stem}.csv"))
+        verified[stem] = checked
     share_and_trace(out_dir, console)
+    report_breach(out_dir, console, verified["old_snapshot_gbk"])
 
 
 def share_and_trace(out_dir: Path, console: Console) -> None:
@@ -135,6 +156,84 @@ def share_and_trace(out_dir: Path, console: Console) -> None:
     )
     render_trace(insider, console)
     _reports(console, insider, out_dir, "trace-insider")
+
+
+def report_breach(out_dir: Path, console: Console, checked: VerifyReport) -> None:
+    """File the verified leak with the regulators in the registry, on their clocks: the first
+    report, the CAC's question and the bank's answer, a supplement, the printable report."""
+    console.print(Rule(_("6. Who must be told? The breach report (leaktrace serve)")))
+    db_file = out_dir / "registry.sqlite"
+    for stale in out_dir.glob("registry.sqlite*"):
+        stale.unlink()
+    engine = registry_db.make_engine(f"sqlite:///{db_file}")
+    registry_db.upgrade(engine)
+    with registry_db.transaction(engine) as session:
+        orgs = {
+            short: admin.create_org(session, name, kind, sector, authority, cii)
+            for short, (name, kind, sector, authority, cii) in REGISTRY_ORGS.items()
+        }
+    bank = Principal(orgs["bank"].id, "institution", "reporter", "cli", name="demo")
+    cac = Principal(orgs["cac"].id, "regulator", "reviewer", "cli", name="demo")
+    discovered = checked.evidence.started if checked.evidence else None
+    now = dt.datetime.now(dt.UTC)
+    with registry_db.transaction(engine) as session:
+        filed = reports.file(session, bank, _first_report(discovered, now), now)
+        attachments.attach(
+            session,
+            bank,
+            filed.id,
+            "verify-old_snapshot_gbk.json",
+            json.dumps(checked.to_dict(), ensure_ascii=False, default=str).encode(),
+        )
+        asked = reports.ask(session, cac, filed.id, "请说明样本来源渠道及已通知的客户人数。")
+        reports.answer(
+            session, bank, filed.id, asked.id, "样本取自境外论坛售卖帖；已通过短信通知受影响客户。"
+        )
+        reports.supplement(
+            session,
+            bank,
+            filed.id,
+            SupplementIn(
+                fields=Fields(cause="外包催收机构员工违规留存导出文件", cause_category="partner")
+            ),
+        )
+        view = views.full(session, bank, filed.id, dt.datetime.now(dt.UTC))
+    render_breach_terminal(view, console)
+    for lang in i18n.LANGS:
+        with i18n.using(lang):
+            _wrote(
+                console, write_report(render_breach(view, lang), out_dir / f"breach-{lang}.html")
+            )
+    with i18n.using("zh"):
+        _wrote(console, write_report(render_breach(view, "zh"), out_dir / "breach-zh.pdf"))
+    check = audit.verify(engine)
+    engine.dispose()
+    console.print(_("The audit log is whole: {n} entries checked.").format(n=check.entries))
+    console.print(
+        _("Browse it: leaktrace serve --db sqlite:///{path}").format(path=db_file.resolve()),
+        highlight=False,
+    )
+
+
+def _first_report(discovered: str | None, now: dt.datetime) -> ReportIn:
+    """The bank's first report of the offered list: the seller claims 1.2 million customers."""
+    when = dt.datetime.fromisoformat(discovered) if discovered else now
+    return ReportIn(
+        title="客户信息在境外论坛被出售（样本已核验）",
+        discovered_at=min(when, now) - dt.timedelta(minutes=40),
+        fields=Fields(
+            system="个人客户信息管理系统",
+            incident_type="data_leak",
+            harm="卖家称持有约120万名客户的姓名、身份证号、手机号、地址；样本经核验属实",
+            measures_taken="已冻结相关外包账号的导出权限，监测样本中客户账户的异常交易",
+            data_categories=["name", "resident_id", "mobile", "address", "bank_card"],
+            possible_harm="电信诈骗、冒名开户、精准营销骚扰",
+            remedies="对受影响客户加强交易验证，更换可能泄露的银行卡",
+            advice_to_people="警惕冒充本行的来电和短信，不向任何人透露验证码",
+            contact="数据安全办公室 400-000-0000",
+        ),
+        counts=Counts(people_affected=1_200_000, records_affected=1_200_000),
+    )
 
 
 def _reports(console: Console, found: TraceReport, out_dir: Path, stem: str) -> None:

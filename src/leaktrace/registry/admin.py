@@ -4,14 +4,12 @@ organisation's own admin through the API, always within that organisation.
 
 from __future__ import annotations
 
-import os
-
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from leaktrace.i18n import _
 from leaktrace.registry import audit, credentials, webhooks
-from leaktrace.registry.errors import Conflict, Invalid, NotFound, Refused
+from leaktrace.registry.errors import Conflict, Invalid, NotFound, Refused, one_of
 from leaktrace.registry.models import (
     AUTHORITIES,
     ORG_KINDS,
@@ -31,8 +29,6 @@ ROLES_OF = {
     "institution": ("viewer", "reporter", "admin"),
     "regulator": ("viewer", "reviewer", "admin"),
 }
-#: Set to 1 to let webhooks point at loopback or private addresses (tests, on-premise use).
-ALLOW_PRIVATE_ENV = "LEAKTRACE_WEBHOOK_ALLOW_PRIVATE"
 
 
 def _admin_of(principal: Principal | None, org_id: int) -> None:
@@ -58,18 +54,11 @@ def create_org(
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise Invalid(_("A name needs 1 to 200 characters."), field="name")
-    if kind not in ORG_KINDS:
-        raise Invalid(
-            _("Expected one of: {values}.").format(values=", ".join(ORG_KINDS)), field="kind"
-        )
-    if kind == "institution" and sector not in SECTORS:
-        raise Invalid(
-            _("Expected one of: {values}.").format(values=", ".join(SECTORS)), field="sector"
-        )
-    if kind == "regulator" and authority not in AUTHORITIES:
-        raise Invalid(
-            _("Expected one of: {values}.").format(values=", ".join(AUTHORITIES)), field="authority"
-        )
+    one_of("kind", kind, ORG_KINDS)
+    if kind == "institution":
+        one_of("sector", sector or "", SECTORS)
+    else:
+        one_of("authority", authority or "", AUTHORITIES)
     if session.scalar(sa.select(Organisation.id).where(Organisation.name == name)):
         raise Conflict(_("An organisation of that name exists."))
     org = Organisation(
@@ -94,11 +83,7 @@ def org_by_name(session: Session, name: str) -> Organisation:
 
 
 def _check_role(org: Organisation, role: str) -> None:
-    if role not in ROLES_OF[org.kind]:
-        raise Invalid(
-            _("Expected one of: {values}.").format(values=", ".join(ROLES_OF[org.kind])),
-            field="role",
-        )
+    one_of("role", role, ROLES_OF[org.kind])
 
 
 def create_user(
@@ -193,7 +178,7 @@ def create_webhook(
     """A webhook of the principal's organisation: the row, and its signing secret (shown once)."""
     _admin_of(principal, principal.org_id)
     try:
-        url = webhooks.check_url(url, allow_private=os.environ.get(ALLOW_PRIVATE_ENV) == "1")
+        url = webhooks.check_url(url, webhooks.allow_private_from_env())
     except ValueError as e:
         raise Invalid(str(e), field="url") from None
     secret = webhooks.new_secret()

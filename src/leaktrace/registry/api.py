@@ -8,12 +8,22 @@ import csv
 import io
 import json
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import msgspec
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from leaktrace.registry import admin, attachments, dashboard, listing, reports, rules, views
+from leaktrace.registry import (
+    admin,
+    attachments,
+    audit,
+    dashboard,
+    listing,
+    reports,
+    rules,
+    views,
+)
 from leaktrace.registry.schemas import (
     KeyIn,
     ReportIn,
@@ -22,10 +32,13 @@ from leaktrace.registry.schemas import (
     UserIn,
     WebhookIn,
 )
-from leaktrace.registry.service import Asker, identify, registry
+from leaktrace.registry.service import Asker, identify, language, registry
+from leaktrace.report.breach_html import breach_pdf, render_breach
 
 router = APIRouter(prefix="/api/v1")
 AskerDep = Annotated[Asker, Depends(identify)]
+#: An object's id in a path: a positive 32-bit integer (what both databases store).
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: Columns of a list export (CSV and JSON alike); no report text, no personal data.
 EXPORT_COLUMNS = (
     "id",
@@ -132,6 +145,9 @@ def export_reports(
             offset += len(items)
             if not items or offset >= total:
                 break
+        audit.record(
+            session, asker.principal, "report.export_list", "report", None, {"rows": len(rows)}
+        )
     table = [{c: r[c] for c in EXPORT_COLUMNS} for r in rows]
     if format == "json":
         body = json.dumps(table, ensure_ascii=False).encode()
@@ -156,15 +172,17 @@ def _cell(value: Any) -> Any:
 
 
 @router.get("/reports/{report_id}", tags=["reports"])
-def get_report(request: Request, asker: AskerDep, report_id: int) -> dict[str, Any]:
+def get_report(request: Request, asker: AskerDep, report_id: Id) -> dict[str, Any]:
     """One report at its latest version, with its clocks, history, questions and attachments."""
     reg = registry(request)
     with reg.transaction() as session:
-        return views.full(session, asker.principal, report_id, reg.now())
+        body = views.full(session, asker.principal, report_id, reg.now())
+        audit.record(session, asker.principal, "report.read", "report", report_id, {})
+        return body
 
 
 @router.get("/reports/{report_id}/versions", tags=["reports"])
-def list_versions(request: Request, asker: AskerDep, report_id: int) -> dict[str, Any]:
+def list_versions(request: Request, asker: AskerDep, report_id: Id) -> dict[str, Any]:
     """Every version of a report, oldest first."""
     reg = registry(request)
     with reg.transaction() as session:
@@ -184,18 +202,20 @@ def list_versions(request: Request, asker: AskerDep, report_id: int) -> dict[str
 
 
 @router.get("/reports/{report_id}/versions/{number}", tags=["reports"])
-def get_version(
-    request: Request, asker: AskerDep, report_id: int, number: Annotated[int, Path(ge=1)]
-) -> dict[str, Any]:
+def get_version(request: Request, asker: AskerDep, report_id: Id, number: Id) -> dict[str, Any]:
     """One report as it was at version ``number``."""
     reg = registry(request)
     with reg.transaction() as session:
-        return views.full(session, asker.principal, report_id, reg.now(), number)
+        body = views.full(session, asker.principal, report_id, reg.now(), number)
+        audit.record(
+            session, asker.principal, "report.read", "report", report_id, {"version": number}
+        )
+        return body
 
 
 @router.post("/reports/{report_id}/versions", tags=["reports"], status_code=201)
 def add_version(
-    request: Request, asker: AskerDep, report_id: int, data: SupplementIn
+    request: Request, asker: AskerDep, report_id: Id, data: SupplementIn
 ) -> JSONResponse:
     """A supplement or the summary: a new version holding the whole content."""
     reg = registry(request)
@@ -206,7 +226,7 @@ def add_version(
 
 
 @router.post("/reports/{report_id}/questions", tags=["review"], status_code=201)
-def ask(request: Request, asker: AskerDep, report_id: int, data: TextIn) -> JSONResponse:
+def ask(request: Request, asker: AskerDep, report_id: Id, data: TextIn) -> JSONResponse:
     """A regulator's question on a report filed to it."""
     reg = registry(request)
     with reg.transaction() as session:
@@ -217,7 +237,7 @@ def ask(request: Request, asker: AskerDep, report_id: int, data: TextIn) -> JSON
 
 @router.post("/reports/{report_id}/questions/{question_id}/answer", tags=["review"])
 def answer(
-    request: Request, asker: AskerDep, report_id: int, question_id: int, data: TextIn
+    request: Request, asker: AskerDep, report_id: Id, question_id: Id, data: TextIn
 ) -> dict[str, Any]:
     """The institution's answer to a question on its report."""
     reg = registry(request)
@@ -227,7 +247,7 @@ def answer(
 
 
 @router.post("/reports/{report_id}/close", tags=["review"])
-def close(request: Request, asker: AskerDep, report_id: int) -> dict[str, Any]:
+def close(request: Request, asker: AskerDep, report_id: Id) -> dict[str, Any]:
     """A regulator closes a report; it stays readable."""
     reg = registry(request)
     with reg.transaction() as session:
@@ -239,14 +259,12 @@ def close(request: Request, asker: AskerDep, report_id: int) -> dict[str, Any]:
 def export_report(
     request: Request,
     asker: AskerDep,
-    report_id: int,
+    report_id: Id,
     format: Literal["html", "pdf"] = "html",
     version: Annotated[int | None, Query(ge=1)] = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
     """The report as printable HTML or PDF, in the asker's language."""
-    from leaktrace.registry.service import language
-    from leaktrace.report.breach_html import breach_pdf, render_breach
 
     reg = registry(request)
     with reg.transaction() as session:
@@ -273,7 +291,7 @@ def export_report(
 
 @router.post("/reports/{report_id}/attachments", tags=["reports"], status_code=201)
 def attach(
-    request: Request, asker: AskerDep, report_id: int, file: Annotated[UploadFile, File()]
+    request: Request, asker: AskerDep, report_id: Id, file: Annotated[UploadFile, File()]
 ) -> JSONResponse:
     """Attach a ``leaktrace verify`` result (its JSON or HTML) as evidence."""
     content = file.file.read(attachments.MAX_BYTES + 1)
@@ -287,9 +305,7 @@ def attach(
 
 
 @router.get("/reports/{report_id}/attachments/{attachment_id}", tags=["reports"])
-def get_attachment(
-    request: Request, asker: AskerDep, report_id: int, attachment_id: int
-) -> Response:
+def get_attachment(request: Request, asker: AskerDep, report_id: Id, attachment_id: Id) -> Response:
     """An attachment's bytes, as a download that a browser never runs."""
     reg = registry(request)
     with reg.transaction() as session:
@@ -306,8 +322,6 @@ def get_attachment(
 
 
 def _quote(name: str) -> str:
-    from urllib.parse import quote
-
     return quote(name, safe="")
 
 
@@ -369,7 +383,7 @@ def create_key(request: Request, asker: AskerDep, data: KeyIn) -> JSONResponse:
 
 
 @router.post("/keys/{key_id}/revoke", tags=["admin"])
-def revoke_key(request: Request, asker: AskerDep, key_id: int) -> dict[str, Any]:
+def revoke_key(request: Request, asker: AskerDep, key_id: Id) -> dict[str, Any]:
     """Revoke a key of the asker's organisation; it stops working at once."""
     with registry(request).transaction() as session:
         return views.key(admin.revoke_key(session, asker.principal, key_id))
@@ -392,14 +406,14 @@ def create_webhook(request: Request, asker: AskerDep, data: WebhookIn) -> JSONRe
 
 
 @router.post("/webhooks/{webhook_id}/disable", tags=["webhooks"])
-def disable_webhook(request: Request, asker: AskerDep, webhook_id: int) -> dict[str, Any]:
+def disable_webhook(request: Request, asker: AskerDep, webhook_id: Id) -> dict[str, Any]:
     """Stop a webhook; its delivery log stays."""
     with registry(request).transaction() as session:
         return views.webhook(admin.disable_webhook(session, asker.principal, webhook_id))
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", tags=["webhooks"])
-def list_deliveries(request: Request, asker: AskerDep, webhook_id: int) -> dict[str, Any]:
+def list_deliveries(request: Request, asker: AskerDep, webhook_id: Id) -> dict[str, Any]:
     """A webhook's delivery log: each event's delivery and every attempt."""
     with registry(request).transaction() as session:
         return {

@@ -36,6 +36,7 @@ HASHED = (
     "at",
     "actor_user_id",
     "actor_org_id",
+    "actor_key_id",
     "via",
     "action",
     "object_type",
@@ -117,9 +118,11 @@ def record(
     object_type: str,
     object_id: str | int | None,
     detail: dict[str, Any] | None = None,
+    via: str | None = None,
 ) -> AuditEntry:
     """Append one link in the caller's transaction: it commits or rolls back with the change it
-    records. ``principal`` None is the command line. ``detail`` never holds personal data."""
+    records. ``principal`` None is the command line, or an anonymous ``via`` (e.g. a refused
+    sign-in on the web). ``detail`` never holds personal data."""
     detail = {} if detail is None else detail
     if not isinstance(detail, dict):
         raise ValueError(_("audit detail: expected a map"))
@@ -128,7 +131,8 @@ def record(
         "at": utcnow(),
         "actor_user_id": principal.user_id if principal else None,
         "actor_org_id": principal.org_id if principal else None,
-        "via": principal.via if principal else "cli",
+        "actor_key_id": principal.key_id if principal else None,
+        "via": via or (principal.via if principal else "cli"),
         "action": action,
         "object_type": object_type,
         "object_id": None if object_id is None else str(object_id),

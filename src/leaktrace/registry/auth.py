@@ -75,7 +75,9 @@ def sign_in(
     user = session.scalars(sa.select(User).where(User.username == username)).first()
     ok = credentials.check_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.active:
-        audit.record(session, None, "session.refused", "user", user.id if user else None, {})
+        audit.record(
+            session, None, "session.refused", "user", user.id if user else None, {}, via="web"
+        )
         return None
     token = credentials.new_token()
     row = WebSession(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from leaktrace.i18n import _
+
 
 class RegistryError(Exception):
     """A refusal with a status, a stable code and a message a person can read."""
@@ -46,3 +48,10 @@ class Invalid(RegistryError):
 
     status = 422
     code = "invalid"
+
+
+def one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``allowed``; Invalid naming them otherwise."""
+    if value not in allowed:
+        raise Invalid(_("Expected one of: {values}.").format(values=", ".join(allowed)), field=name)
+    return value

@@ -9,17 +9,12 @@ from dataclasses import dataclass, fields
 from typing import Literal, get_args
 
 from leaktrace.i18n import N_, _, using
+from leaktrace.report.breach_words import GRADES as GRADE_WORDS
+from leaktrace.report.breach_words import word
 
 Grade = Literal["general", "relatively_major", "major", "particularly_major"]
 # 一般 / 较大 / 重大 / 特别重大, from low to high.
 GRADES: tuple[str, ...] = get_args(Grade)
-
-GRADE_WORDS = {
-    "general": N_("General"),
-    "relatively_major": N_("Relatively major"),
-    "major": N_("Major"),
-    "particularly_major": N_("Particularly major"),
-}
 
 # Characters an override's reason needs at least (a word or two is not a reason).
 MIN_REASON = 10
@@ -42,9 +37,9 @@ def rank(code: str) -> int:
 
 
 def label(code: str, lang: str | None = None) -> str:
-    """Grade ``code`` in words: 一般/较大/重大/特别重大 or General/.../Particularly major."""
+    """Grade ``code`` in words: 一般/较大/重大/特别重大 or general/.../particularly major."""
     with using(lang):
-        return _(GRADE_WORDS[check_grade(code)])
+        return word(GRADE_WORDS, check_grade(code))
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from leaktrace.i18n import _
-from leaktrace.registry.errors import Invalid
+from leaktrace.registry.errors import Invalid, one_of
+from leaktrace.registry.grade import GRADES
 from leaktrace.registry.models import STATUSES, Deadline, Organisation, Report, ReportVersion
 from leaktrace.registry.policy import Principal, reports_query
 
-GRADE_CODES = ("general", "relatively_major", "major", "particularly_major")
 #: How lists may be ordered.
 SORTS = {
     "-filed_at": Report.filed_at.desc(),
@@ -97,18 +97,9 @@ def parse_filter(params: list[tuple[str, str]]) -> ReportFilter:
             raise Invalid(_("A filter was given twice."), field=name)
         seen[name] = value
     out: dict[str, Any] = {}
-    if "status" in seen:
-        if seen["status"] not in STATUSES:
-            raise Invalid(
-                _("Expected one of: {values}.").format(values=", ".join(STATUSES)), field="status"
-            )
-        out["status"] = seen["status"]
-    if "grade" in seen:
-        if seen["grade"] not in GRADE_CODES:
-            raise Invalid(
-                _("Expected one of: {values}.").format(values=", ".join(GRADE_CODES)), field="grade"
-            )
-        out["grade"] = seen["grade"]
+    for name, allowed in (("status", STATUSES), ("grade", GRADES), ("sort", tuple(SORTS))):
+        if name in seen:
+            out[name] = one_of(name, seen[name], allowed)
     if "org" in seen:
         out["org"] = _int("org", seen["org"], 1, 2**31 - 1)
     if "overdue" in seen:
@@ -121,12 +112,6 @@ def parse_filter(params: list[tuple[str, str]]) -> ReportFilter:
     for name in ("since", "until"):
         if name in seen:
             out[name] = _time(name, seen[name])
-    if "sort" in seen:
-        if seen["sort"] not in SORTS:
-            raise Invalid(
-                _("Expected one of: {values}.").format(values=", ".join(SORTS)), field="sort"
-            )
-        out["sort"] = seen["sort"]
     if "limit" in seen:
         out["limit"] = _int("limit", seen["limit"], 1, MAX_LIMIT)
     if "offset" in seen:

@@ -222,6 +222,7 @@ class AuditEntry(Base):
     at: Mapped[dt.datetime] = mapped_column()
     actor_user_id: Mapped[int | None] = mapped_column()
     actor_org_id: Mapped[int | None] = mapped_column()
+    actor_key_id: Mapped[int | None] = mapped_column()
     via: Mapped[str] = mapped_column(sa.String(20))
     action: Mapped[str] = mapped_column(sa.String(60))
     object_type: Mapped[str] = mapped_column(sa.String(40))

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from leaktrace.i18n import N_, _
+from leaktrace.i18n import _
 from leaktrace.registry import rules
 from leaktrace.registry.schemas import FIELD_NAMES, Counts, ReportIn, SupplementIn
 from leaktrace.report.breach_words import instant
@@ -26,13 +26,6 @@ TEXT_FIELDS = tuple(
 LINE_FIELDS = ("system", "contact")
 COUNT_FIELDS = tuple(Counts.model_fields)
 HOUR_COUNTS = ("cii_outage_hours", "cii_main_function_outage_hours")
-#: Counts the printable report has no words for yet (``report.breach_words.COUNTS`` has the rest).
-COUNT_WORDS = {
-    "direct_loss_yuan": N_("Direct economic loss (yuan)"),
-    "people_disrupted": N_("People whose daily life was disrupted"),
-    "cii_outage_hours": N_("Hours the critical infrastructure was down as a whole"),
-    "cii_main_function_outage_hours": N_("Hours its main functions were down"),
-}
 #: Time zones offered for typed times; Asia/Shanghai first, the default.
 ZONES = (
     "Asia/Shanghai",

@@ -58,12 +58,6 @@ _env = jinja2.Environment(
 )
 
 
-def count_word(name: str) -> str:
-    """A count's label in the language in use."""
-    table = breach_words.COUNTS if name in breach_words.COUNTS else page_forms.COUNT_WORDS
-    return _(table[name])
-
-
 def verdict_word(code: object) -> str:
     """An attached verify result's verdict in words (its code when not a verify verdict)."""
     if code in {label.value for label in Label}:
@@ -88,7 +82,6 @@ _env.globals.update(
     local_time=local_time,
     grade_word=lambda code: grade.label(code),
     grades=grade.GRADES,
-    count_word=count_word,
     verdict_word=verdict_word,
     number=number,
     role_words=ROLE_WORDS,

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from leaktrace.i18n import _
+from leaktrace.i18n import N_, _
 from leaktrace.registry.errors import RegistryError
 
 MEDIA_TYPE = "application/problem+json"
@@ -21,16 +21,16 @@ TYPE_BASE = "https://leaktrace.invalid/problems/"
 log = logging.getLogger("leaktrace.registry")
 
 _TITLES = {
-    400: "Bad request",
-    401: "Sign-in needed",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Too large",
-    415: "Unsupported media type",
-    422: "Invalid request",
-    500: "Server error",
+    400: N_("Bad request"),
+    401: N_("Sign-in needed"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Invalid request"),
+    500: N_("Server error"),
 }
 
 

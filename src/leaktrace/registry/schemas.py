@@ -9,6 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from leaktrace.registry.grade import Grade
+from leaktrace.registry.outbox import EVENTS
+
 Text = Annotated[str, Field(max_length=20_000)]
 Line = Annotated[str, Field(min_length=1, max_length=300)]
 Count = Annotated[int, Field(ge=0, le=10_000_000_000)]
@@ -31,17 +34,9 @@ DataCategory = Literal[
     "biometric",
     "other",
 ]
-GradeCode = Literal["general", "relatively_major", "major", "particularly_major"]
+GradeCode = Grade
 Role = Literal["viewer", "reporter", "reviewer", "admin"]
-EventName = Literal[
-    "report.filed",
-    "report.supplemented",
-    "question.asked",
-    "question.answered",
-    "report.closed",
-    "deadline.near",
-    "deadline.overdue",
-]
+EventName = Literal[EVENTS]  # type: ignore[valid-type]
 
 #: The report's fields: the CAC measures' (unit and system; time, type, grade, harm, measures
 #: taken; development; cause; attack clues; planned measures and support; the scene), then PIPL

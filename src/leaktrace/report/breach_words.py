@@ -40,7 +40,10 @@ PIPL_FIELDS = {
 COUNTS = {
     "people_affected": N_("People affected"),
     "records_affected": N_("Records affected"),
-    "economic_loss_yuan": N_("Economic loss (yuan)"),
+    "direct_loss_yuan": N_("Direct economic loss (yuan)"),
+    "people_disrupted": N_("People whose daily life was disrupted"),
+    "cii_outage_hours": N_("Hours the infrastructure was down as a whole"),
+    "cii_main_function_outage_hours": N_("Hours its main functions were down"),
 }
 FIELDS = {**CAC_FIELDS, **PIPL_FIELDS, **COUNTS}
 

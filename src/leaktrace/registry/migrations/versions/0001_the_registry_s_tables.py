@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_user_id", sa.Integer(), nullable=True),
         sa.Column("actor_org_id", sa.Integer(), nullable=True),
+        sa.Column("actor_key_id", sa.Integer(), nullable=True),
         sa.Column("via", sa.String(length=20), nullable=False),
         sa.Column("action", sa.String(length=60), nullable=False),
         sa.Column("object_type", sa.String(length=40), nullable=False),
