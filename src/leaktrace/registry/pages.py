@@ -211,8 +211,8 @@ def list_reports(request: Request, asker: AskerDep) -> Response:
             f"{quote(k)}={quote(v)}" for k, v in [*kept, ("offset", str(offset))]
         )
 
-    for r in rows:
-        due = r["next_due_at"]
+    for r in rows:  # a closed report's clocks no longer run
+        due = r["next_due_at"] if r["status"] != "closed" else None
         r["next_state"] = rules.state(instant(due), None, now) if due else None
     return render(
         request,
