@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from leaktrace import i18n
 from leaktrace.i18n import N_, _
-from leaktrace.registry import grade, page_forms
+from leaktrace.registry import grade, page_forms, problems
 from leaktrace.registry.auth import SESSION_COOKIE
 from leaktrace.registry.errors import RegistryError
 from leaktrace.registry.models import Organisation
@@ -122,19 +122,6 @@ def render(
     return HTMLResponse(html, status_code=status)
 
 
-_ERROR_TITLES = {
-    400: N_("Bad request"),
-    403: N_("Not allowed"),
-    404: N_("Not found"),
-    405: N_("Method not allowed"),
-    409: N_("Conflict"),
-    413: N_("Too large"),
-    415: N_("Unsupported media type"),
-    422: N_("Invalid request"),
-    500: N_("Server error"),
-}
-
-
 def who(request: Request, asker: Asker) -> dict[str, str]:
     """What the header says of the asker: organisation, its kind, and the user."""
     with registry(request).transaction() as session:
@@ -162,7 +149,8 @@ def page_error(request: Request, status: int, detail: str) -> Response:
             response.delete_cookie(SESSION_COOKIE, path="/")
         return response
     asker = _signed_in(request) if status < 500 else None
-    title = _(_ERROR_TITLES[status]) if status in _ERROR_TITLES else _("Error")
+    titles = problems._TITLES  # the problem responses' titles, one table for both
+    title = _(titles[status]) if status in titles else _("Error")
     return render(
         request,
         "error.html",
