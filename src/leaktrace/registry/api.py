@@ -32,11 +32,11 @@ from leaktrace.registry.schemas import (
     UserIn,
     WebhookIn,
 )
-from leaktrace.registry.service import Asker, identify, language, registry
+from leaktrace.registry.service import Asker, api_asker, language, registry
 from leaktrace.report.breach_html import breach_pdf, render_breach
 
 router = APIRouter(prefix="/api/v1")
-AskerDep = Annotated[Asker, Depends(identify)]
+AskerDep = Annotated[Asker, Depends(api_asker)]
 #: An object's id in a path: a positive 32-bit integer (what both databases store).
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: Columns of a list export (CSV and JSON alike); no report text, no personal data.
