@@ -261,7 +261,7 @@ def export_report(
     asker: AskerDep,
     report_id: Id,
     format: Literal["html", "pdf"] = "html",
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
     """The report as printable HTML or PDF, in the asker's language."""

@@ -49,18 +49,28 @@ class BodyLimit:
             await self._refuse(scope, send)
             return
         seen = 0
+        refused = started = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                refused = True
                 raise _TooLarge
             return message
 
+        async def sent(message: Message) -> None:
+            nonlocal started
+            if not refused:  # once refused, what the app makes of the cut body is not sent
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, sent)
         except _TooLarge:
+            pass
+        if refused and not started:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:

@@ -16,6 +16,7 @@ from leaktrace.i18n import _
 from leaktrace.registry.errors import Invalid
 from leaktrace.registry.models import STATUSES, Deadline, Organisation, Report, ReportVersion
 from leaktrace.registry.policy import Principal, reports_query
+from leaktrace.registry.schemas import UNSTORABLE, unstorable_text
 
 GRADE_CODES = ("general", "relatively_major", "major", "particularly_major")
 #: How lists may be ordered.
@@ -117,6 +118,8 @@ def parse_filter(params: list[tuple[str, str]]) -> ReportFilter:
         q = seen["q"].strip()
         if len(q) > 200:
             raise Invalid(_("The search text is too long (200 characters at most)."), field="q")
+        if UNSTORABLE.search(q):
+            raise Invalid(unstorable_text(), field="q")
         out["q"] = q or None
     for name in ("since", "until"):
         if name in seen:

@@ -64,7 +64,9 @@ def install(app: FastAPI, page_error: Any = None) -> None:
     def respond(request: Request, status: int, code: str, detail: str, **extra: Any) -> Any:
         if page_error is not None and not request.url.path.startswith("/api/"):
             return page_error(request, status, detail)
-        return problem(status, code, detail, request.url.path, **extra)
+        # the route's template, not the path as sent: a path segment may be the attack itself
+        instance = getattr(request.scope.get("route"), "path", "")
+        return problem(status, code, detail, instance, **extra)
 
     @app.exception_handler(RegistryError)
     async def _registry(request: Request, exc: RegistryError) -> Any:
