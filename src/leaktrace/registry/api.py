@@ -20,6 +20,7 @@ from leaktrace.registry import (
     audit,
     dashboard,
     listing,
+    problems,
     reports,
     rules,
     views,
@@ -35,7 +36,7 @@ from leaktrace.registry.schemas import (
 from leaktrace.registry.service import Asker, api_asker, language, registry
 from leaktrace.report.breach_html import breach_pdf, render_breach
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=problems.RESPONSES)
 AskerDep = Annotated[Asker, Depends(api_asker)]
 #: An object's id in a path: a positive 32-bit integer (what both databases store).
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -117,7 +118,11 @@ def file_report(request: Request, asker: AskerDep, data: ReportIn) -> JSONRespon
     return _created(body, f"/api/v1/reports/{report.id}")
 
 
-@router.get("/reports/export", tags=["reports"])
+@router.get(
+    "/reports/export",
+    tags=["reports"],
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def export_reports(
     request: Request,
     asker: AskerDep,
@@ -255,7 +260,11 @@ def close(request: Request, asker: AskerDep, report_id: Id) -> dict[str, Any]:
         return views.full(session, asker.principal, report_id, reg.now())
 
 
-@router.get("/reports/{report_id}/export", tags=["reports"])
+@router.get(
+    "/reports/{report_id}/export",
+    tags=["reports"],
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
 def export_report(
     request: Request,
     asker: AskerDep,
@@ -304,7 +313,11 @@ def attach(
     return _created(body, f"/api/v1/reports/{report_id}/attachments/{a.id}")
 
 
-@router.get("/reports/{report_id}/attachments/{attachment_id}", tags=["reports"])
+@router.get(
+    "/reports/{report_id}/attachments/{attachment_id}",
+    tags=["reports"],
+    responses={200: {"content": {"text/html": {}}}},
+)
 def get_attachment(request: Request, asker: AskerDep, report_id: Id, attachment_id: Id) -> Response:
     """An attachment's bytes, as a download that a browser never runs."""
     reg = registry(request)

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leaktrace import __version__, i18n
-from leaktrace.registry import api, db, problems
+from leaktrace.registry import api, db, links, problems
 from leaktrace.registry.service import Registry, language
 
 #: The largest request body accepted: an attachment's limit plus room for the form around it.
@@ -114,6 +114,14 @@ def create_app(
         redoc_url=None,
     )
     app.state.registry = Registry(engine) if clock is None else Registry(engine, clock)
+
+    def spec() -> dict[str, Any]:
+        """FastAPI's spec of the routes, with the links between operations."""
+        if app.openapi_schema is None:
+            app.openapi_schema = links.add_links(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = spec  # type: ignore[method-assign]
     problems.install(app)
     app.include_router(api.router)
 

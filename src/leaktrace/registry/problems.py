@@ -33,6 +33,33 @@ _TITLES = {
     500: N_("Server error"),
 }
 
+#: A problem's shape, as the OpenAPI spec declares it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "field": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "problem": {"type": "string"}},
+            },
+        },
+    },
+}
+#: The problems any API route may answer with, for the spec (a server error is never planned).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": title, "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+    for status, title in _TITLES.items()
+    if status != 500
+}
+
 
 def problem(status: int, code: str, detail: str, instance: str = "", **extra: Any) -> JSONResponse:
     """A problem response."""
