@@ -32,6 +32,9 @@ _TITLES = {
     422: N_("Invalid request"),
     500: N_("Server error"),
 }
+#: Details of the framework's own errors, where the title alone would not say what to do
+#: (FastAPI's 400 is a body it could not read; its own text is not a person's).
+_DETAILS = {400: N_("The request's body could not be read: send JSON in UTF-8, or a form.")}
 
 #: A problem's shape, as the OpenAPI spec declares it.
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -113,14 +116,11 @@ def install(app: FastAPI, page_error: Any = None) -> None:
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Any:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
-        details = {  # FastAPI's 400 is a body it could not read (its text is not a person's)
-            400: N_("The request's body could not be read: send JSON in UTF-8, or a form.")
-        }
         return respond(
             request,
             exc.status_code,
             codes.get(exc.status_code, "http_error"),
-            _(details.get(exc.status_code) or _TITLES.get(exc.status_code, "Error")),
+            _(_DETAILS.get(exc.status_code) or _TITLES.get(exc.status_code, "Error")),
         )
 
     @app.exception_handler(Exception)
