@@ -160,12 +160,14 @@ def keys(session: Session, principal: Principal) -> list[ApiKey]:
 
 
 def revoke_key(session: Session, principal: Principal, key_id: int) -> ApiKey:
-    _admin_of(principal, principal.org_id)
+    """Revoke a key of the principal's organisation: another's is absent (404) to every role,
+    like a report; the role is checked on the principal's own keys."""
     key = session.scalars(
         sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == principal.org_id)
     ).first()
     if key is None:
         raise NotFound(_("No such key."))
+    _admin_of(principal, principal.org_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         audit.record(session, principal, "key.revoke", "api_key", key.id, {})
@@ -190,12 +192,13 @@ def create_webhook(
 
 
 def _webhook(session: Session, principal: Principal, webhook_id: int) -> Webhook:
-    _admin_of(principal, principal.org_id)
+    """A webhook of the principal's organisation (another's is absent to every role)."""
     hook = session.scalars(
         sa.select(Webhook).where(Webhook.id == webhook_id, Webhook.org_id == principal.org_id)
     ).first()
     if hook is None:
         raise NotFound(_("No such webhook."))
+    _admin_of(principal, principal.org_id)
     return hook
 
 

@@ -20,6 +20,7 @@ from leaktrace.registry import (
     audit,
     dashboard,
     listing,
+    problems,
     reports,
     rules,
     views,
@@ -32,11 +33,11 @@ from leaktrace.registry.schemas import (
     UserIn,
     WebhookIn,
 )
-from leaktrace.registry.service import Asker, identify, language, registry
+from leaktrace.registry.service import Asker, api_asker, language, registry
 from leaktrace.report.breach_html import breach_pdf, render_breach
 
-router = APIRouter(prefix="/api/v1")
-AskerDep = Annotated[Asker, Depends(identify)]
+router = APIRouter(prefix="/api/v1", responses=problems.RESPONSES)
+AskerDep = Annotated[Asker, Depends(api_asker)]
 #: An object's id in a path: a positive 32-bit integer (what both databases store).
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: Columns of a list export (CSV and JSON alike); no report text, no personal data.
@@ -117,7 +118,11 @@ def file_report(request: Request, asker: AskerDep, data: ReportIn) -> JSONRespon
     return _created(body, f"/api/v1/reports/{report.id}")
 
 
-@router.get("/reports/export", tags=["reports"])
+@router.get(
+    "/reports/export",
+    tags=["reports"],
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def export_reports(
     request: Request,
     asker: AskerDep,
@@ -255,13 +260,17 @@ def close(request: Request, asker: AskerDep, report_id: Id) -> dict[str, Any]:
         return views.full(session, asker.principal, report_id, reg.now())
 
 
-@router.get("/reports/{report_id}/export", tags=["reports"])
+@router.get(
+    "/reports/{report_id}/export",
+    tags=["reports"],
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
 def export_report(
     request: Request,
     asker: AskerDep,
     report_id: Id,
     format: Literal["html", "pdf"] = "html",
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     lang: Literal["zh", "en"] | None = None,
 ) -> Response:
     """The report as printable HTML or PDF, in the asker's language."""
@@ -304,7 +313,11 @@ def attach(
     return _created(body, f"/api/v1/reports/{report_id}/attachments/{a.id}")
 
 
-@router.get("/reports/{report_id}/attachments/{attachment_id}", tags=["reports"])
+@router.get(
+    "/reports/{report_id}/attachments/{attachment_id}",
+    tags=["reports"],
+    responses={200: {"content": {"text/html": {}}}},
+)
 def get_attachment(request: Request, asker: AskerDep, report_id: Id, attachment_id: Id) -> Response:
     """An attachment's bytes, as a download that a browser never runs."""
     reg = registry(request)

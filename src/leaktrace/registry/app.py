@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leaktrace import __version__, i18n
-from leaktrace.registry import api, db, pages, problems
+from leaktrace.registry import api, db, links, pages, problems
 from leaktrace.registry.page_render import STATIC, page_error
 from leaktrace.registry.service import Registry, language
 
@@ -51,18 +51,28 @@ class BodyLimit:
             await self._refuse(scope, send)
             return
         seen = 0
+        refused = started = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                refused = True
                 raise _TooLarge
             return message
 
+        async def sent(message: Message) -> None:
+            nonlocal started
+            if not refused:  # once refused, what the app makes of the cut body is not sent
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, sent)
         except _TooLarge:
+            pass
+        if refused and not started:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
@@ -102,10 +112,18 @@ def create_app(
         version=__version__,
         description="Breach reports on the regulator's clock: organisations, roles, audit.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # Swagger UI loads its script from a CDN, which the CSP forbids
         redoc_url=None,
     )
     app.state.registry = Registry(engine) if clock is None else Registry(engine, clock)
+
+    def spec() -> dict[str, Any]:
+        """FastAPI's spec of the routes, with the links between operations."""
+        if app.openapi_schema is None:
+            app.openapi_schema = links.add_links(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = spec  # type: ignore[method-assign]
     problems.install(app, page_error=page_error)
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -17,6 +17,7 @@ from leaktrace.registry.errors import Invalid, one_of
 from leaktrace.registry.grade import GRADES
 from leaktrace.registry.models import STATUSES, Deadline, Organisation, Report, ReportVersion
 from leaktrace.registry.policy import Principal, reports_query
+from leaktrace.registry.schemas import UNSTORABLE, unstorable_text
 
 #: How lists may be ordered.
 SORTS = {
@@ -108,6 +109,8 @@ def parse_filter(params: list[tuple[str, str]]) -> ReportFilter:
         q = seen["q"].strip()
         if len(q) > 200:
             raise Invalid(_("The search text is too long (200 characters at most)."), field="q")
+        if UNSTORABLE.search(q):
+            raise Invalid(unstorable_text(), field="q")
         out["q"] = q or None
     for name in ("since", "until"):
         if name in seen:

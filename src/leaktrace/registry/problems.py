@@ -32,6 +32,36 @@ _TITLES = {
     422: N_("Invalid request"),
     500: N_("Server error"),
 }
+#: Details of the framework's own errors, where the title alone would not say what to do
+#: (FastAPI's 400 is a body it could not read; its own text is not a person's).
+_DETAILS = {400: N_("The request's body could not be read: send JSON in UTF-8, or a form.")}
+
+#: A problem's shape, as the OpenAPI spec declares it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "field": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "problem": {"type": "string"}},
+            },
+        },
+    },
+}
+#: The problems any API route may answer with, for the spec (a server error is never planned).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": title, "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+    for status, title in _TITLES.items()
+    if status != 500
+}
 
 
 def problem(status: int, code: str, detail: str, instance: str = "", **extra: Any) -> JSONResponse:
@@ -64,7 +94,9 @@ def install(app: FastAPI, page_error: Any = None) -> None:
     def respond(request: Request, status: int, code: str, detail: str, **extra: Any) -> Any:
         if page_error is not None and not request.url.path.startswith("/api/"):
             return page_error(request, status, detail)
-        return problem(status, code, detail, request.url.path, **extra)
+        # the route's template, not the path as sent: a path segment may be the attack itself
+        instance = getattr(request.scope.get("route"), "path", "")
+        return problem(status, code, detail, instance, **extra)
 
     @app.exception_handler(RegistryError)
     async def _registry(request: Request, exc: RegistryError) -> Any:
@@ -88,7 +120,7 @@ def install(app: FastAPI, page_error: Any = None) -> None:
             request,
             exc.status_code,
             codes.get(exc.status_code, "http_error"),
-            _(_TITLES.get(exc.status_code, "Error")),
+            _(_DETAILS.get(exc.status_code) or _TITLES.get(exc.status_code, "Error")),
         )
 
     @app.exception_handler(Exception)

@@ -153,7 +153,10 @@ def file(
     org = session.get_one(Organisation, principal.org_id)
     counts = data.counts.model_dump()
     computed, effective = _grade(counts, data.grade_override, data.override_reason)
-    table = rules.load_table()
+    try:  # before the first table of rules there is no clock to run
+        rules_version = rules.load_table().version_at(data.discovered_at).version
+    except ValueError as e:
+        raise Invalid(str(e), field="discovered_at") from None
     report = Report(
         org_id=org.id,
         title=data.title,
@@ -161,7 +164,7 @@ def file(
         grade=effective,
         people_affected=counts.get("people_affected"),
         cause_category=data.fields.cause_category,
-        rules_version=table.version_at(data.discovered_at).version,
+        rules_version=rules_version,
         discovered_at=data.discovered_at,
         filed_at=now,
         created_by=principal.user_id,

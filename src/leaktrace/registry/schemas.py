@@ -5,10 +5,12 @@ users, keys, webhooks. Unknown fields are refused (422), never ignored; text has
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from leaktrace.i18n import _
 from leaktrace.registry.grade import Grade
 from leaktrace.registry.outbox import EVENTS
 
@@ -62,8 +64,25 @@ FIELD_NAMES = (
 )
 
 
+#: What no stored text may hold: NUL (PostgreSQL refuses it in text) and unpaired surrogates
+#: (no UTF-8 for them). Refused as invalid (422) before they reach either database.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text() -> str:
+    """Why a text holding :data:`UNSTORABLE` characters is refused."""
+    return _("Text may not hold NUL characters or unpaired surrogates.")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        if isinstance(value, str) and UNSTORABLE.search(value):
+            raise ValueError(unstorable_text())
+        return value
 
 
 class Aware(Strict):
