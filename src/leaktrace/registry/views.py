@@ -159,7 +159,7 @@ def full(
         "versions": _history(history, names),
         "clocks": [clock(d, now) for d in reports.clocks(session, report)],
         "questions": [_question(q, names) for q in questions],
-        "attachments": [_attachment(a) for a in attachments],
+        "attachments": [attachment(a) for a in attachments],
         "generated_at": _iso(now),
     }
 
@@ -201,7 +201,7 @@ def _question(q: Question, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def _attachment(a: Attachment) -> dict[str, Any]:
+def attachment(a: Attachment) -> dict[str, Any]:
     return {
         "id": a.id,
         "filename": a.filename,
@@ -211,10 +211,6 @@ def _attachment(a: Attachment) -> dict[str, Any]:
         "summary": a.summary,
         "uploaded_at": _iso(a.uploaded_at),
     }
-
-
-def attachment(a: Attachment) -> dict[str, Any]:
-    return _attachment(a)
 
 
 def user(u: User) -> dict[str, Any]:
