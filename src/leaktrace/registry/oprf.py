@@ -78,9 +78,9 @@ def expand_message_xmd(msg: bytes, dst: bytes, length: int) -> bytes:
     return b"".join(uniform)[:length]
 
 
-def hash_to_group(msg: bytes, dst: bytes = HASH_TO_GROUP_DST) -> bytes:
+def hash_to_group(msg: bytes) -> bytes:
     """RFC 9497 §4.1's HashToGroup: 64 uniform bytes mapped to a ristretto255 element."""
-    uniform = expand_message_xmd(msg, dst, _UNIFORM_BYTES)
+    uniform = expand_message_xmd(msg, HASH_TO_GROUP_DST, _UNIFORM_BYTES)
     return pysodium.crypto_core_ristretto255_from_hash(uniform)
 
 
