@@ -9,6 +9,7 @@ pysodium); only the protocol's glue is written here.
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import pysodium
 
@@ -104,17 +105,19 @@ def derive_key_pair(seed: bytes, info: bytes) -> tuple[bytes, bytes]:
     derive_input = seed + _framed(info, "info")
     for counter in range(256):
         secret = hash_to_scalar(derive_input + _i2osp(counter, 1), DERIVE_KEY_PAIR_DST)
-        if secret != _ZERO_SCALAR:
+        if not hmac.compare_digest(secret, _ZERO_SCALAR):
             return secret, pysodium.crypto_scalarmult_ristretto255_base(secret)
     raise DeriveKeyPairError(_("no secret key can be derived from this seed and info"))
 
 
 def _check_scalar(scalar: bytes, place: str) -> None:
-    """Refuses anything but a canonical (reduced), non-zero 32-byte scalar."""
+    """Refuses anything but a canonical (reduced), non-zero 32-byte scalar, in constant time."""
     if (
         len(scalar) != SCALAR_BYTES
-        or scalar == _ZERO_SCALAR
-        or pysodium.crypto_core_ristretto255_scalar_reduce(scalar + bytes(SCALAR_BYTES)) != scalar
+        or hmac.compare_digest(scalar, _ZERO_SCALAR)
+        or not hmac.compare_digest(
+            pysodium.crypto_core_ristretto255_scalar_reduce(scalar + bytes(SCALAR_BYTES)), scalar
+        )
     ):
         raise InvalidInputError(
             _("{place}: expected a reduced, non-zero ristretto255 scalar of {size} bytes").format(
