@@ -20,9 +20,10 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +55,8 @@ CHUNK = 256
 _PRIVATE = 0o077  # group and other permission bits
 
 
-class KeyFileError(LeaktraceError):
-    """The key file is missing, readable by others, or holds no valid key."""
+class KeydError(LeaktraceError):
+    """The key process cannot start: its key file, state file or socket is refused."""
 
 
 def _read_key(path: Path) -> bytes:
@@ -64,7 +65,7 @@ def _read_key(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
-        raise KeyFileError(
+        raise KeydError(
             _("{path}: the key file cannot be opened ({reason})").format(
                 path=path, reason=e.strerror
             )
@@ -72,9 +73,9 @@ def _read_key(path: Path) -> bytes:
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
         if info.st_uid != os.geteuid():
-            raise KeyFileError(_("{path}: the key file belongs to another user").format(path=path))
+            raise KeydError(_("{path}: the key file belongs to another user").format(path=path))
         if info.st_mode & _PRIVATE:
-            raise KeyFileError(
+            raise KeydError(
                 _(
                     "{path}: the key file can be read or written by its group or by others; "
                     "make it its owner's alone (chmod 600)"
@@ -83,13 +84,11 @@ def _read_key(path: Path) -> bytes:
         raw = f.read(oprf.SCALAR_BYTES * 2 + 3)
     key = raw if len(raw) == oprf.SCALAR_BYTES else _hex_key(raw.strip())
     if key is None:
-        raise KeyFileError(
-            _("{path}: expected 32 bytes or 64 hexadecimal digits").format(path=path)
-        )
+        raise KeydError(_("{path}: expected 32 bytes or 64 hexadecimal digits").format(path=path))
     try:  # evaluating the generator checks the scalar as every evaluation will
         oprf.blind_evaluate(key, oprf.hash_to_group(b"leaktrace keyd"))
     except oprf.InvalidInputError as e:
-        raise KeyFileError(
+        raise KeydError(
             _("{path}: not a reduced, non-zero ristretto255 scalar").format(path=path)
         ) from e
     return key
@@ -132,7 +131,7 @@ def new_key(path: Path) -> None:
     try:
         _write_private(path, oprf.random_scalar().hex().encode() + b"\n", replace=False)
     except FileExistsError as e:
-        raise KeyFileError(
+        raise KeydError(
             _("{path}: a key file is already there; it is never overwritten").format(path=path)
         ) from e
 
@@ -149,7 +148,7 @@ def load_state(path: Path, limiter: Limiter) -> None:
     try:
         limiter.restore(_state_decoder.decode(data))  # type: ignore[arg-type]
     except (msgspec.DecodeError, KeyError, ValueError) as e:
-        raise KeyFileError(
+        raise KeydError(
             _(
                 "{path}: the state file is damaged; the key process will not start with its "
                 "budget unknown"
@@ -176,7 +175,7 @@ def _bind(path: Path) -> socket.socket:
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             with probe, contextlib.suppress(ConnectionRefusedError):
                 probe.connect(os.fspath(path))
-                raise KeyFileError(
+                raise KeydError(
                     _("{path}: a key process already answers on this socket").format(path=path)
                 ) from e
             path.unlink()
@@ -311,6 +310,7 @@ def _option(parser: argparse.ArgumentParser, flag: str, default: float, text: st
     env = "LEAKTRACE_KEYD_" + flag[2:].upper().replace("-", "_")
     parser.add_argument(
         flag,
+        metavar="N",
         type=float,
         default=float(os.environ.get(env, default)),
         help=text + f" ({env}; {default:g})",
@@ -398,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         limiter = Limiter(limits)
         load_state(state, limiter)
         sock = _bind(args.socket)
-    except (KeyFileError, OSError) as e:
+    except (KeydError, OSError) as e:
         sys.stderr.write(_("error: {problem}").format(problem=e) + "\n")
         return 1
     server = KeyServer(key, limiter, state, max(1, args.workers))
@@ -409,6 +409,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(FileNotFoundError):
             args.socket.unlink()
     return 0
+
+
+#: How long :func:`running` waits for a new key process to answer.
+START_SECONDS = 30.0
+
+
+@contextlib.contextmanager
+def running(key_file: Path, socket_path: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A key process started (``--create-key``: a new key if the file is missing) and answering
+    on ``socket_path`` inside the block, stopped (SIGTERM: its counters written) after it."""
+    command = [sys.executable, "-m", "leaktrace.registry.keyd", "--create-key"]
+    command += ["--key-file", os.fspath(key_file), "--socket", os.fspath(socket_path), *args]
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    try:
+        _wait_answering(process, socket_path)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=START_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_answering(process: subprocess.Popen[bytes], socket_path: Path) -> None:
+    """Returns once ``socket_path`` accepts a connection; KeydError if the process ends first
+    (it said why on stderr) or does not answer in START_SECONDS."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(os.fspath(socket_path))
+                return
+            except OSError:
+                time.sleep(0.05)
+    raise KeydError(_("{path}: the key process did not start").format(path=socket_path))
 
 
 if __name__ == "__main__":
