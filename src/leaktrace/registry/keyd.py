@@ -22,6 +22,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -107,8 +108,8 @@ def _hex_key(text: bytes) -> bytes | None:
 def _write_private(path: Path, data: bytes, *, replace: bool) -> None:
     """Writes ``data`` to ``path`` with mode 0600, atomically (a temporary file renamed); refuses
     an existing ``path`` unless ``replace``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -205,6 +206,7 @@ class KeyServer:
         self._decoder = msgspec.msgpack.Decoder(Request)
         self._encoder = msgspec.msgpack.Encoder()
         self._dirty = False
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def answer(self, body: bytes) -> Reply:
         """The reply to one frame's payload."""
@@ -244,6 +246,7 @@ class KeyServer:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answers a connection's frames in turn until it closes; an oversized frame is refused
         and the connection closed (its end cannot be found)."""
+        self._writers.add(writer)
         try:
             while True:
                 size = int.from_bytes(await reader.readexactly(4), "big")
@@ -257,6 +260,7 @@ class KeyServer:
         except (asyncio.IncompleteReadError, ConnectionError):
             return
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     def flush(self) -> None:
@@ -265,12 +269,27 @@ class KeyServer:
             self._dirty = False
             save_state(self.state_path, self.limiter.snapshot())
 
-    async def _housekeeping(self) -> None:
-        """Every second the counters to disk; every minute the full buckets forgotten."""
+    async def _housekeeping(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: every second the counters to disk (written by another thread), every
+        minute the full buckets forgotten."""
+        loop = asyncio.get_running_loop()
         last_prune = self.clock()
-        while True:
-            await asyncio.sleep(FLUSH_SECONDS)
-            self.flush()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), FLUSH_SECONDS)
+            if self._dirty:
+                self._dirty = False
+                try:
+                    await loop.run_in_executor(
+                        None, save_state, self.state_path, self.limiter.snapshot()
+                    )
+                except OSError as e:  # tried again next second
+                    self._dirty = True
+                    log.error(
+                        _("{path}: the counters cannot be written ({reason})").format(
+                            path=self.state_path, reason=e.strerror
+                        )
+                    )
             if self.clock() - last_prune >= PRUNE_SECONDS:
                 last_prune = self.clock()
                 self.limiter.prune(last_prune)
@@ -282,13 +301,18 @@ class KeyServer:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         server = await asyncio.start_unix_server(self.handle, sock=sock, limit=MAX_FRAME)
-        housekeeping = asyncio.create_task(self._housekeeping())
+        housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
             await stop.wait()
         finally:
-            housekeeping.cancel()
+            stop.set()
             server.close()
+            for writer in list(self._writers):  # an idle connection's reader sees its end
+                writer.close()
+            while self._writers:
+                await asyncio.sleep(0.01)
             self._pool.shutdown(wait=True)
+            await housekeeping  # its last write done before the final one
             self.flush()
 
 
