@@ -8,6 +8,7 @@ it, and the web process holds no key."""
 from __future__ import annotations
 
 import datetime as dt
+import grp
 import multiprocessing
 import os
 import shutil
@@ -374,6 +375,17 @@ def test_the_socket_is_its_owners_alone_and_a_second_process_is_refused(workdir:
     assert not (workdir / "s").exists()
 
 
+def test_a_socket_group_may_share_the_socket(workdir: Path) -> None:
+    group = grp.getgrgid(os.getgid()).gr_name
+    with start(workdir, "--socket-group", group, key=oprf.random_scalar()):
+        info = (workdir / "s").stat()
+        assert stat.S_IMODE(info.st_mode) == 0o660 and info.st_gid == os.getgid()
+    with pytest.raises(keyd.KeydError):
+        with start(workdir, "--socket-group", "no-such-group-here"):
+            pass
+    assert not (workdir / "s").exists()
+
+
 IDENTITY = bytes(32)
 NOT_AN_ELEMENT = (1).to_bytes(32, "little")  # s = 1 is "negative": no element encodes to it
 
@@ -551,3 +563,19 @@ def test_serve_starts_and_stops_the_key_process_and_the_web_process_holds_no_key
     assert web.returncode == 0
     assert not Path(f"/proc/{keyd_pid}").exists()
     assert not socket_path.parent.exists()
+
+
+def test_serve_starts_no_key_process_when_leaktrace_keyd_names_them(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leaktrace.registry.serve import key_process
+
+    monkeypatch.setenv("LEAKTRACE_KEYD", "/run/operator.sock,/run/regulator.sock")
+    with key_process(workdir / "registry.key"):
+        assert os.environ["LEAKTRACE_KEYD"] == "/run/operator.sock,/run/regulator.sock"
+    assert not (workdir / "registry.key").exists()
+    monkeypatch.delenv("LEAKTRACE_KEYD")
+    with key_process(workdir / "registry.key"):
+        socket_path = Path(os.environ["LEAKTRACE_KEYD"])
+        assert KeyClient.from_env().evaluate([oprf.hash_to_group(b"x")], PERSON)
+    assert "LEAKTRACE_KEYD" not in os.environ and not socket_path.parent.exists()

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import grp
 import ipaddress
 import logging
 import os
@@ -162,9 +163,14 @@ def save_state(path: Path, snapshot: dict[str, dict[str, object]]) -> None:
     _write_private(path, msgspec.json.encode(snapshot), replace=True)
 
 
-def _bind(path: Path) -> socket.socket:
-    """A unix socket listening at ``path`` with mode 0600; a stale socket file is replaced, a
-    live one refused."""
+def _bind(path: Path, group: str | None = None) -> socket.socket:
+    """A unix socket listening at ``path`` with mode 0600 (0660 and that group's with ``group``:
+    for a web process running as another user); a stale socket file is replaced, a live one
+    refused."""
+    try:
+        gid = None if group is None else grp.getgrnam(group).gr_gid
+    except KeyError as e:
+        raise KeydError(_("--socket-group: no group is named {name}").format(name=group)) from e
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o177)
     try:
@@ -186,7 +192,14 @@ def _bind(path: Path) -> socket.socket:
         raise
     finally:
         os.umask(old)
-    os.chmod(path, 0o600)
+    try:
+        if gid is not None:
+            os.chown(path, -1, gid)
+        os.chmod(path, 0o600 if gid is None else 0o660)
+    except OSError:
+        sock.close()
+        path.unlink()
+        raise
     sock.listen(128)
     return sock
 
@@ -385,6 +398,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--socket", metavar="PATH", type=Path, help=_("The unix socket to answer on."))
     p.add_argument(
+        "--socket-group",
+        metavar="GROUP",
+        help=_(
+            "Let this group use the socket too (mode 0660), for a web process running as "
+            "another user; by default the socket is its owner's alone (0600)."
+        ),
+    )
+    p.add_argument(
         "--state-file",
         metavar="FILE",
         type=Path,
@@ -421,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         state = args.state_file or args.key_file.with_name(args.key_file.name + ".state")
         limiter = Limiter(limits)
         load_state(state, limiter)
-        sock = _bind(args.socket)
+        sock = _bind(args.socket, args.socket_group)
     except (KeydError, OSError) as e:
         sys.stderr.write(_("error: {problem}").format(problem=e) + "\n")
         return 1
