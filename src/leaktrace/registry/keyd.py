@@ -276,12 +276,6 @@ class KeyServer:
             self._writers.discard(writer)
             writer.close()
 
-    def flush(self) -> None:
-        """Writes the counters to the state file if they changed since the last write."""
-        if self._dirty:
-            self._dirty = False
-            save_state(self.state_path, self.limiter.snapshot())
-
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         """Until ``stop``: every second the counters to disk (written by another thread), every
         minute the full buckets forgotten."""
@@ -326,7 +320,7 @@ class KeyServer:
                 await asyncio.sleep(0.01)
             self._pool.shutdown(wait=True)
             await housekeeping  # its last write done before the final one
-            self.flush()
+            save_state(self.state_path, self.limiter.snapshot())
 
 
 def _limits_arguments(parser: argparse.ArgumentParser) -> None:
