@@ -228,6 +228,18 @@ def test_a_new_key_is_written_0600_and_never_overwritten(workdir: Path) -> None:
     assert path.read_bytes() == first
 
 
+def test_the_cli_command_is_the_key_process(workdir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leaktrace.cli import app
+
+    path = workdir / "cli.key"
+    result = CliRunner().invoke(app, ["registry", "keyd", "--new-key", os.fspath(path)])
+    assert result.exit_code == 0 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    result = CliRunner().invoke(app, ["registry", "keyd", "--help"])
+    assert result.exit_code == 0 and "--person-daily" in result.output
+
+
 def test_a_split_key_evaluates_with_the_product_of_its_shares(workdir: Path) -> None:
     k1, k2 = oprf.random_scalar(), oprf.random_scalar()
     with start(workdir, key=k1, name="a"), start(workdir, key=k2, name="b"):
