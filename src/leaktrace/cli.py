@@ -853,7 +853,8 @@ _RegistryDb = Annotated[
     help=_help(
         _(
             "Run the breach registry: its web pages and API, on the database migrated to the "
-            "newest schema, with the worker that delivers webhooks and watches deadlines."
+            "newest schema, with the worker that delivers webhooks and watches deadlines, and "
+            "the key process that alone holds the OPRF key."
         ),
         "leaktrace serve --host 127.0.0.1 --port 8000",
     ),
@@ -864,13 +865,24 @@ def serve_cmd(
     ),
     port: Annotated[int, typer.Option("--port", help=_("The port to listen on."))] = 8000,
     db: _RegistryDb = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            metavar="FILE",
+            help=_(
+                "The OPRF key, read by the key process alone (made, mode 0600, when missing); "
+                "else LEAKTRACE_KEY_FILE, else registry.key beside the database."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """``leaktrace serve``."""
     from leaktrace.registry.serve import serve
 
     _said(_("Serving the registry on http://{host}:{port}/").format(host=host, port=port))
     with _user_errors():
-        serve(db, host, port)
+        serve(db, host, port, key_file)
 
 
 registry_app = typer.Typer(
