@@ -23,6 +23,7 @@ $(BENCH_STAMP): $(STAMP)
 # The demo prints one report as PDF through Debian's Chromium (installed when missing).
 demo: $(STAMP)
 	scripts/ensure_chromium.sh
+	scripts/ensure_libsodium.sh
 	$(BIN)/python -m leaktrace.demo demo-out
 
 test: $(STAMP)
@@ -30,6 +31,7 @@ test: $(STAMP)
 	scripts/ensure_postgres.sh
 	scripts/ensure_unar.sh
 	scripts/ensure_chromium.sh
+	scripts/ensure_libsodium.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(BENCH_STAMP)
