@@ -41,11 +41,20 @@ def bucket_of(tag: bytes) -> int:
     return int.from_bytes(tag[:2], "big") >> (16 - BUCKET_BITS)
 
 
-def valid_values(kind: str, values: pl.Series) -> tuple[pl.Series, int]:
-    """The distinct valid values of ``kind`` among raw ``values``, normalised, and how many
+def checked_values(kind: str, values: pl.Series) -> tuple[pl.Series, int]:
+    """Raw ``values`` of ``kind`` normalised, in order, null where not valid; and how many
     non-empty values were left out as invalid or masked."""
     checked = check_column(PII_KINDS[kind], values.cast(pl.String))
     reason = checked.get_column("reason")
-    valid = checked.get_column("value").filter(reason.is_null()).unique(maintain_order=True)
+    valid = pl.select(
+        pl.when(reason.is_null()).then(checked.get_column("value")).alias(kind)
+    ).to_series()
     skipped = int(reason.is_not_null().sum()) - int((reason == EMPTY).sum())
     return valid, skipped
+
+
+def valid_values(kind: str, values: pl.Series) -> tuple[pl.Series, int]:
+    """The distinct valid values of ``kind`` among raw ``values``, normalised, and how many
+    non-empty values were left out as invalid or masked."""
+    checked, skipped = checked_values(kind, values)
+    return checked.drop_nulls().unique(maintain_order=True), skipped
