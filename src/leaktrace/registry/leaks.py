@@ -31,7 +31,8 @@ from leaktrace.registry import alerts, audit, oprf
 from leaktrace.registry.db import transaction
 from leaktrace.registry.errors import Invalid, NotFound
 from leaktrace.registry.identifiers import KINDS, oprf_input, tag_and_bucket, valid_values
-from leaktrace.registry.keyd_client import Caller, KeyClient
+from leaktrace.registry.keyd_client import KeyClient
+from leaktrace.registry.limits import Caller
 from leaktrace.registry.models import Alert, Leak, LeakIdentifier, Organisation
 from leaktrace.registry.policy import Principal
 from leaktrace.registry.reports import require
