@@ -14,15 +14,18 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import grp
 import ipaddress
 import logging
 import os
 import signal
 import socket
 import stat
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +57,8 @@ CHUNK = 256
 _PRIVATE = 0o077  # group and other permission bits
 
 
-class KeyFileError(LeaktraceError):
-    """The key file is missing, readable by others, or holds no valid key."""
+class KeydError(LeaktraceError):
+    """The key process cannot start: its key file, state file or socket is refused."""
 
 
 def _read_key(path: Path) -> bytes:
@@ -64,7 +67,7 @@ def _read_key(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
-        raise KeyFileError(
+        raise KeydError(
             _("{path}: the key file cannot be opened ({reason})").format(
                 path=path, reason=e.strerror
             )
@@ -72,9 +75,9 @@ def _read_key(path: Path) -> bytes:
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
         if info.st_uid != os.geteuid():
-            raise KeyFileError(_("{path}: the key file belongs to another user").format(path=path))
+            raise KeydError(_("{path}: the key file belongs to another user").format(path=path))
         if info.st_mode & _PRIVATE:
-            raise KeyFileError(
+            raise KeydError(
                 _(
                     "{path}: the key file can be read or written by its group or by others; "
                     "make it its owner's alone (chmod 600)"
@@ -83,13 +86,11 @@ def _read_key(path: Path) -> bytes:
         raw = f.read(oprf.SCALAR_BYTES * 2 + 3)
     key = raw if len(raw) == oprf.SCALAR_BYTES else _hex_key(raw.strip())
     if key is None:
-        raise KeyFileError(
-            _("{path}: expected 32 bytes or 64 hexadecimal digits").format(path=path)
-        )
+        raise KeydError(_("{path}: expected 32 bytes or 64 hexadecimal digits").format(path=path))
     try:  # evaluating the generator checks the scalar as every evaluation will
         oprf.blind_evaluate(key, oprf.hash_to_group(b"leaktrace keyd"))
     except oprf.InvalidInputError as e:
-        raise KeyFileError(
+        raise KeydError(
             _("{path}: not a reduced, non-zero ristretto255 scalar").format(path=path)
         ) from e
     return key
@@ -108,8 +109,8 @@ def _hex_key(text: bytes) -> bytes | None:
 def _write_private(path: Path, data: bytes, *, replace: bool) -> None:
     """Writes ``data`` to ``path`` with mode 0600, atomically (a temporary file renamed); refuses
     an existing ``path`` unless ``replace``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -132,7 +133,7 @@ def new_key(path: Path) -> None:
     try:
         _write_private(path, oprf.random_scalar().hex().encode() + b"\n", replace=False)
     except FileExistsError as e:
-        raise KeyFileError(
+        raise KeydError(
             _("{path}: a key file is already there; it is never overwritten").format(path=path)
         ) from e
 
@@ -149,7 +150,7 @@ def load_state(path: Path, limiter: Limiter) -> None:
     try:
         limiter.restore(_state_decoder.decode(data))  # type: ignore[arg-type]
     except (msgspec.DecodeError, KeyError, ValueError) as e:
-        raise KeyFileError(
+        raise KeydError(
             _(
                 "{path}: the state file is damaged; the key process will not start with its "
                 "budget unknown"
@@ -162,9 +163,14 @@ def save_state(path: Path, snapshot: dict[str, dict[str, object]]) -> None:
     _write_private(path, msgspec.json.encode(snapshot), replace=True)
 
 
-def _bind(path: Path) -> socket.socket:
-    """A unix socket listening at ``path`` with mode 0600; a stale socket file is replaced, a
-    live one refused."""
+def _bind(path: Path, group: str | None = None) -> socket.socket:
+    """A unix socket listening at ``path`` with mode 0600 (0660 and that group's with ``group``:
+    for a web process running as another user); a stale socket file is replaced, a live one
+    refused."""
+    try:
+        gid = None if group is None else grp.getgrnam(group).gr_gid
+    except KeyError as e:
+        raise KeydError(_("--socket-group: no group is named {name}").format(name=group)) from e
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o177)
     try:
@@ -176,7 +182,7 @@ def _bind(path: Path) -> socket.socket:
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             with probe, contextlib.suppress(ConnectionRefusedError):
                 probe.connect(os.fspath(path))
-                raise KeyFileError(
+                raise KeydError(
                     _("{path}: a key process already answers on this socket").format(path=path)
                 ) from e
             path.unlink()
@@ -186,7 +192,14 @@ def _bind(path: Path) -> socket.socket:
         raise
     finally:
         os.umask(old)
-    os.chmod(path, 0o600)
+    try:
+        if gid is not None:
+            os.chown(path, -1, gid)
+        os.chmod(path, 0o600 if gid is None else 0o660)
+    except OSError:
+        sock.close()
+        path.unlink()
+        raise
     sock.listen(128)
     return sock
 
@@ -206,6 +219,7 @@ class KeyServer:
         self._decoder = msgspec.msgpack.Decoder(Request)
         self._encoder = msgspec.msgpack.Encoder()
         self._dirty = False
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def answer(self, body: bytes) -> Reply:
         """The reply to one frame's payload."""
@@ -245,6 +259,7 @@ class KeyServer:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Answers a connection's frames in turn until it closes; an oversized frame is refused
         and the connection closed (its end cannot be found)."""
+        self._writers.add(writer)
         try:
             while True:
                 size = int.from_bytes(await reader.readexactly(4), "big")
@@ -258,6 +273,7 @@ class KeyServer:
         except (asyncio.IncompleteReadError, ConnectionError):
             return
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     def flush(self) -> None:
@@ -266,12 +282,27 @@ class KeyServer:
             self._dirty = False
             save_state(self.state_path, self.limiter.snapshot())
 
-    async def _housekeeping(self) -> None:
-        """Every second the counters to disk; every minute the full buckets forgotten."""
+    async def _housekeeping(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: every second the counters to disk (written by another thread), every
+        minute the full buckets forgotten."""
+        loop = asyncio.get_running_loop()
         last_prune = self.clock()
-        while True:
-            await asyncio.sleep(FLUSH_SECONDS)
-            self.flush()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), FLUSH_SECONDS)
+            if self._dirty:
+                self._dirty = False
+                try:
+                    await loop.run_in_executor(
+                        None, save_state, self.state_path, self.limiter.snapshot()
+                    )
+                except OSError as e:  # tried again next second
+                    self._dirty = True
+                    log.error(
+                        _("{path}: the counters cannot be written ({reason})").format(
+                            path=self.state_path, reason=e.strerror
+                        )
+                    )
             if self.clock() - last_prune >= PRUNE_SECONDS:
                 last_prune = self.clock()
                 self.limiter.prune(last_prune)
@@ -283,13 +314,18 @@ class KeyServer:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         server = await asyncio.start_unix_server(self.handle, sock=sock, limit=MAX_FRAME)
-        housekeeping = asyncio.create_task(self._housekeeping())
+        housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
             await stop.wait()
         finally:
-            housekeeping.cancel()
+            stop.set()
             server.close()
+            for writer in list(self._writers):  # an idle connection's reader sees its end
+                writer.close()
+            while self._writers:
+                await asyncio.sleep(0.01)
             self._pool.shutdown(wait=True)
+            await housekeeping  # its last write done before the final one
             self.flush()
 
 
@@ -311,6 +347,7 @@ def _option(parser: argparse.ArgumentParser, flag: str, default: float, text: st
     env = "LEAKTRACE_KEYD_" + flag[2:].upper().replace("-", "_")
     parser.add_argument(
         flag,
+        metavar="N",
         type=float,
         default=float(os.environ.get(env, default)),
         help=text + f" ({env}; {default:g})",
@@ -361,6 +398,14 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--socket", metavar="PATH", type=Path, help=_("The unix socket to answer on."))
     p.add_argument(
+        "--socket-group",
+        metavar="GROUP",
+        help=_(
+            "Let this group use the socket too (mode 0660), for a web process running as "
+            "another user; by default the socket is its owner's alone (0600)."
+        ),
+    )
+    p.add_argument(
         "--state-file",
         metavar="FILE",
         type=Path,
@@ -397,8 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         state = args.state_file or args.key_file.with_name(args.key_file.name + ".state")
         limiter = Limiter(limits)
         load_state(state, limiter)
-        sock = _bind(args.socket)
-    except (KeyFileError, OSError) as e:
+        sock = _bind(args.socket, args.socket_group)
+    except (KeydError, OSError) as e:
         sys.stderr.write(_("error: {problem}").format(problem=e) + "\n")
         return 1
     server = KeyServer(key, limiter, state, max(1, args.workers))
@@ -409,6 +454,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(FileNotFoundError):
             args.socket.unlink()
     return 0
+
+
+#: How long :func:`running` waits for a new key process to answer.
+START_SECONDS = 30.0
+
+
+@contextlib.contextmanager
+def running(key_file: Path, socket_path: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A key process started (``--create-key``: a new key if the file is missing) and answering
+    on ``socket_path`` inside the block, stopped (SIGTERM: its counters written) after it."""
+    command = [sys.executable, "-m", "leaktrace.registry.keyd", "--create-key"]
+    command += ["--key-file", os.fspath(key_file), "--socket", os.fspath(socket_path), *args]
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    try:
+        _wait_answering(process, socket_path)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=START_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_answering(process: subprocess.Popen[bytes], socket_path: Path) -> None:
+    """Returns once ``socket_path`` accepts a connection; KeydError if the process ends first
+    (it said why on stderr) or does not answer in START_SECONDS."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(os.fspath(socket_path))
+                return
+            except OSError:
+                time.sleep(0.05)
+    raise KeydError(_("{path}: the key process did not start").format(path=socket_path))
 
 
 if __name__ == "__main__":
