@@ -113,14 +113,14 @@ def alerts_of(session: Session, principal: Principal) -> list[Alert]:
 def alert_tags(
     session: Session, principal: Principal, alert_id: int, now: dt.datetime
 ) -> list[bytes]:
-    """The matched tags of one alert of the principal's organisation (another's is absent); the
-    first reading marks the alert seen."""
-    require(principal, "alert.read")
+    """The matched tags of one alert of the principal's organisation (another's is absent to
+    every role, like a report; the role is checked on its own); the first reading marks it seen."""
     alert = session.scalars(
         sa.select(Alert).where(Alert.id == alert_id, Alert.org_id == principal.org_id)
     ).first()
     if alert is None:
         raise NotFound(_("No such alert."))
+    require(principal, "alert.read")
     if alert.seen_at is None:
         alert.seen_at = now
     tags = session.scalars(
