@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from registry_keyd import KeyProcess, key_process
 from registry_leak_world import LeakWorld, make_leak_world
 from typer.testing import CliRunner
 
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.cli import app
 from leaktrace.registry.app import create_app
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from registry_keyd import KeyProcess, key_process
 from registry_world import World, make_world
 
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import db, enrol, enrolments, oprf
 from leaktrace.registry.errors import Invalid, NotFound
 from leaktrace.registry.identifiers import oprf_input, tag_and_bucket

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from registry_keyd import KeyProcess, key_process
 from registry_leak_world import LeakWorld, make_leak_world
 from registry_world import World, make_world
 
@@ -29,6 +28,7 @@ from bench.registry_bruteforce import (
     recovered,
     unkeyed_guesses,
 )
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import alerts, db, enrol, enrolments, leaks
 from leaktrace.registry.models import Alert, LeakIdentifier, OutboxEvent
 
