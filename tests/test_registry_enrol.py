@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from starlette.requests import Request
 from registry_world import World, make_world
+from starlette.requests import Request
 
 from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import db, enrol, enrolments, oprf
