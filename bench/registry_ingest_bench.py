@@ -25,7 +25,7 @@ from bench.registry_keyd import key_process
 from leaktrace.pii.resident_id import check_char
 from leaktrace.registry import admin, db, enrolments, leaks, oprf
 from leaktrace.registry.identifiers import oprf_input, tag_and_bucket
-from leaktrace.registry.models import EnrolledIdentifier
+from leaktrace.registry.models import Alert, EnrolledIdentifier
 
 #: Division codes the resident IDs are drawn under.
 REGIONS = ("110105", "310104", "440106", "330106", "510107", "420106", "320102", "610113")
@@ -95,12 +95,14 @@ def main() -> None:
             enrolments.declare(session, org.id, args.enrolled)
         half = args.overlap // 2
         inside = [("resident_id", v) for v in ids[:half]] + [("mobile", v) for v in mobiles[:half]]
-        outside = [
-            ("mobile", v) for v in candidate_mobiles(args.enrolled - len(inside), [], seed=9)
-        ]
+        leaked = set(mobiles)
+        others = candidate_mobiles(2 * args.enrolled, [], seed=9)
+        outside = [("mobile", v) for v in others if v not in leaked][: args.enrolled - len(inside)]
         enrol_directly(engine, org.id, keyd.key, inside + outside)
         info = leaks.LeakInfo("bench", dt.datetime.now(dt.UTC))
         done = leaks.ingest(engine, [leak], info, keyd.client())
+        with db.transaction(engine) as session:
+            matched = session.scalars(sa.select(Alert.matches)).all()
         engine.dispose()
     print(json.dumps({
         "database": sa.make_url(args.db).get_backend_name(),
@@ -109,6 +111,7 @@ def main() -> None:
         "identifiers_per_second": round(done.counts["keyed"] / done.seconds),
         "alert_seconds": round(done.alert_seconds, 2),
         "alerts": len(done.alerts),
+        "matched": matched,
         "enrolled": args.enrolled,
         "overlap": args.overlap,
     }))  # fmt: skip
