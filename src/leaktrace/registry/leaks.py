@@ -196,8 +196,9 @@ def verify_verdict(path: Path) -> tuple[str, str]:
         data = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         data = None
-    label = data.get("verdict", {}).get("label") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or not isinstance(data.get("verdict"), dict) or not label:
+    verdict = data.get("verdict") if isinstance(data, dict) else None
+    label = verdict.get("label") if isinstance(verdict, dict) else None
+    if not isinstance(label, str) or not label:
         raise InputError(str(path), N_("the JSON of leaktrace verify (--json), with its verdict"))
     return str(label)[:40], hashlib.sha256(content).hexdigest()
 
