@@ -107,9 +107,12 @@ def test_tags_must_be_paid_for_and_lie_in_their_bucket(world: World, keyd: KeyPr
     assert bank.post(EVALUATE, json={"elements": _blinded(2)}).status_code == 200
     wrong = {"bucket": (tags[0]["bucket"] + 1) % 65536, "tag": tags[0]["tag"]}
     assert bank.post(TAGS, json={"tags": [wrong]}).status_code == 422
-    assert bank.post(TAGS, json={"tags": tags[:2]}).json() == {"enrolled": 2}
+    assert bank.post(TAGS, json={"tags": tags[:2]}).json() == {"enrolled": 2, "alerts": 0}
     assert bank.post(TAGS, json={"tags": tags[2:]}).status_code == 409  # 3 tags, 2 evaluated
-    assert bank.post(TAGS, json={"tags": tags[2:], "replace": True}).json() == {"enrolled": 1}
+    assert bank.post(TAGS, json={"tags": tags[2:], "replace": True}).json() == {
+        "enrolled": 1,
+        "alerts": 0,
+    }
     with db.transaction(world.engine) as session:
         held = session.scalars(sa.select(EnrolledIdentifier.tag)).all()
     assert [bytes(t).hex() for t in held] == [tags[2]["tag"]]

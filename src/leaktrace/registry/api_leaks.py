@@ -120,6 +120,7 @@ class TagsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tags: list[TagIn] = Field(max_length=MAX_ELEMENTS)
     replace: bool = False
+    final: bool = False
 
 
 @router.post(
@@ -210,11 +211,14 @@ def enrol_evaluate(request: Request, asker: AskerDep, data: EvaluateIn) -> Any:
 @router.post("/enrol/tags", tags=["enrolment"])
 def enrol_tags(request: Request, asker: AskerDep, data: TagsIn) -> dict[str, Any]:
     """Enrol (bucket, tag) pairs of the institution's customers (``replace``: drop its earlier
-    ones first); how many it has enrolled."""
+    ones first; ``final``: the last batch, after which the enrolment is matched against the
+    leaks already stored); how many it has enrolled, and the alerts that raised."""
     tags = [(t.bucket, bytes.fromhex(t.tag)) for t in data.tags]
     with registry(request).transaction() as session:
-        total = enrolments.enrol_tags(session, asker.principal, tags, data.replace)
-    return {"enrolled": total}
+        total, raised = enrolments.enrol_tags(
+            session, asker.principal, tags, data.replace, data.final
+        )
+    return {"enrolled": total, "alerts": raised}
 
 
 @router.get("/alerts", tags=["alerts"])
