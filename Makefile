@@ -45,6 +45,10 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.trace_canary_bench
 	$(BIN)/python -m bench.trace_insider_bench
 	$(BIN)/python -m bench.trace_bench
+	rm -f bench/out/registry-ingest.sqlite*
+	mkdir -p bench/out
+	$(BIN)/python -m bench.registry_ingest_bench --db sqlite:///bench/out/registry-ingest.sqlite
+	$(BIN)/python -m bench.registry_bruteforce --candidates 1000000
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
