@@ -101,6 +101,11 @@ def test_a_leak_alerts_exactly_the_institution_whose_customers_are_in_it(
     assert set(bank["customers"]) == data.matched_customers
     assert bank["unknown"] == 0
     assert enrol.matches(world.client("shop", "admin"), maps["shop"]) == []
+    page = world.client("bank", "viewer").get("/alerts", params={"lang": "zh"})
+    assert page.status_code == 200 and "告警" in page.text
+    assert f'<td class="num">{len(data.matched):,}</td>' in page.text
+    assert "暂无告警" in world.client("shop", "viewer").get("/alerts?lang=zh").text
+    assert world.client("cac", "viewer").get("/alerts").status_code == 403
 
 
 def test_an_enrolment_after_the_leak_is_alerted_when_it_ends(

@@ -22,6 +22,7 @@ from leaktrace.registry.service import Asker, identify, language, registry
 from leaktrace.report import breach_words
 from leaktrace.report.breach_html import state_html
 from leaktrace.report.breach_words import local_time, word
+from leaktrace.report.scan_words import kind_label
 from leaktrace.report.verdict_words import shown
 from leaktrace.verify.verdict import Label
 
@@ -80,6 +81,7 @@ _env.globals.update(
     word=word,
     state_html=state_html,
     local_time=local_time,
+    kind_label=kind_label,
     grade_word=lambda code: grade.label(code),
     grades=grade.GRADES,
     verdict_word=verdict_word,

@@ -24,6 +24,7 @@ from leaktrace import i18n
 from leaktrace.i18n import _, language
 from leaktrace.registry import (
     admin,
+    alerts,
     attachments,
     auth,
     credentials,
@@ -35,6 +36,7 @@ from leaktrace.registry import (
     views,
 )
 from leaktrace.registry.errors import Conflict, Invalid, Refused
+from leaktrace.registry.models import Leak
 from leaktrace.registry.page_forms import (
     FormErrors,
     prefilled,
@@ -415,6 +417,18 @@ def show_dashboard(request: Request, asker: AskerDep) -> Response:
     return render(
         request, "dashboard.html", asker, who(request, asker), figures=figures, plots=plots
     )
+
+
+@router.get("/alerts")
+def show_alerts(request: Request, asker: AskerDep) -> Response:
+    """The institution's alerts: each leak its customers were found in, with the count and
+    the leak's metadata (the matched customers are re-identified on its own machine)."""
+    with registry(request).transaction() as session:
+        found = [
+            alerts.view(a, session.get_one(Leak, a.leak_id))
+            for a in alerts.alerts_of(session, asker.principal)
+        ]
+    return render(request, "alerts.html", asker, who(request, asker), alerts=found)
 
 
 # -- settings -------------------------------------------------------------------------------------
