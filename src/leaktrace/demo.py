@@ -13,17 +13,38 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import shutil
+import socket
 import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
+import sqlalchemy as sa
+import uvicorn
 from rich.console import Console
 from rich.rule import Rule
 
 from leaktrace import i18n
 from leaktrace.i18n import _
-from leaktrace.registry import admin, attachments, audit, reports, views
+from leaktrace.registry import (
+    admin,
+    attachments,
+    audit,
+    enrol,
+    enrolments,
+    keyd,
+    leaks,
+    reports,
+    views,
+)
 from leaktrace.registry import db as registry_db
+from leaktrace.registry.app import create_app
+from leaktrace.registry.keyd_client import KeyClient
 from leaktrace.registry.policy import Principal
 from leaktrace.registry.schemas import Counts, Fields, ReportIn, SupplementIn
 from leaktrace.report.breach_html import render_breach
@@ -99,6 +120,7 @@ def run(out_dir: Path, console: Console) -> None:
         verified[stem] = checked
     share_and_trace(out_dir, console)
     report_breach(out_dir, console, verified["old_snapshot_gbk"])
+    alert_and_check(out_dir, console)
 
 
 def share_and_trace(out_dir: Path, console: Console) -> None:
@@ -213,6 +235,73 @@ def report_breach(out_dir: Path, console: Console, checked: VerifyReport) -> Non
         _("Browse it: leaktrace serve --db sqlite:///{path}").format(path=db_file.resolve()),
         highlight=False,
     )
+
+
+def alert_and_check(out_dir: Path, console: Console) -> None:
+    """The registry's keyed identifiers: the bank enrols its customers blinded on its side, the
+    operator ingests a resold list through the key process, the bank is alerted and finds its
+    customers on its own machine."""
+    console.print(Rule(_("7. Telling the institutions (leaktrace registry ingest, enrol)")))
+    db_url = f"sqlite:///{out_dir / 'registry.sqlite'}"
+    engine = registry_db.make_engine(db_url)
+    registry_db.upgrade(engine)
+    with registry_db.transaction(engine) as session:
+        bank = admin.org_by_name(session, REGISTRY_ORGS["bank"][0])
+        enrolments.declare(session, bank.id, CUSTOMERS)
+        _key, bank_key = admin.create_key(session, None, bank.id, "demo", "admin")
+    keys_dir = Path(tempfile.mkdtemp(prefix="leaktrace-demo-"))
+    with keyd.running(out_dir / "registry.key", keys_dir / "keyd.sock"):
+        keys = KeyClient([keys_dir / "keyd.sock"])
+        with _served(engine, keys) as url, enrol.client(url, bank_key) as http:
+            made = enrol.enrol(out_dir / "world", http, out_dir / "registry-map.parquet")
+            console.print(
+                _("The bank enrolled {n} keyed identifiers of {customers} customers.").format(
+                    n=f"{made.enrolled:,}", customers=f"{made.customers:,}"
+                ),
+                highlight=False,
+            )
+            done = leaks.ingest(
+                engine,
+                [out_dir / "出售样本.csv"],
+                leaks.LeakInfo("某论坛售卖帖", dt.datetime.now(dt.UTC)),
+                keys,
+            )
+            console.print(
+                _("Ingested leak {id}: {n} identifiers keyed, none stored in plain text.").format(
+                    id=done.leak_id, n=f"{done.counts['keyed']:,}"
+                ),
+                highlight=False,
+            )
+            for alert in enrol.matches(http, out_dir / "registry-map.parquet"):
+                console.print(
+                    _("Alert: {n} of the bank's customers are in leak {id}.").format(
+                        n=f"{len(alert['customers']):,}", id=alert["leak_id"]
+                    ),
+                    highlight=False,
+                )
+    shutil.rmtree(keys_dir, ignore_errors=True)
+    engine.dispose()
+
+
+@contextmanager
+def _served(engine: sa.Engine, keys: KeyClient) -> Iterator[str]:
+    """The registry served over HTTP on a free loopback port inside the block, reaching the key
+    process through ``keys``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(engine=engine, migrate=False)
+    app.state.keys = keys
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join()
 
 
 def _first_report(discovered: str | None, now: dt.datetime) -> ReportIn:
