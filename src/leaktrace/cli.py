@@ -1084,6 +1084,26 @@ def registry_audit_verify_cmd(db: _RegistryDb = None, as_json: _Json = False) ->
         )
 
 
+@registry_app.command(
+    "keyd",
+    help=_help(
+        _(
+            "Run the registry's key process on its own (leaktrace serve starts one), or write a "
+            "new key with --new-key; --help lists its options and limits."
+        ),
+        "leaktrace registry keyd --new-key /srv/registry/registry.key",
+        "leaktrace registry keyd --key-file /srv/registry/registry.key --socket /run/lt/keyd.sock",
+    ),
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def registry_keyd_cmd(ctx: typer.Context) -> None:
+    """``leaktrace registry keyd``: the options are the key process's own (``--help``)."""
+    from leaktrace.registry import keyd
+
+    raise typer.Exit(keyd.main(ctx.args))
+
+
 def _ledger(db: str | None) -> Ledger:
     """The ledger at ``db`` (else the default); a database that cannot be opened is an error."""
     import sqlalchemy as sa

@@ -1,26 +1,74 @@
-"""``leaktrace serve``: migrate the database, start the webhook worker, serve the application."""
+"""``leaktrace serve``: migrate the database, start the key process and the webhook worker, serve
+the application.
+
+The key process is a child process of its own; the web application reaches it only through the
+socket named in ``LEAKTRACE_KEYD`` and never opens the key file. When ``LEAKTRACE_KEYD`` is set
+already (key processes run apart, e.g. the two shares of a split key), none is started.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
+import sqlalchemy as sa
 import uvicorn
+from platformdirs import user_data_path
 
-from leaktrace.registry import db
+from leaktrace.registry import db, keyd
 from leaktrace.registry.app import create_app
+from leaktrace.registry.keyd_client import KEYD_ENV
 from leaktrace.registry.worker import Worker
 
+#: The environment variable naming the key file that ``serve`` gives its key process.
+KEY_FILE_ENV = "LEAKTRACE_KEY_FILE"
 
-def serve(url: str | None, host: str, port: int) -> None:
-    """Run the registry until interrupted (Ctrl-C stops the worker, then the server)."""
+
+def default_key_file(engine: sa.Engine) -> Path:
+    """``registry.key`` beside a SQLite database, else in the user's data directory."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "registry.key"
+    return user_data_path("leaktrace", appauthor=False) / "registry.key"
+
+
+@contextlib.contextmanager
+def key_process(key_file: Path) -> Iterator[None]:
+    """A key process on a socket in a private (0700) runtime directory, named in
+    ``LEAKTRACE_KEYD`` inside the block; nothing when ``LEAKTRACE_KEYD`` is set already."""
+    if os.environ.get(KEYD_ENV, "").strip():
+        yield
+        return
+    with tempfile.TemporaryDirectory(
+        prefix="leaktrace-keyd-", dir=os.environ.get("XDG_RUNTIME_DIR")
+    ) as runtime:  # mkdtemp makes it 0700
+        socket_path = Path(runtime) / "keyd.sock"
+        with keyd.running(key_file, socket_path):
+            os.environ[KEYD_ENV] = os.fspath(socket_path)
+            try:
+                yield
+            finally:
+                del os.environ[KEYD_ENV]
+
+
+def serve(url: str | None, host: str, port: int, key_file: Path | None = None) -> None:
+    """Run the registry until interrupted (Ctrl-C stops the worker, the server, then the key
+    process). The key file: ``key_file``, else ``LEAKTRACE_KEY_FILE``, else the default one."""
     engine = db.make_engine(url)
     db.upgrade(engine)
-    app = create_app(engine=engine, migrate=False)
-    worker = Worker(engine)
-    worker.start()
+    env_key = os.environ.get(KEY_FILE_ENV, "").strip()
+    key_file = key_file or (Path(env_key) if env_key else default_key_file(engine))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
-    finally:
-        worker.stop()
-        engine.dispose()
+    with key_process(key_file):
+        app = create_app(engine=engine, migrate=False)
+        worker = Worker(engine)
+        worker.start()
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        finally:
+            worker.stop()
+            engine.dispose()
