@@ -22,11 +22,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from registry_keyd import key_process
 from registry_world import PASSWORD, World, make_world, report_body
 
-from leaktrace.registry import admin, auth, db, outbox, webhooks
+from leaktrace.registry import admin, auth, db, enrolments, oprf, outbox, webhooks
 from leaktrace.registry.app import create_app
-from leaktrace.registry.models import OutboxEvent, Webhook
+from leaktrace.registry.models import Alert, Leak, OutboxEvent, Webhook
 
 API = "/api/v1"
 INSTITUTION_ROLES = ("viewer", "reporter", "admin")
@@ -43,6 +44,12 @@ FILE = frozenset({("institution", "reporter"), ("institution", "admin")})
 REVIEW = frozenset({("regulator", "reviewer"), ("regulator", "admin")})
 REGULATOR = frozenset(("regulator", r) for r in REGULATOR_ROLES)
 MANAGE = frozenset({("institution", "admin"), ("regulator", "admin")})
+# Keyed identifiers (issue 18): the operator, a regulator's admin, ingests leaks; an institution's
+# admin enrols its customers; an institution's people read its alerts; all read the leaks they
+# may see (a regulator every one, an institution those that matched it).
+OPERATOR = frozenset({("regulator", "admin")})
+ENROL = frozenset({("institution", "admin")})
+ALERTS = frozenset(("institution", r) for r in INSTITUTION_ROLES)
 
 #: (method, path) -> the (organisation kind, role) pairs that may take it.
 MAY: dict[tuple[str, str], frozenset[tuple[str, str]]] = {
@@ -71,12 +78,20 @@ MAY: dict[tuple[str, str], frozenset[tuple[str, str]]] = {
     ("POST", "/webhooks"): MANAGE,
     ("POST", "/webhooks/{webhook_id}/disable"): MANAGE,
     ("GET", "/webhooks/{webhook_id}/deliveries"): MANAGE,
+    ("POST", "/leaks"): OPERATOR,
+    ("GET", "/leaks"): READ,
+    ("POST", "/enrol/evaluate"): ENROL,
+    ("POST", "/enrol/tags"): ENROL,
+    ("GET", "/alerts"): ALERTS,
+    ("GET", "/alerts/{alert_id}/matches"): ALERTS,
 }
 
 VERIFY_JSON = json.dumps(
     {"records": 3, "verdict": {"label": "ours"}, "evidence": {"inputs": [{"sha256": "a" * 64}]}}
 ).encode()
 _names = itertools.count()
+LEAK_CSV = "姓名,手机号\n张三,13800138000\n".encode()
+BLINDED = oprf.blind(b"mobile:13800138000")[1].hex()
 
 
 def _body(method: str, path: str) -> dict[str, Any]:
@@ -99,6 +114,9 @@ def _body(method: str, path: str) -> dict[str, Any]:
         ("POST", "/webhooks"): {
             "json": {"url": "http://127.0.0.1:9/hook", "events": ["report.filed"]}
         },
+        ("POST", "/leaks"): {"params": {"source": "某论坛"}, "content": LEAK_CSV},
+        ("POST", "/enrol/evaluate"): {"json": {"elements": [BLINDED]}},
+        ("POST", "/enrol/tags"): {"json": {"tags": []}},
     }
     return bodies.get((method, path), {})
 
@@ -143,6 +161,8 @@ PRINCIPALS = (
 OTHER_ORG = {"bank": "shop", "pboc": "cac"}
 #: Path parameters naming an object inside a report.
 CHILDREN = ("number", "question_id", "attachment_id")
+#: Path parameters naming an object of an organisation.
+ORG_OBJECTS = ("key_id", "webhook_id", "alert_id")
 
 
 def _params(path: str) -> list[str]:
@@ -239,6 +259,19 @@ class Matrix:
             s.flush()
             return hook.id
 
+    def alert(self, org: str) -> int:
+        """An alert of ``org`` on a leak of no identifier (a row: the matrix needs one for a
+        regulator too, which a real leak never alerts)."""
+        with db.transaction(self.world.engine) as s:
+            leak = Leak(source="x", first_seen_at=self.world.clock.now, data_kinds=[], counts={},
+                        ingested_by="cli")  # fmt: skip
+            s.add(leak)
+            s.flush()
+            alert = Alert(org_id=self.world.orgs[org], leak_id=leak.id, matches=0)
+            s.add(alert)
+            s.flush()
+            return alert.id
+
     def make(self, org: str, names: list[str]) -> dict[str, int]:
         """New objects for the path parameters ``names``: a report of ``org`` with what the path
         names inside it, or a key or webhook of ``org``."""
@@ -254,6 +287,8 @@ class Matrix:
             ids["key_id"] = self.key(org)
         if "webhook_id" in names:
             ids["webhook_id"] = self.webhook(org)
+        if "alert_id" in names:
+            ids["alert_id"] = self.alert(org)
         return ids
 
     def ids(self, who: Who, scope: str, names: list[str], fresh: bool) -> dict[str, int]:
@@ -273,11 +308,11 @@ class Matrix:
         reports_of, admin_of = owners[scope]
         if fresh:
             return {
-                **self.make(reports_of, [n for n in names if n not in ("key_id", "webhook_id")]),
-                **self.make(admin_of, [n for n in names if n in ("key_id", "webhook_id")]),
+                **self.make(reports_of, [n for n in names if n not in ORG_OBJECTS]),
+                **self.make(admin_of, [n for n in names if n in ORG_OBJECTS]),
             }
         return {k: self.objects[(reports_of, k)] for k in ("report_id", *CHILDREN)} | {
-            k: self.objects[(admin_of, k)] for k in ("key_id", "webhook_id")
+            k: self.objects[(admin_of, k)] for k in ORG_OBJECTS
         }
 
 
@@ -291,9 +326,15 @@ def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = request.getfixturevalue("postgres").create_database(f"authz_{request.param}")
     engine = db.make_engine(url)
     db.upgrade(engine)
-    with pytest.MonkeyPatch.context() as mp:
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        key_process(tmp_path_factory.mktemp("keyd")) as keyd,
+    ):
         mp.setenv(webhooks.ALLOW_PRIVATE_ENV, "1")
         m = Matrix(make_world(engine))
+        m.world.app.state.keys = keyd.client()
+        with db.transaction(engine) as s:
+            enrolments.declare(s, m.world.orgs["bank"], 1_000_000)
         for org in ("bank", "shop"):
             for name, value in m.make(org, ["report_id", *CHILDREN]).items():
                 m.objects[(org, name)] = value
@@ -304,6 +345,7 @@ def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         for org in ("bank", "shop", "pboc", "cac"):
             m.objects[(org, "key_id")] = m.key(org)
             m.objects[(org, "webhook_id")] = m.webhook(org)
+            m.objects[(org, "alert_id")] = m.alert(org)
         with db.transaction(engine) as s:
             for org, role in (("bank", "admin"), ("pboc", "reviewer")):
                 admin.create_user(s, None, m.world.orgs[org], f"{org}.{role}", PASSWORD, role)
@@ -346,7 +388,7 @@ def test_every_operation_has_a_row_and_a_body() -> None:
         if "requestBody" in op:
             assert _body(method, path), f"{method} {path} has no example body"
         for param in _params(path):
-            assert param in ("report_id", "key_id", "webhook_id", *CHILDREN), param
+            assert param in ("report_id", *ORG_OBJECTS, *CHILDREN), param
 
 
 def test_the_spec_is_public_and_lists_every_api_route() -> None:
@@ -378,7 +420,7 @@ def test_no_parameter_lets_a_client_switch_a_check_off(matrix: Matrix) -> None:
     }
     assert declared <= {
         "status", "grade", "org", "overdue", "q", "since", "until", "sort", "limit", "offset",
-        "format", "version", "lang",
+        "format", "version", "lang", "source", "first_seen", "claimed_org",
     }  # fmt: skip
     who = Who("", "bank", "admin", via="session-no-csrf")
     for query in ("", "?check_csrf=false", "?check_csrf=0"):

@@ -962,14 +962,23 @@ def registry_org_create_cmd(
     central_body: Annotated[
         bool, typer.Option("--central-body", help=_("A central or state body."))
     ] = False,
+    customers: Annotated[
+        int | None,
+        typer.Option(
+            "--customers",
+            help=_("An institution's declared customer count: its enrolment quota."),
+        ),
+    ] = None,
     db: _RegistryDb = None,
     as_json: _Json = False,
 ) -> None:
     """``leaktrace registry org create``."""
-    from leaktrace.registry import admin
+    from leaktrace.registry import admin, enrolments
 
     with _registry(db) as session:
         org = admin.create_org(session, name, kind, sector, authority, cii, central_body)  # type: ignore[arg-type]
+        if customers is not None:
+            enrolments.declare(session, org.id, customers)  # type: ignore[arg-type]
         doc = {"id": org.id, "name": org.name, "kind": org.kind}
     _print_json(doc) if as_json else _said(_("Organisation {id} created.").format(id=doc["id"]))
 
@@ -1102,6 +1111,180 @@ def registry_keyd_cmd(ctx: typer.Context) -> None:
     from leaktrace.registry import keyd
 
     raise typer.Exit(keyd.main(ctx.args))
+
+
+@registry_app.command(
+    "ingest",
+    help=_help(
+        _(
+            "Ingest a leak: scan it here, key its resident IDs and mobiles through the key "
+            "process (LEAKTRACE_KEYD), store only the keyed values with the leak's metadata, and "
+            "alert every enrolled institution with customers in it."
+        ),
+        "leaktrace registry ingest leak.csv --source 某暗网论坛 --claimed 某某银行",
+    ),
+)
+def registry_ingest_cmd(
+    leak: Annotated[list[Path], typer.Argument(help=_("The leak's files, folders or archives."))],
+    source: Annotated[str, typer.Option("--source", help=_("Where the leak was found."))],
+    claimed: Annotated[
+        str | None,
+        typer.Option("--claimed", help=_("The organisation the leak is said to come from.")),
+    ] = None,
+    verify_json: Annotated[
+        Path | None,
+        typer.Option("--verify-json", help=_("The leak's leaktrace verify result (--json).")),
+    ] = None,
+    first_seen: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--first-seen",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"],
+            help=_("When the leak was first seen (default: now; a date is taken in Shanghai)."),
+        ),
+    ] = None,
+    db: _RegistryDb = None,
+    as_json: _Json = False,
+) -> None:
+    """``leaktrace registry ingest``."""
+    from zoneinfo import ZoneInfo
+
+    from leaktrace.registry import admin, leaks
+    from leaktrace.registry import db as registry_db
+    from leaktrace.registry.keyd_client import KeyClient
+    from leaktrace.registry.models import utcnow
+
+    for p in leak:
+        if not p.exists():
+            _fail(_("{path}: expected an existing file or folder").format(path=p))
+    with _registry(db) as session:
+        claimed_id = admin.org_by_name(session, claimed).id if claimed else None  # type: ignore[arg-type]
+    if first_seen is not None and first_seen.tzinfo is None:
+        first_seen = first_seen.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    with _user_errors():
+        verdict, digest = leaks.verify_verdict(verify_json) if verify_json else (None, None)
+        info = leaks.LeakInfo(
+            leaks.check_source(source), first_seen or utcnow(), claimed_id, verdict, digest
+        )
+        engine = registry_db.make_engine(db)
+        try:
+            with _progress() as bar:
+                task = bar.add_task(_("ingesting"), total=sum(p.stat().st_size for p in leak))
+                done = leaks.ingest(
+                    engine,
+                    leak,
+                    info,
+                    KeyClient.from_env(),
+                    progress=lambda n: bar.update(task, completed=n),
+                )
+        finally:
+            engine.dispose()
+    doc = dataclasses.asdict(done)
+    if as_json:
+        _print_json(doc)
+        return
+    _said(
+        _("Leak {id}: {n} identifiers keyed and stored; {alerts} institutions alerted.").format(
+            id=done.leak_id, n=done.counts["keyed"], alerts=len(done.alerts)
+        )
+    )
+
+
+@_org_app.command(
+    "customers",
+    help=_help(
+        _("Set an institution's declared customer count: its enrolment quota."),
+        "leaktrace registry org customers 某某银行 1200000",
+    ),
+)
+def registry_org_customers_cmd(
+    name: Annotated[str, typer.Argument(help=_("The organisation's name."))],
+    customers: Annotated[int, typer.Argument(help=_("Its customers, as it declares them."))],
+    db: _RegistryDb = None,
+) -> None:
+    """``leaktrace registry org customers``."""
+    from leaktrace.registry import admin, enrolments
+
+    with _registry(db) as session:
+        org = admin.org_by_name(session, name)  # type: ignore[arg-type]
+        enrolments.declare(session, org.id, customers)  # type: ignore[arg-type]
+    _said(_("{name} may enrol {n} customers.").format(name=name, n=customers))
+
+
+_RegistryUrl = Annotated[str, typer.Option("--url", help=_("The registry's address."))]
+_MapFile = Annotated[
+    Path,
+    typer.Option(
+        "--map", help=_("The Parquet file mapping keyed values to customer numbers (kept here).")
+    ),
+]
+
+
+@registry_app.command(
+    "enrol",
+    help=_help(
+        _(
+            "Enrol the institution's customers: every resident ID and mobile of the master is "
+            "blinded here and keyed through the registry, only keyed values are sent, and the map "
+            "back to customer numbers is written here. The API key comes from LEAKTRACE_API_KEY."
+        ),
+        "leaktrace registry enrol customers.csv --url https://registry.example --map map.parquet",
+    ),
+)
+def registry_enrol_cmd(
+    master: Annotated[str, typer.Argument(help=_("The master: a table file or a database URL."))],
+    url: _RegistryUrl,
+    map_path: _MapFile,
+    as_json: _Json = False,
+) -> None:
+    """``leaktrace registry enrol``."""
+    from leaktrace.registry import enrol
+
+    with _user_errors():
+        with enrol.client(url, enrol.api_key_from_env()) as http, _progress(False) as bar:
+            task = bar.add_task(_("enrolling"), total=None)
+            done = enrol.enrol(
+                master, http, map_path, lambda n, total: bar.update(task, completed=n, total=total)
+            )
+    if as_json:
+        _print_json(dataclasses.asdict(done))
+        return
+    _said(
+        _("{n} identifiers of {customers} customers enrolled; the map is in {path}.").format(
+            n=done.enrolled, customers=done.customers, path=done.map_path
+        )
+    )
+
+
+@registry_app.command(
+    "matches",
+    help=_help(
+        _(
+            "The institution's alerts, each with the customers its keyed matches stand for, "
+            "read from the map written by enrol. The API key comes from LEAKTRACE_API_KEY."
+        ),
+        "leaktrace registry matches --url https://registry.example --map map.parquet",
+    ),
+)
+def registry_matches_cmd(url: _RegistryUrl, map_path: _MapFile, as_json: _Json = False) -> None:
+    """``leaktrace registry matches``."""
+    from leaktrace.registry import enrol
+
+    with _user_errors(), enrol.client(url, enrol.api_key_from_env()) as http:
+        found = enrol.matches(http, map_path)
+    if as_json:
+        _print_json(found)
+        return
+    for alert in found:
+        _said(
+            _("Alert {id}: leak {leak} ({source}) holds {n} of your customers.").format(
+                id=alert["id"], leak=alert["leak_id"], source=alert["leak"]["source"],
+                n=len(alert["customers"]),
+            )
+        )  # fmt: skip
+        sys.stdout.write("".join(f"{c}\n" for c in alert["customers"]))
+    if not found:
+        _said(_("No alert."))
 
 
 def _ledger(db: str | None) -> Ledger:

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leaktrace import __version__, i18n
-from leaktrace.registry import api, db, links, pages, problems
+from leaktrace.registry import api, api_leaks, db, links, pages, problems
 from leaktrace.registry.page_render import STATIC, page_error
 from leaktrace.registry.service import Registry, language
 
@@ -126,6 +126,7 @@ def create_app(
     app.openapi = spec  # type: ignore[method-assign]
     problems.install(app, page_error=page_error)
     app.include_router(api.router)
+    app.include_router(api_leaks.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

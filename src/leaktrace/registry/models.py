@@ -297,3 +297,79 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(sa.String(300))
     duration_ms: Mapped[int] = mapped_column(default=0)
+
+
+class Leak(Base):
+    """A leak the operator ingested: where it was found, when, what it holds; never its data."""
+
+    __tablename__ = "leaks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(200))
+    first_seen_at: Mapped[dt.datetime] = mapped_column()
+    claimed_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    claimed_sector: Mapped[str | None] = mapped_column(sa.String(20))
+    data_kinds: Mapped[list[Any]] = mapped_column()
+    counts: Mapped[dict[str, Any]] = mapped_column()
+    verdict: Mapped[str | None] = mapped_column(sa.String(40))
+    attachment_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    ingested_by: Mapped[str] = mapped_column(sa.String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LeakIdentifier(Base):
+    """One keyed identifier of a leak: its bucket, its tag (the OPRF output's prefix), its kind.
+    Partitioned by bucket on PostgreSQL; no foreign key, so that bulk loads run at full speed
+    (the leak's row is written in the same transaction)."""
+
+    __tablename__ = "leak_identifiers"
+
+    bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tag: Mapped[bytes] = mapped_column(sa.LargeBinary(16), primary_key=True)
+    leak_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, index=True)
+    kind: Mapped[int] = mapped_column(sa.SmallInteger)
+
+
+class EnrolledIdentifier(Base):
+    """One keyed identifier an institution enrolled (its customers'), partitioned like leaks'."""
+
+    __tablename__ = "enrolled_identifiers"
+
+    bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tag: Mapped[bytes] = mapped_column(sa.LargeBinary(16), primary_key=True)
+    org_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
+class Enrolment(Base):
+    """An institution's enrolment quota: its declared customers (set by the operator) and the
+    identifiers it has had evaluated so far (at most two per declared customer)."""
+
+    __tablename__ = "enrolments"
+
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True)
+    declared_customers: Mapped[int] = mapped_column(sa.BigInteger)
+    enrolled: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Alert(Base):
+    """An institution told that a leak holds its customers: how many, when, and when it looked."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (sa.UniqueConstraint("org_id", "leak_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    leak_id: Mapped[int] = mapped_column(sa.ForeignKey("leaks.id"), index=True)
+    matches: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class AlertMatch(Base):
+    """One keyed identifier of an alert, which only the institution can map to its customer."""
+
+    __tablename__ = "alert_matches"
+
+    alert_id: Mapped[int] = mapped_column(sa.ForeignKey("alerts.id"), primary_key=True)
+    tag: Mapped[bytes] = mapped_column(sa.LargeBinary(16), primary_key=True)

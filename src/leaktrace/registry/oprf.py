@@ -188,3 +188,10 @@ def evaluate(secret_key: bytes, input_: bytes) -> bytes:
     _check_length(input_, "input")
     unblinded = pysodium.crypto_scalarmult_ristretto255(secret_key, _input_element(input_))
     return _finalize_hash(input_, unblinded)
+
+
+def finalize_unblinded(input_: bytes, element: bytes) -> bytes:
+    """The output from an element evaluated without a blind (the input's HashToGroup, sent by a
+    holder that may see it, such as the operator's own ingest): RFC 9497's Finalize hash."""
+    _check_element(element, "evaluated_element")
+    return _finalize_hash(input_, element)

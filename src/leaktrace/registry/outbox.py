@@ -45,6 +45,7 @@ EVENTS = (
     "report.closed",
     "deadline.near",
     "deadline.overdue",
+    "leak.matched",
 )
 #: The only keys a payload may hold: ids, times, grade and state (nothing a person wrote).
 PAYLOAD_FIELDS = frozenset(
@@ -63,6 +64,10 @@ PAYLOAD_FIELDS = frozenset(
         "answered_at",
         "closed_at",
         "due_at",
+        "leak_id",
+        "alert_id",
+        "matches",
+        "first_seen_at",
     }
 )
 #: Waits after the 1st, 2nd, ... failed try; after the last try the delivery has failed.

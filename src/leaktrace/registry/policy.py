@@ -38,6 +38,23 @@ GRANTS: dict[str, frozenset[tuple[str, str]]] = {
     ),
     "org.manage": frozenset({("institution", "admin"), ("regulator", "admin")}),
     "audit.read": frozenset({("institution", "admin"), ("regulator", "admin")}),
+    # keyed identifiers: the operator (a regulator's admin) ingests leaks; an institution's admin
+    # enrols its customers; its people read its alerts; leaks are listed as leaks_query says
+    "leak.ingest": frozenset({("regulator", "admin")}),
+    "leak.read": frozenset(
+        {
+            ("institution", "viewer"),
+            ("institution", "reporter"),
+            ("institution", "admin"),
+            ("regulator", "viewer"),
+            ("regulator", "reviewer"),
+            ("regulator", "admin"),
+        }
+    ),
+    "enrol": frozenset({("institution", "admin")}),
+    "alert.read": frozenset(
+        {("institution", "viewer"), ("institution", "reporter"), ("institution", "admin")}
+    ),
 }
 
 

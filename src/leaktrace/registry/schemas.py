@@ -171,7 +171,7 @@ class KeyIn(Strict):
 
 class WebhookIn(Strict):
     url: Annotated[str, Field(min_length=8, max_length=2000)]
-    events: list[EventName] = Field(min_length=1, max_length=7)
+    events: list[EventName] = Field(min_length=1, max_length=len(EVENTS))
 
 
 class LoginIn(Strict):

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 import pyarrow as pa
@@ -38,6 +38,13 @@ from leaktrace.scan.scanner import (
     typing_for,
 )
 
+
+class RowSink(Protocol):
+    """Where the normalised table's batches go when no file is to hold them."""
+
+    def write_table(self, table: pa.Table) -> None: ...
+
+
 SPLIT_MIN = 64 << 20  # files under this are scanned in one process (starting one costs ~0.5 s)
 
 
@@ -49,6 +56,7 @@ def scan(
     password: str | None = None,
     *,
     evidence: bool = True,
+    rows: RowSink | None = None,
 ) -> ScanResult:
     """Scan files for personal identifiers; write the normalised table to ``out`` (Parquet) if
     given. ``progress`` is called with the bytes read so far across all files; ``processes``
@@ -58,7 +66,8 @@ def scan(
     each member a source of its own (``a.zip!dir/x.csv``); encrypted members are opened with
     ``password`` (default: the LEAKTRACE_PASSWORD environment variable). With ``evidence``
     the result's evidence trail names each input's SHA-256 (its members' too), hashed in a
-    thread beside the scan."""
+    thread beside the scan. ``rows`` (instead of ``out``) receives the normalised table's
+    batches in this process, which then scans alone: nothing of them is written anywhere."""
     t0 = time.perf_counter()
     paths = [Path(p) for p in paths]
     for p in paths:
@@ -79,7 +88,7 @@ def scan(
                 with atomic_parquet(out_path) as writer:
                     containers = _scan_sources(sources, result, writer, progress, n)
             else:
-                containers = _scan_sources(sources, result, None, progress, n)
+                containers = _scan_sources(sources, result, rows, progress, 1 if rows else n)
         finally:
             sources.close()  # its spooled member is removed before the spool is
         if trail is not None:
