@@ -174,12 +174,37 @@ def test_answers_are_cacheable_and_their_etag_changes_when_a_leak_comes_in(
     assert [leak["id"] for leak in listed] == [leak_id]
 
 
-def test_the_check_routes_answer_without_sign_in(world: World) -> None:
+def test_the_check_routes_answer_without_sign_in_with_the_security_headers(world: World) -> None:
     client = world.client()
-    for path in ("/api/v1/check/buckets/0", "/api/v1/check/leaks", "/check"):
-        assert client.get(path).status_code == 200
     _blind, blinded = oprf.blind(b"mobile:13800000000")
-    assert client.post("/api/v1/check/evaluate", json={"blinded": blinded.hex()}).status_code == 200
+    answers = [client.get(p) for p in ("/api/v1/check/buckets/0", "/api/v1/check/leaks", "/check")]
+    answers.append(client.post("/api/v1/check/evaluate", json={"blinded": blinded.hex()}))
+    for r in answers:
+        assert r.status_code == 200
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert answers[-1].headers["cache-control"] == "no-store"
+    assert len(bytes.fromhex(answers[-1].json()["evaluated"])) == 32
+
+
+def test_the_fast_path_and_the_routes_answer_alike(world: World) -> None:
+    """The fast path answers plain requests; a conditional one and a differently spelt body
+    reach the routes: same status, same body's shape, same headers."""
+    client = world.client()
+    fast = client.get("/api/v1/check/buckets/9")
+    routed = client.get("/api/v1/check/buckets/9", headers={"If-None-Match": '"other"'})
+    assert len(fast.content) == len(routed.content) == MIN_ENTRIES * ENTRY_BYTES
+    for name in ("etag", "cache-control", "content-type", "content-security-policy"):
+        assert fast.headers[name] == routed.headers[name]
+    _blind, blinded = oprf.blind(b"mobile:13800000000")
+    plain = client.post("/api/v1/check/evaluate", json={"blinded": blinded.hex()})
+    spaced = client.post(
+        "/api/v1/check/evaluate",
+        content=b'{"blinded": "' + blinded.hex().encode() + b'"}' + b" " * 2000,
+        headers={"Content-Type": "application/json"},
+    )  # longer than the fast path reads: the route answers it
+    assert plain.json().keys() == spaced.json().keys() == {"evaluated"}
+    assert plain.headers["content-type"] == spaced.headers["content-type"]
 
 
 @pytest.mark.parametrize(

@@ -141,5 +141,6 @@ def create_app(
             response.headers.setdefault(name, value)
         return response
 
+    app.add_middleware(api_check.FastPath, headers=SECURITY_HEADERS)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     return app

@@ -16,7 +16,7 @@ the leaks' count and newest id, so its ETag changes when a leak is ingested (or 
 
 from __future__ import annotations
 
-import secrets
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from leaktrace.registry import audit
@@ -68,14 +69,24 @@ def padded(real: list[tuple[bytes, int]], entries: int, leak_ids: tuple[int, ...
     """``real`` (tag, leak id) entries and random ones up to ``entries``, sorted, as bytes."""
     if len(real) > entries:
         raise ValueError("real entries: more than the padded size")
-    ids = leak_ids or (0,)
-    rows = [tag + leak_id.to_bytes(LEAK_ID_BYTES, "big") for tag, leak_id in real]
-    rows += [
-        secrets.token_bytes(TAG_BYTES) + secrets.choice(ids).to_bytes(LEAK_ID_BYTES, "big")
-        for _ in range(entries - len(real))
-    ]
-    rows.sort()
-    return b"".join(rows)
+    pad = entries - len(real)
+    rows = np.frombuffer(bytearray(os.urandom(entries * ENTRY_BYTES)), dtype=np.uint8)
+    rows = rows.reshape(entries, ENTRY_BYTES)
+    ids = np.array(leak_ids or (0,), dtype=">u4")
+    # the modulo's bias over 2**32 is below one in a million for any number of leaks there is
+    picks = np.frombuffer(os.urandom(4 * pad), dtype="<u4") % len(ids)
+    rows[:pad, TAG_BYTES:] = ids[picks].view(np.uint8).reshape(pad, LEAK_ID_BYTES)
+    if real:
+        tags, leaks = zip(*real, strict=True)
+        rows[pad:, :TAG_BYTES] = np.frombuffer(b"".join(tags), dtype=np.uint8).reshape(
+            -1, TAG_BYTES
+        )
+        rows[pad:, TAG_BYTES:] = (
+            np.array(leaks, dtype=">u4").view(np.uint8).reshape(-1, LEAK_ID_BYTES)
+        )
+    # by the tag's first 8 bytes (a tie among 2**64 values is as good as never)
+    order = np.argsort(rows[:, :8].copy().view(">u8").ravel(), kind="stable")
+    return rows[order].tobytes()
 
 
 def entries_of(blob: bytes) -> list[tuple[bytes, int]]:
