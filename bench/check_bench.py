@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import numpy as np
 
@@ -41,6 +42,8 @@ from postgres_server import start_postgres  # noqa: E402  (the tests' helper, no
 
 #: The environment variable giving the uvicorn workers the database's URL.
 URL_ENV = "LEAKTRACE_BENCH_URL"
+#: Seconds of load before the clock starts (connections opened, caches and plans warm).
+WARM_UP = 10.0
 #: Rows per COPY chunk.
 CHUNK = 2_000_000
 SECTORS = ("bank", "insurer", "lender", "payment", "other")
@@ -132,23 +135,25 @@ async def _client(
     errors: dict[str, int] = {}
     counts = {"warm": 0, "hits": 0}
     lengths: set[int] = set()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(base, connector=connector) as client:
 
         async def one(item: tuple[bytes, bytes, bytes]) -> float:
             input_, blind, blinded = item
             started = time.perf_counter()
-            r = await client.post("/api/v1/check/evaluate", json={"blinded": blinded.hex()})
-            if r.status_code != 200:
-                raise RuntimeError(f"evaluate {r.status_code}")
-            tag = oprf.finalize(input_, blind, bytes.fromhex(r.json()["evaluated"]))[:TAG_BYTES]
-            b = await client.get(f"/api/v1/check/buckets/{bucket_of(tag)}")
-            if b.status_code != 200:
-                raise RuntimeError(f"bucket {b.status_code}")
-            lengths.add(len(b.content))
-            body = b.content
-            hits = range(0, len(body), ENTRY_BYTES)
-            counts["hits"] += sum(1 for i in hits if body[i : i + TAG_BYTES] == tag)
+            body = {"blinded": blinded.hex()}
+            async with client.post("/api/v1/check/evaluate", json=body) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"evaluate {r.status}")
+                evaluated = (await r.json())["evaluated"]
+            tag = oprf.finalize(input_, blind, bytes.fromhex(evaluated))[:TAG_BYTES]
+            async with client.get(f"/api/v1/check/buckets/{bucket_of(tag)}") as b:
+                if b.status != 200:
+                    raise RuntimeError(f"bucket {b.status}")
+                entries = await b.read()
+            lengths.add(len(entries))
+            at = range(0, len(entries), ENTRY_BYTES)
+            counts["hits"] += sum(1 for i in at if entries[i : i + TAG_BYTES] == tag)
             return time.perf_counter() - started
 
         async def worker(k: int, until: float, record: bool) -> None:
@@ -156,7 +161,7 @@ async def _client(
             while time.perf_counter() < until:
                 try:
                     took = await one(pool[i % len(pool)])
-                except (RuntimeError, httpx.HTTPError) as e:
+                except (RuntimeError, aiohttp.ClientError) as e:
                     what = f"{type(e).__name__}: {str(e)[:40]}"
                     errors[what] = errors.get(what, 0) + 1
                 else:
@@ -166,9 +171,8 @@ async def _client(
                         counts["warm"] += 1
                 i += concurrency
 
-        await asyncio.gather(
-            *(worker(k, time.perf_counter() + 10, False) for k in range(concurrency))
-        )
+        warm = time.perf_counter() + WARM_UP
+        await asyncio.gather(*(worker(k, warm, False) for k in range(concurrency)))
         errors.clear()
         started = time.perf_counter()
         await asyncio.gather(*(worker(k, started + seconds, True) for k in range(concurrency)))
@@ -179,7 +183,9 @@ async def _client(
 
 def _load_process(base: str, seconds: float, concurrency: int, out: Any) -> None:
     pool = _pool(20_000, 5)
-    out.put(asyncio.run(_client(base, pool, seconds, concurrency)))
+    cpu = time.process_time()
+    result = asyncio.run(_client(base, pool, seconds, concurrency))
+    out.put({**result, "client_cpu": time.process_time() - cpu})
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -209,16 +215,56 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _ready(base: str, minutes: float = 20.0) -> None:
+    """Returns once eight fresh connections (spread over both workers) are answered within a
+    second each: each worker has counted the largest bucket of the current generation."""
+    deadline = time.monotonic() + minutes * 60
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        try:
+            for bucket in range(8):
+                with httpx.Client(base_url=base, timeout=minutes * 60) as client:
+                    client.get(f"/api/v1/check/buckets/{bucket}").raise_for_status()
+        except httpx.HTTPError:
+            time.sleep(0.5)
+            continue
+        if time.perf_counter() - started < 8.0:
+            return
+    raise RuntimeError("the registry did not become ready")
+
+
+def _run_load(base: str, seconds: float, concurrency: int) -> dict[str, Any]:
+    """One load run from a second process."""
+    context = multiprocessing.get_context("spawn")
+    out: Any = context.Queue()
+    loader = context.Process(target=_load_process, args=(base, seconds, concurrency, out))
+    loader.start()
+    result = out.get()
+    loader.join()
+    return result
+
+
+def _row(concurrency: int, result: dict[str, Any]) -> str:
+    lat = np.array(result["latencies"]) * 1000
+    p50, p99 = (float(np.percentile(lat, q)) for q in (50, 99)) if len(lat) else (0.0, 0.0)
+    return (
+        f"| {concurrency} | {len(lat):,} | {len(lat) / result['elapsed']:,.0f} | {p50:.1f} | "
+        f"{p99:.1f} | {', '.join(str(n) for n in result['lengths'])} | "
+        f"{result['client_cpu']:.0f} | {result['errors'] or 'none'} |"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--identifiers", type=int, default=100_000_000)
     p.add_argument("--leaks", type=int, default=20)
     p.add_argument("--seconds", type=float, default=30.0)
-    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     server = start_postgres()
     work = Path(tempfile.mkdtemp(prefix="leaktrace-check-bench-"))
+    results: dict[int, dict[str, Any]] = {}
     try:
         url = server.create_database("check_bench").replace(
             "postgresql://", "postgresql+psycopg://"
@@ -235,30 +281,22 @@ def main(argv: list[str] | None = None) -> int:
                   "--person-daily", "1e12", "--operator-daily", "1e12", "--workers", "2")  # fmt: skip
         with running(key_file, sock, *lifted) as keyd:
             port = _free_port()
+            base = f"http://127.0.0.1:{port}"
             env = {**os.environ, URL_ENV: url, KEYD_ENV: str(sock)}
             web = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "bench.check_bench:make_app", "--factory",
                  "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
-                 "--log-level", "warning", "--no-access-log"],
+                 "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+                 "--no-access-log"],
                 env=env,
             )  # fmt: skip
             try:
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    try:
-                        if httpx.get(f"http://127.0.0.1:{port}/api/v1/check/leaks").is_success:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.2)
+                started = time.perf_counter()
+                _ready(base)
+                times["ready"] = time.perf_counter() - started
                 cpu0 = _cpu_seconds(keyd.pid)
-                out: Any = multiprocessing.get_context("spawn").Queue()
-                loader = multiprocessing.get_context("spawn").Process(
-                    target=_load_process,
-                    args=(f"http://127.0.0.1:{port}", args.seconds, args.concurrency, out),
-                )
-                loader.start()
-                result = out.get()
-                loader.join()
+                for concurrency in args.concurrency:
+                    results[concurrency] = _run_load(base, args.seconds, concurrency)
                 keyd_cpu = _cpu_seconds(keyd.pid) - cpu0
             finally:
                 web.terminate()
@@ -266,27 +304,28 @@ def main(argv: list[str] | None = None) -> int:
             alone, alone_per_cpu = key_alone(sock, keyd.pid)
     finally:
         server.stop()
-    lat = np.array(result["latencies"]) * 1000
-    checks = len(lat)
-    rate = checks / result["elapsed"]
-    evaluations = checks + result["warm"]
-    p50, p99 = (float(np.percentile(lat, q)) for q in (50, 99)) if checks else (0.0, 0.0)
+    evaluations = sum(len(r["latencies"]) + r["warm"] for r in results.values())
+    hits = sum(r["hits"] for r in results.values())
     section = header("a person's check under load, PostgreSQL on loopback") + (
         f"\n- Stored: {args.identifiers:,} keyed identifiers in {args.leaks} leaks "
-        f"(largest bucket {int(times['largest_bucket']):,} entries); COPY {times['copy']:.0f} s, "
-        f"primary key and index {times['index']:.0f} s, VACUUM ANALYZE {times['vacuum']:.0f} s.\n"
-        f"- Load: one client process, {args.concurrency} concurrent checks (evaluate + bucket "
-        f"fetch), {args.seconds:.0f} s after a 10 s warm-up; uvicorn with 2 workers, the key "
-        f"process with 2 threads, PostgreSQL and the client on the same 2 cores.\n\n"
-        f"| checks | checks/s | p50 ms | p99 ms | bucket answer bytes | errors |\n"
-        f"|---:|---:|---:|---:|---|---|\n"
-        f"| {checks:,} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | "
-        f"{', '.join(str(n) for n in result['lengths'])} | {result['errors'] or 'none'} |\n\n"
-        f"- Key process under the check load: {keyd_cpu:.1f} CPU s for the "
-        f"{evaluations:,} evaluations of the warm-up and the run: "
+        f"(largest bucket {int(times['largest_bucket']):,} entries, so every bucket's answer is "
+        f"padded to {', '.join(sorted({str(n) for r in results.values() for n in r['lengths']}))}"
+        f" bytes); COPY {times['copy']:.0f} s, primary key and index {times['index']:.0f} s, "
+        f"VACUUM ANALYZE {times['vacuum']:.0f} s; the service ready (each worker's count of the "
+        f"largest bucket) in {times['ready']:.0f} s.\n"
+        f"- Load: one client process (aiohttp), N concurrent checks, each an evaluate and a "
+        f"bucket fetch (blinds drawn before the clock starts: the browsers' work), "
+        f"{args.seconds:.0f} s after a {WARM_UP:.0f} s warm-up; uvicorn (uvloop, httptools) with "
+        f"2 workers, the key process with 2 threads, PostgreSQL and the client on the same 2 "
+        f"cores.\n\n"
+        f"| N | checks | checks/s | p50 ms | p99 ms | bucket answer bytes | client CPU s | "
+        f"errors |\n|---:|---:|---:|---:|---:|---|---:|---|\n"
+        + "\n".join(_row(c, r) for c, r in results.items())
+        + f"\n\n- Key process under the check load: {keyd_cpu:.1f} CPU s for the "
+        f"{evaluations:,} evaluations of the warm-ups and the runs: "
         f"{evaluations / max(keyd_cpu, 1e-9):,.0f} evaluations per CPU second (per core), "
-        f"socket and framing of one-element requests included. Tags matched: {result['hits']} "
-        f"(the stored tags are random, so none is expected).\n"
+        f"socket and framing of one-element requests included. Tags matched: {hits} (the "
+        f"stored tags are random, so none is expected).\n"
         f"- Key process alone (batches of 1,000, one client thread): {alone:,.0f} evaluations/s, "
         f"{alone_per_cpu:,.0f} per CPU second (per core).\n"
     )
