@@ -196,7 +196,7 @@ class FastPath:
             if method == "GET" and path.startswith(BUCKETS_PATH):
                 if await self._bucket(scope, send, path[len(BUCKETS_PATH) :]):
                     return
-            elif method == "POST" and path == EVALUATE_PATH:
+            elif method == "POST" and path == EVALUATE_PATH and _json(scope):
                 receive = await self._evaluate(scope, receive, send)
                 if receive is None:
                     return
@@ -257,6 +257,12 @@ class FastPath:
 
 def _cache_headers(generation: Generation) -> dict[str, str]:
     return {"ETag": generation.etag, "Cache-Control": f"public, max-age={MAX_AGE}"}
+
+
+def _json(scope: Scope) -> bool:
+    """Whether the request says its body is JSON (anything else is the route's to refuse)."""
+    types = [v for k, v in scope["headers"] if k == b"content-type"]
+    return len(types) == 1 and types[0].split(b";")[0].strip().lower() == b"application/json"
 
 
 def _blinded(body: bytes) -> str | None:
