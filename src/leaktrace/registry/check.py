@@ -7,7 +7,7 @@ A bucket's answer is binary (``application/octet-stream``): :func:`entries_per_b
 :data:`ENTRY_BYTES` bytes, each a 16-byte tag then the leak's id (4 bytes, big-endian), sorted by
 tag so that padding (random tags, ids of existing leaks) is mixed with the real entries. The size
 is the largest bucket rounded up to a power of two, and never below :data:`MIN_ENTRIES` (2,048:
-about 134 million stored entries before the largest of 65,536 buckets passes it); with 40 KiB
+about 120 million stored entries before the largest of 65,536 buckets passes it); with 40 KiB
 per answer it stays one cheap, cacheable response.
 
 Answers are cached in each process (an LRU per generation) and by HTTP caches: a generation is
