@@ -166,7 +166,12 @@ def test_serve_runs_the_service_and_its_webhook_worker(
     receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     port = _free_port()
-    env = {**os.environ, "LEAKTRACE_WEBHOOK_ALLOW_PRIVATE": "1", "LEAKTRACE_DB": url}
+    env = {
+        **os.environ,
+        "LEAKTRACE_WEBHOOK_ALLOW_PRIVATE": "1",
+        "LEAKTRACE_DB": url,
+        "LEAKTRACE_KEY_FILE": str(tmp_path / "registry.key"),  # not the user's data directory
+    }
     proc = subprocess.Popen(
         [str(Path(sys.executable).with_name("leaktrace")), "serve", "--port", str(port)],
         env=env,

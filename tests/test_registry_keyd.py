@@ -228,6 +228,18 @@ def test_a_new_key_is_written_0600_and_never_overwritten(workdir: Path) -> None:
     assert path.read_bytes() == first
 
 
+def test_the_cli_command_is_the_key_process(workdir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from leaktrace.cli import app
+
+    path = workdir / "cli.key"
+    result = CliRunner().invoke(app, ["registry", "keyd", "--new-key", os.fspath(path)])
+    assert result.exit_code == 0 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    result = CliRunner().invoke(app, ["registry", "keyd", "--help"])
+    assert result.exit_code == 0 and "--person-daily" in result.output
+
+
 def test_a_split_key_evaluates_with_the_product_of_its_shares(workdir: Path) -> None:
     k1, k2 = oprf.random_scalar(), oprf.random_scalar()
     with start(workdir, key=k1, name="a"), start(workdir, key=k2, name="b"):
@@ -498,6 +510,14 @@ def children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def holds_bytes(pid: int, needles: list[bytes]) -> bool:
     """Whether any readable mapping of ``pid``'s memory holds one of ``needles``."""
     found = False
@@ -516,8 +536,9 @@ def holds_bytes(pid: int, needles: list[bytes]) -> bool:
     return found
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_serve_starts_and_stops_the_key_process_and_the_web_process_holds_no_key(
-    workdir: Path,
+    workdir: Path, stop: signal.Signals
 ) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -560,10 +581,10 @@ def test_serve_starts_and_stops_the_key_process_and_the_web_process_holds_no_key
         assert not holds_bytes(web.pid, [key, key.hex().encode(), key.hex().upper().encode()])
         assert holds_bytes(keyd_pid, [key])  # the search finds a key where there is one
     finally:
-        web.send_signal(signal.SIGINT)
+        web.send_signal(stop)
         web.wait(timeout=60)
-    assert web.returncode == 0
-    assert not Path(f"/proc/{keyd_pid}").exists()
+    assert web.returncode in (0, 128 + stop)
+    assert not alive(keyd_pid)
     assert not socket_path.parent.exists()
 
 
@@ -581,3 +602,29 @@ def test_serve_starts_no_key_process_when_leaktrace_keyd_names_them(
         socket_path = Path(os.environ["LEAKTRACE_KEYD"])
         assert KeyClient.from_env().evaluate([oprf.hash_to_group(b"x")], PERSON)
     assert "LEAKTRACE_KEYD" not in os.environ and not socket_path.parent.exists()
+
+
+def test_the_key_process_stops_when_its_parent_dies_without_stopping_it(workdir: Path) -> None:
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from leaktrace.registry import keyd; "
+            "d = Path(sys.argv[1]); cm = keyd.running(d / 'k', d / 's'); cm.__enter__(); "
+            "print('ready', flush=True); time.sleep(600)",
+            os.fspath(workdir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None and parent.stdout.readline() == "ready\n"
+    [keyd_pid] = children(parent.pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while alive(keyd_pid):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert not (workdir / "s").exists()  # it stopped as it does on SIGTERM
+    assert (workdir / "k.state").exists()

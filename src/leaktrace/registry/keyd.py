@@ -301,12 +301,22 @@ class KeyServer:
                 last_prune = self.clock()
                 self.limiter.prune(last_prune)
 
-    async def serve(self, sock: socket.socket) -> None:
-        """Serves on ``sock`` until SIGTERM or SIGINT, then writes the counters."""
+    async def serve(self, sock: socket.socket, *, until_stdin_closes: bool = False) -> None:
+        """Serves on ``sock`` until SIGTERM or SIGINT (or the end of stdin, when asked: the
+        parent's pipe, closed however the parent ends), then writes the counters."""
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if until_stdin_closes:
+            fd = sys.stdin.fileno()
+
+            def read_stdin() -> None:
+                if not os.read(fd, 4096):
+                    loop.remove_reader(fd)
+                    stop.set()
+
+            loop.add_reader(fd, read_stdin)
         server = await asyncio.start_unix_server(self.handle, sock=sock, limit=MAX_FRAME)
         housekeeping = asyncio.create_task(self._housekeeping(stop))
         try:
@@ -406,6 +416,13 @@ def parser() -> argparse.ArgumentParser:
         help=_("Where the day's counters are kept (default: the key file's name + .state)."),
     )
     p.add_argument(
+        "--until-stdin-closes",
+        action="store_true",
+        help=_(
+            "Stop when stdin closes (how a parent process ties the key process's life to its own)."
+        ),
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
@@ -443,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = KeyServer(key, limiter, state, max(1, args.workers))
     log.info(_("key process answering on {path}").format(path=args.socket))
     try:
-        asyncio.run(server.serve(sock))
+        asyncio.run(server.serve(sock, until_stdin_closes=args.until_stdin_closes))
     finally:
         with contextlib.suppress(FileNotFoundError):
             args.socket.unlink()
@@ -457,15 +474,19 @@ START_SECONDS = 30.0
 @contextlib.contextmanager
 def running(key_file: Path, socket_path: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
     """A key process started (``--create-key``: a new key if the file is missing) and answering
-    on ``socket_path`` inside the block, stopped (SIGTERM: its counters written) after it."""
+    on ``socket_path`` inside the block, stopped (SIGTERM: its counters written) after it. It
+    also stops when this process ends without stopping it (its stdin, our pipe, closes)."""
     command = [sys.executable, "-m", "leaktrace.registry.keyd", "--create-key"]
-    command += ["--key-file", os.fspath(key_file), "--socket", os.fspath(socket_path), *args]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    command += ["--until-stdin-closes", "--key-file", os.fspath(key_file)]
+    command += ["--socket", os.fspath(socket_path), *args]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE)
     try:
         _wait_answering(process, socket_path)
         yield process
     finally:
         process.terminate()
+        if process.stdin is not None:
+            process.stdin.close()
         try:
             process.wait(timeout=START_SECONDS)
         except subprocess.TimeoutExpired:

@@ -99,8 +99,10 @@ class Limiter:
     """The buckets and the day's counters; :meth:`charge` takes a request whole or refuses it."""
 
     limits: dict[CallerClass, ClassLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
-    _buckets: dict[tuple[CallerClass, str, object], _Bucket] = field(default_factory=dict)
-    _days: dict[CallerClass, _Day] = field(default_factory=dict)
+    _buckets: dict[tuple[CallerClass, str, object], _Bucket] = field(
+        default_factory=dict, init=False
+    )
+    _days: dict[CallerClass, _Day] = field(default_factory=dict, init=False)
 
     def charge(self, caller: Caller, n: int, now: float) -> Refusal | None:
         """Counts ``n`` evaluations for ``caller`` at ``now``, or refuses them all and counts none."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,10 @@ def key_process(key_file: Path) -> Iterator[None]:
                 del os.environ[KEYD_ENV]
 
 
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(url: str | None, host: str, port: int, key_file: Path | None = None) -> None:
     """Run the registry until interrupted (Ctrl-C stops the worker, the server, then the key
     process). The key file: ``key_file``, else ``LEAKTRACE_KEY_FILE``, else the default one."""
@@ -63,6 +68,9 @@ def serve(url: str | None, host: str, port: int, key_file: Path | None = None) -
     env_key = os.environ.get(KEY_FILE_ENV, "").strip()
     key_file = key_file or (Path(env_key) if env_key else default_key_file(engine))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # uvicorn hands SIGTERM back to the handler it found once it has stopped: exit through the
+    # blocks below, so that the worker and the key process stop and the runtime directory goes.
+    signal.signal(signal.SIGTERM, _exit)
     with key_process(key_file):
         app = create_app(engine=engine, migrate=False)
         worker = Worker(engine)
