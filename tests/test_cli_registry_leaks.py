@@ -7,6 +7,7 @@ command's output but counts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -15,11 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import uvicorn
-from registry_keyd import KeyProcess, key_process
 from registry_leak_world import LeakWorld, make_leak_world
 from typer.testing import CliRunner
 
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.cli import app
 from leaktrace.registry.app import create_app
 
@@ -110,6 +112,11 @@ def test_ingest_enrol_and_matches_from_the_command_line(
     assert done["counts"]["keyed"] == sum(len(v) for v in data.leaked.values())
     assert len(done["alerts"]) == 1
     assert not any(value in r.output for value in data.identifiers())
+    engine = sa.create_engine(registry_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT verdict, attachment_sha256 FROM leaks")).one()
+    engine.dispose()
+    assert stored == ("ours", hashlib.sha256(verify.read_bytes()).hexdigest())
     args = ["registry", "matches", "--url", served, "--map"]
     r = run([*args, str(maps["某某银行"]), "--json"], LEAKTRACE_API_KEY=keys["某某银行"])
     assert r.exit_code == 0, r.output
@@ -120,6 +127,19 @@ def test_ingest_enrol_and_matches_from_the_command_line(
     assert r.stdout.split() == [str(c) for c in sorted(data.matched_customers)]
     r = run([*args, str(maps["某某商城"]), "--json"], LEAKTRACE_API_KEY=keys["某某商城"])
     assert r.exit_code == 0 and json.loads(r.stdout) == []
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"[]", b'{"verdict": "ours"}', b'{"verdict": {"label": ""}}', b"\xff"]
+)
+def test_ingest_refuses_what_is_no_verify_result(
+    registry_url: str, data: LeakWorld, tmp_path: Path, content: bytes
+) -> None:
+    verify = tmp_path / "verify.json"
+    verify.write_bytes(content)
+    args = ["registry", "ingest", str(data.leak), "--source", "x", "--verify-json", str(verify)]
+    r = run([*args, "--db", registry_url])
+    assert r.exit_code == 1 and "leaktrace verify" in r.output
 
 
 def test_ingest_refuses_an_unknown_claimed_organisation_and_a_missing_key_process(

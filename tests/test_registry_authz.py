@@ -22,9 +22,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from registry_keyd import key_process
 from registry_world import PASSWORD, World, make_world, report_body
 
+from bench.registry_keyd import key_process
 from leaktrace.registry import admin, auth, db, enrolments, oprf, outbox, webhooks
 from leaktrace.registry.app import create_app
 from leaktrace.registry.models import Alert, Leak, OutboxEvent, Webhook

@@ -12,10 +12,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from registry_keyd import KeyProcess, key_process
 from registry_world import World, make_world
+from starlette.requests import Request
 
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import db, enrol, enrolments, oprf
+from leaktrace.registry.api_leaks import client_net
 from leaktrace.registry.errors import Invalid, NotFound
 from leaktrace.registry.identifiers import oprf_input, tag_and_bucket
 from leaktrace.registry.models import EnrolledIdentifier, Enrolment
@@ -105,9 +107,12 @@ def test_tags_must_be_paid_for_and_lie_in_their_bucket(world: World, keyd: KeyPr
     assert bank.post(EVALUATE, json={"elements": _blinded(2)}).status_code == 200
     wrong = {"bucket": (tags[0]["bucket"] + 1) % 65536, "tag": tags[0]["tag"]}
     assert bank.post(TAGS, json={"tags": [wrong]}).status_code == 422
-    assert bank.post(TAGS, json={"tags": tags[:2]}).json() == {"enrolled": 2}
+    assert bank.post(TAGS, json={"tags": tags[:2]}).json() == {"enrolled": 2, "alerts": 0}
     assert bank.post(TAGS, json={"tags": tags[2:]}).status_code == 409  # 3 tags, 2 evaluated
-    assert bank.post(TAGS, json={"tags": tags[2:], "replace": True}).json() == {"enrolled": 1}
+    assert bank.post(TAGS, json={"tags": tags[2:], "replace": True}).json() == {
+        "enrolled": 1,
+        "alerts": 0,
+    }
     with db.transaction(world.engine) as session:
         held = session.scalars(sa.select(EnrolledIdentifier.tag)).all()
     assert [bytes(t).hex() for t in held] == [tags[2]["tag"]]
@@ -158,3 +163,15 @@ def test_the_quota_is_declared_for_institutions_only(world: World) -> None:
         enrolments.declare(session, world.orgs["cac"], 10)
     with db.transaction(world.engine) as session, pytest.raises(Invalid):
         enrolments.declare(session, world.orgs["bank"], -1)
+
+
+@pytest.mark.parametrize(
+    ("host", "net"),
+    [
+        ("203.0.113.7", "203.0.113.0/24"),
+        ("2001:db8:1:2::5", "2001:db8:1::/48"),
+        ("testclient", None),
+    ],
+)
+def test_the_key_process_counts_an_asker_by_its_network(host: str, net: str | None) -> None:
+    assert client_net(Request({"type": "http", "client": (host, 4321), "headers": []})) == net

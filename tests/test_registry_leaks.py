@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from registry_keyd import KeyProcess, key_process
 from registry_leak_world import LeakWorld, make_leak_world
 from registry_world import World, make_world
 
@@ -29,6 +28,7 @@ from bench.registry_bruteforce import (
     recovered,
     unkeyed_guesses,
 )
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import alerts, db, enrol, enrolments, leaks
 from leaktrace.registry.models import Alert, LeakIdentifier, OutboxEvent
 
@@ -100,6 +100,28 @@ def test_a_leak_alerts_exactly_the_institution_whose_customers_are_in_it(
     assert set(bank["customers"]) == data.matched_customers
     assert bank["unknown"] == 0
     assert enrol.matches(world.client("shop", "admin"), maps["shop"]) == []
+
+
+def test_an_enrolment_after_the_leak_is_alerted_when_it_ends(
+    world: World, data: LeakWorld, keyd: KeyProcess, tmp_path: Path
+) -> None:
+    done = _ingest(world, data, keyd)
+    assert done.alerts == []  # nobody enrolled yet
+    maps = _enrol(world, data, tmp_path)
+    (bank,) = enrol.matches(world.client("bank", "viewer"), maps["bank"])
+    assert (bank["leak_id"], bank["matches"]) == (done.leak_id, len(data.matched))
+    assert set(bank["customers"]) == data.matched_customers
+    assert enrol.matches(world.client("shop", "admin"), maps["shop"]) == []
+    with db.transaction(world.engine) as session:  # the operator makes room for a second run
+        enrolments.declare(session, world.orgs["bank"], 2 * data.bank_customers)
+        enrolments.declare(session, world.orgs["shop"], 2 * data.shop_customers)
+    _enrol(world, data, tmp_path)  # enrolling again raises no second alert
+    assert len(world.client("bank", "viewer").get("/api/v1/alerts").json()["items"]) == 1
+    with db.transaction(world.engine) as session:
+        events = session.scalars(
+            sa.select(OutboxEvent.org_id).where(OutboxEvent.event == "leak.matched")
+        )
+        assert list(events) == [world.orgs["bank"]]
 
 
 def test_leaks_are_listed_to_regulators_and_to_the_institutions_they_matched(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,70 +35,94 @@ from leaktrace.registry.reports import require
 CHUNK = 50_000
 
 
-def matches_by_org(session: Session, leak_id: int) -> dict[int, list[bytes]]:
-    """Every enrolled organisation with identifiers in leak ``leak_id``, and their tags."""
-    found: dict[int, list[bytes]] = defaultdict(list)
+def _matches(
+    session: Session, condition: sa.ColumnElement[bool]
+) -> Iterator[tuple[int, int, bytes]]:
+    """(organisation, leak, tag) of every enrolled tag found in a leak under ``condition``: one
+    join on (bucket, tag) per partition of buckets."""
     lit, enr = LeakIdentifier, EnrolledIdentifier
     for part in range(PARTITIONS):
         low, high = part * BUCKETS_PER_PARTITION, (part + 1) * BUCKETS_PER_PARTITION
         rows = session.execute(
-            sa.select(enr.org_id, lit.tag)
+            sa.select(enr.org_id, lit.leak_id, lit.tag)
             .join(enr, sa.and_(enr.bucket == lit.bucket, enr.tag == lit.tag))
             .where(
-                lit.leak_id == leak_id,
+                condition,
                 lit.bucket >= low,
                 lit.bucket < high,
                 enr.bucket >= low,
                 enr.bucket < high,
             )
         )
-        for org_id, tag in rows:
-            found[org_id].append(bytes(tag))
-    return dict(found)
+        for org_id, leak_id, tag in rows:
+            yield org_id, leak_id, bytes(tag)
+
+
+def _grouped(
+    found: Iterator[tuple[int, int, bytes]], done: set[tuple[int, int]]
+) -> dict[tuple[int, int], list[bytes]]:
+    """Tags by (organisation, leak), leaving out the pairs in ``done`` (alerted already)."""
+    grouped: dict[tuple[int, int], list[bytes]] = defaultdict(list)
+    for org_id, leak_id, tag in found:
+        if (org_id, leak_id) not in done:
+            grouped[(org_id, leak_id)].append(tag)
+    return grouped
 
 
 def raise_alerts(session: Session, leak_id: int, now: dt.datetime | None = None) -> list[Alert]:
     """One alert for each institution with customers in leak ``leak_id`` (none twice: an
-    organisation already alerted of this leak is left as it is), each announced to its webhooks
-    and written in the audit log by count alone."""
-    now = now or utcnow()
+    organisation already alerted of this leak is left as it is)."""
     leak = session.get(Leak, leak_id)
     if leak is None:
         raise NotFound(_("No such leak."))
-    done = set(session.scalars(sa.select(Alert.org_id).where(Alert.leak_id == leak_id)))
-    made = []
-    for org_id, tags in sorted(matches_by_org(session, leak_id).items()):
-        if org_id in done:
-            continue
-        alert = Alert(org_id=org_id, leak_id=leak_id, matches=len(tags), created_at=now)
-        session.add(alert)
-        session.flush()
-        table = AlertMatch.__table__
-        for start in range(0, len(tags), CHUNK):
-            session.execute(
-                sa.insert(table),
-                [{"alert_id": alert.id, "tag": t} for t in tags[start : start + CHUNK]],
-            )
-        payload = {
-            "leak_id": leak_id,
-            "alert_id": alert.id,
-            "matches": alert.matches,
-            "first_seen_at": leak.first_seen_at,
-        }
-        outbox.enqueue(
-            session, org_id, "leak.matched", None, payload, f"leak.matched:{leak_id}:{org_id}", now
+    done = {
+        (o, leak_id)
+        for o in session.scalars(sa.select(Alert.org_id).where(Alert.leak_id == leak_id))
+    }
+    grouped = _grouped(_matches(session, LeakIdentifier.leak_id == leak_id), done)
+    return [
+        _alert(session, org_id, leak, tags, now or utcnow())
+        for (org_id, _l), tags in sorted(grouped.items())
+    ]
+
+
+def alert_enrolled(session: Session, org_id: int, now: dt.datetime | None = None) -> list[Alert]:
+    """One alert for each leak ingested before holding customers ``org_id`` has enrolled since,
+    where it has none yet (an enrolment that ends matches the leaks already stored)."""
+    done = {
+        (org_id, leak_id)
+        for leak_id in session.scalars(sa.select(Alert.leak_id).where(Alert.org_id == org_id))
+    }
+    grouped = _grouped(_matches(session, EnrolledIdentifier.org_id == org_id), done)
+    return [
+        _alert(session, org_id, session.get_one(Leak, leak_id), tags, now or utcnow())
+        for (_o, leak_id), tags in sorted(grouped.items())
+    ]
+
+
+def _alert(session: Session, org_id: int, leak: Leak, tags: list[bytes], now: dt.datetime) -> Alert:
+    """The alert of ``org_id`` on ``leak`` with its matched tags, announced to the organisation's
+    webhooks and written in the audit log by count alone."""
+    alert = Alert(org_id=org_id, leak_id=leak.id, matches=len(tags), created_at=now)
+    session.add(alert)
+    session.flush()
+    table = AlertMatch.__table__
+    for start in range(0, len(tags), CHUNK):
+        session.execute(
+            sa.insert(table),
+            [{"alert_id": alert.id, "tag": t} for t in tags[start : start + CHUNK]],
         )
-        audit.record(
-            session,
-            None,
-            "alert.create",
-            "alert",
-            alert.id,
-            {"leak_id": leak_id, "org_id": org_id, "matches": alert.matches},
-            via="registry",
-        )
-        made.append(alert)
-    return made
+    payload = {
+        "leak_id": leak.id,
+        "alert_id": alert.id,
+        "matches": alert.matches,
+        "first_seen_at": leak.first_seen_at,
+    }
+    key = f"leak.matched:{leak.id}:{org_id}"
+    outbox.enqueue(session, org_id, "leak.matched", None, payload, key, now)
+    detail = {"leak_id": leak.id, "org_id": org_id, "matches": alert.matches}
+    audit.record(session, None, "alert.create", "alert", alert.id, detail, via="registry")
+    return alert
 
 
 def alerts_of(session: Session, principal: Principal) -> list[Alert]:

@@ -11,6 +11,7 @@ never in a temporary file; it is limited by the service's body limit. Larger lea
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,18 @@ def _refused(request: Request, e: KeyRefused) -> JSONResponse:
     return response
 
 
+def client_net(request: Request) -> str | None:
+    """The asker's network as the key process's limits count it: a /24 (IPv4) or a /48 (IPv6);
+    None when the client's address is unknown."""
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
 class EvaluateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     elements: list[Annotated[str, Field(pattern=f"^[0-9a-f]{{{_ELEMENT_HEX}}}$")]] = Field(
@@ -107,6 +120,7 @@ class TagsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tags: list[TagIn] = Field(max_length=MAX_ELEMENTS)
     replace: bool = False
+    final: bool = False
 
 
 @router.post(
@@ -184,7 +198,7 @@ def enrol_evaluate(request: Request, asker: AskerDep, data: EvaluateIn) -> Any:
     n = len(data.elements)
     with reg.transaction() as session:
         left = enrolments.charge(session, asker.principal, n, reg.now())
-    caller = Caller("institution", asker.principal.key_id)
+    caller = Caller("institution", asker.principal.key_id, client_net(request))
     try:
         evaluated = key_client(request).evaluate([bytes.fromhex(e) for e in data.elements], caller)
     except KeyServiceError as e:
@@ -197,11 +211,14 @@ def enrol_evaluate(request: Request, asker: AskerDep, data: EvaluateIn) -> Any:
 @router.post("/enrol/tags", tags=["enrolment"])
 def enrol_tags(request: Request, asker: AskerDep, data: TagsIn) -> dict[str, Any]:
     """Enrol (bucket, tag) pairs of the institution's customers (``replace``: drop its earlier
-    ones first); how many it has enrolled."""
+    ones first; ``final``: the last batch, after which the enrolment is matched against the
+    leaks already stored); how many it has enrolled, and the alerts that raised."""
     tags = [(t.bucket, bytes.fromhex(t.tag)) for t in data.tags]
     with registry(request).transaction() as session:
-        total = enrolments.enrol_tags(session, asker.principal, tags, data.replace)
-    return {"enrolled": total}
+        total, raised = enrolments.enrol_tags(
+            session, asker.principal, tags, data.replace, data.final
+        )
+    return {"enrolled": total, "alerts": raised}
 
 
 @router.get("/alerts", tags=["alerts"])

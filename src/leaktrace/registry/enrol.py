@@ -171,7 +171,8 @@ def enrol(
     done = 0
     total = found.select("kind", "value").n_unique()
     enrolled = 0
-    for batch in _batches(found):
+    batches = list(_batches(found))
+    for i, batch in enumerate(batches):
         pairs = _key_batch(http, batch)
         answer = _call(
             http,
@@ -179,7 +180,8 @@ def enrol(
             "/api/v1/enrol/tags",
             json={
                 "tags": [{"bucket": b, "tag": t.hex()} for b, t in pairs],
-                "replace": done == 0,
+                "replace": i == 0,
+                "final": i == len(batches) - 1,
             },
         )
         enrolled = int(answer["enrolled"])

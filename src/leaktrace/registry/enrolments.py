@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from leaktrace.i18n import _
-from leaktrace.registry import audit
+from leaktrace.registry import alerts, audit
 from leaktrace.registry.errors import Conflict, Invalid, NotFound
 from leaktrace.registry.identifiers import KINDS, TAG_BYTES, bucket_of
 from leaktrace.registry.models import EnrolledIdentifier, Enrolment, Organisation, utcnow
@@ -82,10 +82,16 @@ def refund(session: Session, principal: Principal, n: int) -> None:
 
 
 def enrol_tags(
-    session: Session, principal: Principal, tags: list[tuple[int, bytes]], replace: bool
-) -> int:
+    session: Session,
+    principal: Principal,
+    tags: list[tuple[int, bytes]],
+    replace: bool,
+    final: bool = False,
+) -> tuple[int, int]:
     """Enrol (bucket, tag) pairs for the principal's institution (``replace``: its earlier ones
-    are dropped first); how many it has enrolled after. Refused past what it had evaluated."""
+    are dropped first; ``final``: the enrolment ends here, and is matched against the leaks
+    stored already). How many it has enrolled after, and the alerts raised. Refused past what it
+    had evaluated."""
     require(principal, "enrol")
     row = session.get(Enrolment, principal.org_id, with_for_update=True)
     if row is None:
@@ -116,6 +122,7 @@ def enrol_tags(
         "enrolment.tags",
         "organisation",
         principal.org_id,
-        {"sent": len(tags), "enrolled": total, "replace": replace},
+        {"sent": len(tags), "enrolled": total, "replace": replace, "final": final},
     )
-    return total
+    raised = alerts.alert_enrolled(session, principal.org_id) if final else []
+    return total, len(raised)

@@ -108,13 +108,13 @@ class _Values:
 def _keyed(
     keys: KeyClient, kind: str, values: list[str], pool: ThreadPoolExecutor
 ) -> Future[list[Row]]:
-    """The (bucket, tag, kind) rows of ``values``, keyed in a worker thread: HashToGroup here,
-    the key process's evaluation, then the RFC's Finalize hash on the element it returns."""
-    inputs = [oprf_input(kind, v) for v in values]
-    elements = [oprf.hash_to_group(i) for i in inputs]
+    """The (bucket, tag, kind) rows of ``values``, keyed in a worker thread: HashToGroup, the key
+    process's evaluation, then the RFC's Finalize hash on the element it returns."""
     code = KINDS[kind]
 
     def finish() -> list[Row]:
+        inputs = [oprf_input(kind, v) for v in values]
+        elements = [oprf.hash_to_group(i) for i in inputs]  # libsodium's map runs off the GIL
         evaluated = keys.evaluate(elements, OPERATOR)
         return [
             (*tag_and_bucket(oprf.finalize_unblinded(i, e)), code)
@@ -196,8 +196,9 @@ def verify_verdict(path: Path) -> tuple[str, str]:
         data = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         data = None
-    label = data.get("verdict", {}).get("label") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or not isinstance(data.get("verdict"), dict) or not label:
+    verdict = data.get("verdict") if isinstance(data, dict) else None
+    label = verdict.get("label") if isinstance(verdict, dict) else None
+    if not isinstance(label, str) or not label:
         raise InputError(str(path), N_("the JSON of leaktrace verify (--json), with its verdict"))
     return str(label)[:40], hashlib.sha256(content).hexdigest()
 

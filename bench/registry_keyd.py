@@ -1,4 +1,4 @@
-"""A key process for the tests: a fresh key in a private file, ``python -m
+"""A key process for the tests and the benchmarks: a fresh key in a private file, ``python -m
 leaktrace.registry.keyd`` answering on a unix socket in the test's directory, stopped at the end.
 The key is returned too, for harnesses that must show what its holder could do."""
 

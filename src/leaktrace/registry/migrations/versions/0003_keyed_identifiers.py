@@ -1,6 +1,6 @@
 """keyed identifiers: leaks, their keyed identifiers, enrolments, alerts
 
-Revision ID: 0004
+Revision ID: 0003
 Revises: 0002
 
 On PostgreSQL the two keyed-identifier tables are partitioned by range of bucket into
@@ -16,7 +16,7 @@ from alembic import op
 
 from leaktrace.registry.identifiers import BUCKETS_PER_PARTITION, PARTITIONS
 
-revision = "0004"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
