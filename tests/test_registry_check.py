@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registry_keyd import KeyProcess, key_process
 from registry_leak_world import LeakWorld, make_leak_world
 from registry_world import World, make_world
 from starlette.requests import Request
 
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import db, leaks, oprf
 from leaktrace.registry.api_check import TRUSTED_PROXIES_ENV, client_network
 from leaktrace.registry.check import (

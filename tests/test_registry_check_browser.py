@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 import uvicorn
-from registry_keyd import key_process
 from registry_leak_world import make_leak_world
 from test_report_browser import SCREENSHOTS, VIEWPORT
 
+from bench.registry_keyd import key_process
 from leaktrace.registry import admin, db, leaks
 from leaktrace.registry.app import create_app
 from leaktrace.registry.identifiers import oprf_input
