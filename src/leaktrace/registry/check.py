@@ -39,6 +39,11 @@ ENTRY_BYTES = TAG_BYTES + LEAK_ID_BYTES
 MIN_ENTRIES = 2048
 #: Seconds a generation is trusted before the leaks table is asked again.
 GENERATION_TTL = 1.0
+#: A bucket's entries packed by PostgreSQL (``int4send``: the id's 4 bytes, big-endian).
+_PACKED = sa.text(
+    "SELECT string_agg(tag || int4send(leak_id), ''::bytea) FROM leak_identifiers "
+    "WHERE bucket = :bucket"
+)
 #: Padded buckets kept in each process (40 KiB each at the minimum size: 160 MiB).
 CACHED_BUCKETS = 4096
 
@@ -65,25 +70,24 @@ def entries_per_bucket(largest: int, minimum: int = MIN_ENTRIES) -> int:
     return max(minimum, 1 << max(0, largest - 1).bit_length())
 
 
-def padded(real: list[tuple[bytes, int]], entries: int, leak_ids: tuple[int, ...]) -> bytes:
-    """``real`` (tag, leak id) entries and random ones up to ``entries``, sorted, as bytes."""
-    if len(real) > entries:
+def packed(real: list[tuple[bytes, int]]) -> bytes:
+    """(tag, leak id) entries as a bucket's answer writes them."""
+    return b"".join(tag + leak_id.to_bytes(LEAK_ID_BYTES, "big") for tag, leak_id in real)
+
+
+def padded(real: bytes, entries: int, leak_ids: tuple[int, ...]) -> bytes:
+    """The :func:`packed` entries ``real`` and random ones up to ``entries``, sorted."""
+    count = len(real) // ENTRY_BYTES
+    if count > entries:
         raise ValueError("real entries: more than the padded size")
-    pad = entries - len(real)
+    pad = entries - count
     rows = np.frombuffer(bytearray(os.urandom(entries * ENTRY_BYTES)), dtype=np.uint8)
     rows = rows.reshape(entries, ENTRY_BYTES)
     ids = np.array(leak_ids or (0,), dtype=">u4")
     # the modulo's bias over 2**32 is below one in a million for any number of leaks there is
     picks = np.frombuffer(os.urandom(4 * pad), dtype="<u4") % len(ids)
     rows[:pad, TAG_BYTES:] = ids[picks].view(np.uint8).reshape(pad, LEAK_ID_BYTES)
-    if real:
-        tags, leaks = zip(*real, strict=True)
-        rows[pad:, :TAG_BYTES] = np.frombuffer(b"".join(tags), dtype=np.uint8).reshape(
-            -1, TAG_BYTES
-        )
-        rows[pad:, TAG_BYTES:] = (
-            np.array(leaks, dtype=">u4").view(np.uint8).reshape(-1, LEAK_ID_BYTES)
-        )
+    rows[pad:] = np.frombuffer(real, dtype=np.uint8).reshape(count, ENTRY_BYTES)
     # by the tag's first 8 bytes (a tie among 2**64 values is as good as never)
     order = np.argsort(rows[:, :8].copy().view(">u8").ravel(), kind="stable")
     return rows[order].tobytes()
@@ -161,18 +165,18 @@ class BucketStore:
             return generation, self._bucket(generation, bucket)
 
     def _load_bucket(self, generation: Generation, bucket: int) -> bytes:
-        with self.engine.connect() as conn:
-            real = [
-                (bytes(tag), leak_id)
-                for tag, leak_id in conn.execute(
-                    sa.select(LeakIdentifier.tag, LeakIdentifier.leak_id).where(
-                        LeakIdentifier.bucket == bucket
-                    )
+        # one statement, no transaction around it (BEGIN and ROLLBACK would be two more trips)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if conn.dialect.name == "postgresql":  # one value, not a row per entry
+                real = conn.execute(_PACKED, {"bucket": bucket}).scalar_one() or b""
+            else:
+                query = sa.select(LeakIdentifier.tag, LeakIdentifier.leak_id).where(
+                    LeakIdentifier.bucket == bucket
                 )
-            ]
-        if len(real) > generation.entries:
+                real = packed([(bytes(t), i) for t, i in conn.execute(query)])
+        if len(real) > generation.entries * ENTRY_BYTES:
             raise _Outgrown
-        return padded(real, generation.entries, generation.leak_ids)
+        return padded(bytes(real), generation.entries, generation.leak_ids)
 
     def leaks(self) -> tuple[Generation, list[dict[str, Any]]]:
         """What a check may say of each leak (id, when first seen, the kind of institution
