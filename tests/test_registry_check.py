@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,11 +29,12 @@ from leaktrace.registry.check import (
     ENTRY_BYTES,
     MIN_ENTRIES,
     BucketStore,
+    Generation,
     entries_of,
     entries_per_bucket,
 )
 from leaktrace.registry.identifiers import TAG_BYTES, bucket_of, oprf_input
-from leaktrace.registry.models import LeakIdentifier
+from leaktrace.registry.models import Leak, LeakIdentifier
 
 FIRST_SEEN = dt.datetime(2026, 10, 20, 3, 0, tzinfo=dt.UTC)
 #: Limits generous enough for every test but the one about them.
@@ -139,6 +141,37 @@ def test_every_bucket_answers_with_the_same_length(
         assert answer.headers["content-type"] == "application/octet-stream"
         tags = [t for t, _i in entries_of(answer.content)]
         assert tags == sorted(tags)  # padding mixed in, not appended
+
+
+def test_while_a_new_generation_is_counted_the_others_are_answered_with_the_old(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = BucketStore(world.engine, ttl=0)
+    old = store.generation()
+    with db.transaction(world.engine) as session:
+        leak = Leak(
+            source="x", first_seen_at=FIRST_SEEN, data_kinds=[], counts={}, ingested_by="cli"
+        )
+        session.add(leak)
+        session.flush()
+        leak_id = leak.id
+    counting, release = threading.Event(), threading.Event()
+    count = store._count
+
+    def slow(*args: Any) -> Generation:
+        counting.set()
+        release.wait(30)
+        return count(*args)
+
+    monkeypatch.setattr(store, "_count", slow)
+    first = threading.Thread(target=store.generation)
+    first.start()
+    assert counting.wait(30)
+    assert store.generation() == old  # not waiting for the count
+    release.set()
+    first.join(30)
+    assert store.generation().newest == leak_id
+    assert store.generation().etag != old.etag
 
 
 def test_with_the_default_size_an_answer_is_2048_entries(world: World) -> None:

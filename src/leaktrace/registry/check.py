@@ -120,12 +120,14 @@ class BucketStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._current: tuple[float, Generation] | None = None
+        self._counting = False  # a request is counting a new generation
         self._bucket = lru_cache(maxsize=cached)(self._load_bucket)
         self._leaks = lru_cache(maxsize=2)(self._load_leaks)
 
     def generation(self, *, fresh: bool = False) -> Generation:
         """The current generation, asked of the database at most once per ``ttl`` (``fresh``:
-        now); a new one counts the largest bucket again."""
+        now). A new one counts the largest bucket again; while one request counts it, the
+        others are answered with the previous generation rather than wait."""
         with self._lock:
             now = self._clock()
             if not fresh and self._current and now - self._current[0] < self.ttl:
@@ -134,13 +136,24 @@ class BucketStore:
                 count, newest = conn.execute(
                     sa.select(sa.func.count(Leak.id), sa.func.coalesce(sa.func.max(Leak.id), 0))
                 ).one()
-                known = self._current[1] if self._current else None
-                if known and (known.leaks, known.newest) == (count, newest) and not fresh:
-                    generation = known
-                else:
-                    generation = self._count(conn, count, newest)
-            self._current = (now, generation)
-            return generation
+            known = self._current[1] if self._current else None
+            if (
+                known
+                and not fresh
+                and (self._counting or (known.leaks, known.newest) == (count, newest))
+            ):
+                self._current = (now, known)
+                return known
+            self._counting = True
+        try:
+            with self.engine.connect() as conn:
+                generation = self._count(conn, count, newest)
+        finally:
+            with self._lock:
+                self._counting = False
+        with self._lock:
+            self._current = (self._clock(), generation)
+        return generation
 
     def _count(self, conn: sa.Connection, count: int, newest: int) -> Generation:
         per_bucket = (
