@@ -26,12 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leaktrace.pii import KINDS as PII_KINDS
 from leaktrace.registry import oprf
-from leaktrace.registry.api_leaks import _KEY_PROBLEMS, _key_refusal, _refused
+from leaktrace.registry.api_leaks import _KEY_PROBLEMS, _key_refusal, _refused, key_client
 from leaktrace.registry.check import BucketStore, Generation
 from leaktrace.registry.identifiers import BUCKET_BITS
-from leaktrace.registry.keyd_client import KeyClient, KeyServiceError
+from leaktrace.registry.keyd_client import KeyServiceError
 from leaktrace.registry.limits import Caller
 from leaktrace.registry.page_render import render
+from leaktrace.registry.service import registry
 from leaktrace.report import breach_words
 from leaktrace.report.scan_words import kind_label
 
@@ -55,7 +56,7 @@ router = APIRouter()
 
 class EvaluateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    blinded: str = Field(pattern=f"^[0-9a-f]{{{oprf.ELEMENT_BYTES * 2}}}$")
+    blinded: str = Field(pattern=f"^{_BLINDED.pattern}$")
 
 
 class EvaluateOut(BaseModel):
@@ -86,13 +87,9 @@ def client_network(request: Request, trusted: frozenset[str] | None = None) -> s
 
 def bucket_store(request: Request) -> BucketStore:
     """The service's store of padded buckets (made on first use, one per process)."""
-    return _store_of(request.app)
-
-
-def _store_of(app: Any) -> BucketStore:
-    store = getattr(app.state, "check_store", None)
+    store = getattr(request.app.state, "check_store", None)
     if store is None:
-        store = app.state.check_store = BucketStore(app.state.registry.engine)
+        store = request.app.state.check_store = BucketStore(registry(request).engine)
     return store
 
 
@@ -107,19 +104,11 @@ def _cacheable(
     return Response(content, media_type=media_type, headers=headers)
 
 
-def _evaluate(app: Any, request: Request, blinded: str) -> str:
+def _evaluate(request: Request, blinded: str) -> str:
     """The evaluated element of ``blinded`` (hex), for the asker's network."""
     caller = Caller("person", None, client_network(request))
-    [evaluated] = _keys(app).evaluate([bytes.fromhex(blinded)], caller)
+    [evaluated] = key_client(request).evaluate([bytes.fromhex(blinded)], caller)
     return evaluated.hex()
-
-
-def _keys(app: Any) -> KeyClient:
-    """The service's client of the key process (``app.state.keys``, else ``LEAKTRACE_KEYD``)."""
-    keys = getattr(app.state, "keys", None)
-    if keys is None:
-        keys = app.state.keys = KeyClient.from_env()
-    return keys
 
 
 @router.post(
@@ -132,7 +121,7 @@ def evaluate(request: Request, data: EvaluateIn) -> Any:
     """Evaluate one blinded element for a person's check (anonymous; limited per network and by
     the day's budget: 429 with Retry-After when refused)."""
     try:
-        return {"evaluated": _evaluate(request.app, request, data.blinded)}
+        return {"evaluated": _evaluate(request, data.blinded)}
     except KeyServiceError as e:
         return _refused(request, _key_refusal(e))
 
@@ -208,7 +197,7 @@ class FastPath:
         bucket = int(number)
         if bucket >= 1 << BUCKET_BITS or any(k == b"if-none-match" for k, _v in scope["headers"]):
             return False
-        generation, blob = await run_in_threadpool(_store_of(scope["app"]).bucket, bucket)
+        generation, blob = await run_in_threadpool(bucket_store(Request(scope)).bucket, bucket)
         cache = [(k.lower().encode(), v.encode()) for k, v in _cache_headers(generation).items()]
         await self._send(send, blob, b"application/octet-stream", cache)
         return True
@@ -228,7 +217,7 @@ class FastPath:
             chunks = [{"type": "http.request", "body": body, "more_body": more}]
             return _replay(chunks, receive)
         try:
-            evaluated = await run_in_threadpool(_evaluate, scope["app"], Request(scope), blinded)
+            evaluated = await run_in_threadpool(_evaluate, Request(scope), blinded)
         except KeyServiceError:  # refused: nothing was evaluated; the route says why
             chunks = [{"type": "http.request", "body": body, "more_body": False}]
             return _replay(chunks, receive)
