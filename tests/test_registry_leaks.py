@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -212,6 +213,38 @@ def test_no_identifier_of_the_leak_is_in_the_database_or_the_logs(
         for form in _forms(value):
             assert form not in held
             assert form not in logs
+
+
+_writes: list[str] | None = None
+
+
+def _record_writes(event: str, args: tuple) -> None:
+    """An audit hook: every file this process opens for writing, while ``_writes`` is a list."""
+    if _writes is None or event != "open":
+        return
+    path, mode, flags = args
+    writing = any(c in (mode or "") for c in "wax+") or (
+        isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+    )
+    if writing and isinstance(path, (str, bytes, os.PathLike)):
+        _writes.append(os.fsdecode(path))
+
+
+sys.addaudithook(_record_writes)
+
+
+def test_ingest_writes_no_file(world: World, data: LeakWorld, keyd: KeyProcess) -> None:
+    """Python's own opens, watched by an audit hook: the ingest (scan, keying, storing) opens no
+    file for writing but the database's."""
+    global _writes
+    _writes = []
+    try:
+        _ingest(world, data, keyd)
+        written = list(_writes)
+    finally:
+        _writes = None
+    database = world.engine.url.database if world.engine.dialect.name == "sqlite" else None
+    assert [w for w in written if not (database and w.startswith(database))] == []
 
 
 def test_brute_force_recovers_nothing_from_the_database_and_everything_with_the_key(
