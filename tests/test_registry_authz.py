@@ -50,6 +50,10 @@ MANAGE = frozenset({("institution", "admin"), ("regulator", "admin")})
 OPERATOR = frozenset({("regulator", "admin")})
 ENROL = frozenset({("institution", "admin")})
 ALERTS = frozenset(("institution", r) for r in INSTITUTION_ROLES)
+# A person's own check is anonymous: anyone, signed in or not, whatever credentials it sends.
+PUBLIC = frozenset(
+    {("POST", "/check/evaluate"), ("GET", "/check/buckets/{bucket}"), ("GET", "/check/leaks")}
+)
 
 #: (method, path) -> the (organisation kind, role) pairs that may take it.
 MAY: dict[tuple[str, str], frozenset[tuple[str, str]]] = {
@@ -84,6 +88,7 @@ MAY: dict[tuple[str, str], frozenset[tuple[str, str]]] = {
     ("POST", "/enrol/tags"): ENROL,
     ("GET", "/alerts"): ALERTS,
     ("GET", "/alerts/{alert_id}/matches"): ALERTS,
+    **dict.fromkeys(PUBLIC, READ),
 }
 
 VERIFY_JSON = json.dumps(
@@ -117,6 +122,7 @@ def _body(method: str, path: str) -> dict[str, Any]:
         ("POST", "/leaks"): {"params": {"source": "某论坛"}, "content": LEAK_CSV},
         ("POST", "/enrol/evaluate"): {"json": {"elements": [BLINDED]}},
         ("POST", "/enrol/tags"): {"json": {"tags": []}},
+        ("POST", "/check/evaluate"): {"json": {"blinded": BLINDED}},
     }
     return bodies.get((method, path), {})
 
@@ -163,6 +169,8 @@ OTHER_ORG = {"bank": "shop", "pboc": "cac"}
 CHILDREN = ("number", "question_id", "attachment_id")
 #: Path parameters naming an object of an organisation.
 ORG_OBJECTS = ("key_id", "webhook_id", "alert_id")
+#: Path parameters naming nobody's object (a check's bucket), and the value the matrix gives.
+PLAIN = {"bucket": 0}
 
 
 def _params(path: str) -> list[str]:
@@ -172,7 +180,7 @@ def _params(path: str) -> list[str]:
 def _scopes(path: str) -> tuple[str, ...]:
     """``own`` and ``other`` objects where the path names any; ``mixed`` (another organisation's
     object under the principal's own report) where it names one inside a report."""
-    names = _params(path)
+    names = [n for n in _params(path) if n not in PLAIN]
     if not names:
         return ("none",)
     if any(n in CHILDREN for n in names):
@@ -182,6 +190,8 @@ def _scopes(path: str) -> tuple[str, ...]:
 
 def expected(method: str, path: str, who: Who, scope: str) -> int | None:
     """The status expected (None: any 2xx), from :data:`MAY` and the issue's rules."""
+    if (method, path) in PUBLIC:
+        return None
     if who.via in ("anonymous", "revoked"):
         return 401
     if who.via == "session-no-csrf" and method not in ("GET", "HEAD", "OPTIONS"):
@@ -294,8 +304,10 @@ class Matrix:
     def ids(self, who: Who, scope: str, names: list[str], fresh: bool) -> dict[str, int]:
         """Ids for the path: of the principal's own organisation's objects (a report the
         principal may read: the bank's), of another's, or another's under the own report."""
+        plain = {n: PLAIN[n] for n in names if n in PLAIN}
+        names = [n for n in names if n not in PLAIN]
         if not names:
-            return {}
+            return plain
         org = who.org or "bank"
         owners = {  # (whose reports, whose keys and webhooks)
             "own": ("bank", org),
@@ -388,7 +400,7 @@ def test_every_operation_has_a_row_and_a_body() -> None:
         if "requestBody" in op:
             assert _body(method, path), f"{method} {path} has no example body"
         for param in _params(path):
-            assert param in ("report_id", *ORG_OBJECTS, *CHILDREN), param
+            assert param in ("report_id", *ORG_OBJECTS, *CHILDREN, *PLAIN), param
 
 
 def test_the_spec_is_public_and_lists_every_api_route() -> None:
@@ -430,7 +442,7 @@ def test_no_parameter_lets_a_client_switch_a_check_off(matrix: Matrix) -> None:
 
 def test_anonymous_reaches_no_api_route_but_the_spec(matrix: Matrix) -> None:
     """Every route of the application under /api (the spec's and any other) refuses an anonymous
-    asker with 401, except the spec and its viewer."""
+    asker with 401, except the spec and its viewer, and a person's check, which answers it."""
     public = {f"{API}/openapi.json", f"{API}/docs"}
     app = matrix.world.app
     anonymous = TestClient(app, raise_server_exceptions=False)
@@ -442,6 +454,10 @@ def test_anonymous_reaches_no_api_route_but_the_spec(matrix: Matrix) -> None:
         url = path.format(**{name: 1 for name in _params(path)})
         for method in sorted((route.methods or set()) - {"HEAD"}):
             seen += 1
+            if (method, path.removeprefix(API)) in PUBLIC:
+                r = anonymous.request(method, url, **_body(method, path.removeprefix(API)))
+                assert r.status_code == 200, (method, path)
+                continue
             r = anonymous.request(method, url)
             assert r.status_code == 401, (method, path)
             assert r.headers["www-authenticate"] == "Bearer"

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leaktrace import __version__, i18n
-from leaktrace.registry import api, api_leaks, db, links, pages, problems
+from leaktrace.registry import api, api_check, api_leaks, db, links, pages, problems
 from leaktrace.registry.page_render import STATIC, page_error
 from leaktrace.registry.service import Registry, language
 
@@ -127,6 +127,7 @@ def create_app(
     problems.install(app, page_error=page_error)
     app.include_router(api.router)
     app.include_router(api_leaks.router)
+    app.include_router(api_check.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -140,5 +141,6 @@ def create_app(
             response.headers.setdefault(name, value)
         return response
 
+    app.add_middleware(api_check.FastPath, headers=SECURITY_HEADERS)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     return app

@@ -42,6 +42,7 @@ EVENT_WORDS = {
     "report.closed": N_("report closed"),
     "deadline.near": N_("deadline near"),
     "deadline.overdue": N_("deadline passed"),
+    "leak.matched": N_("customers found in a leak"),
 }
 DELIVERY_WORDS = {
     "pending": N_("waiting"),
