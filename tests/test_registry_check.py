@@ -33,7 +33,7 @@ from leaktrace.registry.check import (
     entries_of,
     entries_per_bucket,
 )
-from leaktrace.registry.identifiers import TAG_BYTES, bucket_of, oprf_input
+from leaktrace.registry.check_client import person_check
 from leaktrace.registry.models import Leak, LeakIdentifier
 
 FIRST_SEEN = dt.datetime(2026, 10, 20, 3, 0, tzinfo=dt.UTC)
@@ -64,22 +64,6 @@ def world(registry_engine: sa.Engine, keyd: KeyProcess) -> World:
 def _ingest(world: World, data: LeakWorld, keyd: KeyProcess) -> int:
     info = leaks.LeakInfo("某暗网论坛", FIRST_SEEN, world.orgs["bank"])
     return leaks.ingest(world.engine, [data.leak], info, keyd.client()).leak_id
-
-
-def person_check(client: TestClient, kind: str, value: str) -> tuple[list[dict[str, Any]], bytes]:
-    """What the page's script does, in Python: the leaks holding the identifier, and the
-    blinded element sent."""
-    input_ = oprf_input(kind, value)
-    blind, blinded = oprf.blind(input_)
-    r = client.post("/api/v1/check/evaluate", json={"blinded": blinded.hex()})
-    assert r.status_code == 200, r.text
-    output = oprf.finalize(input_, blind, bytes.fromhex(r.json()["evaluated"]))
-    tag = output[:TAG_BYTES]
-    entries = client.get(f"/api/v1/check/buckets/{bucket_of(tag)}")
-    assert entries.status_code == 200
-    ids = {leak_id for t, leak_id in entries_of(entries.content) if t == tag}
-    known = client.get("/api/v1/check/leaks").json()["leaks"]
-    return [leak for leak in known if leak["id"] in ids], blinded
 
 
 def test_a_check_finds_an_ingested_identifier_and_names_its_leaks(

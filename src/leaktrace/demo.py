@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import polars as pl
 import sqlalchemy as sa
 import uvicorn
@@ -31,6 +32,7 @@ from rich.rule import Rule
 
 from leaktrace import i18n
 from leaktrace.i18n import _
+from leaktrace.pii import mask
 from leaktrace.registry import (
     admin,
     attachments,
@@ -44,6 +46,7 @@ from leaktrace.registry import (
 )
 from leaktrace.registry import db as registry_db
 from leaktrace.registry.app import create_app
+from leaktrace.registry.check_client import person_check
 from leaktrace.registry.keyd_client import KeyClient
 from leaktrace.registry.policy import Principal
 from leaktrace.registry.schemas import Counts, Fields, ReportIn, SupplementIn
@@ -279,8 +282,32 @@ def alert_and_check(out_dir: Path, console: Console) -> None:
                     ),
                     highlight=False,
                 )
+            console.print(Rule(_("8. A person's own check (the /check page)")))
+            with httpx.Client(base_url=url) as anonymous:
+                for who, value in _two_people(out_dir):
+                    found, _blinded = person_check(anonymous, "resident_id", value)
+                    console.print(
+                        _("{who} ({id}): known leaks holding it: {n}.").format(
+                            who=who, id=mask("resident_id", value), n=len(found)
+                        ),
+                        highlight=False,
+                    )
+            console.print(
+                _("Browse it: {url}/check (the identifier never leaves the browser)").format(
+                    url="http://127.0.0.1:8000"
+                ),
+                highlight=False,
+            )
     shutil.rmtree(keys_dir, ignore_errors=True)
     engine.dispose()
+
+
+def _two_people(out_dir: Path) -> list[tuple[str, str]]:
+    """A customer whose resident ID is in the resold list, and one whose is not."""
+    leaked = pl.read_csv(out_dir / "出售样本.csv", encoding="gbk", infer_schema=False)["证件号码"]
+    ids = pl.read_parquet(out_dir / "world" / "customers.parquet", columns=["resident_id"])
+    outside = ids.filter(~pl.col("resident_id").is_in(leaked.implode()))["resident_id"]
+    return [(_("A customer in the list"), leaked[0]), (_("A customer not in it"), outside[0])]
 
 
 @contextmanager
