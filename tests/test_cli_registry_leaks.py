@@ -9,33 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from registry_leak_world import LeakWorld, make_leak_world
 from typer.testing import CliRunner
 
 from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.cli import app
 from leaktrace.registry.app import create_app
+from leaktrace.registry.serve import served_in_thread
 
 VERIFY = {"records": 3, "verdict": {"label": "ours"}, "evidence": {"inputs": []}}
 
 
 def run(args: list[str], **env: str) -> object:
     return CliRunner().invoke(app, args, env={"COLUMNS": "200", **env})
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -54,21 +45,8 @@ def served(registry_url: str, keyd: KeyProcess) -> Iterator[str]:
     """The registry on ``registry_url`` served by uvicorn in a thread: its base URL."""
     service = create_app(registry_url)
     service.state.keys = keyd.client()
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(service, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served_in_thread(service) as url:
+        yield url
 
 
 def _org(url: str, name: str, *options: str) -> None:

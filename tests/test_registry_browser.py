@@ -10,21 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from test_report_browser import OVERFLOW_JS, SCREENSHOTS, VIEWPORT
 
 from leaktrace.registry import admin, db, reports, rules
 from leaktrace.registry.app import create_app
 from leaktrace.registry.policy import Principal
 from leaktrace.registry.schemas import Counts, Fields, ReportIn
+from leaktrace.registry.serve import served_in_thread
 from leaktrace.report.pdf import CHROMIUM, CHROMIUM_ARGS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
@@ -60,12 +57,6 @@ VERIFY_RESULT = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The registry on a SQLite file, served by uvicorn in a thread: its base URL."""
@@ -79,20 +70,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for name, (org, role) in USERS.items():
             admin.create_user(session, None, orgs[org], name, PASSWORD, role, name)
         _earlier_reports(session)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(timeout=10)
+    with served_in_thread(app) as url:
+        yield url
 
 
 #: The sector of each institution that filed before.

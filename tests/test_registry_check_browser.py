@@ -11,15 +11,11 @@ import base64
 import datetime as dt
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from registry_leak_world import make_leak_world
 from test_report_browser import SCREENSHOTS, VIEWPORT
 
@@ -27,6 +23,7 @@ from bench.registry_keyd import key_process
 from leaktrace.registry import admin, db, leaks
 from leaktrace.registry.app import create_app
 from leaktrace.registry.identifiers import oprf_input
+from leaktrace.registry.serve import served_in_thread
 from leaktrace.report.pdf import CHROMIUM, CHROMIUM_ARGS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
@@ -51,12 +48,6 @@ class Site:
     buckets: list[tuple[str, int]] = field(default_factory=list)  # url, length of the body
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A leak ingested into a SQLite registry, served by uvicorn in a thread, with a key process
@@ -71,27 +62,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         info = leaks.LeakInfo("某暗网论坛", FIRST_SEEN, bank)
         leaks.ingest(engine, [data.leak], info, keyd.client())
         app.state.keys = keyd.client()
-        port = _free_port()
-        running = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=running.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not running.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert running.started, "uvicorn did not start"
         mobiles = data.leaked["mobile"]
-        try:
+        with served_in_thread(app) as url:
             yield Site(
-                f"http://127.0.0.1:{port}",
+                url,
                 sorted(mobiles)[0],
                 sorted(data.leaked["resident_id"])[0],
                 next(m for m in (f"139{n:08d}" for n in range(10**8)) if m not in mobiles),
             )
-        finally:
-            running.should_exit = True
-            thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -14,19 +14,12 @@ import datetime as dt
 import json
 import secrets
 import shutil
-import socket
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import polars as pl
-import sqlalchemy as sa
-import uvicorn
 from rich.console import Console
 from rich.rule import Rule
 
@@ -50,6 +43,7 @@ from leaktrace.registry.check_client import person_check
 from leaktrace.registry.keyd_client import KeyClient
 from leaktrace.registry.policy import Principal
 from leaktrace.registry.schemas import Counts, Fields, ReportIn, SupplementIn
+from leaktrace.registry.serve import served_in_thread
 from leaktrace.report.breach_html import render_breach
 from leaktrace.report.breach_terminal import render_breach_terminal
 from leaktrace.report.files import write_atomic
@@ -255,7 +249,9 @@ def alert_and_check(out_dir: Path, console: Console) -> None:
     keys_dir = Path(tempfile.mkdtemp(prefix="leaktrace-demo-"))
     with keyd.running(out_dir / "registry.key", keys_dir / "keyd.sock"):
         keys = KeyClient([keys_dir / "keyd.sock"])
-        with _served(engine, keys) as url, enrol.client(url, bank_key) as http:
+        app = create_app(engine=engine, migrate=False)
+        app.state.keys = keys
+        with served_in_thread(app) as url, enrol.client(url, bank_key) as http:
             made = enrol.enrol(out_dir / "world", http, out_dir / "registry-map.parquet")
             console.print(
                 _("The bank enrolled {n} keyed identifiers of {customers} customers.").format(
@@ -308,27 +304,6 @@ def _two_people(out_dir: Path) -> list[tuple[str, str]]:
     ids = pl.read_parquet(out_dir / "world" / "customers.parquet", columns=["resident_id"])
     outside = ids.filter(~pl.col("resident_id").is_in(leaked.implode()))["resident_id"]
     return [(_("A customer in the list"), leaked[0]), (_("A customer not in it"), outside[0])]
-
-
-@contextmanager
-def _served(engine: sa.Engine, keys: KeyClient) -> Iterator[str]:
-    """The registry served over HTTP on a free loopback port inside the block, reaching the key
-    process through ``keys``."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(engine=engine, migrate=False)
-    app.state.keys = keys
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join()
 
 
 def _first_report(discovered: str | None, now: dt.datetime) -> ReportIn:

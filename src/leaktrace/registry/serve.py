@@ -12,9 +12,13 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import uvicorn
@@ -80,3 +84,25 @@ def serve(url: str | None, host: str, port: int, key_file: Path | None = None) -
         finally:
             worker.stop()
             engine.dispose()
+
+
+@contextlib.contextmanager
+def served_in_thread(app: Any, start_seconds: float = 30) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free loopback port inside the block: its base
+    URL (for the demo and the tests, which drive the real HTTP service in one process)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_seconds
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError(f"the registry did not start on 127.0.0.1:{port}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
