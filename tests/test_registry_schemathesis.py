@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import db
 from leaktrace.registry.app import create_app
 
@@ -56,12 +57,21 @@ RUNS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def keyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyProcess]:
+    """A key process, as the service has one, with room for every fuzzed person's check."""
+    roomy = ("--person-net-burst", "1000000", "--person-net-per-hour", "1000000")
+    with key_process(tmp_path_factory.mktemp("keyd"), *roomy) as process:
+        yield process
+
+
 @pytest.fixture(scope="module", params=RUNS)
 def api_schema(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, keyd: KeyProcess
 ) -> Iterator:
     """The spec as the application serves it, sent with the principal's key, over a new registry
-    with a bank report and a shop report already filed (a regulator has something to question)."""
+    with a bank report and a shop report already filed (a regulator has something to question),
+    with its key process."""
     database, (org, role) = request.param
     if database == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'registry.sqlite'}"
@@ -70,6 +80,7 @@ def api_schema(
     engine = db.make_engine(url)
     db.upgrade(engine)
     world = make_world(engine)
+    world.app.state.keys = keyd.client()
     for filer in ("bank", "shop"):
         r = world.client(filer, "reporter").post("/api/v1/reports", json=report_body())
         assert r.status_code == 201, r.text

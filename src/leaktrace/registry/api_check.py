@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leaktrace.pii import KINDS as PII_KINDS
-from leaktrace.registry import oprf
+from leaktrace.registry import oprf, problems
 from leaktrace.registry.api_leaks import _KEY_PROBLEMS, _key_refusal, _refused, key_client
 from leaktrace.registry.check import BucketStore, Generation
 from leaktrace.registry.identifiers import BUCKET_BITS
@@ -51,7 +51,7 @@ IPV4_PREFIX, IPV6_PREFIX = 24, 48
 #: The network of every peer that is no IP address.
 UNKNOWN_NETWORK = "0.0.0.0/0"
 
-router = APIRouter()
+router = APIRouter(responses=problems.RESPONSES)
 
 
 class EvaluateIn(BaseModel):
