@@ -260,6 +260,26 @@ def test_a_zip_bomb_is_stopped_at_the_ratio_and_reported(tmp_path, table_bytes, 
     assert by_name(result)[f"{bomb}!客户.csv"].records == 120
 
 
+def test_a_member_in_a_method_zipfile_cannot_decode_is_a_problem_naming_it(tmp_path, table_bytes):
+    """A Deflate64 member (method 9, what Windows Explorer writes past 2 GB) is refused by name;
+    the archive's other members scan."""
+    archive = tmp_path / "deflate64.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("big.csv", table_bytes["客户.csv"])
+        zf.writestr("客户.csv", table_bytes["客户.csv"])
+    data = bytearray(archive.read_bytes())
+    local = data.index(b"PK\x03\x04")  # the first member's local header, then its central one
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<H", data, local + 8, 9)
+    struct.pack_into("<H", data, central + 10, 9)
+    archive.write_bytes(bytes(data))
+    result = scan([archive], processes=1)
+    found = problems(result)
+    assert [p["place"] for p in found] == [f"{archive}!big.csv"]
+    assert "compression method" in found[0]["expected"]
+    assert by_name(result)[f"{archive}!客户.csv"].records == 120
+
+
 def test_total_size_member_count_and_depth_are_bounded(tmp_path, table_bytes, monkeypatch):
     data = table_bytes["客户.csv"]
     archive = tmp_path / "many.zip"

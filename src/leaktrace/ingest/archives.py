@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import pyzipper
 import rarfile
+from pyzipper.zipfile_aes import WZ_AES_COMPRESS_TYPE
 
 from leaktrace.errors import InputError
 from leaktrace.i18n import N_
@@ -29,9 +30,17 @@ RAR_TOOL = N_(
     "libarchive-tools; scripts/ensure_unar.sh installs unar)"
 )
 _UTF8_NAME = 0x800  # zip flag: the member's name is UTF-8
-#: What zipfile raises for what it cannot read by design, not for a flaw in leaktrace: an archive
-#: split over several disks, a compression method it has no decoder for (Deflate64).
-ZIP_UNSUPPORTED = NotImplementedError
+#: The compression methods zipfile decodes (AES members name 99 until pyzipper decrypts them);
+#: any other (Deflate64, PPMd, ...) is refused by name before a member is opened.
+_ZIP_METHODS = frozenset(
+    {
+        pyzipper.ZIP_STORED,
+        pyzipper.ZIP_DEFLATED,
+        pyzipper.ZIP_BZIP2,
+        pyzipper.ZIP_LZMA,
+        WZ_AES_COMPRESS_TYPE,
+    }
+)
 
 
 def zip_members(path: Path, name: str, password: str | None) -> Generator[Member, None, None]:
@@ -39,7 +48,7 @@ def zip_members(path: Path, name: str, password: str | None) -> Generator[Member
     then as GB18030, the code page older Chinese tools encrypt with)."""
     try:
         zf = pyzipper.AESZipFile(path)
-    except (pyzipper.BadZipFile, OSError, ValueError, ZIP_UNSUPPORTED):
+    except (pyzipper.BadZipFile, OSError, ValueError):
         raise InputError(
             name, N_("a readable zip archive"), N_("a damaged or truncated one")
         ) from None
@@ -79,6 +88,12 @@ def _zip_name(info: pyzipper.ZipInfo) -> str:
 def _zip_chunks(
     zf: pyzipper.AESZipFile, info: pyzipper.ZipInfo, password: str | None
 ) -> Iterator[bytes]:
+    if info.compress_type not in _ZIP_METHODS:
+        raise MemberError(
+            N_("a compression method leaktrace reads (stored, deflate, bzip2, lzma)"),
+            N_("zip method {method}"),
+            method=info.compress_type,
+        )
     encrypted = bool(info.flag_bits & 0x1)
     if encrypted and not password:
         raise MemberError(NEED_PASSWORD, N_("an encrypted member"))
@@ -89,12 +104,6 @@ def _zip_chunks(
             break
         except RuntimeError:  # "Bad password for file"
             continue
-        except ZIP_UNSUPPORTED:
-            raise MemberError(
-                N_("a compression method leaktrace reads (stored, deflate, bzip2, lzma)"),
-                N_("zip method {method}"),
-                method=info.compress_type,
-            ) from None
     if f is None:
         raise MemberError(WRONG_PASSWORD)
     with f:
