@@ -5,6 +5,7 @@ cookie, with its CSRF token on every request that changes something). Signing in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,8 +21,13 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 #: Methods that change nothing, and so need no CSRF token.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Checked against when a user name is unknown, so that both cases take an Argon2 verification.
-_DUMMY_HASH = credentials.hash_password("leaktrace-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when a user name is unknown, so that both cases take an Argon2
+    verification (made at the first sign-in, not at import)."""
+    return credentials.hash_password("leaktrace-no-such-user")
 
 
 def _principal(org: Organisation, role: str, via: str, **who: object) -> Principal:
@@ -73,7 +79,7 @@ def sign_in(
     when refused; the refusal is in the audit log once the caller commits."""
     now = now or utcnow()
     user = session.scalars(sa.select(User).where(User.username == username)).first()
-    ok = credentials.check_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = credentials.check_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or not user.active:
         audit.record(
             session, None, "session.refused", "user", user.id if user else None, {}, via="web"

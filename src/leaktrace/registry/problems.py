@@ -125,5 +125,6 @@ def install(app: FastAPI, page_error: Any = None) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Any:
-        log.error("server error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        route = getattr(request.scope.get("route"), "path", "(no route)")  # never the path sent
+        log.error("server error on %s %s: %s", request.method, route, type(exc).__name__)
         return respond(request, 500, "server_error", _("Something went wrong on our side."))

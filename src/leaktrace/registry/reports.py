@@ -408,22 +408,6 @@ def versions(session: Session, principal: Principal, report_id: int) -> list[Rep
     )
 
 
-def version(
-    session: Session, principal: Principal, report_id: int, number: int | None = None
-) -> ReportVersion:
-    """One version of a report (the latest when ``number`` is None)."""
-    report = get(session, principal, report_id)
-    found = session.scalars(
-        sa.select(ReportVersion).where(
-            ReportVersion.report_id == report.id,
-            ReportVersion.number == (number or report.latest_version),
-        )
-    ).first()
-    if found is None:
-        raise NotFound(_("No version {n} of this report.").format(n=number))
-    return found
-
-
 def clocks(session: Session, report: Report) -> list[Deadline]:
     """A report's clocks, soonest first (those not started yet last)."""
     return list(

@@ -10,7 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from leaktrace.i18n import _
 from leaktrace.registry import grade, reports, rules
+from leaktrace.registry.errors import NotFound
 from leaktrace.registry.models import (
     ApiKey,
     Attachment,
@@ -106,9 +108,12 @@ def full(
 ) -> dict[str, Any]:
     """Everything about one report at one version (the latest when ``number`` is None)."""
     report = reports.get(session, principal, report_id)
-    shown = reports.version(session, principal, report_id, number)
     org = session.get_one(Organisation, report.org_id)
     history = reports.versions(session, principal, report_id)
+    wanted = number or report.latest_version
+    shown = next((v for v in history if v.number == wanted), None)
+    if shown is None:
+        raise NotFound(_("No version {n} of this report.").format(n=number))
     questions = reports.questions(session, report)
     attachments = session.scalars(
         sa.select(Attachment).where(Attachment.report_id == report.id).order_by(Attachment.id)
