@@ -16,10 +16,12 @@ the leaks' count and newest id, so its ETag changes when a leak is ingested (or 
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,7 +31,7 @@ import sqlalchemy as sa
 
 from leaktrace.registry import audit
 from leaktrace.registry.identifiers import TAG_BYTES
-from leaktrace.registry.models import Leak, LeakIdentifier
+from leaktrace.registry.models import Leak, LeakBucket
 
 #: Bytes of a leak's id in an entry.
 LEAK_ID_BYTES = 4
@@ -39,11 +41,17 @@ ENTRY_BYTES = TAG_BYTES + LEAK_ID_BYTES
 MIN_ENTRIES = 2048
 #: Seconds a generation is trusted before the leaks table is asked again.
 GENERATION_TTL = 1.0
-#: A bucket's entries packed by PostgreSQL (``int4send``: the id's 4 bytes, big-endian).
-_PACKED = sa.text(
-    "SELECT string_agg(tag || int4send(leak_id), ''::bytea) FROM leak_identifiers "
-    "WHERE bucket = :bucket"
+#: ``leak_buckets`` built from ``leak_identifiers`` in PostgreSQL (for rows loaded in bulk).
+PACK_BUCKETS = (
+    "INSERT INTO leak_buckets (bucket, leak_id, entries, packed) "
+    "SELECT bucket, leak_id, count(*), "
+    "string_agg(tag || int4send(leak_id), ''::bytea ORDER BY tag) "
+    "FROM leak_identifiers GROUP BY bucket, leak_id"
 )
+#: A bucket's entries from every leak, as one value (PostgreSQL).
+_PACKED = "SELECT string_agg(packed, ''::bytea) FROM leak_buckets WHERE bucket = %s"
+#: Connections kept by each process for the buckets (PostgreSQL).
+READERS = 8
 #: Padded buckets kept in each process (40 KiB each at the minimum size: 160 MiB).
 CACHED_BUCKETS = 4096
 
@@ -70,9 +78,23 @@ def entries_per_bucket(largest: int, minimum: int = MIN_ENTRIES) -> int:
     return max(minimum, 1 << max(0, largest - 1).bit_length())
 
 
-def packed(real: list[tuple[bytes, int]]) -> bytes:
+def packed(real: Iterable[tuple[bytes, int]]) -> bytes:
     """(tag, leak id) entries as a bucket's answer writes them."""
     return b"".join(tag + leak_id.to_bytes(LEAK_ID_BYTES, "big") for tag, leak_id in real)
+
+
+def packed_buckets(
+    leak_id: int, tags: Iterable[tuple[int, bytes]]
+) -> Iterator[tuple[int, int, bytes]]:
+    """(bucket, entries, packed entries) of leak ``leak_id``'s (bucket, tag) pairs, which come
+    sorted by bucket then tag: the rows of ``leak_buckets``."""
+    for bucket, group in itertools.groupby(tags, key=lambda pair: pair[0]):
+        found = [(tag, leak_id) for _bucket, tag in group]
+        yield bucket, len(found), packed(found)
+
+
+#: An entry as numpy reads it: the tag's first 8 bytes (the sort key), then the rest.
+_ENTRY = np.dtype([("key", ">u8"), ("rest", f"V{ENTRY_BYTES - 8}")])
 
 
 def padded(real: bytes, entries: int, leak_ids: tuple[int, ...]) -> bytes:
@@ -81,16 +103,18 @@ def padded(real: bytes, entries: int, leak_ids: tuple[int, ...]) -> bytes:
     if count > entries:
         raise ValueError("real entries: more than the padded size")
     pad = entries - count
-    rows = np.frombuffer(bytearray(os.urandom(entries * ENTRY_BYTES)), dtype=np.uint8)
-    rows = rows.reshape(entries, ENTRY_BYTES)
+    rows = np.empty(entries, dtype=_ENTRY)
+    raw = rows.view(np.uint8).reshape(entries, ENTRY_BYTES)
+    raw[:pad, :TAG_BYTES] = np.frombuffer(os.urandom(pad * TAG_BYTES), np.uint8).reshape(
+        pad, TAG_BYTES
+    )
     ids = np.array(leak_ids or (0,), dtype=">u4")
     # the modulo's bias over 2**32 is below one in a million for any number of leaks there is
     picks = np.frombuffer(os.urandom(4 * pad), dtype="<u4") % len(ids)
-    rows[:pad, TAG_BYTES:] = ids[picks].view(np.uint8).reshape(pad, LEAK_ID_BYTES)
-    rows[pad:] = np.frombuffer(real, dtype=np.uint8).reshape(count, ENTRY_BYTES)
+    raw[:pad, TAG_BYTES:] = ids[picks].view(np.uint8).reshape(pad, LEAK_ID_BYTES)
+    raw[pad:] = np.frombuffer(real, dtype=np.uint8).reshape(count, ENTRY_BYTES)
     # by the tag's first 8 bytes (a tie among 2**64 values is as good as never)
-    order = np.argsort(rows[:, :8].copy().view(">u8").ravel(), kind="stable")
-    return rows[order].tobytes()
+    return rows[np.argsort(rows["key"].astype(np.uint64))].tobytes()
 
 
 def entries_of(blob: bytes) -> list[tuple[bytes, int]]:
@@ -122,6 +146,17 @@ class BucketStore:
         self._current: tuple[float, Generation] | None = None
         self._counting = False  # a request is counting a new generation
         self._bucket = lru_cache(maxsize=cached)(self._load_bucket)
+        self._reader: sa.Engine | None = None  # PostgreSQL: the buckets' own autocommit pool
+        if engine.dialect.name == "postgresql":
+            self._reader = sa.create_engine(
+                engine.url,
+                isolation_level="AUTOCOMMIT",
+                pool_reset_on_return=None,
+                pool_size=READERS,
+                max_overflow=READERS * 4,
+            )
+            # its connections closed with the store (an application made and dropped in a test)
+            weakref.finalize(self, self._reader.dispose)
         self._leaks = lru_cache(maxsize=2)(self._load_leaks)
 
     def generation(self, *, fresh: bool = False) -> Generation:
@@ -157,9 +192,8 @@ class BucketStore:
 
     def _count(self, conn: sa.Connection, count: int, newest: int) -> Generation:
         per_bucket = (
-            sa.select(sa.func.count().label("n"))
-            .select_from(LeakIdentifier)
-            .group_by(LeakIdentifier.bucket)
+            sa.select(sa.func.sum(LeakBucket.entries).label("n"))
+            .group_by(LeakBucket.bucket)
             .subquery()
         )
         largest = conn.execute(sa.select(sa.func.coalesce(sa.func.max(per_bucket.c.n), 0)))
@@ -178,18 +212,36 @@ class BucketStore:
             return generation, self._bucket(generation, bucket)
 
     def _load_bucket(self, generation: Generation, bucket: int) -> bytes:
-        # one statement, no transaction around it (BEGIN and ROLLBACK would be two more trips)
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if conn.dialect.name == "postgresql":  # one value, not a row per entry
-                real = conn.execute(_PACKED, {"bucket": bucket}).scalar_one() or b""
-            else:
-                query = sa.select(LeakIdentifier.tag, LeakIdentifier.leak_id).where(
-                    LeakIdentifier.bucket == bucket
+        if self._reader is None:
+            with self.engine.connect() as conn:
+                found = conn.scalars(
+                    sa.select(LeakBucket.packed).where(LeakBucket.bucket == bucket)
                 )
-                real = packed([(bytes(t), i) for t, i in conn.execute(query)])
+                real = b"".join(found)
+        else:
+            real = self._fetch(bucket)
         if len(real) > generation.entries * ENTRY_BYTES:
             raise _Outgrown
-        return padded(bytes(real), generation.entries, generation.leak_ids)
+        return padded(real, generation.entries, generation.leak_ids)
+
+    def _fetch(self, bucket: int, *, again: bool = True) -> bytes:
+        """A bucket's packed entries from PostgreSQL: one prepared statement on a pooled driver
+        connection in autocommit (no transaction, no ping: a dead connection is dropped and
+        the statement sent once more on another)."""
+        assert self._reader is not None
+        conn = self._reader.raw_connection()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(_PACKED, (bucket,), prepare=True)
+                row = cur.fetchone()
+        except self._reader.dialect.loaded_dbapi.OperationalError:
+            conn.invalidate()
+            if not again:
+                raise
+            return self._fetch(bucket, again=False)
+        finally:
+            conn.close()
+        return bytes(row[0]) if row and row[0] is not None else b""
 
     def leaks(self) -> tuple[Generation, list[dict[str, Any]]]:
         """What a check may say of each leak (id, when first seen, the kind of institution

@@ -21,6 +21,25 @@ KINDS = {"resident_id": 1, "mobile": 2}
 #: Partitions of the keyed-identifier tables on PostgreSQL, each a range of buckets.
 PARTITIONS = 16
 BUCKETS_PER_PARTITION = (1 << BUCKET_BITS) // PARTITIONS
+#: The schema holding the partitions on PostgreSQL (the tables proper stay in the default one).
+PARTITION_SCHEMA = "registry_partitions"
+
+
+def partitioned_ddl(table: str, columns: str, key: str) -> list[str]:
+    """PostgreSQL's statements making ``table`` partitioned by range of bucket into
+    :data:`PARTITIONS` tables in :data:`PARTITION_SCHEMA` (``registry_partitions.<table>_p00``
+    …), so that they can be spread over nodes (postgres_fdw or Citus)."""
+    statements = [
+        f"CREATE SCHEMA IF NOT EXISTS {PARTITION_SCHEMA}",
+        f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({key})) PARTITION BY RANGE (bucket)",
+    ]
+    for i in range(PARTITIONS):
+        low, high = i * BUCKETS_PER_PARTITION, (i + 1) * BUCKETS_PER_PARTITION
+        statements.append(
+            f"CREATE TABLE {PARTITION_SCHEMA}.{table}_p{i:02d} PARTITION OF {table} "
+            f"FOR VALUES FROM ({low}) TO ({high})"
+        )
+    return statements
 
 
 def oprf_input(kind: str, value: str) -> bytes:

@@ -4,17 +4,19 @@ and only their tags stored, with the leak's metadata; then matched against every
 Nothing of the leak leaves this process in plain text: the scan hands its rows to memory (no
 normalised table is written), the key process receives each identifier's HashToGroup element
 (this is the operator's own process, so no blind is needed: the element is as hard to reverse as
-the tag), and errors and logs name counts and places, never values. Tags go to the database by
-COPY on PostgreSQL and by executemany on SQLite, in chunks.
+the tag), and errors and logs name counts and places, never values. Tags go to the database (a
+row each, and packed per bucket for the checks) by COPY on PostgreSQL and by executemany on
+SQLite, in chunks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +30,13 @@ from sqlalchemy.orm import Session
 from leaktrace.errors import InputError
 from leaktrace.i18n import N_, _
 from leaktrace.registry import alerts, audit, oprf
+from leaktrace.registry.check import packed_buckets
 from leaktrace.registry.db import transaction
 from leaktrace.registry.errors import Invalid, NotFound
 from leaktrace.registry.identifiers import KINDS, oprf_input, tag_and_bucket, valid_values
 from leaktrace.registry.keyd_client import KeyClient
 from leaktrace.registry.limits import Caller
-from leaktrace.registry.models import Alert, Leak, LeakIdentifier, Organisation
+from leaktrace.registry.models import Alert, Leak, LeakBucket, LeakIdentifier, Organisation
 from leaktrace.registry.policy import Principal
 from leaktrace.registry.reports import require
 from leaktrace.scan import scan
@@ -42,7 +45,7 @@ from leaktrace.scan import scan
 BATCH = 10_000
 #: Requests to the key process in flight at once (the key process and this one overlap).
 IN_FLIGHT = 2
-#: Rows of ``leak_identifiers`` per insert statement on SQLite.
+#: Rows per insert statement on SQLite.
 CHUNK = 50_000
 #: The caller the key process sees for an ingest: the operator's own process.
 OPERATOR = Caller("operator")
@@ -124,29 +127,43 @@ def _keyed(
     return pool.submit(finish)
 
 
-def _copy_rows(session: Session, leak_id: int, rows: list[Row]) -> None:
-    """Insert ``rows`` of leak ``leak_id``: COPY on PostgreSQL, executemany in chunks on SQLite."""
+def _insert(session: Session, table: sa.Table, types: list[str], rows: Iterable[tuple]) -> None:
+    """Insert ``rows`` (values of ``table``'s columns in order, of PostgreSQL ``types``): COPY on
+    PostgreSQL, executemany in chunks of :data:`CHUNK` on SQLite."""
     conn = session.connection()
+    names = [c.name for c in table.columns]
     if conn.dialect.name == "postgresql":
         driver = conn.connection.driver_connection
         with driver.cursor() as cur:  # type: ignore[union-attr]
-            statement = (
-                "COPY leak_identifiers (bucket, tag, leak_id, kind) FROM STDIN (FORMAT BINARY)"
-            )
+            statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
             with cur.copy(statement) as copy:
-                copy.set_types(["int4", "bytea", "int4", "int2"])
-                for bucket, tag, kind in rows:
-                    copy.write_row((bucket, tag, leak_id, kind))
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
         return
-    table = LeakIdentifier.__table__
-    for start in range(0, len(rows), CHUNK):
-        session.execute(
-            sa.insert(table),
-            [
-                {"bucket": b, "tag": t, "leak_id": leak_id, "kind": k}
-                for b, t, k in rows[start : start + CHUNK]
-            ],
-        )
+    rows = iter(rows)
+    while chunk := [dict(zip(names, r, strict=True)) for r in itertools.islice(rows, CHUNK)]:
+        session.execute(sa.insert(table), chunk)
+
+
+def _store(session: Session, leak_id: int, rows: list[Row]) -> None:
+    """Leak ``leak_id``'s ``rows``, sorted: one row each in ``leak_identifiers`` (what alerts
+    match), and packed per bucket in ``leak_buckets`` (what checks fetch)."""
+    _insert(
+        session,
+        LeakIdentifier.__table__,
+        ["int4", "bytea", "int4", "int2"],
+        ((bucket, tag, leak_id, kind) for bucket, tag, kind in rows),
+    )
+    _insert(
+        session,
+        LeakBucket.__table__,
+        ["int4", "int4", "int4", "bytea"],
+        (
+            (bucket, leak_id, entries, blob)
+            for bucket, entries, blob in packed_buckets(leak_id, ((b, t) for b, t, _k in rows))
+        ),
+    )
 
 
 def key_leak(
@@ -239,7 +256,7 @@ def ingest(
         session.add(leak)
         session.flush()
         rows.sort()  # in key order, the primary key's index grows at its end: half the time
-        _copy_rows(session, leak.id, rows)
+        _store(session, leak.id, rows)
         audit.record(
             session,
             principal,

@@ -330,6 +330,19 @@ class LeakIdentifier(Base):
     kind: Mapped[int] = mapped_column(sa.SmallInteger)
 
 
+class LeakBucket(Base):
+    """A leak's entries in one bucket, packed as a check's answer writes them (16-byte tag, then
+    the leak's id in 4 bytes big-endian, sorted by tag): what a check fetches, one row per leak
+    a bucket holds rather than one per identifier."""
+
+    __tablename__ = "leak_buckets"
+
+    bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    leak_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    entries: Mapped[int] = mapped_column()
+    packed: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
 class EnrolledIdentifier(Base):
     """One keyed identifier an institution enrolled (its customers'), partitioned like leaks'."""
 

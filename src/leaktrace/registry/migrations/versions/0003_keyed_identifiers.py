@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from leaktrace.registry.identifiers import BUCKETS_PER_PARTITION, PARTITIONS
+from leaktrace.registry.identifiers import PARTITION_SCHEMA, partitioned_ddl
 
 revision = "0003"
 down_revision = "0002"
@@ -35,28 +35,11 @@ KEYED = {
 }
 
 
-#: The schema holding the partitions on PostgreSQL (the tables proper stay in the default one).
-PARTITION_SCHEMA = "registry_partitions"
-
-
-def partition_name(table: str, index: int) -> str:
-    """The qualified name of ``table``'s partition ``index`` (PostgreSQL)."""
-    return f"{PARTITION_SCHEMA}.{table}_p{index:02d}"
-
-
 def _keyed_tables() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"CREATE SCHEMA IF NOT EXISTS {PARTITION_SCHEMA}")
         for table, (columns, key) in KEYED.items():
-            op.execute(
-                f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({key})) PARTITION BY RANGE (bucket)"
-            )
-            for i in range(PARTITIONS):
-                low, high = i * BUCKETS_PER_PARTITION, (i + 1) * BUCKETS_PER_PARTITION
-                op.execute(
-                    f"CREATE TABLE {partition_name(table, i)} PARTITION OF {table} "
-                    f"FOR VALUES FROM ({low}) TO ({high})"
-                )
+            for statement in partitioned_ddl(table, columns, key):
+                op.execute(statement)
         return
     op.create_table(
         "leak_identifiers",
