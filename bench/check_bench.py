@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(largest bucket {int(times['largest_bucket']):,} entries, so every bucket's answer is "
         f"padded to {', '.join(sorted({str(n) for r in results.values() for n in r['lengths']}))}"
         f" bytes); COPY {times['copy']:.0f} s, primary key and index {times['index']:.0f} s, "
-        f"VACUUM ANALYZE {times['vacuum']:.0f} s; the service ready (each worker's count of the "
+        f"packed per bucket and leak (leak_buckets) {times['pack']:.0f} s, VACUUM ANALYZE {times['vacuum']:.0f} s; the service ready (each worker's count of the "
         f"largest bucket) in {times['ready']:.0f} s.\n"
         f"- Load: one client process (keep-alive HTTP/1.1 on asyncio streams, uvloop), N concurrent checks, each an evaluate and a "
         f"bucket fetch (blinds drawn before the clock starts: the browsers' work), "

@@ -33,8 +33,11 @@ from leaktrace.registry.check import (
     entries_of,
     entries_per_bucket,
     packed,
+    packed_buckets,
+    padded,
 )
 from leaktrace.registry.check_client import person_check
+from leaktrace.registry.identifiers import TAG_BYTES, bucket_of
 from leaktrace.registry.models import Leak, LeakBucket, LeakIdentifier
 
 FIRST_SEEN = dt.datetime(2026, 10, 20, 3, 0, tzinfo=dt.UTC)
@@ -174,6 +177,37 @@ def test_the_padded_size_is_the_smallest_power_of_two_holding_the_largest_bucket
     assert size >= max(largest, minimum)
     assert size & (size - 1) == 0
     assert size == minimum or size // 2 < largest
+
+
+@given(
+    st.lists(st.binary(min_size=TAG_BYTES, max_size=TAG_BYTES), max_size=64, unique=True),
+    st.integers(min_value=0, max_value=64),
+    st.lists(st.integers(min_value=1, max_value=2**31 - 1), max_size=5),
+)
+def test_padding_keeps_every_real_entry_and_sorts_the_answer_by_tag(
+    tags: list[bytes], extra: int, leak_ids: list[int]
+) -> None:
+    real = packed([(t, 7) for t in tags])
+    answer = padded(real, len(tags) + extra, tuple(leak_ids))
+    assert len(answer) == (len(tags) + extra) * ENTRY_BYTES
+    found = entries_of(answer)
+    assert {(t, 7) for t in tags} <= set(found)
+    assert [t[:8] for t, _i in found] == sorted(t[:8] for t, _i in found)
+    assert {i for _t, i in found} <= set(leak_ids or [0]) | {7}
+    if tags:
+        with pytest.raises(ValueError):
+            padded(real, len(tags) - 1, tuple(leak_ids))
+
+
+@given(st.lists(st.binary(min_size=TAG_BYTES, max_size=TAG_BYTES), max_size=200, unique=True))
+def test_a_leak_is_packed_one_row_per_bucket(tags: list[bytes]) -> None:
+    pairs = sorted((bucket_of(t), t) for t in tags)
+    rows = list(packed_buckets(9, pairs))
+    assert [b for b, _n, _p in rows] == sorted({b for b, _t in pairs})
+    for bucket, entries, blob in rows:
+        mine = [t for b, t in pairs if b == bucket]
+        assert entries == len(mine)
+        assert blob == packed([(t, 9) for t in mine])
 
 
 def test_answers_are_cacheable_and_their_etag_changes_when_a_leak_comes_in(

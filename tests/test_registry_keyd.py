@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from leaktrace.registry import keyd, oprf
 from leaktrace.registry.keyd_client import (
+    KEYD_ENV,
     MAX_FRAME,
     BatchTooLarge,
     BudgetSpent,
@@ -252,6 +253,38 @@ def test_a_split_key_evaluates_with_the_product_of_its_shares(workdir: Path) -> 
         assert oprf.finalize(x, r, z) != oprf.evaluate(k1, x)
     with pytest.raises(KeyUnavailable):  # both shares must answer
         client.evaluate([blinded], PERSON)
+
+
+def test_replicas_of_one_key_share_the_calls_and_stand_in_for_each_other(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``a|b`` in LEAKTRACE_KEYD: two processes with the same key; new connections go to each in
+    turn, and while one is stopped the other answers alone."""
+    key = oprf.random_scalar()
+    x = b"resident_id:11010519491231002X"
+    r, blinded = oprf.blind(x)
+    monkeypatch.setenv(KEYD_ENV, f"{workdir / 'a'}|{workdir / 'b'}")
+    client = KeyClient.from_env()
+
+    def answered() -> bool:
+        [z] = client.evaluate([blinded], Caller("operator"))
+        return oprf.finalize(x, r, z) == oprf.evaluate(key, x)
+
+    with start(workdir, key=key, name="a"), start(workdir, key=key, name="b"):
+        (link,) = client._links
+        first, second = link._connect(), link._connect()
+        assert {first.getpeername(), second.getpeername()} == {
+            os.fspath(workdir / "a"),
+            os.fspath(workdir / "b"),
+        }
+        first.close()
+        second.close()
+        assert all(answered() for _ in range(20))
+    for alone in ("a", "b"):
+        with start(workdir, key=key, name=alone):
+            assert all(answered() for _ in range(5))
+    with pytest.raises(KeyUnavailable):
+        answered()
 
 
 def hammer(path: str, caller: Caller, tries: int, barrier, results) -> None:

@@ -31,7 +31,8 @@ from bench.registry_bruteforce import (
 )
 from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import alerts, db, enrol, enrolments, leaks
-from leaktrace.registry.models import Alert, LeakIdentifier, OutboxEvent
+from leaktrace.registry.check import packed
+from leaktrace.registry.models import Alert, LeakBucket, LeakIdentifier, OutboxEvent
 
 #: Candidate mobiles of the brute force (the bench runs 10^6).
 CANDIDATES = 100_000
@@ -236,6 +237,31 @@ def _record_writes(event: str, args: tuple) -> None:
 
 
 sys.addaudithook(_record_writes)
+
+
+def test_an_ingest_packs_its_tags_per_bucket_for_the_checks(
+    world: World, data: LeakWorld, keyd: KeyProcess
+) -> None:
+    """Two leaks: each bucket a leak touches has one row of that leak's tags, sorted, and
+    together they hold exactly the tags stored one by one."""
+    first = _ingest(world, data, keyd).leak_id
+    info = leaks.LeakInfo("另一个论坛", FIRST_SEEN + dt.timedelta(days=3))
+    second = leaks.ingest(world.engine, [data.leak], info, keyd.client()).leak_id
+    with world.engine.connect() as conn:
+        tags = conn.execute(
+            sa.select(LeakIdentifier.bucket, LeakIdentifier.leak_id, LeakIdentifier.tag)
+        ).all()
+        rows = conn.execute(
+            sa.select(LeakBucket.bucket, LeakBucket.leak_id, LeakBucket.entries, LeakBucket.packed)
+        ).all()
+    by_bucket: dict[tuple[int, int], list[bytes]] = {}
+    for bucket, leak_id, tag in tags:
+        by_bucket.setdefault((bucket, leak_id), []).append(bytes(tag))
+    assert {leak_id for _b, leak_id in by_bucket} == {first, second}
+    assert {(b, i): (n, bytes(p)) for b, i, n, p in rows} == {
+        (b, i): (len(found), packed([(t, i) for t in sorted(found)]))
+        for (b, i), found in by_bucket.items()
+    }
 
 
 def test_ingest_writes_no_file(world: World, data: LeakWorld, keyd: KeyProcess) -> None:

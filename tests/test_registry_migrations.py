@@ -18,7 +18,9 @@ from alembic.script import ScriptDirectory
 from registry_world import make_world, report_body
 
 from leaktrace.registry import db
-from leaktrace.registry.models import Base
+from leaktrace.registry.check import packed
+from leaktrace.registry.identifiers import bucket_of
+from leaktrace.registry.models import Base, LeakBucket, LeakIdentifier
 from leaktrace.trace.ledger import Ledger
 
 REGISTRY_TABLES = set(Base.metadata.tables)
@@ -152,3 +154,33 @@ def test_the_audit_triggers_come_with_0002_and_go_with_it(engine: sa.Engine) -> 
         assert conn.exec_driver_sql("DELETE FROM audit_log").rowcount > 0
     db.upgrade(engine)
     assert names <= _triggers(engine)
+
+
+def test_0004_packs_the_leaks_already_stored_per_bucket(engine: sa.Engine) -> None:
+    """Leaks ingested before 0004 are found by a check after it: their tags, one row each in
+    ``leak_identifiers``, are packed per bucket and leak, sorted by tag."""
+    db.upgrade(engine, "0003")
+    rng = np.random.default_rng(4)
+    rows = []
+    for leak_id, size in ((1, 300), (2, 40), (3, 1)):
+        raw = rng.bytes(16 * size)
+        for i in range(size):
+            tag = bytes([3, i % 5]) + raw[16 * i + 2 : 16 * i + 16]  # five buckets, shared
+            rows.append({"bucket": bucket_of(tag), "tag": tag, "leak_id": leak_id, "kind": 2})
+    with engine.begin() as conn:
+        conn.execute(sa.insert(LeakIdentifier.__table__), rows)
+    db.upgrade(engine, "0004")
+    with engine.connect() as conn:
+        packed_rows = conn.execute(
+            sa.select(LeakBucket.bucket, LeakBucket.leak_id, LeakBucket.entries, LeakBucket.packed)
+        ).all()
+    expected = {}
+    for row in rows:
+        expected.setdefault((row["bucket"], row["leak_id"]), []).append(row["tag"])
+    assert {(b, i): (n, bytes(p)) for b, i, n, p in packed_rows} == {
+        key: (len(tags), packed([(t, key[1]) for t in sorted(tags)]))
+        for key, tags in expected.items()
+    }
+    assert len(packed_rows) == 5 + 5 + 1
+    db.downgrade(engine, "0003")
+    assert "leak_buckets" not in _tables(engine)

@@ -5,6 +5,7 @@ so the effective key is the product of the shares and no process holds it whole.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import socket
@@ -19,7 +20,8 @@ from leaktrace.i18n import _
 from leaktrace.registry.limits import Caller, CallerClass
 from leaktrace.registry.oprf import ELEMENT_BYTES
 
-#: The environment variable naming the key processes' sockets, comma-separated, in chain order.
+#: The environment variable naming the key processes' sockets: comma-separated in chain order,
+#: each link's replicas separated by ``|``.
 KEYD_ENV = "LEAKTRACE_KEYD"
 #: The most elements in one frame.
 MAX_BATCH = 10_000
@@ -28,6 +30,7 @@ MAX_BATCH = 10_000
 MAX_FRAME = MAX_BATCH * (ELEMENT_BYTES + 2) + 4096
 _HEADER = 4
 
+Socket = str | os.PathLike[str]
 Element = Annotated[bytes, msgspec.Meta(min_length=ELEMENT_BYTES, max_length=ELEMENT_BYTES)]
 
 
@@ -139,23 +142,31 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 class _Link:
-    """The connections to one key process: idle ones are kept for the next call, from any
-    thread."""
+    """The connections to one key process or to replicas of it (the same key or share behind
+    several sockets): idle ones are kept for the next call, from any thread; new ones go to the
+    replicas in turn, and to the next when one does not answer."""
 
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
+    def __init__(self, paths: Sequence[Path], timeout: float) -> None:
+        self.paths = list(paths)
+        self.path = self.paths[0]  # the one named when none answers
         self.timeout = timeout
+        self._turn = itertools.count()
         self._idle: queue.SimpleQueue[socket.socket] = queue.SimpleQueue()
 
     def _connect(self) -> socket.socket:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(os.fspath(self.path))
-        except OSError as e:
-            sock.close()
-            raise KeyUnavailable(self.path) from e
-        return sock
+        start = next(self._turn)
+        for i in range(len(self.paths)):
+            path = self.paths[(start + i) % len(self.paths)]
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout)
+            try:
+                sock.connect(os.fspath(path))
+            except OSError:
+                sock.close()
+                self.path = path
+                continue
+            return sock
+        raise KeyUnavailable(self.path)
 
     def ask(self, request: bytes) -> Reply:
         """Sends one frame and reads the reply, on an idle connection when there is one (once
@@ -188,22 +199,33 @@ class _Link:
 
 class KeyClient:
     """Evaluates blinded elements through the key processes at ``paths`` (one, or the chain of a
-    split key), for ``caller``; safe to share between threads."""
+    split key; each may be a list of replicas holding the same key or share), for ``caller``;
+    safe to share between threads."""
 
-    def __init__(self, paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> None:
+    def __init__(self, paths: str | os.PathLike[str] | Sequence[Socket | Sequence[Socket]]) -> None:
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
         if not paths:
             raise ValueError(_("expected at least one key process socket"))
-        self._links = [_Link(Path(p), timeout=60.0) for p in paths]
+        self._links = [
+            _Link([Path(r) for r in ([p] if isinstance(p, str | os.PathLike) else p)], 60.0)
+            for p in paths
+        ]
+        if not all(link.paths for link in self._links):
+            raise ValueError(_("expected at least one key process socket"))
 
     @classmethod
     def from_env(cls) -> KeyClient:
-        """The client of the sockets named by ``LEAKTRACE_KEYD``."""
-        paths = [p.strip() for p in os.environ.get(KEYD_ENV, "").split(",") if p.strip()]
-        if not paths:
+        """The client of the sockets named by ``LEAKTRACE_KEYD``: the chain's links separated by
+        commas, a link's replicas by ``|`` (``/run/a1.sock|/run/a2.sock,/run/b.sock``)."""
+        links = [
+            [r.strip() for r in link.split("|") if r.strip()]
+            for link in os.environ.get(KEYD_ENV, "").split(",")
+            if link.strip()
+        ]
+        if not links or not all(links):
             raise KeyUnavailable(KEYD_ENV)
-        return cls(paths)
+        return cls(links)
 
     def evaluate(self, elements: Sequence[bytes], caller: Caller) -> list[bytes]:
         """Each element multiplied by the key (by every share in turn), in order; raises
