@@ -215,9 +215,7 @@ def main() -> None:
     }
     print(json.dumps(figures))
     append_section(
-        header("leak ingestion and its alert, with the key process")
-        + f"\n- Command: `python -m bench.registry_ingest_bench --identifiers {args.identifiers} "
-        f"--enrolled {args.enrolled} --overlap {args.overlap} --db <{figures['database']}>`\n"
+        header("leak ingestion and its alert, with the key process") + "\n"
         f"- A CSV of {args.identifiers:,} identifiers (half resident IDs, half mobiles) scanned, "
         f"keyed through the key process (2 threads) and stored; one institution with "
         f"{args.enrolled:,} enrolled identifiers ({args.overlap:,} of them in the leak, their "

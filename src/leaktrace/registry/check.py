@@ -8,7 +8,8 @@ A bucket's answer is binary (``application/octet-stream``): :func:`entries_per_b
 tag so that padding (random tags, ids of existing leaks) is mixed with the real entries. The size
 is the largest bucket rounded up to a power of two, and never below :data:`MIN_ENTRIES` (2,048:
 about 120 million stored entries before the largest of 65,536 buckets passes it); with 40 KiB
-per answer it stays one cheap, cacheable response.
+per answer it stays one cheap, cacheable response. The real entries are read from
+``leak_buckets``, where each leak's entries of a bucket are kept packed in one row.
 
 Answers are cached in each process (an LRU per generation) and by HTTP caches: a generation is
 the leaks' count and newest id, so its ETag changes when a leak is ingested (or removed).
