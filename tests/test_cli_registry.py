@@ -23,7 +23,7 @@ from registry_world import report_body
 from typer.testing import CliRunner
 
 from leaktrace.cli import app
-from leaktrace.registry import db, webhooks
+from leaktrace.registry import db, oprf, webhooks
 
 PASSWORD = "一二三四五六七八九十abc"
 
@@ -219,3 +219,56 @@ def test_serve_runs_the_service_and_its_webhook_worker(
             conn.scalar(sa.text("SELECT count(*) FROM deliveries WHERE status = 'delivered'")) == 1
         )
     engine.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_serve_with_two_web_workers_shares_one_key_process(tmp_path: Path) -> None:
+    """``serve --workers 2``: two web processes answer evaluations with the one key process's
+    key, and SIGTERM ends them all, the key process too."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LEAKTRACE_DB": f"sqlite:///{tmp_path / 'r.sqlite'}",
+        "LEAKTRACE_KEY_FILE": str(tmp_path / "registry.key"),
+    }
+    env.pop("LEAKTRACE_KEYD", None)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("leaktrace")), "serve", "--port", str(port),
+         "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/api/v1/check/leaks").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        children = _children(proc.pid)
+        lines = [Path(f"/proc/{p}/cmdline").read_bytes() for p in children]
+        assert sum(b"spawn_main" in line for line in lines) == 2  # uvicorn's web processes
+        assert sum(b"leaktrace.registry.keyd" in line for line in lines) == 1
+        x = b"mobile:13800138000"
+        r, blinded = oprf.blind(x)
+        outputs = set()
+        for _ in range(20):  # a new connection each: the kernel spreads them over the workers
+            answer = httpx.post(f"{base}/api/v1/check/evaluate", json={"blinded": blinded.hex()})
+            assert answer.status_code == 200
+            outputs.add(oprf.finalize(x, r, bytes.fromhex(answer.json()["evaluated"])))
+        assert len(outputs) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    for pid in children:
+        for _ in range(50):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.1)
+        assert not Path(f"/proc/{pid}").exists()

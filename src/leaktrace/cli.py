@@ -876,13 +876,22 @@ def serve_cmd(
             ),
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help=_("Web processes (one per core is a good start); they share the key process."),
+        ),
+    ] = 1,
 ) -> None:
     """``leaktrace serve``."""
     from leaktrace.registry.serve import serve
 
     _said(_("Serving the registry on http://{host}:{port}/").format(host=host, port=port))
     with _user_errors():
-        serve(db, host, port, key_file)
+        serve(db, host, port, key_file, workers)
 
 
 registry_app = typer.Typer(

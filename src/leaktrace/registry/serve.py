@@ -64,9 +64,20 @@ def _exit(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def serve(url: str | None, host: str, port: int, key_file: Path | None = None) -> None:
+def app_from_env() -> Any:
+    """The application of one web worker process of ``serve --workers N`` (uvicorn's factory):
+    on the database of ``LEAKTRACE_DB``, migrated by ``serve`` already."""
+    return create_app(os.environ[db.DB_ENV], migrate=False)
+
+
+def serve(
+    url: str | None, host: str, port: int, key_file: Path | None = None, workers: int = 1
+) -> None:
     """Run the registry until interrupted (Ctrl-C stops the worker, the server, then the key
-    process). The key file: ``key_file``, else ``LEAKTRACE_KEY_FILE``, else the default one."""
+    process), in ``workers`` web processes sharing the key process. The key file: ``key_file``,
+    else ``LEAKTRACE_KEY_FILE``, else the default one."""
+    if workers < 1:
+        raise ValueError("workers: expected 1 or more")
     engine = db.make_engine(url)
     db.upgrade(engine)
     env_key = os.environ.get(KEY_FILE_ENV, "").strip()
@@ -76,11 +87,23 @@ def serve(url: str | None, host: str, port: int, key_file: Path | None = None) -
     # blocks below, so that the worker and the key process stop and the runtime directory goes.
     signal.signal(signal.SIGTERM, _exit)
     with key_process(key_file):
-        app = create_app(engine=engine, migrate=False)
         worker = Worker(engine)
         worker.start()
+        options: dict[str, Any] = {"log_level": "warning", "access_log": False}
         try:
-            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+            if workers == 1:
+                app = create_app(engine=engine, migrate=False)
+                uvicorn.run(app, host=host, port=port, **options)
+            else:  # each web process makes its own application (and reads LEAKTRACE_KEYD)
+                os.environ[db.DB_ENV] = engine.url.render_as_string(hide_password=False)
+                uvicorn.run(
+                    f"{__name__}:app_from_env",
+                    factory=True,
+                    host=host,
+                    port=port,
+                    workers=workers,
+                    **options,
+                )
         finally:
             worker.stop()
             engine.dispose()
