@@ -3,8 +3,8 @@
 PostgreSQL on loopback (the tests' throwaway server) holds N keyed identifiers, loaded by binary
 COPY with the primary key and index built after; their tags are random 16-byte strings, which is
 what OPRF outputs are, so buckets fill as they would (binomial, mean N / 65,536). A key process
-with the person limits lifted (one client network sends everything), the registry under uvicorn
-with two workers, and, from a second process, an asyncio client doing what the page does per
+with the person limits lifted (one client network sends everything), the registry as it is run
+(``leaktrace serve --workers 2`` on that key process), and, from a second process, an asyncio client doing what the page does per
 check: blind (done before the clock starts: the browsers' work), POST the blinded element,
 finalize, GET the bucket, match. It runs for ``--seconds`` after a warm-up and reports checks
 per second, p50/p99 latency of a check, and the key process's evaluations per CPU second; then
@@ -31,7 +31,6 @@ import uvloop
 
 from bench.results import append_section, header
 from leaktrace.registry import db, oprf
-from leaktrace.registry.app import create_app
 from leaktrace.registry.check import ENTRY_BYTES, PACK_BUCKETS
 from leaktrace.registry.identifiers import TAG_BYTES, bucket_of, oprf_input, tag_and_bucket
 from leaktrace.registry.keyd import new_key, running
@@ -41,8 +40,6 @@ from leaktrace.registry.limits import Caller
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from postgres_server import start_postgres  # noqa: E402  (the tests' helper, not a package)
 
-#: The environment variable giving the uvicorn workers the database's URL.
-URL_ENV = "LEAKTRACE_BENCH_URL"
 #: Seconds of load before the clock starts (connections opened, caches and plans warm).
 WARM_UP = 10.0
 #: Mobiles the load client cycles through, drawn from this seed; the first PLANTED are stored.
@@ -55,11 +52,6 @@ _ROW = np.dtype(
     [("fields", ">i2"), ("l1", ">i4"), ("bucket", ">i4"), ("l2", ">i4"), ("tag", "V16"),
      ("l3", ">i4"), ("leak", ">i4"), ("l4", ">i4"), ("kind", ">i2")]
 )  # fmt: skip
-
-
-def make_app() -> Any:
-    """The registry for uvicorn's workers (``--factory``), on the database of :data:`URL_ENV`."""
-    return create_app(os.environ[URL_ENV], migrate=False)
 
 
 def _rows(rng: np.random.Generator, n: int, leaks: int) -> bytes:
@@ -330,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--identifiers", type=int, default=100_000_000)
     p.add_argument("--leaks", type=int, default=20)
     p.add_argument("--seconds", type=float, default=30.0)
-    p.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
+    p.add_argument("--concurrency", type=int, nargs="+", default=[16, 24, 32])
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     server = start_postgres()
@@ -354,13 +346,12 @@ def main(argv: list[str] | None = None) -> int:
         with running(key_file, sock, *lifted) as keyd:
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
-            env = {**os.environ, URL_ENV: url, KEYD_ENV: str(sock)}
+            # the service as it is run: serve with two web processes, on this key process
+            env = {**os.environ, KEYD_ENV: str(sock)}
             web = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "bench.check_bench:make_app", "--factory",
-                 "--workers", "2", "--host", "127.0.0.1", "--port", str(port),
-                 "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
-                 "--no-access-log"],
-                env=env,
+                [str(Path(sys.executable).with_name("leaktrace")), "serve", "--db", url,
+                 "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+                env=env, stdout=subprocess.DEVNULL,
             )  # fmt: skip
             try:
                 started = time.perf_counter()
@@ -388,8 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         f"largest bucket) in {times['ready']:.0f} s.\n"
         f"- Load: one client process (keep-alive HTTP/1.1 on asyncio streams, uvloop), N concurrent checks, each an evaluate and a "
         f"bucket fetch (blinds drawn before the clock starts: the browsers' work), "
-        f"{args.seconds:.0f} s after a {WARM_UP:.0f} s warm-up; uvicorn (uvloop, httptools) with "
-        f"2 workers, the key process with 2 threads, PostgreSQL and the client on the same 2 "
+        f"{args.seconds:.0f} s after a {WARM_UP:.0f} s warm-up; `leaktrace serve --workers 2` "
+        f"(uvicorn, uvloop, httptools), the key process with 2 threads, PostgreSQL and the client on the same 2 "
         f"cores.\n\n"
         f"| N | checks | checks/s | p50 ms | p99 ms | bucket answer bytes | client CPU s | "
         f"errors |\n|---:|---:|---:|---:|---:|---|---:|---|\n"

@@ -7,7 +7,8 @@ row); the institution has ``--enrolled`` identifiers enrolled, ``--overlap`` of 
 what OPRF outputs are to the database, loaded in bulk). The time runs from the start of the ingest
 to the institution's webhook receiving the ``leak.matched`` event from the service's worker.
 
-``python -m bench.registry_ingest_bench --identifiers 1000000 --db sqlite:///tmp/r.sqlite``
+``python -m bench.registry_ingest_bench --identifiers 1000000 --enrolled 100000000`` (PostgreSQL,
+a throwaway server) or ``… --db sqlite:///tmp/r.sqlite``
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import datetime as dt
 import http.server
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -167,8 +169,28 @@ def main() -> None:
     p.add_argument("--identifiers", type=int, default=1_000_000)
     p.add_argument("--enrolled", type=int, default=100_000)
     p.add_argument("--overlap", type=int, default=10_000)
-    p.add_argument("--db", required=True, help="SQLAlchemy URL of an empty database")
+    p.add_argument(
+        "--db",
+        help="SQLAlchemy URL of an empty database (default: a throwaway PostgreSQL server, the "
+        "tests', on loopback)",
+    )
     args = p.parse_args()
+    if args.db is None:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from postgres_server import start_postgres  # the tests' helper, not a package
+
+        server = start_postgres()
+        try:
+            args.db = server.create_database("ingest_bench")
+            run(args)
+        finally:
+            server.stop()
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """One ingest with its alert, on ``args.db``; the figures printed and recorded."""
     os.environ[ALLOW_PRIVATE_ENV] = "1"  # the receiver is on loopback
     receiver = _Receiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
