@@ -17,6 +17,7 @@ import ipaddress
 import json
 import os
 import re
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
@@ -186,6 +187,7 @@ class FastPath:
         # its own threads for the key process's and the database's round trips: the event
         # loop's executor hands over for a fraction of what anyio's thread pool costs
         self._threads = ThreadPoolExecutor(FAST_THREADS, thread_name_prefix="leaktrace-check")
+        weakref.finalize(self, self._threads.shutdown, wait=False)  # its threads end with it
 
     async def _in_thread(self, call: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._threads, call, *args)
