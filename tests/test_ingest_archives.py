@@ -455,10 +455,10 @@ def test_gbk_member_names_from_chinese_windows_tools(tmp_path, table_bytes):
     """Zips made on Chinese Windows store GBK names without the UTF-8 flag."""
     archive = tmp_path / "windows.zip"
     gbk = "客户.csv".encode("gbk")
-    placeholder = b"x" * (len(gbk) - 4) + b".csv"
+    stand_in = b"x" * (len(gbk) - 4) + b".csv"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr(placeholder.decode(), table_bytes["客户.csv"])
-    archive.write_bytes(archive.read_bytes().replace(placeholder, gbk))
+        zf.writestr(stand_in.decode(), table_bytes["客户.csv"])
+    archive.write_bytes(archive.read_bytes().replace(stand_in, gbk))
     result = scan([archive], processes=1)
     assert by_name(result)[f"{archive}!客户.csv"].records == 120
 

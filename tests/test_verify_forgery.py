@@ -45,7 +45,7 @@ def test_checksum_signal_flags_bad_check_digits() -> None:
 
 def test_ids_of_holders_over_110_trip_the_birth_signal_though_valid() -> None:
     """Valid in scan (the standard sets no age limit), still implausible here: a list where
-    40 of 200 holders were born in the 1880s is fabricated or placeholder data."""
+    40 of 200 holders were born in the 1880s is fabricated or filler data."""
     from leaktrace.pii import validate
     from leaktrace.pii.resident_id import check_char
 
