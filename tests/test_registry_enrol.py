@@ -118,6 +118,20 @@ def test_tags_must_be_paid_for_and_lie_in_their_bucket(world: World, keyd: KeyPr
     assert [bytes(t).hex() for t in held] == [tags[2]["tag"]]
 
 
+def test_a_tag_sent_twice_is_enrolled_and_counted_once(world: World, keyd: KeyProcess) -> None:
+    _declare(world, "bank", 2)
+    bank = world.client("bank", "admin")
+    outputs = [oprf.evaluate(keyd.key, oprf_input("mobile", f"1370013{i:04d}")) for i in range(3)]
+    tags = [{"bucket": b, "tag": t.hex()} for b, t in map(tag_and_bucket, outputs)]
+    assert bank.post(EVALUATE, json={"elements": _blinded(4)}).status_code == 200
+    assert bank.post(TAGS, json={"tags": tags[:2]}).json()["enrolled"] == 2
+    assert bank.post(TAGS, json={"tags": tags[1:]}).json()["enrolled"] == 3  # one new
+    with db.transaction(world.engine) as session:
+        held = session.scalar(sa.select(sa.func.count()).select_from(EnrolledIdentifier))
+        row = session.get_one(Enrolment, world.orgs["bank"])
+        assert held == row.tags == 3
+
+
 def test_enrol_keys_the_master_and_keeps_the_map_here(
     world: World, keyd: KeyProcess, master: Path, tmp_path: Path
 ) -> None:

@@ -20,7 +20,7 @@ from registry_world import make_world, report_body
 from leaktrace.registry import db
 from leaktrace.registry.check import packed
 from leaktrace.registry.identifiers import bucket_of
-from leaktrace.registry.models import Base, LeakBucket, LeakIdentifier
+from leaktrace.registry.models import Base, EnrolledIdentifier, LeakBucket, LeakIdentifier
 from leaktrace.trace.ledger import Ledger
 
 REGISTRY_TABLES = set(Base.metadata.tables)
@@ -184,3 +184,29 @@ def test_0004_packs_the_leaks_already_stored_per_bucket(engine: sa.Engine) -> No
     assert len(packed_rows) == 5 + 5 + 1
     db.downgrade(engine, "0003")
     assert "leak_buckets" not in _tables(engine)
+
+
+def test_0005_counts_the_tags_each_institution_has_enrolled(engine: sa.Engine) -> None:
+    db.upgrade(engine, "0004")
+    world = make_world(engine)
+    bank, shop = world.orgs["bank"], world.orgs["shop"]
+    rng = np.random.default_rng(5)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO enrolments (org_id, declared_customers, enrolled, updated_at) "
+                "VALUES (:bank, 10, 10, CURRENT_TIMESTAMP), (:shop, 10, 0, CURRENT_TIMESTAMP)"
+            ),
+            {"bank": bank, "shop": shop},
+        )
+        tags = [rng.bytes(16) for _ in range(7)]
+        conn.execute(
+            sa.insert(EnrolledIdentifier.__table__),
+            [{"bucket": bucket_of(t), "tag": t, "org_id": bank} for t in tags],
+        )
+    db.upgrade(engine, "0005")
+    with engine.connect() as conn:
+        counts = dict(conn.execute(sa.text("SELECT org_id, tags FROM enrolments")).all())
+    assert counts == {bank: 7, shop: 0}
+    db.downgrade(engine, "0004")
+    assert "tags" not in {c["name"] for c in sa.inspect(engine).get_columns("enrolments")}

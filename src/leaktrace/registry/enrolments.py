@@ -103,19 +103,19 @@ def enrol_tags(
                 field="tags",
             )
     table = EnrolledIdentifier.__table__
-    mine = table.c.org_id == principal.org_id
     if replace:
-        session.execute(sa.delete(table).where(mine))
-    have = session.scalar(sa.select(sa.func.count()).select_from(table).where(mine)) or 0
-    if have + len(tags) > row.enrolled:
+        session.execute(sa.delete(table).where(table.c.org_id == principal.org_id))
+        row.tags = 0
+    if row.tags + len(tags) > row.enrolled:
         raise Conflict(_("More tags than identifiers evaluated for this institution."))
-    if tags:
+    if tags:  # the rows inserted, not those already there, are added to the count
         insert = _INSERTS[session.get_bind().dialect.name]
-        session.execute(
-            insert(table).on_conflict_do_nothing(),
+        inserted = session.execute(
+            insert(table).on_conflict_do_nothing().returning(table.c.bucket),
             [{"bucket": b, "tag": t, "org_id": principal.org_id} for b, t in tags],
         )
-    total = session.scalar(sa.select(sa.func.count()).select_from(table).where(mine)) or 0
+        row.tags += len(inserted.all())
+    total = row.tags
     audit.record(
         session,
         principal,

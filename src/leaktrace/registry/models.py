@@ -354,14 +354,16 @@ class EnrolledIdentifier(Base):
 
 
 class Enrolment(Base):
-    """An institution's enrolment quota: its declared customers (set by the operator) and the
-    identifiers it has had evaluated so far (at most two per declared customer)."""
+    """An institution's enrolment quota: its declared customers (set by the operator), the
+    identifiers it has had evaluated so far (at most two per declared customer), and the tags it
+    holds enrolled."""
 
     __tablename__ = "enrolments"
 
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True)
     declared_customers: Mapped[int] = mapped_column(sa.BigInteger)
     enrolled: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    tags: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
