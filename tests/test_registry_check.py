@@ -24,7 +24,6 @@ from starlette.requests import Request
 
 from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import db, leaks, oprf
-from leaktrace.registry.api_check import TRUSTED_PROXIES_ENV, client_network
 from leaktrace.registry.check import (
     ENTRY_BYTES,
     MIN_ENTRIES,
@@ -39,6 +38,7 @@ from leaktrace.registry.check import (
 from leaktrace.registry.check_client import person_check
 from leaktrace.registry.identifiers import TAG_BYTES, bucket_of
 from leaktrace.registry.models import Leak, LeakBucket, LeakIdentifier
+from leaktrace.registry.networks import TRUSTED_PROXIES_ENV, client_network
 
 FIRST_SEEN = dt.datetime(2026, 10, 20, 3, 0, tzinfo=dt.UTC)
 #: Limits generous enough for every test but the one about them.

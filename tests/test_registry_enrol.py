@@ -17,10 +17,10 @@ from starlette.requests import Request
 
 from bench.registry_keyd import KeyProcess, key_process
 from leaktrace.registry import db, enrol, enrolments, oprf
-from leaktrace.registry.api_leaks import client_net
 from leaktrace.registry.errors import Invalid, NotFound
 from leaktrace.registry.identifiers import oprf_input, tag_and_bucket
 from leaktrace.registry.models import EnrolledIdentifier, Enrolment
+from leaktrace.registry.networks import peer_network as client_net
 from leaktrace.synth.world import make_world as make_synth_world
 
 EVALUATE, TAGS = "/api/v1/enrol/evaluate", "/api/v1/enrol/tags"

@@ -1,21 +1,14 @@
 """A person's own check, anonymous: the ``/check`` page, the evaluation of one blinded element
 (class ``person``, limited per client network and by the global daily budget in the key
 process), a bucket's padded entries and the public list of leaks. No route takes or returns the
-identifier or its keyed value: the browser blinds, finalizes and matches.
-
-The client network is the socket peer's /24 (IPv4) or /48 (IPv6: the smallest block a home or
-an office is commonly given, so one subscriber is one network). Behind a reverse proxy every
-peer is the proxy: list its addresses in ``LEAKTRACE_TRUSTED_PROXIES`` (comma-separated; empty
-by default, so no header is believed) and the last address of ``X-Forwarded-For``, the one the
-proxy itself appended, is used instead when the peer is one of them.
+identifier or its keyed value: the browser blinds, finalizes and matches. The client network is
+:func:`leaktrace.registry.networks.client_network`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
-import os
 import re
 import weakref
 from collections.abc import Callable
@@ -34,13 +27,12 @@ from leaktrace.registry.check import BucketStore, Generation
 from leaktrace.registry.identifiers import BUCKET_BITS
 from leaktrace.registry.keyd_client import KeyServiceError
 from leaktrace.registry.limits import Caller
+from leaktrace.registry.networks import client_network
 from leaktrace.registry.page_render import render
 from leaktrace.registry.service import registry
 from leaktrace.report import breach_words
 from leaktrace.report.scan_words import kind_label
 
-#: The environment variable naming the reverse proxies whose ``X-Forwarded-For`` is believed.
-TRUSTED_PROXIES_ENV = "LEAKTRACE_TRUSTED_PROXIES"
 #: Seconds a bucket or the leaks' list may be reused by a browser or a cache without asking.
 MAX_AGE = 300
 #: The two routes every check calls, which :class:`FastPath` answers.
@@ -51,10 +43,6 @@ FAST_THREADS = 16
 #: The largest evaluation body the fast path reads (a well-formed one is 80 bytes).
 _FAST_BODY = 1024
 _BLINDED = re.compile(f"[0-9a-f]{{{oprf.ELEMENT_BYTES * 2}}}")
-#: The prefix lengths that make a client network.
-IPV4_PREFIX, IPV6_PREFIX = 24, 48
-#: The network of every peer that is no IP address.
-UNKNOWN_NETWORK = "0.0.0.0/0"
 
 router = APIRouter(responses=problems.RESPONSES)
 T = TypeVar("T")
@@ -67,28 +55,6 @@ class EvaluateIn(BaseModel):
 
 class EvaluateOut(BaseModel):
     evaluated: str
-
-
-def client_network(request: Request, trusted: frozenset[str] | None = None) -> str:
-    """The asker's network (``203.0.113.0/24``, ``2001:db8:1::/48``); :data:`UNKNOWN_NETWORK`
-    for a peer that is no IP address (a proxy on a unix socket), so that all such share one
-    limit."""
-    if trusted is None:
-        trusted = frozenset(
-            p.strip() for p in os.environ.get(TRUSTED_PROXIES_ENV, "").split(",") if p.strip()
-        )
-    peer = request.client.host if request.client else ""
-    if peer in trusted:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        peer = forwarded or peer
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return UNKNOWN_NETWORK
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    prefix = IPV4_PREFIX if address.version == 4 else IPV6_PREFIX
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def bucket_store(request: Request) -> BucketStore:

@@ -11,7 +11,6 @@ never in a temporary file; it is limited by the service's body limit. Larger lea
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from leaktrace.registry.keyd_client import (
 )
 from leaktrace.registry.limits import Caller
 from leaktrace.registry.models import Leak
+from leaktrace.registry.networks import peer_network
 from leaktrace.registry.reports import require
 from leaktrace.registry.service import Asker, registry
 
@@ -89,18 +89,6 @@ def _refused(request: Request, e: KeyRefused) -> JSONResponse:
     if e.retry_after is not None:
         response.headers["Retry-After"] = str(max(1, round(e.retry_after)))
     return response
-
-
-def client_net(request: Request) -> str | None:
-    """The asker's network as the key process's limits count it: a /24 (IPv4) or a /48 (IPv6);
-    None when the client's address is unknown."""
-    host = request.client.host if request.client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 class EvaluateIn(BaseModel):
@@ -198,7 +186,7 @@ def enrol_evaluate(request: Request, asker: AskerDep, data: EvaluateIn) -> Any:
     n = len(data.elements)
     with reg.transaction() as session:
         left = enrolments.charge(session, asker.principal, n, reg.now())
-    caller = Caller("institution", asker.principal.key_id, client_net(request))
+    caller = Caller("institution", asker.principal.key_id, peer_network(request))
     try:
         evaluated = key_client(request).evaluate([bytes.fromhex(e) for e in data.elements], caller)
     except KeyServiceError as e:
