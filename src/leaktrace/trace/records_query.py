@@ -118,4 +118,4 @@ def parse(condition: str, columns: Sequence[str]) -> str:
                 known=Verbatim(", ".join(columns)),
                 column=Verbatim(column.name),
             )
-    return tree.sql(dialect="duckdb")
+    return tree.sql(dialect="duckdb", comments=False)  # a comment runs nothing: dropped
