@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from leaktrace.errors import InputError, LeaktraceError
 from leaktrace.i18n import N_, _
 from leaktrace.registry import oprf
 from leaktrace.registry.identifiers import KINDS, checked_values, oprf_input, tag_and_bucket
+from leaktrace.report.files import atomic_path
 from leaktrace.trace.share_input import read_master
 
 #: Elements per request to ``/api/v1/enrol/evaluate`` and tags per ``/api/v1/enrol/tags``.
@@ -119,13 +120,6 @@ def customer_identifiers(master: str | Path) -> tuple[pl.DataFrame, int]:
     return found, frame.height
 
 
-def _batches(found: pl.DataFrame) -> Iterator[pl.DataFrame]:
-    """The distinct (kind, value) pairs, :data:`BATCH` at a time."""
-    distinct = found.select("kind", "value").unique(maintain_order=True)
-    for start in range(0, distinct.height, BATCH):
-        yield distinct.slice(start, BATCH)
-
-
 def _key_batch(http: httpx.Client, batch: pl.DataFrame) -> list[tuple[int, bytes]]:
     """The (bucket, tag) of each pair of ``batch``: blinded here, evaluated by the registry,
     finalized here."""
@@ -144,17 +138,9 @@ def _key_batch(http: httpx.Client, batch: pl.DataFrame) -> list[tuple[int, bytes
 
 
 def write_map(path: Path, tags: pl.DataFrame) -> None:
-    """The map (tag in hex, customer number) to ``path`` as Parquet, atomically: a temporary file
-    beside it, renamed over it only when whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    """The map (tag in hex, customer number) to ``path`` as Parquet, atomically."""
+    with atomic_path(path) as tmp:
         tags.write_parquet(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def enrol(
@@ -167,11 +153,10 @@ def enrol(
     ID and mobile keyed through the API, its tag uploaded (replacing what the institution had
     enrolled before), and the map of tags to customers written to ``map_path``."""
     found, customers = customer_identifiers(master)
+    distinct = found.select("kind", "value").unique(maintain_order=True)
+    batches = [distinct.slice(start, BATCH) for start in range(0, distinct.height, BATCH)]
     keyed: list[pl.DataFrame] = []
-    done = 0
-    total = found.select("kind", "value").n_unique()
-    enrolled = 0
-    batches = list(_batches(found))
+    done = enrolled = 0
     for i, batch in enumerate(batches):
         pairs = _key_batch(http, batch)
         answer = _call(
@@ -188,7 +173,7 @@ def enrol(
         keyed.append(batch.with_columns(tag=pl.Series([t.hex() for _b, t in pairs])))
         done += batch.height
         if progress:
-            progress(done, total)
+            progress(done, distinct.height)
     tags = (
         found.join(pl.concat(keyed), on=["kind", "value"], how="inner")
         .select("tag", "customer")
@@ -198,7 +183,7 @@ def enrol(
         else pl.DataFrame(schema={"tag": pl.String, "customer": pl.Int64})
     )
     write_map(map_path, tags)
-    counts = found.select("kind", "value").unique().get_column("kind").value_counts()
+    counts = distinct.get_column("kind").value_counts()
     return Enrolled(
         customers,
         {k: int(n) for k, n in counts.iter_rows()},

@@ -15,9 +15,6 @@ otherwise. Columns, in this order:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +23,7 @@ from xlsxwriter.exceptions import FileCreateError
 from leaktrace.errors import LeaktraceError
 from leaktrace.i18n import N_, _
 from leaktrace.pii import mask
+from leaktrace.report.files import atomic_path
 from leaktrace.verify.records import EXACT_ON, date_columns, fields_of, status_column
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -127,18 +125,6 @@ def _inert(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` to write, renamed over ``path`` only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
     """Sheets of at most ``XLSX_ROWS`` records each, with the header frozen on every one."""
     import xlsxwriter
@@ -163,7 +149,7 @@ def write_records(table: pl.DataFrame, path: Path, unmasked: bool = False) -> Pa
     fmt = check_suffix(path)
     frame = readable(table, unmasked)
     try:
-        with _atomic(path) as tmp:
+        with atomic_path(path) as tmp:
             if fmt == "csv":
                 _inert(frame).write_csv(tmp, include_bom=True)
             elif fmt == "xlsx":
