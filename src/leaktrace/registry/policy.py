@@ -16,18 +16,20 @@ import sqlalchemy as sa
 
 from leaktrace.registry.models import Report, ReportRecipient
 
+#: Every role of every kind of organisation.
+EVERY_ROLE = frozenset(
+    {
+        ("institution", "viewer"),
+        ("institution", "reporter"),
+        ("institution", "admin"),
+        ("regulator", "viewer"),
+        ("regulator", "reviewer"),
+        ("regulator", "admin"),
+    }
+)
 #: Action -> the (organisation kind, role) pairs allowed to take it. Nothing deletes.
 GRANTS: dict[str, frozenset[tuple[str, str]]] = {
-    "report.read": frozenset(
-        {
-            ("institution", "viewer"),
-            ("institution", "reporter"),
-            ("institution", "admin"),
-            ("regulator", "viewer"),
-            ("regulator", "reviewer"),
-            ("regulator", "admin"),
-        }
-    ),
+    "report.read": EVERY_ROLE,
     "report.file": frozenset({("institution", "reporter"), ("institution", "admin")}),
     "report.supplement": frozenset({("institution", "reporter"), ("institution", "admin")}),
     "report.answer": frozenset({("institution", "reporter"), ("institution", "admin")}),
@@ -41,16 +43,7 @@ GRANTS: dict[str, frozenset[tuple[str, str]]] = {
     # keyed identifiers: the operator (a regulator's admin) ingests leaks; an institution's admin
     # enrols its customers; its people read its alerts; leaks are listed as leaks_query says
     "leak.ingest": frozenset({("regulator", "admin")}),
-    "leak.read": frozenset(
-        {
-            ("institution", "viewer"),
-            ("institution", "reporter"),
-            ("institution", "admin"),
-            ("regulator", "viewer"),
-            ("regulator", "reviewer"),
-            ("regulator", "admin"),
-        }
-    ),
+    "leak.read": EVERY_ROLE,
     "enrol": frozenset({("institution", "admin")}),
     "alert.read": frozenset(
         {("institution", "viewer"), ("institution", "reporter"), ("institution", "admin")}
