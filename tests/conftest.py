@@ -1,6 +1,6 @@
 """Shared fixtures. Ingest fixtures are named ingest_*; ``postgres`` is a throwaway
 PostgreSQL server for the session; ``registry_engine`` a migrated registry database on SQLite and
-on that PostgreSQL server."""
+on that PostgreSQL server; ``keyd`` a key process for a test module."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from faker import Faker
 from postgres_server import PostgresServer, PostgresUnavailable, start_postgres
 
+from bench.registry_keyd import KeyProcess, key_process
 from leaktrace import i18n
 
 
@@ -86,3 +87,11 @@ def registry_engine(registry_url: str):  # -> sqlalchemy.Engine
     db.upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def keyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyProcess]:
+    """A key process with the default limits, shared by a test module (a module may have its
+    own, with other limits)."""
+    with key_process(tmp_path_factory.mktemp("keyd")) as process:
+        yield process

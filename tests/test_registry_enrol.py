@@ -6,7 +6,6 @@ may enrol, and the key process's refusals come back as 429 with Retry-After.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -24,12 +23,6 @@ from leaktrace.registry.networks import peer_network as client_net
 from leaktrace.synth.world import make_world as make_synth_world
 
 EVALUATE, TAGS = "/api/v1/enrol/evaluate", "/api/v1/enrol/tags"
-
-
-@pytest.fixture(scope="module")
-def keyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyProcess]:
-    with key_process(tmp_path_factory.mktemp("keyd")) as process:
-        yield process
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from bench.registry_bruteforce import (
     recovered,
     unkeyed_guesses,
 )
-from bench.registry_keyd import KeyProcess, key_process
+from bench.registry_keyd import KeyProcess
 from leaktrace.registry import alerts, db, enrol, enrolments, leaks
 from leaktrace.registry.check import packed
 from leaktrace.registry.models import Alert, LeakBucket, LeakIdentifier, OutboxEvent
@@ -37,12 +36,6 @@ from leaktrace.registry.models import Alert, LeakBucket, LeakIdentifier, OutboxE
 #: Candidate mobiles of the brute force (the bench runs 10^6).
 CANDIDATES = 100_000
 FIRST_SEEN = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def keyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyProcess]:
-    with key_process(tmp_path_factory.mktemp("keyd")) as process:
-        yield process
 
 
 @pytest.fixture(scope="module")

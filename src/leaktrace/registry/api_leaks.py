@@ -29,11 +29,10 @@ from leaktrace.registry.api import AskerDep, Id
 from leaktrace.registry.errors import Invalid
 from leaktrace.registry.keyd_client import (
     BatchTooLarge,
-    BudgetSpent,
     InvalidElement,
     KeyClient,
     KeyServiceError,
-    RateLimited,
+    TryLater,
 )
 from leaktrace.registry.limits import Caller
 from leaktrace.registry.models import Leak
@@ -67,7 +66,7 @@ class KeyRefused:
 
 def _key_refusal(e: KeyServiceError) -> KeyRefused:
     """A key process's refusal as the API answers it."""
-    if isinstance(e, RateLimited | BudgetSpent):
+    if isinstance(e, TryLater):
         return KeyRefused(429, "rate_limited", str(e), e.retry_after)
     if isinstance(e, InvalidElement | BatchTooLarge):
         return KeyRefused(422, "invalid", str(e), None)

@@ -70,28 +70,36 @@ class KeyServiceError(LeaktraceError):
     """Base of the key process's refusals and failures, as the client raises them."""
 
 
-class RateLimited(KeyServiceError):
+class TryLater(KeyServiceError):
+    """A refusal that ends with time: ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(TryLater):
     """A bucket of the caller's API key or network is empty; try again after ``retry_after`` s."""
 
     def __init__(self, retry_after: float) -> None:
         super().__init__(
             _("the key process refused: too many evaluations; try again in {s:.0f} s").format(
                 s=retry_after
-            )
+            ),
+            retry_after,
         )
-        self.retry_after = retry_after
 
 
-class BudgetSpent(KeyServiceError):
+class BudgetSpent(TryLater):
     """The caller's class has spent its daily budget; it comes back at midnight in Shanghai."""
 
     def __init__(self, retry_after: float) -> None:
         super().__init__(
             _("the key process refused: today's budget is spent; try again in {s:.0f} s").format(
                 s=retry_after
-            )
+            ),
+            retry_after,
         )
-        self.retry_after = retry_after
 
 
 class BatchTooLarge(KeyServiceError):
