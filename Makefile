@@ -49,6 +49,7 @@ bench: $(BENCH_STAMP)
 	mkdir -p bench/out
 	$(BIN)/python -m bench.registry_ingest_bench --db sqlite:///bench/out/registry-ingest.sqlite
 	$(BIN)/python -m bench.registry_ingest_bench --enrolled 100000000
+	$(BIN)/python -m bench.registry_enrol_bench --enrolled 10000000
 	$(BIN)/python -m bench.check_bench --identifiers 100000000
 	$(BIN)/python -m bench.registry_bruteforce --candidates 1000000
 
